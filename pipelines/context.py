@@ -1,0 +1,122 @@
+"""What a process needs to run stages: settings, object store, manifests, models, index. Built lazily once."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vidlib.settings import Settings
+
+ProgressHook = Callable[[str, str, str], None]  # recording id, stage, event ("start" | "done" | "skip")
+
+
+def configure_offline_environment(settings: Settings) -> None:
+    """Telemetry off and hubs unreachable by configuration, before any third-party import reads them."""
+    defaults = {
+        "PYANNOTE_METRICS_ENABLED": "0",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_HOME": str(settings.prefect_home),
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+    os.environ["PYANNOTE_METRICS_ENABLED"] = "0"  # never on, whatever the caller's environment says
+
+
+@dataclass
+class RunContext:
+    settings: Settings
+    progress: ProgressHook | None = None
+    _store: Any = None
+    _repo: Any = None
+    _models: Any = None
+    _index: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def store(self) -> Any:
+        with self._lock:
+            if self._store is None:
+                from storage.objectstore import make_object_store
+
+                self._store = make_object_store(self.settings)
+            return self._store
+
+    @property
+    def repo(self) -> Any:
+        from storage.manifests import ManifestRepo
+
+        if self._repo is None:
+            self._repo = ManifestRepo(self.store)
+        return self._repo
+
+    @property
+    def models(self) -> Any:
+        from models.registry import ModelRegistry
+
+        with self._lock:
+            if self._models is None:
+                self._models = ModelRegistry(self.settings)
+            return self._models
+
+    @property
+    def index(self) -> Any:
+        from storage.index import ClipIndex
+
+        with self._lock:
+            if self._index is None:
+                s = self.settings
+                s.home.mkdir(parents=True, exist_ok=True)
+                self._index = ClipIndex(
+                    path=None if s.qdrant_url else str(s.qdrant_path), url=s.qdrant_url,
+                    api_key=s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None,
+                    collection=s.qdrant_collection,
+                )
+            return self._index
+
+    def work_dir(self, recording_id: str) -> Path:
+        path = self.settings.home / "work" / recording_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def notify(self, recording_id: str, stage: str, event: str) -> None:
+        if self.progress is not None:
+            self.progress(recording_id, stage, event)
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+
+_CONTEXTS: dict[str, RunContext] = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def context_for(settings: Settings) -> RunContext:
+    """The process-wide RunContext of these settings (tasks receive settings, not clients)."""
+    key = settings.model_dump_json()
+    with _CONTEXTS_LOCK:
+        if key not in _CONTEXTS:
+            _CONTEXTS[key] = RunContext(settings)
+        return _CONTEXTS[key]
+
+
+def close_contexts() -> None:
+    with _CONTEXTS_LOCK:
+        for ctx in _CONTEXTS.values():
+            ctx.close()
+        _CONTEXTS.clear()

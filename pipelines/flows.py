@@ -1,0 +1,107 @@
+"""Prefect flows: ``process_recording`` (one task per stage) and ``process_inbox`` (maps over new recordings).
+
+Tasks are thin: they receive the Settings and a recording id, call a step (pipelines/steps.py) and return
+the key of the persisted result. Transcription and diarisation run side by side (two cores). Retries only
+for transient failures (storage, I/O); a refusal (bad media, consent) fails at once with its reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from pipelines import steps
+from pipelines.context import context_for
+from vidlib.errors import ConsentError, MediaError, ModelMissingError, StorageError
+from vidlib.settings import Settings
+
+PERMANENT = (MediaError, ConsentError, ModelMissingError)
+
+
+def _transient_only(task_obj: Any, task_run: Any, state: Any) -> bool:
+    """Retry storage/I-O hiccups, never a refusal that a retry cannot change."""
+    try:
+        state.result()
+    except PERMANENT:
+        return False
+    except (StorageError, OSError, TimeoutError):
+        return True
+    except Exception:  # noqa: BLE001 - anything else is not known to be transient
+        return False
+    return False
+
+
+def _stage_task(name: str, fn: Any, retries: int = 2) -> Any:
+    def body(settings: Settings, recording_id: str) -> str:
+        return fn(context_for(settings), recording_id)
+
+    body.__name__ = f"{name}_task"
+    return task(name=name, retries=retries, retry_delay_seconds=[2, 10], retry_condition_fn=_transient_only,
+                cache_policy=NO_CACHE, persist_result=False)(body)
+
+
+probe_task = _stage_task("probe", steps.step_probe)
+audio_task = _stage_task("extract_audio", steps.step_audio)
+transcribe_task = _stage_task("transcribe", steps.step_transcribe)
+diarize_task = _stage_task("diarize", steps.step_diarize)
+attribute_task = _stage_task("attribute_speakers", steps.step_attribute)
+segment_task = _stage_task("segment_topics", steps.step_segment)
+plan_task = _stage_task("plan_clips", steps.step_plan)
+cut_task = _stage_task("cut_clips", steps.step_cut)
+enrich_task = _stage_task("enrich", steps.step_enrich)
+embed_task = _stage_task("embed", steps.step_embed)
+index_task = _stage_task("index", steps.step_index, retries=3)
+
+
+def _mark_failed(settings: Settings, recording_id: str, exc: BaseException) -> None:
+    from dataclasses import replace
+
+    repo = context_for(settings).repo
+    status = "quarantined" if isinstance(exc, (MediaError, ConsentError)) else "failed"
+    repo.save(replace(repo.load(recording_id), status=status, error=str(exc)))
+
+
+@flow(name="process_recording", task_runner=ThreadPoolTaskRunner(max_workers=2), persist_result=False,
+      log_prints=False)
+def process_recording(settings: Settings, recording_id: str) -> str:
+    """All stages for one registered recording; returns its manifest key. Safe to re-run."""
+    try:
+        probe_task(settings, recording_id)
+        audio_task(settings, recording_id)
+        asr = transcribe_task.submit(settings, recording_id)
+        dia = diarize_task.submit(settings, recording_id)
+        asr.result(), dia.result()
+        context_for(settings).models.release_diarizer()
+        context_for(settings).models.release_whisper()
+        for stage in (attribute_task, segment_task, plan_task, cut_task, enrich_task, embed_task, index_task):
+            stage(settings, recording_id)
+    except BaseException as exc:
+        _mark_failed(settings, recording_id, exc)
+        raise
+    return f"recordings/{recording_id}/manifest.json"
+
+
+@flow(name="process_inbox", persist_result=False, log_prints=False)
+def process_inbox(settings: Settings, inbox: str | None = None) -> dict[str, str]:
+    """Ingest every ``NAME.<media>`` with its ``NAME.consent.json`` from the inbox, then process the new ones.
+
+    Returns {file name: recording id or the reason it was refused}."""
+    from pipelines.ingest import ACCEPTED_SUFFIXES, ingest_recording
+
+    ctx = context_for(settings)
+    folder = Path(inbox) if inbox else settings.inbox_dir
+    outcome: dict[str, str] = {}
+    for media in sorted(p for p in folder.iterdir() if p.suffix.lower() in ACCEPTED_SUFFIXES):
+        consent = media.with_name(media.stem + ".consent.json")
+        try:
+            result = ingest_recording(ctx, media, consent)
+            if ctx.repo.load(result.recording_id).status != "indexed":
+                process_recording(settings, result.recording_id)
+            outcome[media.name] = result.recording_id
+        except (MediaError, ConsentError) as exc:
+            outcome[media.name] = f"refused: {exc}"
+    return outcome

@@ -1,0 +1,106 @@
+"""Embed clips, index them in Qdrant, and write the final clip list into the manifest."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from pipelines.context import RunContext
+from search_api.text import sparse_terms
+from storage.index import IndexedClip
+from vidlib.domain import (
+    AttributedTranscript,
+    Clip,
+    ClipEnrichment,
+    ClipMedia,
+    ClipSpec,
+    Diarization,
+    Manifest,
+    TopicSegment,
+    Transcript,
+)
+
+
+def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
+    repo = ctx.repo
+    plan = repo.load_stage(recording_id, "plan", tuple[ClipSpec, ...])
+    media = {m.clip_id: m for m in repo.load_stage(recording_id, "cut", tuple[ClipMedia, ...])}
+    enrich = {e.clip_id: e for e in repo.load_stage(recording_id, "enrich", tuple[ClipEnrichment, ...])}
+    attributed = repo.load_stage(recording_id, "attribute", AttributedTranscript)
+    previous = {c.clip_id: c for c in repo.load(recording_id).clips}
+    roles = dict(attributed.roles)
+    clips = []
+    for spec in plan:
+        utts = attributed.utterances[spec.first_utterance : spec.last_utterance + 1]
+        speakers = tuple(dict.fromkeys(u.speaker for u in utts))
+        m, e = media[spec.clip_id], enrich[spec.clip_id]
+        old = previous.get(spec.clip_id)
+        clips.append(Clip(
+            clip_id=spec.clip_id, recording_id=recording_id, index=spec.index, start=m.start, end=m.end,
+            title=old.title if old else e.title, topic=e.topic, topic_confidence=e.topic_confidence,
+            keyphrases=e.keyphrases, text=" ".join(u.text for u in utts), speakers=speakers,
+            roles=tuple(roles.get(s, "guest") for s in speakers), video_key=m.video_key,
+            subtitles_key=m.subtitles_key, thumbnail_key=m.thumbnail_key,
+            state=old.state if old else "pending_review",
+        ))
+    return tuple(clips)
+
+
+def passage_text(clip: Clip) -> str:
+    return f"{clip.title}. {clip.text}"
+
+
+def embed_clips(ctx: RunContext, recording_id: str) -> dict[str, list[float]]:
+    clips = build_clips(ctx, recording_id)
+    if not clips:
+        return {}
+    vectors = ctx.models.embedder().embed_passages([passage_text(c) for c in clips])
+    return {c.clip_id: [round(float(x), 7) for x in v] for c, v in zip(clips, vectors)}
+
+
+def clip_payload(clip: Clip, manifest: Manifest) -> dict[str, object]:
+    info = manifest.consent.recording
+    return {
+        "recording_id": clip.recording_id, "start": clip.start, "end": clip.end, "title": clip.title,
+        "text": clip.text, "topic": clip.topic, "keyphrases": list(clip.keyphrases), "speakers": list(clip.speakers),
+        "roles": list(clip.roles), "job": info.job, "sector": info.sector,
+        "language": manifest.transcript.language if manifest.transcript else info.language, "state": clip.state,
+    }
+
+
+def finalize_manifest(ctx: RunContext, recording_id: str) -> Manifest:
+    from pipelines.steps import stage_timings
+
+    repo = ctx.repo
+    manifest = replace(
+        repo.load(recording_id),
+        transcript=repo.load_stage(recording_id, "transcribe", Transcript),
+        diarization=repo.load_stage(recording_id, "diarize", Diarization),
+        attributed=repo.load_stage(recording_id, "attribute", AttributedTranscript),
+        segments=repo.load_stage(recording_id, "segment", tuple[TopicSegment, ...]),
+        clips=build_clips(ctx, recording_id),
+        timings=stage_timings(ctx, recording_id),
+        models=ctx.models.versions(),
+        status="indexed",
+        error=None,
+    )
+    return repo.save(manifest)
+
+
+def index_recording(ctx: RunContext, recording_id: str) -> int:
+    """Upsert the recording's clips (ids derived from clip ids) and drop points of clips no longer planned."""
+    manifest = finalize_manifest(ctx, recording_id)
+    vectors = ctx.repo.load_stage(recording_id, "embed", dict[str, list[float]])
+    return reindex_manifest(ctx, manifest, vectors)
+
+
+def reindex_manifest(ctx: RunContext, manifest: Manifest, vectors: dict[str, list[float]]) -> int:
+    items = []
+    for clip in manifest.clips:
+        idx, vals = sparse_terms(f"{clip.title} {' '.join(clip.keyphrases)} {clip.text}")
+        items.append(IndexedClip(clip.clip_id, tuple(np.asarray(vectors[clip.clip_id], dtype=float)), tuple(idx),
+                                 tuple(vals), clip_payload(clip, manifest)))
+    count = ctx.index.upsert(items)
+    ctx.index.delete_recording(manifest.recording_id, keep={c.clip_id for c in manifest.clips})
+    return count

@@ -1,0 +1,118 @@
+"""Give each word a speaker (largest time overlap) and each speaker a participant role.
+
+Role heuristic (stated in the README): in a rencontre métier the professional talks most; the student is
+the other participant who asks the most questions; anyone else is the guardian when the consent record
+names one, else a guest.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter, defaultdict
+
+from vidlib.domain import (
+    AttributedTranscript,
+    ConsentRecord,
+    Diarization,
+    Role,
+    SpeakerTurn,
+    SpokenWord,
+    Transcript,
+    Utterance,
+)
+from vidlib.wording import join_words
+
+UNKNOWN_SPEAKER = "SPEAKER_UNKNOWN"
+_QUESTION_START = re.compile(
+    r"^(est-ce|qu'est-ce|qu’est-ce|comment|pourquoi|combien|quel|quelle|quels|quelles|où|quand|"
+    r"tu peux|vous pouvez|tu pourrais|vous pourriez|c'est quoi|et (toi|vous|le|la|les)\b.*\?|"
+    r"what|how|why|when|where|which|who|do you|did you|can you|could you|is it|are you)\b",
+    re.IGNORECASE,
+)
+
+
+def is_question(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.endswith("?") or bool(_QUESTION_START.match(stripped))
+
+
+def speaker_for(start: float, end: float, turns: tuple[SpeakerTurn, ...], starts: list[float]) -> str:
+    """The speaker whose turns overlap [start, end] the most; the nearest turn when none overlaps."""
+    if not turns:
+        return UNKNOWN_SPEAKER
+    overlap: dict[str, float] = defaultdict(float)
+    i = max(0, bisect.bisect_right(starts, end) - 1)
+    j = i
+    while j >= 0 and turns[j].start < end + 30.0:  # turns are sorted; look back a bounded distance
+        t = turns[j]
+        ov = min(end, t.end) - max(start, t.start)
+        if ov > 0:
+            overlap[t.speaker] += ov
+        if t.end < start - 30.0:
+            break
+        j -= 1
+    if overlap:
+        return max(overlap.items(), key=lambda kv: kv[1])[0]
+    mid = (start + end) / 2
+    nearest = min(turns[max(0, i - 1) : i + 2], key=lambda t: min(abs(t.start - mid), abs(t.end - mid)))
+    return nearest.speaker
+
+
+def assign_roles(utterances: list[tuple[str, str, float]], consent: ConsentRecord) -> dict[str, Role]:
+    """Map speaker labels to roles from (speaker, text, duration) triples."""
+    talk: Counter[str] = Counter()
+    questions: Counter[str] = Counter()
+    for speaker, text, duration in utterances:
+        talk[speaker] += duration
+        questions[speaker] += int(is_question(text))
+    ranked = [s for s, _ in talk.most_common()]
+    roles: dict[str, Role] = {}
+    if not ranked:
+        return roles
+    roles[ranked[0]] = "professional"
+    others = ranked[1:]
+    if others:
+        student = max(others, key=lambda s: (questions[s], talk[s]))
+        roles[student] = "student"
+    has_guardian = any(p.role == "guardian" for p in consent.participants)
+    for s in others:
+        roles.setdefault(s, "guardian" if has_guardian else "guest")
+    return roles
+
+
+def attribute_speakers(
+    transcript: Transcript, diarization: Diarization, consent: ConsentRecord
+) -> AttributedTranscript:
+    turns = tuple(sorted(diarization.turns, key=lambda t: t.start))
+    starts = [t.start for t in turns]
+    words: list[SpokenWord] = []
+    pieces: list[tuple[str, int, int]] = []  # speaker, first word, last word
+    for sentence in transcript.sentences:
+        current: str | None = None
+        for w in sentence.words:
+            spk = speaker_for(w.start, w.end, turns, starts)
+            words.append(SpokenWord(start=w.start, end=w.end, text=w.text, speaker=spk))
+            idx = len(words) - 1
+            if spk != current:
+                pieces.append((spk, idx, idx))
+                current = spk
+            else:
+                s, first, _ = pieces[-1]
+                pieces[-1] = (s, first, idx)
+    texts = [(spk, join_words(w.text for w in words[a : b + 1]), words[b].end - words[a].start) for spk, a, b in pieces]
+    roles = assign_roles(texts, consent)
+    utterances = tuple(
+        Utterance(
+            start=words[a].start,
+            end=words[b].end,
+            speaker=spk,
+            role=roles.get(spk, "guest"),
+            text=text,
+            first_word=a,
+            last_word=b,
+            is_question=is_question(text),
+        )
+        for (spk, a, b), (_, text, _) in zip(pieces, texts)
+    )
+    return AttributedTranscript(words=tuple(words), utterances=utterances, roles=tuple(sorted(roles.items())))

@@ -1,0 +1,39 @@
+"""Turn topic segments into clip specs whose edges sit on word edges, with a small breathing margin."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vidlib.domain import AttributedTranscript, ClipSpec, TopicSegment
+from vidlib.ids import clip_id_for
+
+MARGIN_S = 0.25
+
+
+def plan_clips(
+    recording_id: str, attributed: AttributedTranscript, segments: Sequence[TopicSegment], duration_s: float
+) -> tuple[ClipSpec, ...]:
+    """One clip per topic segment. Start just before its first word, end just after its last word,
+    without reaching into the neighbouring words."""
+    words, utts = attributed.words, attributed.utterances
+    clips = []
+    for index, seg in enumerate(segments):
+        first = utts[seg.first_utterance].first_word
+        last = utts[seg.last_utterance].last_word
+        prev_end = words[first - 1].end if first > 0 else 0.0
+        next_start = words[last + 1].start if last + 1 < len(words) else duration_s
+        start = max(prev_end, words[first].start - MARGIN_S, 0.0)
+        end = min(next_start, words[last].end + MARGIN_S, duration_s)
+        start, end = round(start, 3), round(end, 3)
+        clips.append(
+            ClipSpec(
+                clip_id=clip_id_for(recording_id, start, end),
+                recording_id=recording_id,
+                index=index,
+                start=start,
+                end=end,
+                first_utterance=seg.first_utterance,
+                last_utterance=seg.last_utterance,
+            )
+        )
+    return tuple(clips)

@@ -1,0 +1,196 @@
+"""The body of each Prefect task: load inputs by reference, call the stage, persist, return the key.
+
+Every step first looks for its persisted result and skips when it is there, so re-running a flow after a
+failure resumes at the failed stage and never duplicates anything.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from pipelines.context import RunContext
+from storage.layout import audio_key, stage_key
+from vidlib.domain import (
+    AttributedTranscript,
+    ClipEnrichment,
+    ClipMedia,
+    ClipSpec,
+    Diarization,
+    Manifest,
+    TopicSegment,
+    Transcript,
+)
+from vidlib.errors import MediaError
+
+T = TypeVar("T")
+STAGES = ("probe", "audio", "transcribe", "diarize", "attribute", "segment", "plan", "cut", "enrich", "embed", "index")
+
+
+def run_step(ctx: RunContext, recording_id: str, stage: str, tp: Any, compute: Callable[[], T], *,
+             always: bool = False) -> str:
+    repo = ctx.repo
+    key = stage_key(recording_id, stage)
+    if not always and repo.has_stage(recording_id, stage):
+        ctx.notify(recording_id, stage, "skip")
+        return key
+    ctx.notify(recording_id, stage, "start")
+    t0 = time.perf_counter()
+    value = compute()
+    seconds = time.perf_counter() - t0
+    repo.save_stage(recording_id, stage, value, tp)
+    ctx.store.put_bytes(stage_key(recording_id, f"timings/{stage}"), json.dumps({"seconds": seconds}).encode())
+    ctx.notify(recording_id, stage, "done")
+    return key
+
+
+def stage_timings(ctx: RunContext, recording_id: str) -> dict[str, float]:
+    out = {}
+    for stage in STAGES:
+        key = stage_key(recording_id, f"timings/{stage}")
+        if ctx.store.exists(key):
+            out[stage] = round(json.loads(ctx.store.get_bytes(key))["seconds"], 3)
+    return out
+
+
+def _manifest(ctx: RunContext, recording_id: str) -> Manifest:
+    return ctx.repo.load(recording_id)
+
+
+def original_path(ctx: RunContext, recording_id: str) -> Path:
+    manifest = _manifest(ctx, recording_id)
+    local = ctx.store.local_path(manifest.original_key)
+    if local is not None:
+        return local
+    dest = ctx.work_dir(recording_id) / Path(manifest.original_key).name
+    if not dest.exists():
+        ctx.store.download(manifest.original_key, dest)
+    return dest
+
+
+def audio_path(ctx: RunContext, recording_id: str) -> Path:
+    local = ctx.store.local_path(audio_key(recording_id))
+    if local is not None and local.exists():
+        return local
+    dest = ctx.work_dir(recording_id) / "audio.wav"
+    if not dest.exists():
+        ctx.store.download(audio_key(recording_id), dest)
+    return dest
+
+
+def load_samples(ctx: RunContext, recording_id: str) -> np.ndarray:
+    from pipelines.stages.media import load_wav
+
+    return load_wav(audio_path(ctx, recording_id))
+
+
+# --- steps -----------------------------------------------------------------------------------------
+def step_probe(ctx: RunContext, recording_id: str) -> str:
+    from pipelines.stages.media import probe_media
+    from vidlib.domain import MediaInfo
+
+    s = ctx.settings
+    return run_step(ctx, recording_id, "probe", MediaInfo, lambda: probe_media(
+        original_path(ctx, recording_id), max_duration_s=s.max_duration_s, max_file_bytes=s.max_file_bytes))
+
+
+def step_audio(ctx: RunContext, recording_id: str) -> str:
+    from pipelines.stages.media import extract_audio, speech_activity_ratio, load_wav
+
+    def compute() -> dict[str, float]:
+        wav = extract_audio(original_path(ctx, recording_id), ctx.work_dir(recording_id) / "audio.wav")
+        ratio = speech_activity_ratio(load_wav(wav), 16_000)
+        if ratio < ctx.settings.min_speech_ratio:
+            raise MediaError(f"the recording is silent ({ratio:.1%} of it has sound above -45 dBFS)")
+        ctx.store.put_file(audio_key(recording_id), wav, "audio/wav")
+        return {"activity_ratio": ratio}
+
+    return run_step(ctx, recording_id, "audio", dict[str, float], compute)
+
+
+def step_transcribe(ctx: RunContext, recording_id: str) -> str:
+    from pipelines.stages.transcribe import TranscribeOptions, transcribe
+
+    s = ctx.settings
+    manifest = _manifest(ctx, recording_id)
+    options = TranscribeOptions(language=s.language or manifest.consent.recording.language,
+                                beam_size=s.whisper_beam_size, batch_size=s.whisper_batch_size)
+    return run_step(ctx, recording_id, "transcribe", Transcript,
+                    lambda: transcribe(ctx.models.whisper(), load_samples(ctx, recording_id), options))
+
+
+def step_diarize(ctx: RunContext, recording_id: str) -> str:
+    from models.diarization import diarize
+
+    manifest = _manifest(ctx, recording_id)
+    n = len(manifest.consent.participants)
+
+    def compute() -> Diarization:
+        # the consent record names who may speak: that many speakers at most, at least the two of the call
+        return diarize(ctx.models.diarizer(), load_samples(ctx, recording_id), min_speakers=min(2, n), max_speakers=n)
+
+    return run_step(ctx, recording_id, "diarize", Diarization, compute)
+
+
+def step_attribute(ctx: RunContext, recording_id: str) -> str:
+    from pipelines.stages.attribute import attribute_speakers
+
+    repo = ctx.repo
+    return run_step(ctx, recording_id, "attribute", AttributedTranscript, lambda: attribute_speakers(
+        repo.load_stage(recording_id, "transcribe", Transcript),
+        repo.load_stage(recording_id, "diarize", Diarization),
+        _manifest(ctx, recording_id).consent))
+
+
+def step_segment(ctx: RunContext, recording_id: str) -> str:
+    from pipelines.stages.segment import SegmenterParams, segment_topics
+
+    s = ctx.settings
+    params = SegmenterParams(min_s=s.clip_min_s, max_s=s.clip_max_s)
+    attributed = ctx.repo.load_stage(recording_id, "attribute", AttributedTranscript)
+    return run_step(ctx, recording_id, "segment", tuple[TopicSegment, ...],
+                    lambda: segment_topics(attributed, ctx.models.embedder().embed_passages, params))
+
+
+def step_plan(ctx: RunContext, recording_id: str) -> str:
+    from pipelines.stages.plan import plan_clips
+
+    repo = ctx.repo
+    return run_step(ctx, recording_id, "plan", tuple[ClipSpec, ...], lambda: plan_clips(
+        recording_id, repo.load_stage(recording_id, "attribute", AttributedTranscript),
+        repo.load_stage(recording_id, "segment", tuple[TopicSegment, ...]), _manifest(ctx, recording_id).media.duration_s))
+
+
+def step_cut(ctx: RunContext, recording_id: str) -> str:
+    from pipelines.clip_media import cut_and_store
+
+    return run_step(ctx, recording_id, "cut", tuple[ClipMedia, ...], lambda: cut_and_store(ctx, recording_id))
+
+
+def step_enrich(ctx: RunContext, recording_id: str) -> str:
+    from pipelines.stages.enrich import enrich_clips
+
+    repo = ctx.repo
+    embedder = ctx.models.embedder()
+    return run_step(ctx, recording_id, "enrich", tuple[ClipEnrichment, ...], lambda: enrich_clips(
+        repo.load_stage(recording_id, "plan", tuple[ClipSpec, ...]),
+        repo.load_stage(recording_id, "attribute", AttributedTranscript),
+        embedder.embed_passages, embedder.embed_queries))
+
+
+def step_embed(ctx: RunContext, recording_id: str) -> str:
+    from pipelines.indexing import embed_clips
+
+    return run_step(ctx, recording_id, "embed", dict[str, list[float]], lambda: embed_clips(ctx, recording_id))
+
+
+def step_index(ctx: RunContext, recording_id: str) -> str:
+    from pipelines.indexing import index_recording
+
+    # always re-applied (an upsert by clip id, so no duplicates): the index may have been lost since
+    return run_step(ctx, recording_id, "index", int, lambda: index_recording(ctx, recording_id), always=True)

@@ -1,0 +1,88 @@
+"""French-aware text analysis for keyword search and keyphrases.
+
+Lower-casing, elision ("l'", "qu'"...), accent folding, Snowball stop words and the Snowball stemmer
+(package ``snowballstemmer``). Tokens map to sparse-vector indices by a stable hash, so the keyword index
+needs no vocabulary file and a re-index gives the same vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+import snowballstemmer
+
+_WORD = re.compile(r"[\w]+(?:[-'][\w]+)*", re.UNICODE)
+_ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
+
+# Snowball's French stop-word list (snowballstem.org/algorithms/french/stop.txt) plus common oral fillers.
+FRENCH_STOP_WORDS = frozenset(
+    """au aux avec ce ces dans de des du elle en et eux il ils je la le les leur lui ma mais me même mes moi
+    mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une vos
+    votre vous c d j l à m n s t y été étée étées étés étant étante étants étantes suis es est sommes êtes
+    sont serai seras sera serons serez seront serais serait serions seriez seraient étais était étions
+    étiez étaient fus fut fûmes fûtes furent sois soit soyons soyez soient fusse fusses fût fussions
+    fussiez fussent ayant ayante ayantes ayants eu eue eues eus ai as avons avez ont aurai auras aura
+    aurons aurez auront aurais aurait aurions auriez auraient avais avait avions aviez avaient eut eûmes
+    eûtes eurent aie aies ait ayons ayez aient eusse eusses eût eussions eussiez eussent
+    ça cela ceci celle celui ceux alors donc bon ben bah euh hum oui non ouais ok okay voilà enfin
+    aussi très plus moins tout tous toute toutes faire fait fais peu beaucoup bien comme quand quoi
+    est-ce qu'est-ce c'est y'a il_y_a là ici si oh ah hein truc chose choses vraiment peut être avoir
+    va vais vas allez aller dit dire sais savoir puis ensuite après avant encore déjà jamais toujours
+    quelque quelques chaque autre autres même mêmes cette cet entre vers chez sans sous depuis pendant
+    the a an and or of to in is are was were be it this that for on with as at by from you i we they
+    what how why do does did can could""".split()
+)
+
+
+def fold_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer("french")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words with elisions removed (accents kept)."""
+    out = []
+    for raw in _WORD.findall(text.lower().replace("’", "'")):
+        w = _ELISION.sub("", raw)
+        if w:
+            out.append(w)
+    return out
+
+
+def is_stop(word: str) -> bool:
+    return word in FRENCH_STOP_WORDS or fold_accents(word) in FRENCH_STOP_WORDS or word.isdigit() and len(word) < 2
+
+
+def stem(word: str) -> str:
+    return fold_accents(_stemmer().stemWord(word))
+
+
+def analyze(text: str) -> list[str]:
+    """Search terms: content words, stemmed, accents folded."""
+    return [stem(w) for w in words(text) if not is_stop(w) and len(w) > 1]
+
+
+def term_index(term: str) -> int:
+    """Stable 31-bit index of a term in the sparse vector space."""
+    return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=4).digest(), "big") & 0x7FFFFFFF
+
+
+def sparse_terms(text: str) -> tuple[list[int], list[float]]:
+    """Term-frequency sparse vector (Qdrant applies IDF with the collection's IDF modifier)."""
+    counts = Counter(analyze(text))
+    merged: dict[int, float] = {}
+    for term, tf in counts.items():
+        idx = term_index(term)
+        merged[idx] = merged.get(idx, 0.0) + float(tf)
+    # BM25-style saturation of term frequency (k1 = 1.2), length normalisation left to the clip sizes
+    indices = sorted(merged)
+    values = [merged[i] * 2.2 / (merged[i] + 1.2) for i in indices]
+    return indices, values

@@ -1,0 +1,139 @@
+"""The clip index in Qdrant: a dense vector (multilingual-e5-small) and a BM25-style sparse vector per clip.
+
+Embedded Qdrant (qdrant-client local mode, a folder under VIDLIB_HOME) by default; a server when
+``VIDLIB_QDRANT_URL`` is set. Point ids derive from clip ids, so re-indexing upserts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from vidlib.errors import StorageError
+from vidlib.ids import point_id_for
+
+SearchMode = Literal["keyword", "semantic", "hybrid"]
+DENSE = "dense"
+SPARSE = "bm25"
+
+
+@dataclass(frozen=True)
+class IndexedClip:
+    clip_id: str
+    dense: tuple[float, ...]
+    sparse_indices: tuple[int, ...]
+    sparse_values: tuple[float, ...]
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Hit:
+    clip_id: str
+    score: float
+    payload: dict[str, Any]
+
+
+class ClipIndex:
+    """Qdrant behind one small interface: ensure, upsert, delete, search, count."""
+
+    def __init__(self, *, path: str | None = None, url: str | None = None, api_key: str | None = None,
+                 collection: str = "clips", dim: int = 384) -> None:
+        from qdrant_client import QdrantClient
+
+        try:
+            self.client = QdrantClient(url=url, api_key=api_key) if url else QdrantClient(path=path)
+        except (RuntimeError, OSError, ValueError) as exc:
+            raise StorageError(f"cannot open the Qdrant index ({url or path}): {exc}") from exc
+        self.collection = collection
+        self.dim = dim
+        self._local = url is None
+
+    def close(self) -> None:
+        self.client.close()
+
+    def ensure(self) -> None:
+        from qdrant_client import models as qm
+
+        if self.client.collection_exists(self.collection):
+            return
+        self.client.create_collection(
+            self.collection,
+            vectors_config={DENSE: qm.VectorParams(size=self.dim, distance=qm.Distance.COSINE)},
+            sparse_vectors_config={SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+        )
+        if self._local:  # the embedded engine scans payloads; indexes only matter on a server
+            return
+        for field, schema in (("recording_id", qm.PayloadSchemaType.KEYWORD), ("clip_id", qm.PayloadSchemaType.KEYWORD),
+                              ("state", qm.PayloadSchemaType.KEYWORD),
+                              ("job", qm.PayloadSchemaType.KEYWORD), ("sector", qm.PayloadSchemaType.KEYWORD),
+                              ("topic", qm.PayloadSchemaType.KEYWORD)):
+            self.client.create_payload_index(self.collection, field, schema)
+
+    def upsert(self, clips: Sequence[IndexedClip]) -> int:
+        from qdrant_client import models as qm
+
+        if not clips:
+            return 0
+        self.ensure()
+        points = [
+            qm.PointStruct(
+                id=point_id_for(c.clip_id),
+                vector={DENSE: list(c.dense), SPARSE: qm.SparseVector(indices=list(c.sparse_indices), values=list(c.sparse_values))},
+                payload={**c.payload, "clip_id": c.clip_id},
+            )
+            for c in clips
+        ]
+        self.client.upsert(self.collection, points=points, wait=True)
+        return len(points)
+
+    def delete_recording(self, recording_id: str, keep: set[str] | frozenset[str] = frozenset()) -> None:
+        """Delete the recording's points, except those of the clip ids in ``keep``."""
+        from qdrant_client import models as qm
+
+        if not self.client.collection_exists(self.collection):
+            return
+        flt = self._filter({"recording_id": recording_id})
+        if keep:
+            flt.must_not = [qm.FieldCondition(key="clip_id", match=qm.MatchAny(any=sorted(keep)))]
+        self.client.delete(self.collection, points_selector=qm.FilterSelector(filter=flt), wait=True)
+
+    def count(self, recording_id: str | None = None) -> int:
+        if not self.client.collection_exists(self.collection):
+            return 0
+        flt = self._filter({"recording_id": recording_id}) if recording_id else None
+        return self.client.count(self.collection, count_filter=flt, exact=True).count
+
+    def search(self, mode: SearchMode, *, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
+               filters: dict[str, str | None], limit: int = 10, offset: int = 0) -> list[Hit]:
+        from qdrant_client import models as qm
+
+        if not self.client.collection_exists(self.collection):
+            return []
+        flt = self._filter(filters)
+        sparse_q = qm.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
+        if mode == "keyword":
+            if sparse_q is None or not sparse_q.indices:
+                return []
+            res = self.client.query_points(self.collection, query=sparse_q, using=SPARSE, query_filter=flt,
+                                           limit=limit, offset=offset, with_payload=True)
+        elif mode == "semantic":
+            res = self.client.query_points(self.collection, query=list(map(float, dense)), using=DENSE,
+                                           query_filter=flt, limit=limit, offset=offset, with_payload=True)
+        else:
+            depth = max(50, 4 * (limit + offset))
+            prefetch = [qm.Prefetch(query=list(map(float, dense)), using=DENSE, filter=flt, limit=depth)]
+            if sparse_q is not None and sparse_q.indices:
+                prefetch.append(qm.Prefetch(query=sparse_q, using=SPARSE, filter=flt, limit=depth))
+            res = self.client.query_points(self.collection, prefetch=prefetch, query=qm.FusionQuery(fusion=qm.Fusion.RRF),
+                                           query_filter=flt, limit=limit, offset=offset, with_payload=True)
+        return [Hit(clip_id=p.payload["clip_id"], score=float(p.score), payload=dict(p.payload)) for p in res.points]
+
+    @staticmethod
+    def _filter(filters: dict[str, str | None]) -> Any:
+        from qdrant_client import models as qm
+
+        must = [qm.FieldCondition(key=k, match=qm.MatchValue(value=v)) for k, v in filters.items() if v is not None]
+        return qm.Filter(must=must) if must else None

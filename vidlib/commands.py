@@ -1,0 +1,148 @@
+"""What each CLI command does (argument parsing lives in vidlib/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict
+from typing import Any
+
+from vidlib.settings import Settings
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    handler = {
+        "models": _models, "ingest": _ingest, "process": _process, "inbox": _inbox, "status": _status,
+        "show": _show, "search": _search, "reindex": _reindex, "demo": _demo,
+    }[args.command]
+    return handler(args, settings)
+
+
+def _ctx(settings: Settings) -> Any:
+    from pipelines.context import context_for
+
+    return context_for(settings)
+
+
+def _models(args: argparse.Namespace, settings: Settings) -> int:
+    from models.install import install_models
+    from models.registry import ModelRegistry
+
+    if args.action == "install":
+        done = install_models(settings.resolved_models_dir, report=lambda m: print(f"installing {m}", file=sys.stderr))
+        for name, path in done.items():
+            print(f"{name}: {path}")
+        return 0
+    reg = ModelRegistry(settings)
+    for name, path in (("whisper", reg.whisper_path), ("embedding", reg.embedder_path), ("diarization", reg.diarization_path)):
+        print(f"{name}: {path} ok")
+    return 0
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.ingest import ingest_recording
+
+    result = ingest_recording(_ctx(settings), args.file, args.consent)
+    print("registered" if result.created else "already registered (same content): nothing to do", file=sys.stderr)
+    print(result.recording_id)
+    return 0
+
+
+def _process(args: argparse.Namespace, settings: Settings) -> int:
+    from vidlib.progress import run_with_progress
+
+    ctx = _ctx(settings)
+    for rid in args.recording_ids:
+        ctx.repo.load(rid)  # a clear "no recording with id" before the flow starts
+    for rid in args.recording_ids:
+        manifest = run_with_progress(ctx, rid, show=not args.no_progress)
+        print(f"{rid}: {len(manifest.clips)} clips pending review ({sum(manifest.timings.values()):.0f} s)")
+    return 0
+
+
+def _inbox(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.flows import process_inbox
+
+    outcome = process_inbox(settings, str(args.folder) if args.folder else None)
+    for name, result in outcome.items():
+        print(f"{name}: {result}")
+    return 0 if all(not r.startswith("refused") for r in outcome.values()) else 1
+
+
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    from vidlib.cli import emit_json
+
+    repo = _ctx(settings).repo
+    rows = []
+    for rid in repo.list_ids():
+        m = repo.load(rid)
+        rows.append({"recording_id": rid, "status": m.status, "duration_s": round(m.media.duration_s, 1),
+                     "clips": len(m.clips), "title": m.consent.recording.title, "error": m.error})
+    if args.json:
+        emit_json(rows)
+    else:
+        for r in rows:
+            extra = f"  ({r['error']})" if r["error"] else ""
+            print(f"{r['recording_id']}  {r['status']:<12} {r['duration_s']:>7.1f}s  {r['clips']:>3} clips  {r['title']}{extra}")
+    return 0
+
+
+def manifest_view(manifest: Any) -> dict[str, Any]:
+    """The manifest as the documented JSON: the stored fields plus flat ``words`` and ``turns``."""
+    from storage.manifests import ManifestRepo
+
+    data = ManifestRepo.to_json_dict(manifest)
+    data["duration_s"] = manifest.media.duration_s
+    data["language"] = manifest.transcript.language if manifest.transcript else manifest.consent.recording.language
+    attributed = manifest.attributed
+    roles = dict(attributed.roles) if attributed else {}
+    data["words"] = [asdict(w) for w in attributed.words] if attributed else []
+    data["turns"] = _turns(manifest.diarization.turns, roles) if manifest.diarization else []
+    return data
+
+
+def _turns(turns: Any, roles: dict[str, str]) -> list[dict[str, Any]]:
+    return [{"start": t.start, "end": t.end, "speaker": t.speaker, "role": roles.get(t.speaker, "guest")} for t in turns]
+
+
+def _show(args: argparse.Namespace, settings: Settings) -> int:
+    from vidlib.cli import emit_json
+
+    manifest = _ctx(settings).repo.load(args.recording_id)
+    if args.json:
+        emit_json(manifest_view(manifest))
+        return 0
+    print(f"{manifest.recording_id}  {manifest.status}  {manifest.media.duration_s:.1f}s  {manifest.consent.recording.title}")
+    for c in manifest.clips:
+        print(f"  {c.start:8.1f}-{c.end:8.1f}  [{c.topic}] {c.title}  ({c.state})")
+    return 0
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    from search_api.search import search_clips
+    from vidlib.cli import emit_json
+
+    hits = search_clips(_ctx(settings), args.query, mode=args.mode, limit=args.limit, job=args.job,
+                        sector=args.sector, topic=args.topic, include_unpublished=args.include_unpublished)
+    if args.json:
+        emit_json([asdict(h) for h in hits])
+        return 0
+    if not hits:
+        print("no clip found" + ("" if args.include_unpublished else " (only published clips are searched)"))
+    for h in hits:
+        print(f"{h.score:7.3f}  {h.start:7.1f}-{h.end:7.1f}  {h.title}  [{h.recording_id} {h.clip_id}]")
+    return 0
+
+
+def _reindex(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.reindex import reindex_all
+
+    count = reindex_all(_ctx(settings))
+    print(f"reindexed {count} clips")
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from vidlib.demo import run_demo
+
+    return run_demo(_ctx(settings))

@@ -1,0 +1,215 @@
+"""Typed values passed between stages. Small, frozen, serialisable with pydantic's TypeAdapter.
+
+Times are seconds from the start of the recording unless a name says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Role = Literal["professional", "student", "guardian", "guest"]
+ClipState = Literal["pending_review", "published", "rejected"]
+
+
+# --- consent -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Participant:
+    role: Role
+    name: str
+    consent: bool
+    consented_at: datetime | None = None
+    minor: bool = False
+    guardian_consent: bool | None = None
+
+
+@dataclass(frozen=True)
+class RecordingInfo:
+    title: str
+    job: str
+    sector: str
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    recording: RecordingInfo
+    participants: tuple[Participant, ...]
+
+
+# --- media -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MediaInfo:
+    duration_s: float
+    size_bytes: int
+    format_name: str
+    has_video: bool
+    has_audio: bool
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+
+
+# --- transcript ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A Whisper segment: a run of words ending on a sentence or pause edge."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
+class Transcript:
+    language: str
+    language_probability: float
+    duration_s: float
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(w for s in self.sentences for w in s.words)
+
+
+# --- speakers --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SpeakerTurn:
+    start: float
+    end: float
+    speaker: str
+
+
+@dataclass(frozen=True)
+class Diarization:
+    turns: tuple[SpeakerTurn, ...]
+    num_speakers: int
+
+
+@dataclass(frozen=True)
+class SpokenWord:
+    start: float
+    end: float
+    text: str
+    speaker: str
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """Consecutive words of one speaker inside one sentence: the unit segmentation works on."""
+
+    start: float
+    end: float
+    speaker: str
+    role: Role
+    text: str
+    first_word: int  # index into the attributed word list
+    last_word: int  # inclusive
+    is_question: bool = False
+
+
+@dataclass(frozen=True)
+class AttributedTranscript:
+    words: tuple[SpokenWord, ...]
+    utterances: tuple[Utterance, ...]
+    roles: tuple[tuple[str, Role], ...]  # speaker label -> role
+
+
+# --- topics and clips --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TopicSegment:
+    start: float
+    end: float
+    first_utterance: int
+    last_utterance: int  # inclusive
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    clip_id: str
+    recording_id: str
+    index: int
+    start: float
+    end: float
+    first_utterance: int
+    last_utterance: int
+
+
+@dataclass(frozen=True)
+class ClipMedia:
+    clip_id: str
+    video_key: str
+    subtitles_key: str
+    thumbnail_key: str
+    start: float  # actual cut times (frame-accurate)
+    end: float
+
+
+@dataclass(frozen=True)
+class ClipEnrichment:
+    clip_id: str
+    title: str
+    keyphrases: tuple[str, ...]
+    topic: str
+    topic_confidence: float
+
+
+@dataclass(frozen=True)
+class Clip:
+    clip_id: str
+    recording_id: str
+    index: int
+    start: float
+    end: float
+    title: str
+    topic: str
+    topic_confidence: float
+    keyphrases: tuple[str, ...]
+    text: str
+    speakers: tuple[str, ...]
+    roles: tuple[Role, ...]
+    video_key: str
+    subtitles_key: str
+    thumbnail_key: str
+    state: ClipState = "pending_review"
+
+
+@dataclass(frozen=True)
+class StageTiming:
+    stage: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The per-recording source of truth. The Qdrant index can be rebuilt from manifests."""
+
+    recording_id: str
+    source_name: str
+    original_key: str
+    consent: ConsentRecord
+    media: MediaInfo
+    status: str = "registered"
+    error: str | None = None
+    audio_key: str | None = None
+    transcript: Transcript | None = None
+    diarization: Diarization | None = None
+    attributed: AttributedTranscript | None = None
+    segments: tuple[TopicSegment, ...] = ()
+    clips: tuple[Clip, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
+    created_at: str = ""
+    updated_at: str = ""

@@ -1,0 +1,30 @@
+"""Content-derived ids: re-running anything with the same inputs yields the same ids."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+
+_CHUNK = 1 << 20
+_NAMESPACE = uuid.UUID("6f1c4f0e-6d1b-4c55-9a53-3f6f0c1f2b7a")
+
+
+def recording_id_for(path: Path) -> str:
+    """Recording id = first 24 hex digits of the file's SHA-256 (re-ingesting the same bytes is a no-op)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return "rec_" + digest.hexdigest()[:24]
+
+
+def clip_id_for(recording_id: str, start: float, end: float) -> str:
+    """Clip id from the recording and its millisecond span: stable across re-runs, unguessable across recordings."""
+    key = f"{recording_id}:{round(start * 1000)}:{round(end * 1000)}"
+    return "clip_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def point_id_for(clip_id: str) -> str:
+    """Qdrant point id (a UUID) derived from the clip id, so re-indexing upserts instead of duplicating."""
+    return str(uuid.uuid5(_NAMESPACE, clip_id))

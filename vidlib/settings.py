@@ -1,0 +1,80 @@
+"""One Settings object, read from the environment (prefix ``VIDLIB_``) at the entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".vidlib"
+
+
+class Settings(BaseSettings):
+    """All configuration of vidlib. Build it once (``Settings()``) and pass it down."""
+
+    model_config = SettingsConfigDict(env_prefix="VIDLIB_", env_nested_delimiter="__", frozen=True)
+
+    home: Path = Field(default_factory=_default_home, description="All state lives under this folder.")
+
+    # --- models -------------------------------------------------------------------------------
+    models_dir: Path | None = Field(None, description="Model directories; default HOME/models.")
+    whisper_model: str = Field("base", description="Folder name under models_dir, or an absolute path to a CTranslate2 Whisper model.")
+    whisper_device: Literal["cpu", "cuda", "auto"] = "cpu"
+    whisper_compute_type: str = "int8"
+    whisper_threads: int = 1
+    whisper_beam_size: int = 1
+    whisper_batch_size: int = 0  # >0: batched pipeline (useful on GPU)
+    language: str | None = Field(None, description="Force the language (e.g. 'fr'); default: detect per call.")
+    diarization_device: str = "cpu"
+    diarization_threads: int = 1
+    diarization_threshold: float = 0.6
+    diarization_segmentation_step: float = 0.5
+    embedder_threads: int = 2
+
+    # --- segmentation / clips -----------------------------------------------------------------
+    clip_min_s: float = 30.0
+    clip_max_s: float = 180.0
+    clip_target_s: float = 75.0
+
+    # --- input limits ------------------------------------------------------------------------
+    max_duration_s: float = 4 * 3600.0
+    max_file_bytes: int = 8 * 1024**3
+    min_speech_ratio: float = 0.02
+
+    # --- storage -------------------------------------------------------------------------------
+    store: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "vidlib"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_presign_expiry_s: int = 300
+
+    # --- index ---------------------------------------------------------------------------------
+    qdrant_url: str | None = Field(None, description="Qdrant server URL; default: embedded under HOME/qdrant.")
+    qdrant_api_key: SecretStr | None = None
+    qdrant_collection: str = "clips"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or (self.home / "models")
+
+    @property
+    def store_dir(self) -> Path:
+        return self.home / "store"
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.home / "qdrant"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.home / "prefect"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.home / "inbox"
