@@ -7,6 +7,7 @@ store. Ranges are half-open like Python slices: ``open_range(key, 0, 10)`` retur
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -101,11 +102,10 @@ class LocalObjectStore:
     def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
         target = self._path(key)
         try:
-            src = open(path, "rb")
-        except OSError as exc:
+            with open(path, "rb") as src:
+                self._write(target, lambda out: shutil.copyfileobj(src, out, _COPY_CHUNK))
+        except OSError as exc:  # _write raises StorageError, so this is about the source file
             raise StorageError(f"cannot read {path} to store it as {key!r}: {exc.strerror}") from exc
-        with src:
-            self._write(target, lambda out: shutil.copyfileobj(src, out, _COPY_CHUNK))
 
     def get_bytes(self, key: str) -> bytes:
         path = self._existing(key)
@@ -119,11 +119,12 @@ class LocalObjectStore:
     def download(self, key: str, dest_path: Path) -> None:
         path = self._existing(key)
         try:
-            src = open(path, "rb")
+            with open(path, "rb") as src:
+                self._write(Path(dest_path), lambda out: shutil.copyfileobj(src, out, _COPY_CHUNK))
+        except FileNotFoundError as exc:
+            raise NotFoundError(f"object {key!r} was deleted while it was being read") from exc
         except OSError as exc:
             raise StorageError(f"cannot read object {key!r} at {path}: {exc.strerror}") from exc
-        with src:
-            self._write(Path(dest_path), lambda out: shutil.copyfileobj(src, out, _COPY_CHUNK))
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -131,6 +132,8 @@ class LocalObjectStore:
     def delete(self, key: str) -> None:
         """Delete one object; deleting a missing object is not an error (as on S3)."""
         path = self._path(key)
+        if not path.is_file():  # missing, or a folder of other keys ("a" when "a/b" exists)
+            return
         try:
             path.unlink(missing_ok=True)
         except OSError as exc:
@@ -191,10 +194,8 @@ class LocalObjectStore:
         base = self._root.joinpath(*prefix.split("/")[:-1])
         for dirpath, _dirnames, _filenames in os.walk(base, topdown=False):
             if Path(dirpath) != self._root:
-                try:
-                    os.rmdir(dirpath)  # succeeds only when empty, so a concurrent writer always wins
-                except OSError:
-                    pass
+                with contextlib.suppress(OSError):  # rmdir succeeds only when empty: a concurrent writer wins
+                    os.rmdir(dirpath)
 
     def _write(self, target: Path, fill: Callable[[BinaryIO], object]) -> None:
         tmp_path: str | None = None

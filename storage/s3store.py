@@ -215,7 +215,9 @@ class S3ObjectStore:
             if code in _NOT_FOUND:
                 return NotFoundError(f"{what} does not exist")
             if code == "NoSuchBucket":
-                return StorageError(f"{self._where} does not exist; create it (make_object_store does) or fix VIDLIB_S3_BUCKET")
+                return StorageError(
+                    f"{self._where} does not exist; create it (make_object_store does) or fix VIDLIB_S3_BUCKET"
+                )
             if code in _BAD_CREDENTIALS:
                 return StorageError(
                     f"S3 refused to {action} {what} ({code}): check VIDLIB_S3_ACCESS_KEY_ID and "

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sysconfig
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -71,6 +72,7 @@ class SeaweedS3Server:
     weed: Path = field(default_factory=find_weed)
     ports: dict[str, int] = field(default_factory=dict)
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _tmp_fallback: Path | None = field(default=None, init=False, repr=False)
 
     @property
     def endpoint_url(self) -> str:
@@ -88,8 +90,11 @@ class SeaweedS3Server:
         args = [str(self.weed), "mini", f"-dir={self.workdir / 'data'}", f"-ip={HOST}", f"-ip.bind={HOST}"]
         for name in _SERVICES:
             args += [f"-{name}.port={self.ports[name]}", f"-{name}.port.grpc={self.ports[name] + _GRPC_OFFSET}"]
+        tmp = self._tmp_dir()
         return args + [
             f"-s3.config={self.workdir / 's3.json'}",
+            f"-s3.localSocket={tmp / 's3.sock'}",
+            f"-filer.localSocket={tmp / 'filer.sock'}",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             "-webdav=false",
@@ -105,11 +110,12 @@ class SeaweedS3Server:
         (self.workdir / "data").mkdir(parents=True, exist_ok=True)
         self._write_s3_config()
         command = self.command()
+        env = {**os.environ, "TMPDIR": str(self._tmp_dir())}
         with open(self.log_path, "ab") as log:
             log.write(f"\n--- start: {' '.join(command)}\n".encode())
             self._process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.workdir, start_new_session=True,
+                cwd=self.workdir, env=env, start_new_session=True,
             )
         try:
             self._wait_ready()
@@ -120,15 +126,17 @@ class SeaweedS3Server:
     def stop(self, timeout_s: float = 15.0) -> None:
         """Terminate the server (SIGTERM, then SIGKILL after ``timeout_s``); its data stays."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGCONT)  # a paused server cannot act on SIGTERM
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=timeout_s)
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGCONT)  # a paused server cannot act on SIGTERM
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=timeout_s)
+        if self._tmp_fallback is not None:
+            shutil.rmtree(self._tmp_fallback, ignore_errors=True)
+            self._tmp_fallback = None
 
     def pause(self) -> None:
         """Freeze the server (SIGSTOP): it keeps its ports but answers nothing, like a hung host."""
@@ -143,6 +151,16 @@ class SeaweedS3Server:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    def _tmp_dir(self) -> Path:
+        """Where weed puts unix sockets and glog files (else /tmp); a socket path must stay < 108 bytes."""
+        if self._tmp_fallback is not None:
+            return self._tmp_fallback
+        tmp = self.workdir / "tmp"
+        if len(str(tmp)) > 60:
+            tmp = self._tmp_fallback = Path(tempfile.mkdtemp(prefix="weed-"))
+        tmp.mkdir(exist_ok=True)
+        return tmp
 
     def log_tail(self, lines: int = 40) -> str:
         try:
