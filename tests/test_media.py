@@ -25,6 +25,7 @@ from vidlib.domain import SpokenWord
 from vidlib.errors import MediaError
 
 FPS = 25
+LONG_S = 20
 LIMITS = {"max_duration_s": 3600.0, "max_file_bytes": 1024**3}
 
 
@@ -33,11 +34,16 @@ def _ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", *args], check=True)
 
 
+# Every frame of a "numbered" video has its own flat brightness, so a frame off by one shows.
+_NUMBERED = "color=c=gray:size=160x120:rate={fps}:duration={s},geq=lum='mod(N*9\\,256)':cb=128:cr=128"
+_TESTSRC = "testsrc=size=160x120:rate={fps}:duration={s}"
+
+
 def _make(path: Path, seconds: float, *, video: bool = True, audio: str | None = "sine",
-          extra: tuple[str, ...] = ()) -> Path:
+          numbered: bool = False, extra: tuple[str, ...] = ()) -> Path:
     inputs: list[str] = []
     if video:
-        inputs += ["-f", "lavfi", "-i", f"testsrc=size=160x120:rate={FPS}:duration={seconds}"]
+        inputs += ["-f", "lavfi", "-i", (_NUMBERED if numbered else _TESTSRC).format(fps=FPS, s=seconds)]
     if audio == "sine":
         inputs += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={seconds}"]
     elif audio == "silence":
@@ -57,7 +63,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "no_audio": _make(d / "no_audio.mp4", 5, audio=None),
         "m4a": _make(d / "voice.m4a", 5, video=False),
         "silent": _make(d / "silent.m4a", 5, video=False, audio="silence"),
-        "long": _make(d / "long.mp4", 20),
+        "long": _make(d / "long.mp4", LONG_S, numbered=True),
     }
     made["empty"] = d / "empty.mp4"
     made["empty"].write_bytes(b"")
@@ -89,11 +95,14 @@ def _top_level_boxes(path: Path) -> list[str]:
     return boxes
 
 
-def _gray_frame(path: Path, at_s: float | None = None) -> np.ndarray:
-    seek = ["-ss", f"{at_s:.6f}"] if at_s is not None else []
-    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", *seek, "-i", str(path), "-frames:v", "1",
+def _brightness(path: Path, *, at_s: float = 0.0, last: bool = False) -> float:
+    """Mean luma of the frame shown at ``at_s`` (or of the last frame)."""
+    seek = ["-sseof", f"{-1.5 / FPS:.6f}"] if last else ["-ss", f"{at_s:.6f}"]
+    frames = [] if last else ["-frames:v", "1"]
+    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", *seek, "-i", str(path), *frames,
                           "-f", "rawvideo", "-pix_fmt", "gray", "-"], check=True, capture_output=True).stdout
-    return np.frombuffer(raw, dtype=np.uint8).astype(np.float32)
+    frame_bytes = 160 * 120
+    return float(np.frombuffer(raw[-frame_bytes:], dtype=np.uint8).mean())
 
 
 # --- probing -------------------------------------------------------------------------------------
@@ -130,6 +139,15 @@ def test_probe_refuses_with_a_clear_reason(media: dict[str, Path], name: str, li
     assert message.startswith(media[name].name)
     assert "\n" not in message and len(message) < 400  # a reason, never a stderr dump
     assert str(media[name].parent) not in message
+
+
+def test_probe_refuses_an_unknown_duration(tmp_path: Path) -> None:
+    path = tmp_path / "browser.webm"  # WebM written to a pipe, like a browser's MediaRecorder: no duration
+    with path.open("wb") as out:
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=duration=3",
+                        "-c:a", "libopus", "-f", "webm", "-"], check=True, stdout=out)
+    with pytest.raises(MediaError, match="duration is unknown"):
+        probe_media(path, **LIMITS)
 
 
 def test_probe_refuses_a_missing_file(tmp_path: Path) -> None:
@@ -179,7 +197,7 @@ def test_speech_activity_silence_is_zero_and_tone_is_high(media: dict[str, Path]
 
 
 # --- cutting ---------------------------------------------------------------------------------------
-WINDOWS = [("c1", 1.0, 6.5), ("c2", 6.5, 13.37), ("c3", 15.01, 20.0)]
+WINDOWS = [("c1", 1.0, 6.5), ("c2", 6.5, 13.37), ("c3", 15.01, LONG_S)]  # a gap, and the very end
 
 
 @pytest.fixture(scope="module")
@@ -215,12 +233,15 @@ def test_cut_clips_start_on_a_keyframe_with_faststart(cut: list[CutResult]) -> N
         assert boxes.index("moov") < boxes.index("mdat")
 
 
-def test_cut_clips_first_frame_is_the_source_frame_at_the_cut(cut: list[CutResult], media: dict[str, Path]) -> None:
+def test_cut_clips_first_and_last_frames_are_the_source_frames(cut: list[CutResult], media: dict[str, Path]) -> None:
+    def nearest(shown: float, around: float) -> int:
+        options = {k: abs(shown - _brightness(media["long"], at_s=around + k / FPS)) for k in (-1, 0, 1)
+                   if 0 <= around + k / FPS < LONG_S - 0.5 / FPS}
+        return min(options, key=options.__getitem__)
+
     for result in cut:
-        first = _gray_frame(result.video_path)
-        diffs = {k: float(np.abs(first - _gray_frame(media["long"], result.start + k / FPS)).mean())
-                 for k in (-1, 0, 1) if result.start + k / FPS >= 0}
-        assert min(diffs, key=diffs.__getitem__) == 0
+        assert nearest(_brightness(result.video_path), result.start) == 0
+        assert nearest(_brightness(result.video_path, last=True), result.end - 1 / FPS) == 0
 
 
 def test_cut_clips_write_320px_thumbnails_and_leave_no_temp_files(cut: list[CutResult]) -> None:
@@ -240,6 +261,17 @@ def test_cut_clips_of_audio_only_gives_m4a_without_thumbnail(media: dict[str, Pa
         (stream,) = _streams(result.video_path)
         assert stream["codec_name"] == "aac"
         assert float(stream["duration"]) == pytest.approx(expected, abs=0.05)
+
+
+def test_cut_clips_encode_non_aac_audio_to_aac(tmp_path: Path) -> None:
+    video = _make(tmp_path / "call.mkv", 6, extra=("-c:a", "flac"))
+    voice = _make(tmp_path / "voice.wav", 6, video=False, extra=("-c:a", "pcm_s16le"))
+    assert probe_media(voice, **LIMITS).audio_codec == "pcm_s16le"
+    (clip,) = cut_clips(video, [("v", 1.0, 4.0)], tmp_path / "v", has_video=True)
+    (sound,) = cut_clips(voice, [("a", 1.0, 4.0)], tmp_path / "a", has_video=False)
+    assert {s["codec_type"]: s["codec_name"] for s in _streams(clip.video_path)} == {"video": "h264", "audio": "aac"}
+    assert [s["codec_name"] for s in _streams(sound.video_path)] == ["aac"]
+    assert float(_streams(sound.video_path)[0]["duration"]) == pytest.approx(3.0, abs=0.05)
 
 
 def test_cut_clips_refuses_bad_windows(media: dict[str, Path], tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ SPEECH_THRESHOLD_DBFS = -45.0
 
 _MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot")
 _FFMPEG_GLOBAL_ARGS = ("-nostdin", "-hide_banner", "-v", "error")
+_NO_FFMPEG = "{} is not installed or not on PATH: install ffmpeg (e.g. apt-get install ffmpeg)"
 _FOLDERS = re.compile(r"(?<![\w.])/(?:[^\s/:]+/)+")
 _TRUNCATION_SLACK = 1.05  # mp4 payload may exceed the file size by rounding only
 
@@ -71,7 +72,7 @@ def run_ffmpeg(stream: Any, *, source: Path, doing: str) -> None:
     except ffmpeg.Error as exc:
         raise ffmpeg_failure(source, doing, exc) from exc
     except FileNotFoundError as exc:
-        raise StageError("ffmpeg is not installed or not on PATH: install it (e.g. apt-get install ffmpeg)") from exc
+        raise StageError(_NO_FFMPEG.format("ffmpeg")) from exc
 
 
 def ffprobe_json(path: Path, *, doing: str, **options: Any) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def ffprobe_json(path: Path, *, doing: str, **options: Any) -> dict[str, Any]:
     except ffmpeg.Error as exc:
         raise ffmpeg_failure(path, doing, exc) from exc
     except FileNotFoundError as exc:
-        raise StageError("ffprobe is not installed or not on PATH: install ffmpeg (e.g. apt-get install ffmpeg)") from exc
+        raise StageError(_NO_FFMPEG.format("ffprobe")) from exc
 
 
 def _looks_like_mp4(path: Path) -> bool:
