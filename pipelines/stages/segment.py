@@ -15,6 +15,7 @@ under the segment length bounds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -38,6 +39,18 @@ class SegmenterParams:
     boundary_cost: float = 0.55
 
 
+_FOLLOW_UP = re.compile(
+    r"^(?:même|mais|donc|du coup|ah bon|vraiment|c'est-à-dire|pourquoi ça|comment ça|genre|sinon pour|et ça|et là)\b",
+    re.IGNORECASE,
+)
+
+
+def is_follow_up(text: str) -> bool:
+    """A short or anaphoric question that continues the current topic ("Même la nuit ?", "Vraiment ?")."""
+    stripped = text.strip()
+    return len(stripped.split()) <= 3 or bool(_FOLLOW_UP.match(stripped))
+
+
 def turn_starts(utts: Sequence[Utterance]) -> list[int]:
     """Index of the first utterance of the speaker run that contains each utterance."""
     starts: list[int] = []
@@ -47,22 +60,24 @@ def turn_starts(utts: Sequence[Utterance]) -> list[int]:
 
 
 def question_cues(utts: Sequence[Utterance], params: SegmenterParams) -> np.ndarray:
-    """Score (at the start of the asking turn) each question by a non-professional."""
+    """Score each question by a non-professional, placed at the start of the asking turn.
+
+    A question after the professional has talked ``long_answer_s`` since the last topic-opening question is a
+    strong cue; a follow-up ("Même la nuit ?") or a question right after a short reply is a weak one.
+    """
     cues = np.zeros(len(utts))
     starts = turn_starts(utts)
+    talk_since_topic = 0.0
     for i, u in enumerate(utts):
-        if not u.is_question or u.role == "professional":
+        if u.role == "professional":
+            talk_since_topic += u.end - u.start
             continue
-        b = starts[i]
-        if b == 0:
+        if not u.is_question or starts[i] == 0:
             continue
-        # professional talk since the previous non-professional turn
-        j, answer_s = b - 1, 0.0
-        while j >= 0 and utts[j].role == "professional":
-            answer_s += utts[j].end - utts[j].start
-            j -= 1
-        weight = params.question_weight if answer_s >= params.long_answer_s else params.followup_weight
-        cues[b] = max(cues[b], weight)
+        new_topic = talk_since_topic >= params.long_answer_s and not is_follow_up(u.text)
+        cues[starts[i]] = max(cues[starts[i]], params.question_weight if new_topic else params.followup_weight)
+        if new_topic:
+            talk_since_topic = 0.0
     return cues
 
 

@@ -1,0 +1,140 @@
+"""Unit tests of attribution, segmentation, clip planning, enrichment helpers and metrics."""
+
+import numpy as np
+
+from pipelines.evaluation import boundary_f1, pk_windowdiff, reference_boundaries
+from pipelines.stages.attribute import assign_roles, attribute_speakers, is_question
+from pipelines.stages.enrich import keyphrases, question_title
+from pipelines.stages.plan import plan_clips
+from pipelines.stages.segment import SegmenterParams, choose_boundaries, question_cues, segment_topics
+from search_api.text import analyze, sparse_terms
+from tests.transcripts import make_transcript
+from vidlib.consent import parse_consent
+from vidlib.domain import Diarization, Sentence, SpeakerTurn, Transcript, Word
+from vidlib.wording import join_words
+
+CONSENT = parse_consent({"recording": {"title": "t", "job": "j", "sector": "s"}, "participants": [
+    {"role": "professional", "name": "A", "consent": True, "consented_at": "2026-01-01T00:00:00Z"},
+    {"role": "student", "name": "B", "consent": True, "consented_at": "2026-01-01T00:00:00Z"}]})
+
+
+def test_words_get_the_speaker_with_the_largest_overlap() -> None:
+    words = (Word(0.0, 1.0, "Bonjour"), Word(1.0, 2.0, "madame."), Word(2.1, 3.0, "Tu"), Word(3.0, 4.0, "fais"),
+             Word(4.0, 5.0, "quoi ?"))
+    tr = Transcript("fr", 1.0, 5.0, (Sentence(0, 2, "Bonjour madame.", words[:2]), Sentence(2.1, 5, "Tu fais quoi ?", words[2:])))
+    # the turn edge at 2.4 s cuts "Tu" (2.1-3.0): most of it overlaps S2
+    dia = Diarization((SpeakerTurn(0.0, 2.4, "S1"), SpeakerTurn(2.4, 5.0, "S2")), 2)
+    att = attribute_speakers(tr, dia, CONSENT)
+    assert [w.speaker for w in att.words] == ["S1", "S1", "S2", "S2", "S2"]
+    assert [u.text for u in att.utterances] == ["Bonjour madame.", "Tu fais quoi ?"]
+    assert att.utterances[1].is_question
+
+
+def test_roles_professional_talks_most_student_asks() -> None:
+    utts = [("S1", "Je soigne les patients la nuit.", 60.0), ("S2", "C'est dur ?", 2.0), ("S3", "Bonsoir.", 3.0),
+            ("S2", "Et le salaire ?", 2.0)]
+    roles = assign_roles(utts, CONSENT)
+    assert roles == {"S1": "professional", "S2": "student", "S3": "guest"}
+
+
+def test_question_detection() -> None:
+    assert is_question("Qu'est-ce que tu aimes dans ce métier ?")
+    assert is_question("Comment se passe une journée")
+    assert not is_question("Je travaille la nuit.")
+
+
+LONG_ANSWER = "je travaille la nuit dans un service de cardiologie avec les patients " * 3
+
+
+def _call() -> list[tuple[str, str, float]]:
+    return [
+        ("student", "Bonjour, merci d'avoir accepté.", 3.0),
+        ("professional", "Avec plaisir, bonjour.", 2.0),
+        ("student", "Vous faites quoi au quotidien ?", 3.0),
+        ("professional", LONG_ANSWER, 25.0),
+        ("student", "Ah d'accord.", 1.0),
+        ("student", "Et vous gagnez combien ?", 2.5),
+        ("professional", "Le salaire est de deux mille euros net par mois avec les primes " * 3, 24.0),
+        ("student", "Même la nuit ?", 1.5),  # follow-up after a long answer but short
+        ("professional", "Oui, les primes de nuit comptent.", 4.0),
+        ("student", "Quelles études faut-il faire ?", 2.5),
+        ("professional", "Trois ans en institut de formation en soins infirmiers après le bac " * 3, 26.0),
+    ]
+
+
+def test_question_cue_sits_at_the_start_of_the_asking_turn() -> None:
+    att = make_transcript(_call())
+    cues = question_cues(att.utterances, SegmenterParams())
+    assert cues[4] == 1.0  # "Ah d'accord." opens the student's turn whose question starts a topic
+    assert cues[5] == 0.0
+    assert 0 < cues[7] < 1.0  # "Même la nuit ?" after a long answer: a follow-up, a weak cue
+    assert cues[9] == 1.0
+
+
+def test_segmenter_cuts_before_the_students_questions_and_respects_bounds() -> None:
+    att = make_transcript(_call())
+    flat = lambda texts: np.ones((len(texts), 4))  # noqa: E731 - no semantic signal: cues alone
+    segs = segment_topics(att, flat, SegmenterParams(min_s=10, max_s=60))
+    starts = [att.utterances[s.first_utterance].text for s in segs]
+    assert starts[1:] == ["Ah d'accord.", "Quelles études faut-il faire ?"] or "Ah d'accord." in starts
+    for s in segs:
+        assert s.end - s.start <= 60
+    assert segs[0].start == 0.0 and segs[-1].end == att.utterances[-1].end
+
+
+def test_boundaries_respect_min_length_even_with_strong_cues() -> None:
+    att = make_transcript([("professional", "a b c", 5.0), ("student", "Quoi ?", 1.0)] * 6)
+    cuts = choose_boundaries(att.utterances, np.full(len(att.utterances), 5.0), SegmenterParams(min_s=15, max_s=60))
+    edges = [0, *cuts, len(att.utterances)]
+    for a, b in zip(edges, edges[1:]):
+        assert att.utterances[b - 1].end - att.utterances[a].start >= 15 or (a == 0 and b == len(att.utterances))
+
+
+def test_monologue_longer_than_max_is_split_on_utterance_edges() -> None:
+    att = make_transcript([("professional", "phrase de test numéro", 10.0)] * 40)
+    segs = segment_topics(att, lambda t: np.ones((len(t), 3)), SegmenterParams(min_s=15, max_s=100))
+    assert len(segs) >= 4
+    assert all(s.end - s.start <= 100 for s in segs)
+
+
+def test_plan_clips_snap_to_word_edges_without_eating_neighbours() -> None:
+    att = make_transcript(_call())
+    segs = segment_topics(att, lambda t: np.ones((len(t), 4)), SegmenterParams(min_s=10, max_s=60))
+    clips = plan_clips("rec_x", att, segs, duration_s=att.words[-1].end + 1)
+    for c, s in zip(clips, segs):
+        first = att.words[att.utterances[s.first_utterance].first_word]
+        last = att.words[att.utterances[s.last_utterance].last_word]
+        assert c.start <= first.start and c.end >= last.end
+    for a, b in zip(clips, clips[1:]):
+        assert a.end <= b.start
+    assert len({c.clip_id for c in clips}) == len(clips)
+    assert plan_clips("rec_x", att, segs, att.words[-1].end + 1) == clips  # deterministic ids
+
+
+def test_titles_and_keyphrases() -> None:
+    att = make_transcript(_call())
+    assert question_title(att.utterances[4:7]) == "Et vous gagnez combien ?" or question_title(att.utterances[4:7]) == "Vous gagnez combien ?"
+    text = " ".join(u.text for u in att.utterances[5:7])
+    phrases = keyphrases(text, [LONG_ANSWER])
+    assert 3 <= len(phrases) <= 8
+    assert any("salaire" in p or "primes" in p for p in phrases)
+
+
+def test_french_analysis_and_sparse_vectors() -> None:
+    assert analyze("L'infirmière de nuit") == analyze("les infirmières de nuit") == ["infirmi", "nuit"]
+    idx, val = sparse_terms("salaire salaire primes")
+    assert len(idx) == 2 and sorted(idx) == idx and max(val) > min(val)
+
+
+def test_join_words_glues_elisions() -> None:
+    assert join_words(["qu", "'est", "-ce", "que", "c", "'est", "?"]) == "qu'est-ce que c'est?"
+
+
+def test_pk_windowdiff_and_f1() -> None:
+    ref = [30.0, 60.0, 90.0]
+    assert pk_windowdiff(ref, ref, 120.0) == (0.0, 0.0)
+    pk_none, _ = pk_windowdiff(ref, [], 120.0)
+    pk_close, _ = pk_windowdiff(ref, [32.0, 61.0, 88.0], 120.0)
+    assert pk_close < pk_none
+    assert boundary_f1(ref, [32.0, 61.0, 100.0], tolerance=5.0)[2] == 2 / 3
+    assert reference_boundaries([{"start": 0, "end": 10}, {"start": 12, "end": 20}]) == [11.0]
