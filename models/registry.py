@@ -58,12 +58,12 @@ class ModelRegistry:
     def diarizer(self) -> Any:
         with self._lock:
             if self._diarizer is None:
-                from models.diarization import build_diarization_pipeline
+                from models.diarization import build_diarization_pipeline, diarization_model_paths
 
-                base = self.diarization_path
+                segmentation, campplus = diarization_model_paths(self.diarization_path)
                 s = self.settings
                 self._diarizer = build_diarization_pipeline(
-                    base / "segmentation-3.0", base / "campplus" / "campplus_cn_en_common.pt",
+                    segmentation, campplus,
                     threshold=s.diarization_threshold, segmentation_step=s.diarization_segmentation_step,
                     device=s.diarization_device,
                 )

@@ -67,8 +67,11 @@ def _mark_failed(settings: Settings, recording_id: str, exc: BaseException) -> N
 
 @flow(name="process_recording", task_runner=ThreadPoolTaskRunner(max_workers=2), persist_result=False,
       log_prints=False)
-def process_recording(settings: Settings, recording_id: str) -> str:
-    """All stages for one registered recording; returns its manifest key. Safe to re-run."""
+def process_recording(recording_id: str, settings: Settings | None = None) -> str:
+    """All stages for one registered recording; returns its manifest key. Safe to re-run.
+
+    ``settings`` default to the environment (VIDLIB_*), as on a Prefect worker."""
+    settings = settings or Settings()
     try:
         probe_task(settings, recording_id)
         audio_task(settings, recording_id)
@@ -86,10 +89,11 @@ def process_recording(settings: Settings, recording_id: str) -> str:
 
 
 @flow(name="process_inbox", persist_result=False, log_prints=False)
-def process_inbox(settings: Settings, inbox: str | None = None) -> dict[str, str]:
+def process_inbox(inbox: str | None = None, settings: Settings | None = None) -> dict[str, str]:
     """Ingest every ``NAME.<media>`` with its ``NAME.consent.json`` from the inbox, then process the new ones.
 
     Returns {file name: recording id or the reason it was refused}."""
+    settings = settings or Settings()
     from pipelines.ingest import ACCEPTED_SUFFIXES, ingest_recording
 
     ctx = context_for(settings)
@@ -100,8 +104,16 @@ def process_inbox(settings: Settings, inbox: str | None = None) -> dict[str, str
         try:
             result = ingest_recording(ctx, media, consent)
             if ctx.repo.load(result.recording_id).status != "indexed":
-                process_recording(settings, result.recording_id)
+                process_recording(result.recording_id, settings)
             outcome[media.name] = result.recording_id
         except (MediaError, ConsentError) as exc:
             outcome[media.name] = f"refused: {exc}"
     return outcome
+
+
+@flow(name="reindex", persist_result=False, log_prints=False)
+def reindex(settings: Settings | None = None) -> int:
+    """Rebuild the Qdrant index from the manifests; returns the number of clips indexed."""
+    from pipelines.reindex import reindex_all
+
+    return reindex_all(context_for(settings or Settings()))

@@ -192,5 +192,9 @@ def step_embed(ctx: RunContext, recording_id: str) -> str:
 def step_index(ctx: RunContext, recording_id: str) -> str:
     from pipelines.indexing import index_recording
 
+    from dataclasses import replace
+
     # always re-applied (an upsert by clip id, so no duplicates): the index may have been lost since
-    return run_step(ctx, recording_id, "index", int, lambda: index_recording(ctx, recording_id), always=True)
+    key = run_step(ctx, recording_id, "index", int, lambda: index_recording(ctx, recording_id), always=True)
+    ctx.repo.save(replace(ctx.repo.load(recording_id), timings=stage_timings(ctx, recording_id)))
+    return key

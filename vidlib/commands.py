@@ -63,7 +63,7 @@ def _process(args: argparse.Namespace, settings: Settings) -> int:
 def _inbox(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.flows import process_inbox
 
-    outcome = process_inbox(settings, str(args.folder) if args.folder else None)
+    outcome = process_inbox(str(args.folder) if args.folder else None, settings)
     for name, result in outcome.items():
         print(f"{name}: {result}")
     return 0 if all(not r.startswith("refused") for r in outcome.values()) else 1

@@ -12,7 +12,7 @@ def run_with_progress(ctx: RunContext, recording_id: str, *, show: bool = True) 
     from pipelines.flows import process_recording
 
     if not show:
-        process_recording(ctx.settings, recording_id)
+        process_recording(recording_id, ctx.settings)
         return ctx.repo.load(recording_id)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -33,7 +33,7 @@ def run_with_progress(ctx: RunContext, recording_id: str, *, show: bool = True) 
 
         ctx.progress = hook
         try:
-            process_recording(ctx.settings, recording_id)
+            process_recording(recording_id, ctx.settings)
         finally:
             ctx.progress = None
         bar.update(task_id, description=f"{recording_id}: done")

@@ -36,9 +36,8 @@ class Settings(BaseSettings):
     embedder_threads: int = 2
 
     # --- segmentation / clips -----------------------------------------------------------------
-    clip_min_s: float = 30.0
+    clip_min_s: float = 15.0
     clip_max_s: float = 180.0
-    clip_target_s: float = 75.0
 
     # --- input limits ------------------------------------------------------------------------
     max_duration_s: float = 4 * 3600.0

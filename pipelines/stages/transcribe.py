@@ -24,6 +24,9 @@ class TranscribeOptions:
     # Guards for long files and silence: no conditioning on previous text (no runaway repetition),
     # drop segments judged silent, and skip hallucinated text inside long silences.
     condition_on_previous_text: bool = False
+    # Decoding retries at higher temperatures when a window looks wrong; each retry costs a full decode,
+    # so the list is short (Whisper's default has six steps).
+    temperatures: tuple[float, ...] = (0.0, 0.4)
     no_speech_threshold: float = 0.6
     compression_ratio_threshold: float = 2.4
     log_prob_threshold: float = -1.0
@@ -49,6 +52,7 @@ def transcribe(
         vad_filter=True,
         vad_parameters={"min_silence_duration_ms": options.vad_min_silence_ms},
         condition_on_previous_text=options.condition_on_previous_text,
+        temperature=list(options.temperatures),
         no_speech_threshold=options.no_speech_threshold,
         compression_ratio_threshold=options.compression_ratio_threshold,
         log_prob_threshold=options.log_prob_threshold,

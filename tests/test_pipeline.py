@@ -1,0 +1,161 @@
+"""End-to-end: the real Prefect flow on real models, real ffmpeg, real Qdrant (embedded), real stores."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pipelines import flows
+from pipelines.context import RunContext, close_contexts, configure_offline_environment, context_for
+from pipelines.ingest import ingest_recording
+from search_api.search import search_clips
+from search_api.text import analyze
+from tests.pipeline_fixtures import DATA, copy_excerpt, excerpt_consent, make_settings
+from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
+from vidlib.commands import manifest_view
+from vidlib.domain import Manifest
+from vidlib.errors import ConsentError
+from vidlib.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Processed:
+    settings: Settings
+    ctx: RunContext
+    recording_id: str
+    manifest: Manifest
+    media: Path
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, prefect_harness: None) -> Iterator[Processed]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    settings = make_settings(tmp / "home", models_dir)
+    configure_offline_environment(settings)
+    ctx = context_for(settings)
+    media = copy_excerpt(tmp)
+    rid = ingest_recording(ctx, media, excerpt_consent(tmp)).recording_id
+    flows.process_recording(rid, settings)
+    yield Processed(settings, ctx, rid, ctx.repo.load(rid), media)
+    close_contexts()
+
+
+def test_manifest_is_complete(processed: Processed) -> None:
+    view = manifest_view(processed.manifest)
+    assert view["recording_id"] == processed.recording_id
+    assert 91 < view["duration_s"] < 93
+    assert view["language"] == "fr"
+    assert view["status"] == "indexed"
+    assert len(view["words"]) > 100 and all({"start", "end", "text", "speaker"} <= set(w) for w in view["words"])
+    assert {t["role"] for t in view["turns"]} >= {"professional", "student"}
+    for stage in ("audio", "transcribe", "diarize", "attribute", "segment", "plan", "cut", "enrich", "embed", "index"):
+        assert view["timings"][stage] >= 0
+    assert set(view["models"]) == {"asr", "diarization", "embedding"}
+    for clip in view["clips"]:
+        assert {"clip_id", "start", "end", "title", "topic", "keyphrases", "state"} <= set(clip)
+        assert clip["state"] == "pending_review"
+
+
+def test_two_speakers_found_and_mapped_to_roles(processed: Processed) -> None:
+    manifest = processed.manifest
+    assert manifest.diarization is not None and manifest.diarization.num_speakers == 2
+    roles = dict(manifest.attributed.roles)  # type: ignore[union-attr]
+    assert sorted(roles.values()) == ["professional", "student"]
+
+
+def test_clip_count_lengths_and_media(processed: Processed) -> None:
+    clips = processed.manifest.clips
+    # 92 s with 4 ground-truth topics (15-31 s): between 2 and 6 clips of 15 s to 3 min
+    assert 2 <= len(clips) <= 6
+    for c in clips:
+        assert 10 <= c.end - c.start <= 180
+        for key in (c.video_key, c.subtitles_key, c.thumbnail_key):
+            assert processed.ctx.store.exists(key)
+        vtt = processed.ctx.store.get_bytes(c.subtitles_key).decode()
+        assert vtt.startswith("WEBVTT")
+    assert [c.start for c in clips] == sorted(c.start for c in clips)
+
+
+def test_clip_text_comes_from_its_time_span(processed: Processed) -> None:
+    truth = json.loads((DATA / "rec04_excerpt.json").read_text())
+    for clip in processed.manifest.clips:
+        said = " ".join(t["text"] for t in truth["turns"] if t["start"] >= clip.start - 1 and t["end"] <= clip.end + 1)
+        said_terms, clip_terms = set(analyze(said)), set(analyze(clip.text))
+        if not said_terms:
+            continue
+        overlap = len(said_terms & clip_terms) / len(clip_terms)
+        assert overlap >= 0.5, (clip.title, overlap)
+
+
+def test_keyword_and_semantic_search_find_the_clip(processed: Processed) -> None:
+    clips = processed.manifest.clips
+    target = max(clips, key=lambda c: len(c.text))
+    # the rarest long word of the clip: in its text, in no other clip
+    others = " ".join(c.text for c in clips if c.clip_id != target.clip_id).lower()
+    words = [w for w in re.findall(r"\w{7,}", target.text.lower()) if w not in others]
+    assert words, "the clip has no word of its own"
+    hits = search_clips(processed.ctx, words[0], mode="keyword", include_unpublished=True)
+    assert hits and hits[0].clip_id == target.clip_id
+    assert search_clips(processed.ctx, words[0], mode="keyword") == []  # nothing is published yet
+    semantic = search_clips(processed.ctx, target.title, mode="semantic", include_unpublished=True, limit=3)
+    assert target.clip_id in [h.clip_id for h in semantic]
+
+
+def test_reingest_is_a_noop_and_rerun_adds_no_points(processed: Processed) -> None:
+    ctx = processed.ctx
+    again = ingest_recording(ctx, processed.media, excerpt_consent(processed.media.parent))
+    assert again.recording_id == processed.recording_id and not again.created
+    before = ctx.index.count(processed.recording_id)
+    flows.process_recording(processed.recording_id, processed.settings)
+    assert ctx.index.count(processed.recording_id) == before == len(processed.manifest.clips)
+    assert [c.clip_id for c in ctx.repo.load(processed.recording_id).clips] == [c.clip_id for c in processed.manifest.clips]
+
+
+def test_rerun_after_a_stage_failure_completes_without_duplicates(processed: Processed, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx, rid = processed.ctx, processed.recording_id
+    for stage in ("enrich", "embed"):
+        ctx.store.delete(f"recordings/{rid}/stages/{stage}.json")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("injected failure in enrich")
+
+    monkeypatch.setattr("pipelines.stages.enrich.enrich_clips", broken)
+    with pytest.raises(RuntimeError, match="injected"):
+        flows.process_recording(rid, processed.settings)
+    assert ctx.repo.load(rid).status == "failed"
+    monkeypatch.undo()
+    flows.process_recording(rid, processed.settings)
+    manifest = ctx.repo.load(rid)
+    assert manifest.status == "indexed"
+    assert ctx.index.count(rid) == len(manifest.clips)
+
+
+def test_reindex_rebuilds_a_lost_index(processed: Processed) -> None:
+    from pipelines.reindex import reindex_all
+
+    ctx = processed.ctx
+    query = processed.manifest.clips[0].title
+    before = [h.clip_id for h in search_clips(ctx, query, include_unpublished=True)]
+    ctx.index.client.delete_collection(ctx.index.collection)
+    assert search_clips(ctx, query, include_unpublished=True) == []
+    assert reindex_all(ctx) == len(processed.manifest.clips)
+    assert [h.clip_id for h in search_clips(ctx, query, include_unpublished=True)] == before
+
+
+def test_refused_consent_stores_nothing(tmp_path: Path, models_dir: Path) -> None:
+    settings = make_settings(tmp_path / "home", models_dir)
+    ctx = RunContext(settings)
+    consent = excerpt_consent(tmp_path)
+    doc = json.loads(consent.read_text())
+    doc["participants"][1]["consent"] = False
+    consent.write_text(json.dumps(doc))
+    with pytest.raises(ConsentError, match="did not consent"):
+        ingest_recording(ctx, copy_excerpt(tmp_path), consent)
+    assert ctx.store.list_keys("recordings/") == []
