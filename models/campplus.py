@@ -225,10 +225,13 @@ class CamPlusPlusEmbedding(Model):
         if weights is None and self._fbank(waveforms[0, 0]).shape[0] < MIN_FRAMES:
             raise ValueError(f"CAM++ needs at least {MIN_FRAMES} fbank frames")
         out = torch.full((waveforms.shape[0], EMBEDDING_DIM), math.nan, device=waveforms.device)
+        previous, full = None, None
         for row, waveform in enumerate(waveforms[:, 0]):
-            fbank = self._fbank(waveform)
+            if previous is None or not torch.equal(waveform, previous):  # one chunk, several speakers
+                previous, full = waveform, self._fbank(waveform)
+            fbank = full
             if weights is not None:
-                fbank = fbank[_keep_frames(weights[row], fbank.shape[0]).to(fbank.device)]
+                fbank = full[_keep_frames(weights[row], full.shape[0]).to(full.device)]
             if fbank.shape[0] >= 2:
                 out[row] = self.embed(fbank)
         return out
