@@ -58,11 +58,21 @@ index_task = _stage_task("index", steps.step_index, retries=3)
 
 
 def _mark_failed(settings: Settings, recording_id: str, exc: BaseException) -> None:
+    """Record the failure in the manifest; after a consent withdrawal, purge what a running stage left."""
     from dataclasses import replace
 
-    repo = context_for(settings).repo
+    from pipelines.withdrawal import withdrawn_at
+    from storage.layout import recording_prefix
+
+    ctx = context_for(settings)
+    if withdrawn_at(ctx, recording_id) is not None:
+        ctx.index.delete_recording(recording_id)
+        ctx.store.delete_prefix(recording_prefix(recording_id))
+        return
+    if not ctx.repo.exists(recording_id):
+        return
     status = "quarantined" if isinstance(exc, (MediaError, ConsentError)) else "failed"
-    repo.save(replace(repo.load(recording_id), status=status, error=str(exc)))
+    ctx.repo.save(replace(ctx.repo.load(recording_id), status=status, error=str(exc)))
 
 
 @flow(name="process_recording", task_runner=ThreadPoolTaskRunner(max_workers=2), persist_result=False,

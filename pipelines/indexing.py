@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from pipelines.context import RunContext
+from pipelines.stages.personal_data import detect_personal_data
 from search_api.text import sparse_terms
 from storage.index import IndexedClip
 from vidlib.domain import (
@@ -28,7 +29,9 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
     media = {m.clip_id: m for m in repo.load_stage(recording_id, "cut", tuple[ClipMedia, ...])}
     enrich = {e.clip_id: e for e in repo.load_stage(recording_id, "enrich", tuple[ClipEnrichment, ...])}
     attributed = repo.load_stage(recording_id, "attribute", AttributedTranscript)
-    previous = {c.clip_id: c for c in repo.load(recording_id).clips}
+    manifest = repo.load(recording_id)
+    previous = {c.clip_id: c for c in manifest.clips}
+    flags = detect_personal_data(attributed.words, manifest.consent)
     roles = dict(attributed.roles)
     clips = []
     for spec in plan:
@@ -43,6 +46,7 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
             roles=tuple(roles.get(s, "guest") for s in speakers), video_key=m.video_key,
             subtitles_key=m.subtitles_key, thumbnail_key=m.thumbnail_key,
             state=old.state if old else "pending_review",
+            flags=tuple(f for f in flags if f.end > m.start and f.start < m.end),
         ))
     return tuple(clips)
 

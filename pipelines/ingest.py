@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.context import RunContext
+from pipelines.withdrawal import ensure_not_withdrawn
 from storage.layout import original_key, quarantine_key
 from storage.manifests import now_iso
 from vidlib.consent import check_consent, load_consent
@@ -39,6 +40,7 @@ def ingest_recording(ctx: RunContext, path: Path, consent_path: Path) -> IngestR
     consent = load_consent(consent_path)
     check_consent(consent)
     recording_id = recording_id_for(path)
+    ensure_not_withdrawn(ctx, recording_id)
     if ctx.repo.exists(recording_id):
         return IngestResult(recording_id, created=False)
     try:

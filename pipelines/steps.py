@@ -34,6 +34,9 @@ STAGES = ("probe", "audio", "transcribe", "diarize", "attribute", "segment", "pl
 
 def run_step(ctx: RunContext, recording_id: str, stage: str, tp: Any, compute: Callable[[], T], *,
              always: bool = False) -> str:
+    from pipelines.withdrawal import ensure_not_withdrawn
+
+    ensure_not_withdrawn(ctx, recording_id)
     repo = ctx.repo
     key = stage_key(recording_id, stage)
     if not always and repo.has_stage(recording_id, stage):

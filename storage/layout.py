@@ -37,3 +37,8 @@ def clip_thumbnail_key(recording_id: str, clip_id: str) -> str:
 
 def quarantine_key(name: str) -> str:
     return f"quarantine/{name}.json"
+
+
+def tombstone_key(recording_id: str) -> str:
+    """What remains of a withdrawn recording: id, date, who asked; no personal data."""
+    return f"tombstones/{recording_id}.json"

@@ -159,3 +159,29 @@ def test_refused_consent_stores_nothing(tmp_path: Path, models_dir: Path) -> Non
     with pytest.raises(ConsentError, match="did not consent"):
         ingest_recording(ctx, copy_excerpt(tmp_path), consent)
     assert ctx.store.list_keys("recordings/") == []
+
+
+def test_participant_names_are_flagged_with_times(processed: Processed) -> None:
+    first = processed.manifest.clips[0]  # "Salut Julie ... Salut Nathan ..."
+    names = [f for f in first.flags if f.kind == "name"]
+    assert {f.text.lower() for f in names} >= {"julie", "nathan"}
+    assert all(first.start <= f.start < f.end <= first.end + 0.5 for f in names)
+
+
+def test_withdrawal_purges_everything_and_keeps_a_tombstone(processed: Processed) -> None:
+    """Runs last in this module: it deletes the shared recording."""
+    from pipelines.withdrawal import withdraw_consent
+
+    ctx, rid = processed.ctx, processed.recording_id
+    report = withdraw_consent(ctx, rid, "Nathan", requested_by="guardian by e-mail")
+    assert report.deleted_points == len(processed.manifest.clips) and report.deleted_objects > 10
+    assert [k for k in ctx.store.list_keys("") if rid in k] == [f"tombstones/{rid}.json"]
+    tombstone = ctx.store.get_bytes(f"tombstones/{rid}.json").decode()
+    assert "Nathan" not in tombstone and "Julie" not in tombstone and '"participant_role": "student"' in tombstone
+    assert ctx.index.count(rid) == 0
+    assert search_clips(ctx, processed.manifest.clips[0].title, include_unpublished=True) == []
+    assert not (processed.settings.home / "work" / rid).exists()
+    with pytest.raises(ConsentError, match="withdrawn"):
+        ingest_recording(ctx, processed.media, excerpt_consent(processed.media.parent))
+    with pytest.raises(ConsentError, match="withdrawn"):
+        flows.process_recording(rid, processed.settings)

@@ -138,3 +138,25 @@ def test_pk_windowdiff_and_f1() -> None:
     assert pk_close < pk_none
     assert boundary_f1(ref, [32.0, 61.0, 100.0], tolerance=5.0)[2] == 2 / 3
     assert reference_boundaries([{"start": 0, "end": 10}, {"start": 12, "end": 20}]) == [11.0]
+
+
+def test_personal_data_flags_carry_kinds_and_times() -> None:
+    from pipelines.stages.personal_data import detect_personal_data
+
+    line = ("Bonjour je m'appelle Lina Dupont, mon numéro c'est 06 12 34 56 78, écris à lina.dupont@gmail.com "
+            "ou va sur www.lina-stage.fr. J'habite 12 rue des Lilas 75011 Paris, sécu 2 85 07 75 123 456 78. "
+            "Claire m'a aidée.")
+    att = make_transcript([("student", line, 40.0)])
+    flags = detect_personal_data(att.words, CONSENT_NAMED)
+    kinds = {f.kind for f in flags}
+    assert {"name", "phone", "email", "url", "address", "social_security_number"} <= kinds
+    phone = next(f for f in flags if f.kind == "phone")
+    assert phone.text == "06 12 34 56 78" and 0 < phone.start < phone.end < 40
+    assert any(f.kind == "name" and f.text == "Claire" for f in flags)  # a participant named in the consent
+    assert detect_personal_data(make_transcript([("professional", "Je soigne les patients la nuit.", 5.0)]).words,
+                                CONSENT_NAMED) == ()
+
+
+CONSENT_NAMED = parse_consent({"recording": {"title": "t", "job": "j", "sector": "s"}, "participants": [
+    {"role": "professional", "name": "Claire Martin", "consent": True, "consented_at": "2026-01-01T00:00:00Z"},
+    {"role": "student", "name": "Lina", "consent": True, "consented_at": "2026-01-01T00:00:00Z"}]})

@@ -61,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--include-unpublished", action="store_true",
                     help="operators only: also clips not yet approved by a moderator")
 
+    c = sub.add_parser("consent", help="consent withdrawal: purge a recording and everything derived from it")
+    c.add_argument("action", choices=["withdraw"])
+    c.add_argument("recording_id")
+    c.add_argument("--participant", required=True, help="the name or role of the person withdrawing")
+    c.add_argument("--requested-by", default="operator", help="who asked (kept in the tombstone; no names)")
+
     sub.add_parser("reindex", help="rebuild the Qdrant index from the manifests")
     sub.add_parser("demo", help="make the bundled French sample call, process it and search it")
     return p

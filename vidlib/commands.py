@@ -13,7 +13,7 @@ from vidlib.settings import Settings
 def run(args: argparse.Namespace, settings: Settings) -> int:
     handler = {
         "models": _models, "ingest": _ingest, "process": _process, "inbox": _inbox, "status": _status,
-        "show": _show, "search": _search, "reindex": _reindex, "demo": _demo,
+        "show": _show, "search": _search, "reindex": _reindex, "demo": _demo, "consent": _consent,
     }[args.command]
     return handler(args, settings)
 
@@ -131,6 +131,16 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         print("no clip found" + ("" if args.include_unpublished else " (only published clips are searched)"))
     for h in hits:
         print(f"{h.score:7.3f}  {h.start:7.1f}-{h.end:7.1f}  {h.title}  [{h.recording_id} {h.clip_id}]")
+    return 0
+
+
+def _consent(args: argparse.Namespace, settings: Settings) -> int:
+    from pipelines.withdrawal import withdraw_consent
+
+    r = withdraw_consent(_ctx(settings), args.recording_id, args.participant, args.requested_by)
+    print(f"{r.recording_id}: consent withdrawn by the {r.participant_role}; deleted {r.deleted_objects} objects "
+          f"(original, audio, transcripts, clips, manifest) and {r.deleted_points} index points; "
+          f"tombstone kept at {r.tombstone_key} (no personal data)")
     return 0
 
 

@@ -167,6 +167,16 @@ class ClipEnrichment:
 
 
 @dataclass(frozen=True)
+class PersonalDataFlag:
+    """Personal data heard in a clip: what kind, the words, and when (seconds in the recording)."""
+
+    kind: str  # name | phone | email | url | address | social_security_number
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
 class Clip:
     clip_id: str
     recording_id: str
@@ -184,12 +194,7 @@ class Clip:
     subtitles_key: str
     thumbnail_key: str
     state: ClipState = "pending_review"
-
-
-@dataclass(frozen=True)
-class StageTiming:
-    stage: str
-    seconds: float
+    flags: tuple[PersonalDataFlag, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -77,3 +77,10 @@ class Settings(BaseSettings):
     @property
     def inbox_dir(self) -> Path:
         return self.home / "inbox"
+
+    # --- search API (appended) ---------------------------------------------------------------------
+    api_tokens: str = Field("", description="Bearer tokens of the search API as comma-separated 'role:sha256hex' "
+                                            "(student, moderator or admin; hashes, never tokens). Tokens made by "
+                                            "`search_api.tokens.create_token` live in HOME/api_tokens.json.")
+    media_link_secret: SecretStr | None = Field(None, description="Key that signs media links; default: random per server start.")
+    media_link_expiry_s: int = 4 * 3600

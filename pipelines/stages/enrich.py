@@ -16,15 +16,18 @@ EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 # Career-topic taxonomy: label -> a French description used as the label's prototype text.
 TOPICS: dict[str, str] = {
-    "missions": "les missions du métier, ce que je fais concrètement, mes tâches, en quoi consiste le travail",
+    "missions": "les missions du métier, ce que je fais concrètement au quotidien, mes tâches, mes activités, en quoi "
+    "consiste le travail, je m'occupe de, je prépare, je fabrique, je reçois les clients",
     "journee_type": "une journée type, le déroulement de ma journée, le matin, l'après-midi, les réunions",
     "horaires": "les horaires de travail, travailler la nuit, le week-end, les gardes, le temps de travail",
     "ce_qu_on_aime": "ce que j'aime dans ce métier, ce qui me plaît, la satisfaction, la passion",
     "difficultes": "les difficultés du métier, ce qui est dur, le stress, la fatigue, les contraintes",
-    "parcours_etudes": "mon parcours, les études, les diplômes, l'école, la formation, la reconversion, le master",
+    "parcours_etudes": "mon parcours, les études, les diplômes, l'école, l'université, la licence, le master, le BTS, la "
+    "formation, la reconversion, comment je suis arrivé à ce métier",
     "evolution": "l'évolution de carrière, les perspectives, devenir responsable, changer de poste",
     "salaire": "le salaire, la rémunération, combien on gagne, payé, les revenus",
-    "ia_et_metier": "l'intelligence artificielle et le métier, l'IA va-t-elle remplacer, les outils automatiques",
+    "ia_et_metier": "l'intelligence artificielle et le métier, l'IA va-t-elle remplacer mon travail, les logiciels d'IA, "
+    "ChatGPT, l'avenir du métier face à l'IA",
     "femmes_secteur": "les femmes dans le secteur, être une fille dans ce métier, la parité, l'égalité",
     "conseils": "des conseils pour les jeunes, ce que je te conseille, comment commencer, les stages",
     "presentation": "se présenter, qui je suis, mon poste, mon entreprise, mon métier en quelques mots",

@@ -28,15 +28,17 @@ EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 @dataclass(frozen=True)
 class SegmenterParams:
+    """Defaults tuned with bench/eval_segmentation.py (French calls + QMSum, leave-one-file-out)."""
+
     min_s: float = 15.0
     max_s: float = 180.0
-    window: int = 3  # utterances each side for the similarity cue
+    window: int = 2  # utterances each side for the similarity cue
     question_weight: float = 1.0
     followup_weight: float = 0.35
-    similarity_weight: float = 0.6
+    similarity_weight: float = 0.8  # with boundary_cost: similarity alone cuts only at the deepest dips
     pause_weight: float = 0.25
-    long_answer_s: float = 8.0  # professional talk before a question that makes it a new topic
-    boundary_cost: float = 0.55
+    long_answer_s: float = 8.0  # professional talk before a question that makes it a full-strength topic cue
+    boundary_cost: float = 0.75
 
 
 _FOLLOW_UP = re.compile(
@@ -60,10 +62,13 @@ def turn_starts(utts: Sequence[Utterance]) -> list[int]:
 
 
 def question_cues(utts: Sequence[Utterance], params: SegmenterParams) -> np.ndarray:
-    """Score each question by a non-professional, placed at the start of the asking turn.
+    """Score each question by a non-professional, placed where the asking turn starts.
 
-    A question after the professional has talked ``long_answer_s`` since the last topic-opening question is a
-    strong cue; a follow-up ("Même la nuit ?") or a question right after a short reply is a weak one.
+    The cue grows with the professional's talk since the last opening question: ``question_weight`` once
+    they have talked ``long_answer_s``, down towards ``followup_weight`` right after a short reply. A
+    follow-up ("Même la nuit ?", "Vraiment ?") always scores ``followup_weight`` and does not reset the talk.
+    The cue moves back over short acknowledgements that open the turn ("Ah d'accord. Et le salaire ?"),
+    not over a full sentence of the same speaker ("Moi aussi, je suis d'accord. Tu peux te présenter ?").
     """
     cues = np.zeros(len(utts))
     starts = turn_starts(utts)
@@ -72,13 +77,28 @@ def question_cues(utts: Sequence[Utterance], params: SegmenterParams) -> np.ndar
         if u.role == "professional":
             talk_since_topic += u.end - u.start
             continue
-        if not u.is_question or starts[i] == 0:
+        if not u.is_question:
             continue
-        new_topic = talk_since_topic >= params.long_answer_s and not is_follow_up(u.text)
-        cues[starts[i]] = max(cues[starts[i]], params.question_weight if new_topic else params.followup_weight)
-        if new_topic:
+        at = lead_in_start(utts, i, starts[i])
+        if at == 0:
+            continue
+        if is_follow_up(u.text):
+            weight = params.followup_weight
+        else:
+            share = min(talk_since_topic / params.long_answer_s, 1.0) if params.long_answer_s > 0 else 1.0
+            weight = params.followup_weight + (params.question_weight - params.followup_weight) * share
             talk_since_topic = 0.0
+        cues[at] = max(cues[at], weight)
     return cues
+
+
+def lead_in_start(utts: Sequence[Utterance], i: int, turn_start: int, max_words: int = 3) -> int:
+    """First utterance of the short acknowledgements ("Ah d'accord.", "Ok.") right before utterance ``i``
+    in the same turn; ``i`` itself when the one before it is a full sentence or a question."""
+    at = i
+    while at > turn_start and not utts[at - 1].is_question and len(utts[at - 1].text.split()) <= max_words:
+        at -= 1
+    return at
 
 
 def similarity_depth(vectors: np.ndarray, window: int) -> np.ndarray:

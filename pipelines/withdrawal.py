@@ -1,0 +1,57 @@
+"""Consent withdrawal: purge every artefact of a recording and keep a tombstone without personal data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+
+from pipelines.context import RunContext
+from storage.layout import quarantine_key, recording_prefix, tombstone_key
+from storage.manifests import now_iso
+from vidlib.errors import ConsentError, NotFoundError
+
+
+@dataclass(frozen=True)
+class WithdrawalReport:
+    recording_id: str
+    participant_role: str
+    deleted_objects: int
+    deleted_points: int
+    tombstone_key: str
+
+
+def withdrawn_at(ctx: RunContext, recording_id: str) -> str | None:
+    key = tombstone_key(recording_id)
+    return json.loads(ctx.store.get_bytes(key))["withdrawn_at"] if ctx.store.exists(key) else None
+
+
+def ensure_not_withdrawn(ctx: RunContext, recording_id: str) -> None:
+    """Raise ConsentError when consent for this recording was withdrawn (stops a running flow at its next stage)."""
+    when = withdrawn_at(ctx, recording_id)
+    if when is not None:
+        raise ConsentError(f"consent for {recording_id} was withdrawn on {when}: nothing more is processed")
+
+
+def withdraw_consent(ctx: RunContext, recording_id: str, participant: str, requested_by: str) -> WithdrawalReport:
+    """Delete the original, audio, transcripts, clips, manifest, stage results, index points and work files.
+
+    ``participant`` is a name or role from the consent record; the tombstone keeps only its role."""
+    if not ctx.repo.exists(recording_id):
+        if withdrawn_at(ctx, recording_id):
+            raise NotFoundError(f"{recording_id} was already withdrawn and purged")
+        raise NotFoundError(f"no recording with id {recording_id}")
+    manifest = ctx.repo.load(recording_id)
+    match = [p for p in manifest.consent.participants if participant.casefold() in (p.name.casefold(), p.role)]
+    if not match:
+        raise ConsentError(f"'{participant}' is not a participant of {recording_id} (give a name or a role)")
+    tombstone = {"recording_id": recording_id, "withdrawn_at": now_iso(), "participant_role": match[0].role,
+                 "requested_by": requested_by}
+    # the tombstone first: a flow still running stops at its next stage instead of writing new artefacts
+    ctx.store.put_bytes(tombstone_key(recording_id), json.dumps(tombstone).encode(), "application/json")
+    points = ctx.index.count(recording_id)
+    ctx.index.delete_recording(recording_id)
+    objects = ctx.store.delete_prefix(recording_prefix(recording_id))
+    ctx.store.delete(quarantine_key(recording_id))
+    shutil.rmtree(ctx.settings.home / "work" / recording_id, ignore_errors=True)
+    return WithdrawalReport(recording_id, match[0].role, objects, points, tombstone_key(recording_id))
