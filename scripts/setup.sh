@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything vidlib needs on a fresh Debian/Ubuntu machine, idempotently:
-#   1. system packages (ffmpeg, espeak-ng for the demo sample),
+#   1. system packages (ffmpeg; espeak-ng for the demo sample; chromium + chromedriver for the browser tests),
 #   2. a Python virtual environment cached OUTSIDE the clone, keyed by the requirement files
 #      (${XDG_CACHE_HOME:-~/.cache}/vidlib/venv-<hash>; the first build takes ~15-20 min, later runs seconds),
 #      linked as ./.venv,
@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+[ -x /usr/bin/chromium ] || missing+=(chromium)               # browser tests of the web pages
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 if ((${#missing[@]})); then
   echo "setup: installing system packages: ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

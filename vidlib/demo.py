@@ -39,7 +39,9 @@ def make_sample_call(folder: Path) -> tuple[Path, Path]:
         pieces += [np.zeros(int(PAUSE_S * rate), dtype=np.int16), samples]
     audio = folder / ".sample.wav"
     with wave.open(str(audio), "wb") as w:
-        w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
         w.writeframes(np.concatenate(pieces + [np.zeros(rate, dtype=np.int16)]).tobytes())
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
                     "-i", str(audio), "-shortest", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
