@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     embedder_threads: int = 2
 
     # --- segmentation / clips -----------------------------------------------------------------
-    clip_min_s: float = 15.0
+    clip_min_s: float = 12.0
     clip_max_s: float = 180.0
 
     # --- input limits ------------------------------------------------------------------------

@@ -30,7 +30,7 @@ EmbedFn = Callable[[Sequence[str]], np.ndarray]
 class SegmenterParams:
     """Defaults tuned with bench/eval_segmentation.py (French calls + QMSum, leave-one-file-out)."""
 
-    min_s: float = 15.0
+    min_s: float = 12.0
     max_s: float = 180.0
     window: int = 2  # utterances each side for the similarity cue
     question_weight: float = 1.0
