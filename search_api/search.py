@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pipelines.context import RunContext
 from search_api.text import sparse_terms
-from storage.index import SearchMode
+from storage.index import Hit, SearchMode
 
 
 @dataclass(frozen=True)
@@ -35,3 +35,12 @@ def search_clips(ctx: RunContext, query: str, *, mode: SearchMode = "hybrid", li
                   round(h.score, 4), h.payload.get("topic", ""), h.payload.get("job", ""), h.payload.get("state", ""))
         for h in hits
     ]
+
+
+def search_index(ctx: RunContext, query: str, *, mode: SearchMode = "hybrid", limit: int = 10, offset: int = 0,
+                 filters: dict[str, str | None] | None = None, include_unpublished: bool = False) -> list[Hit]:
+    """Raw index hits (payload included) for the API; any payload field can filter (job, sector, topic, language)."""
+    dense = ctx.models.embedder().embed_queries([query])[0] if mode != "keyword" else None
+    sparse = sparse_terms(query) if mode != "semantic" else None
+    flt = {**(filters or {}), "state": None if include_unpublished else "published"}
+    return ctx.index.search(mode, dense=dense, sparse=sparse, filters=flt, limit=limit, offset=offset)

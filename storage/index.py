@@ -137,3 +137,48 @@ class ClipIndex:
 
         must = [qm.FieldCondition(key=k, match=qm.MatchValue(value=v)) for k, v in filters.items() if v is not None]
         return qm.Filter(must=must) if must else None
+
+    # --- single clips (moderation and the search API) ---------------------------------------------
+    def get(self, clip_id: str) -> Hit | None:
+        """The clip's payload, or None when it is not indexed."""
+        if not self.client.collection_exists(self.collection):
+            return None
+        points = self.client.retrieve(self.collection, ids=[point_id_for(clip_id)], with_payload=True)
+        return Hit(clip_id=clip_id, score=1.0, payload=dict(points[0].payload)) if points else None
+
+    def set_payload(self, clip_id: str, values: dict[str, Any]) -> bool:
+        """Overwrite some payload fields of one clip (e.g. ``{"state": "published"}``); False if not indexed."""
+        if self.get(clip_id) is None:
+            return False
+        self.client.set_payload(self.collection, payload=values, points=[point_id_for(clip_id)], wait=True)
+        return True
+
+    def set_state(self, clip_id: str, state: str) -> bool:
+        return self.set_payload(clip_id, {"state": state})
+
+    def sample(self, filters: dict[str, str | None], limit: int = 10, seed: int | None = None) -> list[Hit]:
+        """Up to ``limit`` random clips matching ``filters`` (a uniform sample of the matching points)."""
+        import random
+
+        if not self.client.collection_exists(self.collection):
+            return []
+        flt, hits, offset = self._filter(filters), [], None
+        while True:
+            points, offset = self.client.scroll(self.collection, scroll_filter=flt, limit=256, offset=offset,
+                                                with_payload=True, with_vectors=False)
+            hits.extend(Hit(clip_id=p.payload["clip_id"], score=1.0, payload=dict(p.payload)) for p in points)
+            if offset is None:
+                break
+        return random.Random(seed).sample(hits, min(limit, len(hits)))
+
+    def similar(self, clip_id: str, filters: dict[str, str | None], limit: int = 5) -> list[Hit]:
+        """Clips nearest to ``clip_id`` by their dense vectors, the clip itself excluded."""
+        from qdrant_client import models as qm
+
+        if self.get(clip_id) is None:
+            return []
+        flt = self._filter(filters) or qm.Filter()
+        flt.must_not = [qm.HasIdCondition(has_id=[point_id_for(clip_id)])]
+        res = self.client.query_points(self.collection, query=point_id_for(clip_id), using=DENSE, query_filter=flt,
+                                       limit=limit, with_payload=True)
+        return [Hit(clip_id=p.payload["clip_id"], score=float(p.score), payload=dict(p.payload)) for p in res.points]

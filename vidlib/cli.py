@@ -68,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--requested-by", default="operator", help="who asked (kept in the tombstone; no names)")
 
     sub.add_parser("reindex", help="rebuild the Qdrant index from the manifests")
+
+    sv = sub.add_parser("serve", help="run the search API and the web pages (students: /, moderators: /moderation)")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+
+    tk = sub.add_parser("token", help="create an API bearer token (printed once; only its hash is kept)")
+    tk.add_argument("role", choices=["student", "moderator", "admin"])
+    tk.add_argument("name", help="who holds it (recorded in the moderation audit log)")
     sub.add_parser("demo", help="make the bundled French sample call, process it and search it")
     return p
 

@@ -14,6 +14,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     handler = {
         "models": _models, "ingest": _ingest, "process": _process, "inbox": _inbox, "status": _status,
         "show": _show, "search": _search, "reindex": _reindex, "demo": _demo, "consent": _consent,
+        "serve": _serve, "token": _token,
     }[args.command]
     return handler(args, settings)
 
@@ -141,6 +142,21 @@ def _consent(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{r.recording_id}: consent withdrawn by the {r.participant_role}; deleted {r.deleted_objects} objects "
           f"(original, audio, transcripts, clips, manifest) and {r.deleted_points} index points; "
           f"tombstone kept at {r.tombstone_key} (no personal data)")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from search_api.serve import serve
+
+    serve(settings, args.host, args.port)
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    from search_api.tokens import create_token
+
+    print(create_token(settings, args.role, args.name))
+    print(f"{args.role} token for {args.name}: keep it now, it is not shown again", file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,97 @@
+"""Errors of the search API, under ``VidlibError``; ``install_error_handlers`` turns every error into JSON.
+
+    VidlibError
+    ├── NotFoundError        404: no such clip, or a clip the caller may not see (the same answer)
+    ├── ApiError             base of the API's own errors
+    │   ├── AuthError        401: no token, or one the operator did not configure
+    │   ├── ForbiddenError   403: a valid token whose role is too low for the endpoint
+    │   ├── ConflictError    409: the clip changed since the caller read it (send its new version)
+    │   ├── BadRequestError  400/422: a request that cannot be carried out as asked
+    │   └── RangeError       416: a Range header outside the object
+    └── StorageError, MediaError, ...  503 / 500
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from vidlib.errors import MediaError, NotFoundError, StorageError, VidlibError
+
+log = logging.getLogger("vidlib.api")
+
+
+class ApiError(VidlibError):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class AuthError(ApiError):
+    status, code = 401, "unauthenticated"
+
+
+class ForbiddenError(ApiError):
+    status, code = 403, "forbidden"
+
+
+class ConflictError(ApiError):
+    status, code = 409, "conflict"
+
+
+class BadRequestError(ApiError):
+    status, code = 422, "invalid_request"
+
+
+class RangeError(ApiError):
+    status, code = 416, "range_not_satisfiable"
+
+
+def _body(code: str, message: str, **details: object) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, **details}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, RangeError) and "size" in exc.details:
+            headers = {"Content-Range": f"bytes */{exc.details['size']}"}
+        return JSONResponse(_body(exc.code, str(exc), **exc.details), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [{"where": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in exc.errors()]
+        where = ", ".join(p["where"] for p in problems)
+        return JSONResponse(_body("invalid_request", f"invalid request ({where})", problems=problems), status_code=422)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(_request: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse(_body("not_found", str(exc)), status_code=404)
+
+    @app.exception_handler(StorageError)
+    async def storage(_request: Request, exc: StorageError) -> JSONResponse:
+        log.error("storage error: %s", exc)
+        return JSONResponse(_body("storage_unavailable", str(exc)), status_code=503)
+
+    @app.exception_handler(MediaError)
+    async def media(_request: Request, exc: MediaError) -> JSONResponse:
+        log.error("media error: %s", exc)
+        return JSONResponse(_body("media_error", str(exc)), status_code=500)
+
+    @app.exception_handler(VidlibError)
+    async def other(_request: Request, exc: VidlibError) -> JSONResponse:
+        log.error("error: %s", exc)
+        return JSONResponse(_body("error", str(exc)), status_code=500)

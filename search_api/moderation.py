@@ -1,0 +1,104 @@
+"""Moderation decisions: approve, reject, unpublish, retitle, trim.
+
+Each decision, under the recording's lock: reload the manifest, compare the caller's expected version
+(409 if the clip changed), save the new manifest (the source of truth), append to the audit log, then
+update the index so that search sees the change at once. One process serves the API: the locks are
+in-process, and a second server on the same store could interleave decisions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, Literal
+
+import numpy as np
+
+from search_api.audit import append_audit
+from search_api.catalog import Catalog, ClipRef
+from search_api.errors import ConflictError
+from search_api.schemas import AuditEntry
+from search_api.text import sparse_terms
+from search_api.tokens import Principal
+from search_api.views import clip_version
+from storage.index import IndexedClip
+from storage.manifests import now_iso
+from vidlib.domain import Clip, ClipState, Manifest
+
+Action = Literal["approve", "reject", "unpublish", "retitle", "trim"]
+
+# the states each action may start from, and the state it leaves
+TRANSITIONS: dict[str, tuple[frozenset[str], ClipState | None]] = {
+    "approve": (frozenset({"pending_review", "rejected"}), "published"),
+    "reject": (frozenset({"pending_review", "published"}), "rejected"),
+    "unpublish": (frozenset({"published"}), "pending_review"),
+    "retitle": (frozenset({"pending_review", "published", "rejected"}), None),
+    "trim": (frozenset({"pending_review", "published", "rejected"}), None),
+}
+
+
+def _audit_view(clip: Clip) -> dict[str, Any]:
+    return {"state": clip.state, "title": clip.title, "start": clip.start, "end": clip.end,
+            "version": clip_version(clip)}
+
+
+class Moderation:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.ctx = catalog.ctx
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _lock(self, recording_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(recording_id, threading.Lock())
+
+    def decide(self, clip_id: str, action: Action, who: Principal, version: str, *, reason: str | None = None,
+               change: Callable[[ClipRef], Clip] | None = None) -> tuple[ClipRef, AuditEntry]:
+        """Apply ``action`` if the clip is still at ``version``; ``change`` computes retitle/trim results."""
+        rid = self.catalog.find(clip_id).recording_id
+        with self._lock(rid):
+            ref = self.catalog.find(clip_id)  # re-read under the lock: the other decision may have won
+            before = ref.clip
+            current = clip_version(before)
+            allowed, target = TRANSITIONS[action]
+            if version != current:
+                raise ConflictError(f"clip {clip_id} changed since you read it (now {before.state}); reload it and "
+                                    "decide again", current_version=current, state=before.state)
+            if before.state not in allowed:
+                raise ConflictError(f"cannot {action} a clip that is {before.state}", current_version=current,
+                                    state=before.state)
+            after = change(ref) if change else before
+            if target is not None:
+                after = replace(after, state=target)
+            manifest = replace(ref.manifest, clips=tuple(after if c.clip_id == clip_id else c
+                                                         for c in ref.manifest.clips))
+            manifest = self.ctx.repo.save(manifest)
+            entry = AuditEntry(clip_id=clip_id, action=action, by=who.name, role=who.role, at=now_iso(),
+                               reason=reason, before=_audit_view(before), after=_audit_view(after))
+            append_audit(self.ctx.store, rid, entry)
+            self._update_index(manifest, after, reembed=action in ("retitle", "trim"))
+        return ClipRef(manifest, after), entry
+
+    def _update_index(self, manifest: Manifest, clip: Clip, *, reembed: bool) -> None:
+        from pipelines.indexing import clip_payload, passage_text
+
+        with self.catalog.lock:
+            index = self.ctx.index
+            if not reembed and index.set_payload(clip.clip_id, {"state": clip.state}):
+                return
+            vector = self.ctx.models.embedder().embed_passages([passage_text(clip)])[0]
+            idx, vals = sparse_terms(f"{clip.title} {' '.join(clip.keyphrases)} {clip.text}")
+            index.upsert([IndexedClip(clip.clip_id, tuple(np.asarray(vector, dtype=float)), tuple(idx), tuple(vals),
+                                      clip_payload(clip, manifest))])
+        self._update_embed_stage(manifest.recording_id, clip.clip_id, [round(float(x), 7) for x in vector])
+
+    def _update_embed_stage(self, recording_id: str, clip_id: str, vector: list[float]) -> None:
+        """Keep the stored embeddings in step, so that ``vidlib reindex`` rebuilds the same index."""
+        repo = self.ctx.repo
+        if not repo.has_stage(recording_id, "embed"):
+            return
+        vectors = repo.load_stage(recording_id, "embed", dict[str, list[float]])
+        vectors[clip_id] = vector
+        repo.save_stage(recording_id, "embed", vectors, dict[str, list[float]])

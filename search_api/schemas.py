@@ -1,0 +1,117 @@
+"""Request and response models of the API (separate from the stored domain types)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Links(BaseModel):
+    self: str
+    media: str
+    subtitles: str
+    thumbnail: str | None
+    similar: str
+
+
+class ClipSummary(BaseModel):
+    clip_id: str
+    recording_id: str
+    title: str
+    job: str
+    sector: str
+    topic: str
+    language: str | None
+    speaker_roles: list[str]
+    start: float
+    end: float
+    duration: float
+    state: str
+    links: Links
+
+
+class SearchHit(ClipSummary):
+    score: float
+    snippet: str = Field(description="HTML: escaped text, matched words in <mark>")
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: str
+    limit: int
+    offset: int
+    hits: list[SearchHit]
+
+
+class ClipList(BaseModel):
+    clips: list[ClipSummary]
+
+
+class Turn(BaseModel):
+    speaker: str
+    role: str
+    start: float = Field(description="seconds from the clip's start")
+    end: float
+    text: str
+
+
+class ClipDetail(ClipSummary):
+    version: str = Field(description="send it back with a moderation decision; 409 if the clip changed since")
+    keyphrases: list[str]
+    text: str
+    transcript: list[Turn]
+    recording_start: float = Field(description="the clip's start in the recording, seconds")
+    flags: list[dict[str, object]] = Field(default_factory=list,
+                                           description="moderators only: personal data heard (kind, text, start, end)")
+
+
+class AuditEntry(BaseModel):
+    clip_id: str
+    action: str
+    by: str
+    role: str
+    at: str
+    reason: str | None = None
+    before: dict[str, object]
+    after: dict[str, object]
+
+
+class History(BaseModel):
+    clip_id: str
+    entries: list[AuditEntry]
+
+
+class QueueItem(ClipSummary):
+    version: str
+    created_at: str
+    snippet: str
+
+
+class Queue(BaseModel):
+    total: int
+    clips: list[QueueItem]
+
+
+class Decision(BaseModel):
+    version: str = Field(description="the clip's version as last read (GET /clips/{id})")
+
+
+class Rejection(Decision):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class Retitle(Decision):
+    title: str = Field(min_length=3, max_length=160)
+
+
+class Trim(Decision):
+    start: float = Field(ge=0, description="new start, seconds of the recording")
+    end: float = Field(gt=0, description="new end, seconds of the recording")
+
+
+class DecisionResult(BaseModel):
+    clip: ClipDetail
+    entry: AuditEntry
+
+
+class ReindexResult(BaseModel):
+    indexed: int

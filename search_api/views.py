@@ -1,0 +1,78 @@
+"""From stored clips to API models: links signed for the caller's role, transcript turns, snippets."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from search_api.links import LinkSigner
+from search_api.schemas import ClipDetail, ClipSummary, Links, Turn
+from search_api.tokens import ApiRole
+from vidlib.domain import Clip, Manifest
+
+_CLIP = TypeAdapter(Clip)
+
+
+def clip_version(clip: Clip) -> str:
+    """Changes whenever anything of the clip changes: the optimistic-concurrency token of decisions."""
+    return hashlib.sha256(_CLIP.dump_json(clip)).hexdigest()[:16]
+
+
+def links(clip_id: str, role: ApiRole, signer: LinkSigner, has_thumbnail: bool) -> Links:
+    q = signer.query(clip_id, role)
+    base = f"/clips/{clip_id}"
+    return Links(self=base, media=f"{base}/media?{q}", subtitles=f"{base}/subtitles.vtt?{q}",
+                 thumbnail=f"{base}/thumbnail.jpg?{q}" if has_thumbnail else None, similar=f"{base}/similar")
+
+
+def summary_fields(clip_id: str, p: Mapping[str, Any], role: ApiRole, signer: LinkSigner,
+                   has_thumbnail: bool = True) -> dict[str, Any]:
+    """Summary fields from an index payload (or a payload-shaped dict)."""
+    start, end = float(p["start"]), float(p["end"])
+    return dict(clip_id=clip_id, recording_id=p["recording_id"], title=p["title"], job=p.get("job", ""),
+                sector=p.get("sector", ""), topic=p.get("topic", ""), language=p.get("language"),
+                speaker_roles=list(dict.fromkeys(p.get("roles", []))), start=start, end=end,
+                duration=round(end - start, 2), state=p.get("state", ""),
+                links=links(clip_id, role, signer, has_thumbnail))
+
+
+def payload_of(clip: Clip, manifest: Manifest) -> dict[str, Any]:
+    from pipelines.indexing import clip_payload
+
+    return clip_payload(clip, manifest)
+
+
+def summary(clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner) -> ClipSummary:
+    return ClipSummary(**summary_fields(clip.clip_id, payload_of(clip, manifest), role, signer, bool(clip.thumbnail_key)))
+
+
+def transcript_turns(clip: Clip, manifest: Manifest) -> list[Turn]:
+    """The clip's words grouped in turns of one speaker, times from the clip's start."""
+    attributed = manifest.attributed
+    if attributed is None:
+        return []
+    roles = dict(attributed.roles)
+    turns: list[Turn] = []
+    for w in attributed.words:
+        middle = (w.start + w.end) / 2
+        if not clip.start <= middle < clip.end:
+            continue
+        start, end = round(max(0.0, w.start - clip.start), 2), round(min(w.end, clip.end) - clip.start, 2)
+        if turns and turns[-1].speaker == w.speaker:
+            last = turns[-1]
+            turns[-1] = last.model_copy(update={"end": end, "text": f"{last.text} {w.text.strip()}"})
+        else:
+            turns.append(Turn(speaker=w.speaker, role=roles.get(w.speaker, "guest"), start=start, end=end,
+                              text=w.text.strip()))
+    return turns
+
+
+def detail(clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner) -> ClipDetail:
+    base = summary(clip, manifest, role, signer).model_dump()
+    flags = [asdict(f) for f in getattr(clip, "flags", ())] if role != "student" else []
+    return ClipDetail(**base, version=clip_version(clip), keyphrases=list(clip.keyphrases), text=clip.text,
+                      transcript=transcript_turns(clip, manifest), recording_start=clip.start, flags=flags)

@@ -1,0 +1,100 @@
+"""One processed recording for the API and browser tests: processed once per session, restored per module.
+
+The real flow (real models, ffmpeg, embedded Qdrant, local store) runs once; its store is snapshotted, and
+each module that needs a clean library restores the snapshot and rebuilds the index from the manifests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from pipelines.context import RunContext, configure_offline_environment, context_for
+from storage.manifests import ManifestRepo
+from storage.objectstore import LocalObjectStore
+from tests.pipeline_fixtures import copy_excerpt, excerpt_consent, make_settings
+from vidlib.settings import Settings
+
+
+@dataclass
+class Library:
+    settings: Settings
+    ctx: RunContext
+    recording_id: str
+    snapshot: Path
+    tokens: dict[str, str]  # role -> bearer token
+
+    def restore(self) -> None:
+        """Back to the freshly processed state: every clip pending, index rebuilt from the manifests."""
+        from pipelines.reindex import reindex_all
+
+        store_dir = self.settings.store_dir
+        shutil.rmtree(store_dir, ignore_errors=True)
+        shutil.copytree(self.snapshot, store_dir)
+        index = self.ctx.index
+        if index.client.collection_exists(index.collection):
+            index.client.delete_collection(index.collection)
+        reindex_all(self.ctx)
+
+    def clip_ids(self) -> list[str]:
+        return [c.clip_id for c in self.ctx.repo.load(self.recording_id).clips]
+
+    def set_state(self, clip_id: str, state: str) -> None:
+        """Test set-up shortcut (not a moderation decision): write a clip's state to manifest and index."""
+        repo = self.ctx.repo
+        manifest = repo.load(self.recording_id)
+        clips = tuple(replace(c, state=state) if c.clip_id == clip_id else c for c in manifest.clips)  # type: ignore[arg-type]
+        repo.save(replace(manifest, clips=clips))
+        self.ctx.index.set_state(clip_id, state)
+
+
+_SHARED: list[Library] = []
+
+
+@pytest.fixture(scope="session")
+def library(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, request: pytest.FixtureRequest) -> Iterator[Library]:
+    """The processed excerpt. ``VIDLIB_TEST_LIBRARY_CACHE=DIR`` (development only) keeps the processed store
+    in DIR and reuses it on the next run instead of processing again.
+
+    Test modules import this fixture, which gives each module its own "session" instance; the module-level
+    ``_SHARED`` makes them all one library, processed once per test run and closed when pytest ends.
+    """
+    if _SHARED:
+        yield _SHARED[0]
+        return
+    from search_api.tokens import create_token
+
+    tmp = tmp_path_factory.mktemp("api")
+    admin_token = "vl_admin-token-from-the-environment-0123456789"
+    settings = make_settings(tmp / "home", models_dir,
+                             api_tokens=f"admin:{hashlib.sha256(admin_token.encode()).hexdigest()}")
+    configure_offline_environment(settings)
+    ctx = context_for(settings)
+    cache = Path(os.environ["VIDLIB_TEST_LIBRARY_CACHE"]) if os.environ.get("VIDLIB_TEST_LIBRARY_CACHE") else None
+    snapshot = tmp / "store-snapshot"
+    if cache is not None and cache.is_dir():
+        shutil.copytree(cache, snapshot)
+        rid = ManifestRepo(LocalObjectStore(snapshot)).list_ids()[0]
+    else:
+        from pipelines import flows
+        from pipelines.ingest import ingest_recording
+
+        request.getfixturevalue("prefect_harness")
+        rid = ingest_recording(ctx, copy_excerpt(tmp), excerpt_consent(tmp)).recording_id
+        flows.process_recording(rid, settings)
+        shutil.copytree(settings.store_dir, snapshot)
+        if cache is not None:
+            shutil.copytree(snapshot, cache)
+    tokens = {"student": create_token(settings, "student", "eleve-test"),
+              "moderator": create_token(settings, "moderator", "moderatrice-test"), "admin": admin_token}
+    lib = Library(settings, ctx, rid, snapshot, tokens)
+    lib.restore()
+    _SHARED.append(lib)
+    request.config.add_cleanup(ctx.close)
+    yield lib

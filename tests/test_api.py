@@ -1,0 +1,169 @@
+"""The search API on a real processed recording: every endpoint x role, visibility of unpublished clips,
+search results. Real embedded Qdrant, real local store, real models."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from search_api.app import create_app
+from tests.api_fixtures import Library, library  # noqa: F401 - fixture
+from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.slow
+ROLES = ("student", "moderator", "admin")
+
+
+@pytest.fixture(scope="module")
+def api(library: Library) -> Iterator[tuple[TestClient, Library, str, str]]:
+    """Client, library, one published clip id, one pending clip id."""
+    library.restore()
+    published, pending = library.clip_ids()[:2]
+    library.set_state(published, "published")
+    with TestClient(create_app(library.settings, library.ctx)) as client:
+        yield client, library, published, pending
+
+
+def auth(lib: Library, who: str) -> dict[str, str]:
+    if who == "none":
+        return {}
+    if who == "bad":
+        return {"Authorization": "Bearer vl_not-a-token"}
+    return {"Authorization": f"Bearer {lib.tokens[who]}"}
+
+
+def word_of(text: str) -> str:
+    return max(re.findall(r"\w{6,}", text), key=len)
+
+
+# expected status per role for each endpoint; {pub}/{pend} are clip ids
+MATRIX = [
+    ("GET", "/search?q=travail", (200, 200, 200)),
+    ("GET", "/search?q=travail&include_unpublished=true", (403, 200, 200)),
+    ("GET", "/discover", (200, 200, 200)),
+    ("GET", "/me", (200, 200, 200)),
+    ("GET", "/clips/{pub}", (200, 200, 200)),
+    ("GET", "/clips/{pend}", (404, 200, 200)),
+    ("GET", "/clips/{pub}/media", (200, 200, 200)),
+    ("GET", "/clips/{pend}/media", (404, 200, 200)),
+    ("GET", "/clips/{pub}/subtitles.vtt", (200, 200, 200)),
+    ("GET", "/clips/{pend}/subtitles.vtt", (404, 200, 200)),
+    ("GET", "/clips/{pub}/thumbnail.jpg", (200, 200, 200)),
+    ("GET", "/clips/{pend}/thumbnail.jpg", (404, 200, 200)),
+    ("GET", "/clips/{pub}/similar", (200, 200, 200)),
+    ("GET", "/clips/{pend}/similar", (404, 200, 200)),
+    ("GET", "/clips/clip_000000000000000000000000", (404, 404, 404)),
+    ("GET", "/clips/../../etc/passwd/media", (404, 404, 404)),
+    ("GET", "/review/queue", (403, 200, 200)),
+    ("GET", "/clips/{pend}/history", (403, 200, 200)),
+    ("POST", "/clips/{pend}/approve", (403, 409, 409)),  # stale version: refused, nothing changes
+    ("POST", "/clips/{pend}/reject", (403, 409, 409)),
+    ("POST", "/clips/{pub}/unpublish", (403, 409, 409)),
+    ("POST", "/clips/{pend}/retitle", (403, 409, 409)),
+    ("POST", "/clips/{pend}/trim", (403, 409, 409)),
+    ("POST", "/admin/reindex", (403, 403, 200)),
+]
+BODIES = {"approve": {}, "reject": {"reason": "hors sujet"}, "unpublish": {}, "retitle": {"title": "Un titre"},
+          "trim": {"start": 1.0, "end": 20.0}}
+
+
+@pytest.mark.parametrize(("method", "path", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])
+def test_every_endpoint_for_every_role(api: tuple[TestClient, Library, str, str], method: str, path: str,
+                                       expected: tuple[int, int, int]) -> None:
+    client, lib, pub, pend = api
+    url = path.format(pub=pub, pend=pend)
+    action = url.rsplit("/", 1)[-1]
+    body = {"version": "stale-version", **BODIES.get(action, {})} if method == "POST" else None
+    for who, status in [*zip(ROLES, expected), ("none", 401), ("bad", 401)]:
+        if who in ("none", "bad") and "../" in url:
+            status = 404  # never routed to a clip endpoint at all
+        res = client.request(method, url, headers=auth(lib, who), json=body)
+        assert res.status_code == status, (who, url, res.status_code, res.text[:300])
+        if res.headers.get("content-type", "").startswith("application/json") and status >= 400:
+            assert res.json()["error"]["message"], res.text
+        if status == 401:
+            assert res.headers["WWW-Authenticate"] == "Bearer"
+    assert lib.ctx.repo.load(lib.recording_id).clips[1].state == "pending_review"  # no request changed it
+
+
+def test_pages_are_public_and_french(api: tuple[TestClient, Library, str, str]) -> None:
+    client = api[0]
+    for path, words in (("/", "Rechercher"), ("/moderation", "Approuver")):
+        res = client.get(path)
+        assert res.status_code == 200 and "text/html" in res.headers["content-type"]
+        assert 'lang="fr"' in res.text and words in res.text
+    assert client.get("/static/common.js").status_code == 200
+
+
+def test_student_never_sees_pending_clips(api: tuple[TestClient, Library, str, str]) -> None:
+    client, lib, pub, pend = api
+    pending = next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == pend)
+    student = auth(lib, "student")
+    for mode in ("keyword", "semantic", "hybrid"):
+        ids = [h["clip_id"] for h in client.get("/search", params={"q": word_of(pending.text), "mode": mode},
+                                                headers=student).json()["hits"]]
+        assert pend not in ids
+    for _ in range(3):
+        assert {c["clip_id"] for c in client.get("/discover?limit=50", headers=student).json()["clips"]} == {pub}
+    assert pend not in [c["clip_id"] for c in client.get(f"/clips/{pub}/similar", headers=student).json()["clips"]]
+    # a moderator's signed link does not open a pending clip for anyone holding only the link as a student
+    mod_link = client.get(f"/clips/{pend}", headers=auth(lib, "moderator")).json()["links"]["media"]
+    forged = mod_link.replace("role=moderator", "role=student")
+    assert client.get(forged).status_code == 401
+    assert client.get(mod_link, headers=student).status_code == 404  # the bearer token wins over the link
+
+
+def test_search_hits_carry_what_the_page_shows(api: tuple[TestClient, Library, str, str]) -> None:
+    client, lib, pub, _ = api
+    clip = next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == pub)
+    word = word_of(clip.text)
+    for mode in ("keyword", "semantic", "hybrid"):
+        data = client.get("/search", params={"q": word, "mode": mode}, headers=auth(lib, "student")).json()
+        assert data["mode"] == mode and [h["clip_id"] for h in data["hits"]] == [pub]
+    hit = data["hits"][0]
+    assert hit["title"] == clip.title and hit["state"] == "published"
+    assert hit["job"] and hit["sector"] and set(hit["speaker_roles"]) <= {"professional", "student"}
+    assert hit["duration"] == pytest.approx(clip.end - clip.start, abs=0.01) and hit["score"] > 0
+    assert "<mark>" in hit["snippet"] and word.lower() in hit["snippet"].lower()
+    for link in ("media", "subtitles", "thumbnail"):
+        assert client.get(hit["links"][link]).status_code == 200  # signed: no header needed
+    job = hit["job"]
+    assert client.get("/search", params={"q": word, "job": job}, headers=auth(lib, "student")).json()["hits"]
+    assert not client.get("/search", params={"q": word, "job": "astronaute"}, headers=auth(lib, "student")).json()["hits"]
+    assert client.get("/search", params={"q": word, "lang": "fr"}, headers=auth(lib, "student")).json()["hits"]
+    assert not client.get("/search", params={"q": word, "lang": "en"}, headers=auth(lib, "student")).json()["hits"]
+    assert client.get("/search", params={"q": word, "mode": "fuzzy"}, headers=auth(lib, "student")).status_code == 422
+
+
+def test_clip_detail_has_transcript_turns(api: tuple[TestClient, Library, str, str]) -> None:
+    client, lib, pub, _ = api
+    data = client.get(f"/clips/{pub}", headers=auth(lib, "student")).json()
+    assert data["transcript"] and {t["role"] for t in data["transcript"]} <= {"professional", "student"}
+    assert all(0 <= t["start"] <= t["end"] <= data["duration"] + 0.01 for t in data["transcript"])
+    words = " ".join(t["text"] for t in data["transcript"]).split()
+    assert len(words) >= len(data["text"].split()) * 0.8
+    assert data["version"] and data["links"]["media"].startswith(f"/clips/{pub}/media?")
+
+
+def test_review_queue_lists_pending_oldest_first(api: tuple[TestClient, Library, str, str]) -> None:
+    client, lib, pub, pend = api
+    data = client.get("/review/queue", headers=auth(lib, "moderator")).json()
+    ids = [c["clip_id"] for c in data["clips"]]
+    assert pub not in ids and pend in ids and data["total"] == len(lib.clip_ids()) - 1
+    starts = [c["start"] for c in data["clips"]]
+    assert starts == sorted(starts)
+    job = data["clips"][0]["job"]
+    assert client.get("/review/queue", params={"job": job}, headers=auth(lib, "moderator")).json()["total"] == data["total"]
+    assert client.get("/review/queue", params={"job": "astronaute"}, headers=auth(lib, "moderator")).json()["total"] == 0
+    published = client.get("/review/queue", params={"state": "published"}, headers=auth(lib, "moderator")).json()
+    assert [c["clip_id"] for c in published["clips"]] == [pub]
+
+
+def test_admin_reindex_keeps_states(api: tuple[TestClient, Library, str, str]) -> None:
+    client, lib, pub, _ = api
+    res = client.post("/admin/reindex", headers=auth(lib, "admin"))
+    assert res.json()["indexed"] == len(lib.clip_ids())
+    assert [c["clip_id"] for c in client.get("/discover", headers=auth(lib, "student")).json()["clips"]] == [pub]

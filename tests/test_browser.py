@@ -1,0 +1,150 @@
+"""The two web pages in a real headless Chromium (Debian's /usr/bin/chromium + chromedriver, via Selenium),
+against the real app on a real processed recording, served by uvicorn on a local port."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.api_fixtures import Library, library  # noqa: F401 - fixture
+from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
+from tests.test_api import word_of
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
+         "--autoplay-policy=no-user-gesture-required", "--window-size=1400,1000", "--lang=fr-FR")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
+                       reason="needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(library: Library) -> Iterator[tuple[str, Library]]:
+    import uvicorn
+
+    from search_api.app import create_app
+
+    library.restore()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(library.settings, library.ctx), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", library
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    pytest.importorskip("selenium", reason="pip install selenium for the browser tests")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in FLAGS:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def _wait(driver: object, predicate: object, timeout: float = 30) -> object:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(predicate)
+
+
+def _sign_in(driver, url: str, token: str) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    box = driver.find_element(By.ID, "jeton")
+    box.clear()
+    box.send_keys(token)
+    driver.find_element(By.ID, "jeton-ok").click()
+    _wait(driver, lambda d: d.execute_script("return document.readyState") == "complete"
+          and d.find_element(By.ID, "jeton").get_attribute("value") == token)
+
+
+def _student_search(driver, base: str, token: str, query: str) -> list[str]:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    _sign_in(driver, base + "/", token)
+    driver.find_element(By.ID, "q").send_keys(query)
+    driver.find_element(By.ID, "chercher").click()
+    _wait(driver, lambda d: d.find_element(By.ID, "titre-liste").text)
+    return [li.get_attribute("data-clip") for li in driver.find_elements(By.CSS_SELECTOR, "#resultats li.resultat")]
+
+
+def test_student_searches_and_plays_a_clip(server: tuple[str, Library], browser) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    base, lib = server
+    clips = lib.ctx.repo.load(lib.recording_id).clips
+    lib.set_state(clips[0].clip_id, "published")
+    lib.set_state(clips[-1].clip_id, "published")
+    found = _student_search(browser, base, lib.tokens["student"], word_of(clips[0].text))
+    assert found and found[0] == clips[0].clip_id
+    assert "<mark>" in browser.find_element(By.CSS_SELECTOR, "#resultats .extrait").get_attribute("innerHTML")
+    browser.find_element(By.CSS_SELECTOR, "#resultats li.resultat").click()
+    _wait(browser, lambda d: d.execute_script("const v = document.querySelector('#lecteur video');"
+                                              "return v && v.currentTime > 1.5"))
+    tracks = browser.execute_script("const v = document.querySelector('#lecteur video'); v.textTracks[0].mode = 'showing';"
+                                    "return [v.textTracks.length, v.textTracks[0].language]")
+    assert tracks == [1, "fr"]
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#similaires li.resultat"))
+    assert browser.find_element(By.CSS_SELECTOR, "#similaires li.resultat").get_attribute("data-clip") == clips[-1].clip_id
+    time.sleep(1.0)  # a frame with a subtitle cue on screen
+    DOCS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(DOCS / "student.png"))
+    browser.find_element(By.ID, "decouvrir").click()
+    _wait(browser, lambda d: "hasard" in d.find_element(By.ID, "titre-liste").text)
+    shown = {li.get_attribute("data-clip") for li in browser.find_elements(By.CSS_SELECTOR, "#resultats li.resultat")}
+    assert shown == {clips[0].clip_id, clips[-1].clip_id}
+
+
+def test_moderator_approves_and_the_student_finds_it(server: tuple[str, Library], browser) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    base, lib = server
+    target = lib.ctx.repo.load(lib.recording_id).clips[1]
+    assert target.state == "pending_review"
+    query = word_of(target.text)
+    assert target.clip_id not in _student_search(browser, base, lib.tokens["student"], query)
+
+    _sign_in(browser, base + "/moderation", lib.tokens["moderator"])
+    item = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f'#file li[data-clip="{target.clip_id}"]'))
+    item.click()
+    _wait(browser, lambda d: d.find_element(By.ID, "clip-titre").text == target.title
+          and d.find_elements(By.CSS_SELECTOR, "#transcription p"))
+    browser.find_element(By.ID, "approuver").click()
+    _wait(browser, lambda d: "approuvé" in d.find_element(By.ID, "historique").text)
+    assert "moderatrice-test" in browser.find_element(By.ID, "historique").text
+    assert not browser.find_elements(By.CSS_SELECTOR, f'#file li[data-clip="{target.clip_id}"]')
+    browser.execute_script("document.querySelector('#lecteur video').currentTime = 4")
+    time.sleep(1.0)
+    browser.save_screenshot(str(DOCS / "moderator.png"))
+    assert lib.ctx.repo.load(lib.recording_id).clips[1].state == "published"
+
+    assert target.clip_id in _student_search(browser, base, lib.tokens["student"], query)
