@@ -18,6 +18,7 @@ from pipelines.stages.media_probe import (
     probe_media,
     speech_activity_ratio,
 )
+from vidlib.wording import join_words
 from vidlib.domain import SpokenWord
 
 __all__ = [
@@ -66,7 +67,7 @@ def write_webvtt(words: Sequence[SpokenWord], clip_start: float, clip_end: float
         held = min(start + round(MIN_CUE_S * 1000), start + max_cue_ms, clip_ms, max(next_start, end))
         end = max(end, held)
         speaker = cue[0].speaker
-        text = _escape(_two_lines(" ".join(w.text for w in cue), max_chars))
+        text = _escape(_two_lines(join_words(w.text for w in cue), max_chars))
         if speaker and speaker != previous_speaker:
             text = f"<v {_escape(' '.join(speaker.split()))}>{text}</v>"
         blocks.append(f"{_vtt_time(start)} --> {_vtt_time(end)}\n{text}")
