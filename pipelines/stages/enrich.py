@@ -113,7 +113,8 @@ def enrich_clips(
         phrases = keyphrases(texts[i], texts[:i] + texts[i + 1 :])
         title = question_title(utts[clip.first_utterance : clip.last_utterance + 1])
         if title is None:
-            title = (phrases[0][0].upper() + phrases[0][1:]) if phrases else texts[i][:60]
+            title = (phrases[0][0].upper() + phrases[0][1:]) if phrases else texts[i]
+            title = title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
         topic, conf = label_topic(clip_vecs[i], topic_vecs, labels)
         out.append(ClipEnrichment(clip.clip_id, title, phrases, topic, round(conf, 3)))
     return tuple(out)

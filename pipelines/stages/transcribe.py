@@ -70,7 +70,9 @@ def transcribe(
             )
         sentences = []
         for seg in segments:
-            sentence = _sentence(seg)
+            # a segment still repetitive after every temperature is a hallucination ("en-en-en-..."): drop it
+            repetitive = float(getattr(seg, "compression_ratio", 0.0)) > options.compression_ratio_threshold
+            sentence = None if repetitive else _sentence(seg)
             if sentence is not None:
                 sentences.append(sentence)
             if progress is not None:
