@@ -3,8 +3,10 @@ against the real app on a real processed recording, served by uvicorn on a local
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +20,9 @@ from tests.test_api import word_of
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+# README screenshots are refreshed only on request (VIDLIB_SCREENSHOTS=1); otherwise they go to a temp folder
+DOCS = (Path(__file__).resolve().parent.parent / "docs" if os.environ.get("VIDLIB_SCREENSHOTS") == "1"
+        else Path(tempfile.mkdtemp(prefix="vidlib-screens-")))
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
          "--autoplay-policy=no-user-gesture-required", "--window-size=1400,1000", "--lang=fr-FR")
