@@ -26,7 +26,7 @@ SAMPLE_RATE = 16_000
 NUM_MEL_BINS = 80
 EMBEDDING_DIM = 192
 MIN_FRAMES = 50  # shortest fbank excerpt embedded (0.5 s); shorter speech is widened to this
-_FRAME_SHIFT = 160  # samples per fbank frame (10 ms)
+MIN_SAMPLES = 400 + 160 * (MIN_FRAMES - 1)  # 25 ms window, 10 ms hop
 
 
 def _bn_relu(channels: int) -> nn.Sequential:
@@ -219,11 +219,11 @@ class CamPlusPlusEmbedding(Model):
     def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
         """(batch, 1, samples) [+ (batch, frames) masks] -> (batch, 192); NaN rows for empty masks.
 
-        Without masks, waveforms shorter than MIN_FRAMES fbank frames raise ``ValueError`` (pyannote
-        probes this to learn ``min_num_samples``).
+        Without masks, waveforms shorter than MIN_SAMPLES raise ``ValueError`` (pyannote probes this
+        to learn ``min_num_samples``).
         """
-        if weights is None and self._fbank(waveforms[0, 0]).shape[0] < MIN_FRAMES:
-            raise ValueError(f"CAM++ needs at least {MIN_FRAMES} fbank frames")
+        if weights is None and waveforms.shape[-1] < MIN_SAMPLES:
+            raise ValueError(f"CAM++ needs at least {MIN_SAMPLES} samples")
         out = torch.full((waveforms.shape[0], EMBEDDING_DIM), math.nan, device=waveforms.device)
         previous, full = None, None
         for row, waveform in enumerate(waveforms[:, 0]):
