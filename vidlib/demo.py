@@ -51,8 +51,8 @@ def make_sample_call(folder: Path) -> tuple[Path, Path]:
         "recording": {"title": TITLE, "job": JOB, "sector": SECTOR, "language": "fr"},
         "participants": [
             {"role": PROFESSIONAL[0], "name": PROFESSIONAL[1], "consent": True, "consented_at": "2026-11-02T17:55:00+01:00", "minor": False},
-            {"role": STUDENT[0], "name": STUDENT[1], "consent": True, "consented_at": "2026-11-02T17:55:00+01:00", "minor": True},
-            {"role": "guardian", "name": "Parent de Lina", "consent": True, "consented_at": "2026-10-30T20:10:00+01:00", "minor": False},
+            {"role": STUDENT[0], "name": STUDENT[1], "consent": True, "consented_at": "2026-11-02T17:55:00+01:00",
+             "minor": True, "guardian_consent": True},
         ],
     }, ensure_ascii=False, indent=1), encoding="utf-8")
     return video, consent
