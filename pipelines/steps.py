@@ -156,9 +156,9 @@ def step_segment(ctx: RunContext, recording_id: str) -> str:
 
     s = ctx.settings
     params = SegmenterParams(min_s=s.clip_min_s, max_s=s.clip_max_s)
-    attributed = ctx.repo.load_stage(recording_id, "attribute", AttributedTranscript)
-    return run_step(ctx, recording_id, "segment", tuple[TopicSegment, ...],
-                    lambda: segment_topics(attributed, ctx.models.embedder().embed_passages, params))
+    return run_step(ctx, recording_id, "segment", tuple[TopicSegment, ...], lambda: segment_topics(
+        ctx.repo.load_stage(recording_id, "attribute", AttributedTranscript), ctx.models.embedder().embed_passages,
+        params))
 
 
 def step_plan(ctx: RunContext, recording_id: str) -> str:
@@ -180,11 +180,10 @@ def step_enrich(ctx: RunContext, recording_id: str) -> str:
     from pipelines.stages.enrich import enrich_clips
 
     repo = ctx.repo
-    embedder = ctx.models.embedder()
     return run_step(ctx, recording_id, "enrich", tuple[ClipEnrichment, ...], lambda: enrich_clips(
         repo.load_stage(recording_id, "plan", tuple[ClipSpec, ...]),
         repo.load_stage(recording_id, "attribute", AttributedTranscript),
-        embedder.embed_passages, embedder.embed_queries))
+        ctx.models.embedder().embed_passages, ctx.models.embedder().embed_queries))
 
 
 def step_embed(ctx: RunContext, recording_id: str) -> str:
