@@ -1,4 +1,4 @@
-"""Search over the clip index: keyword (French BM25-style sparse), semantic (e5 dense) or hybrid (RRF)."""
+"""Search over the clip index: keyword (French BM25-style sparse), semantic (e5 dense) or hybrid (weighted RRF)."""
 
 from __future__ import annotations
 
@@ -26,10 +26,8 @@ def search_clips(ctx: RunContext, query: str, *, mode: SearchMode = "hybrid", li
                  job: str | None = None, sector: str | None = None, topic: str | None = None,
                  include_unpublished: bool = False) -> list[SearchHit]:
     """Published clips only unless ``include_unpublished`` (operators)."""
-    dense = ctx.models.embedder().embed_queries([query])[0] if mode != "keyword" else None
-    sparse = sparse_terms(query) if mode != "semantic" else None
-    filters = {"job": job, "sector": sector, "topic": topic, "state": None if include_unpublished else "published"}
-    hits = ctx.index.search(mode, dense=dense, sparse=sparse, filters=filters, limit=limit, offset=offset)
+    hits = search_index(ctx, query, mode=mode, limit=limit, offset=offset,
+                        filters={"job": job, "sector": sector, "topic": topic}, include_unpublished=include_unpublished)
     return [
         SearchHit(h.clip_id, h.payload["recording_id"], h.payload["start"], h.payload["end"], h.payload["title"],
                   round(h.score, 4), h.payload.get("topic", ""), h.payload.get("job", ""), h.payload.get("state", ""))
