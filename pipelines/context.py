@@ -7,9 +7,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vidlib.settings import Settings
+
+if TYPE_CHECKING:
+    from storage.index import ClipIndex
 
 ProgressHook = Callable[[str, str, str], None]  # recording id, stage, event ("start" | "done" | "skip")
 
@@ -73,19 +76,21 @@ class RunContext:
             return self._models
 
     @property
-    def index(self) -> Any:
-        from storage.index import ClipIndex
+    def index(self) -> ClipIndex:
+        """The clip index, opened on first use (the embedded one locks its folder until ``release_index``)."""
+        from storage.index import open_index
 
         with self._lock:
             if self._index is None:
-                s = self.settings
-                s.home.mkdir(parents=True, exist_ok=True)
-                self._index = ClipIndex(
-                    path=None if s.qdrant_url else str(s.qdrant_path), url=s.qdrant_url,
-                    api_key=s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None,
-                    collection=s.qdrant_collection,
-                )
+                self._index = open_index(self.settings)
             return self._index
+
+    def release_index(self) -> None:
+        """Close the index so that another process may open the embedded one; the next use reopens it."""
+        with self._lock:
+            if self._index is not None:
+                self._index.close()
+                self._index = None
 
     def work_dir(self, recording_id: str) -> Path:
         path = self.settings.home / "work" / recording_id
@@ -97,9 +102,7 @@ class RunContext:
             self.progress(recording_id, stage, event)
 
     def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
-            self._index = None
+        self.release_index()
 
 
 _CONTEXTS: dict[str, RunContext] = {}

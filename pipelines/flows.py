@@ -95,6 +95,8 @@ def process_recording(recording_id: str, settings: Settings | None = None) -> st
     except BaseException as exc:
         _mark_failed(settings, recording_id, exc)
         raise
+    finally:  # let another worker's flow open the embedded index
+        context_for(settings).release_index()
     return f"recordings/{recording_id}/manifest.json"
 
 

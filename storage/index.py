@@ -1,24 +1,39 @@
-"""The clip index in Qdrant: a dense vector (multilingual-e5-small) and a BM25-style sparse vector per clip.
+"""The clip index: one small interface, two Qdrant backends.
 
-Embedded Qdrant (qdrant-client local mode, a folder under VIDLIB_HOME) by default; a server when
-``VIDLIB_QDRANT_URL`` is set. Point ids derive from clip ids, so re-indexing upserts.
+Each clip is one point: a dense vector (multilingual-e5-small, cosine) and a BM25-style sparse vector (French terms,
+IDF applied by Qdrant), plus a payload (state, job, sector, topic, ...). Point ids derive from clip ids, so
+re-indexing upserts instead of duplicating.
+
+- ``EdgeClipIndex`` (default, embedded): Qdrant's own Rust engine in-process (package ``qdrant-edge-py``), a folder
+  under VIDLIB_HOME, HNSW + payload indexes, one writer process at a time (an inter-process lock).
+- ``ClientClipIndex``: ``qdrant-client`` against a Qdrant server (``VIDLIB_QDRANT_URL``) for many processes and
+  machines. Its local mode (a folder, pure-Python full scan) is kept for tests of the shared behaviour only.
+
+``tests/test_index_backends.py`` runs the same behaviour tests on every backend.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
-from vidlib.errors import StorageError
-from vidlib.ids import point_id_for
+if TYPE_CHECKING:
+    from vidlib.settings import Settings
 
 SearchMode = Literal["keyword", "semantic", "hybrid"]
+Filters = dict[str, "str | None"]
 DENSE = "dense"
 SPARSE = "bm25"
-DENSE_WEIGHT = 3.0  # weight of the dense list in hybrid fusion
+DENSE_WEIGHT = 3.0  # weight of the dense list in hybrid fusion (weighted RRF, bench/eval_search.py)
+RRF_K = 2  # Qdrant's default RRF constant
+
+
+def prefetch_depth(limit: int, offset: int) -> int:
+    """How many candidates each list of a hybrid query brings to the fusion."""
+    return max(50, 4 * (limit + offset))
 
 
 @dataclass(frozen=True)
@@ -37,152 +52,49 @@ class Hit:
     payload: dict[str, Any]
 
 
-class ClipIndex:
-    """Qdrant behind one small interface: ensure, upsert, delete, search, count."""
+class ClipIndex(Protocol):
+    """What the pipeline, the API and the CLI need from the index."""
 
-    def __init__(self, *, path: str | None = None, url: str | None = None, api_key: str | None = None,
-                 collection: str = "clips", dim: int = 384) -> None:
-        from qdrant_client import QdrantClient
+    def close(self) -> None: ...
 
-        try:
-            self.client = QdrantClient(url=url, api_key=api_key) if url else QdrantClient(path=path)
-        except (RuntimeError, OSError, ValueError) as exc:
-            raise StorageError(f"cannot open the Qdrant index ({url or path}): {exc}") from exc
-        self.collection = collection
-        self.dim = dim
-        self._local = url is None
+    def ensure(self) -> None: ...
 
-    def close(self) -> None:
-        self.client.close()
+    def clear(self) -> None:
+        """Delete every point (``vidlib reindex --from-scratch`` rebuilds from the manifests)."""
 
-    def ensure(self) -> None:
-        from qdrant_client import models as qm
-
-        if self.client.collection_exists(self.collection):
-            return
-        self.client.create_collection(
-            self.collection,
-            vectors_config={DENSE: qm.VectorParams(size=self.dim, distance=qm.Distance.COSINE)},
-            sparse_vectors_config={SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
-        )
-        if self._local:  # the embedded engine scans payloads; indexes only matter on a server
-            return
-        for field, schema in (("recording_id", qm.PayloadSchemaType.KEYWORD), ("clip_id", qm.PayloadSchemaType.KEYWORD),
-                              ("state", qm.PayloadSchemaType.KEYWORD),
-                              ("job", qm.PayloadSchemaType.KEYWORD), ("sector", qm.PayloadSchemaType.KEYWORD),
-                              ("topic", qm.PayloadSchemaType.KEYWORD)):
-            self.client.create_payload_index(self.collection, field, schema)
-
-    def upsert(self, clips: Sequence[IndexedClip]) -> int:
-        from qdrant_client import models as qm
-
-        if not clips:
-            return 0
-        self.ensure()
-        points = [
-            qm.PointStruct(
-                id=point_id_for(c.clip_id),
-                vector={DENSE: list(c.dense), SPARSE: qm.SparseVector(indices=list(c.sparse_indices), values=list(c.sparse_values))},
-                payload={**c.payload, "clip_id": c.clip_id},
-            )
-            for c in clips
-        ]
-        self.client.upsert(self.collection, points=points, wait=True)
-        return len(points)
+    def upsert(self, clips: Sequence[IndexedClip]) -> int: ...
 
     def delete_recording(self, recording_id: str, keep: set[str] | frozenset[str] = frozenset()) -> None:
         """Delete the recording's points, except those of the clip ids in ``keep``."""
-        from qdrant_client import models as qm
 
-        if not self.client.collection_exists(self.collection):
-            return
-        flt = self._filter({"recording_id": recording_id})
-        if keep:
-            flt.must_not = [qm.FieldCondition(key="clip_id", match=qm.MatchAny(any=sorted(keep)))]
-        self.client.delete(self.collection, points_selector=qm.FilterSelector(filter=flt), wait=True)
-
-    def count(self, recording_id: str | None = None) -> int:
-        if not self.client.collection_exists(self.collection):
-            return 0
-        flt = self._filter({"recording_id": recording_id}) if recording_id else None
-        return self.client.count(self.collection, count_filter=flt, exact=True).count
+    def count(self, recording_id: str | None = None) -> int: ...
 
     def search(self, mode: SearchMode, *, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
-               filters: dict[str, str | None], limit: int = 10, offset: int = 0) -> list[Hit]:
-        from qdrant_client import models as qm
+               filters: Filters, limit: int = 10, offset: int = 0) -> list[Hit]: ...
 
-        if not self.client.collection_exists(self.collection):
-            return []
-        flt = self._filter(filters)
-        sparse_q = qm.SparseVector(indices=sparse[0], values=sparse[1]) if sparse else None
-        if mode == "keyword":
-            if sparse_q is None or not sparse_q.indices:
-                return []
-            res = self.client.query_points(self.collection, query=sparse_q, using=SPARSE, query_filter=flt,
-                                           limit=limit, offset=offset, with_payload=True)
-        elif mode == "semantic":
-            res = self.client.query_points(self.collection, query=list(map(float, dense)), using=DENSE,
-                                           query_filter=flt, limit=limit, offset=offset, with_payload=True)
-        else:
-            depth = max(50, 4 * (limit + offset))
-            prefetch = [qm.Prefetch(query=list(map(float, dense)), using=DENSE, filter=flt, limit=depth)]
-            if sparse_q is not None and sparse_q.indices:
-                prefetch.append(qm.Prefetch(query=sparse_q, using=SPARSE, filter=flt, limit=depth))
-            # weighted RRF, dense list x3: measured better than plain RRF (bench/eval_search.py, README)
-            fusion = (qm.RrfQuery(rrf=qm.Rrf(k=2, weights=[DENSE_WEIGHT, 1.0])) if len(prefetch) == 2
-                      else qm.FusionQuery(fusion=qm.Fusion.RRF))
-            res = self.client.query_points(self.collection, prefetch=prefetch, query=fusion,
-                                           query_filter=flt, limit=limit, offset=offset, with_payload=True)
-        return [Hit(clip_id=p.payload["clip_id"], score=float(p.score), payload=dict(p.payload)) for p in res.points]
-
-    @staticmethod
-    def _filter(filters: dict[str, str | None]) -> Any:
-        from qdrant_client import models as qm
-
-        must = [qm.FieldCondition(key=k, match=qm.MatchValue(value=v)) for k, v in filters.items() if v is not None]
-        return qm.Filter(must=must) if must else None
-
-    # --- single clips (moderation and the search API) ---------------------------------------------
     def get(self, clip_id: str) -> Hit | None:
         """The clip's payload, or None when it is not indexed."""
-        if not self.client.collection_exists(self.collection):
-            return None
-        points = self.client.retrieve(self.collection, ids=[point_id_for(clip_id)], with_payload=True)
-        return Hit(clip_id=clip_id, score=1.0, payload=dict(points[0].payload)) if points else None
 
     def set_payload(self, clip_id: str, values: dict[str, Any]) -> bool:
-        """Overwrite some payload fields of one clip (e.g. ``{"state": "published"}``); False if not indexed."""
-        if self.get(clip_id) is None:
-            return False
-        self.client.set_payload(self.collection, payload=values, points=[point_id_for(clip_id)], wait=True)
-        return True
+        """Overwrite some payload fields of one clip; False if it is not indexed."""
 
-    def set_state(self, clip_id: str, state: str) -> bool:
-        return self.set_payload(clip_id, {"state": state})
+    def set_state(self, clip_id: str, state: str) -> bool: ...
 
-    def sample(self, filters: dict[str, str | None], limit: int = 10, seed: int | None = None) -> list[Hit]:
-        """Up to ``limit`` random clips matching ``filters`` (a uniform sample of the matching points)."""
-        import random
+    def sample(self, filters: Filters, limit: int = 10, seed: int | None = None) -> list[Hit]:
+        """Up to ``limit`` random clips matching ``filters``."""
 
-        if not self.client.collection_exists(self.collection):
-            return []
-        flt, hits, offset = self._filter(filters), [], None
-        while True:
-            points, offset = self.client.scroll(self.collection, scroll_filter=flt, limit=256, offset=offset,
-                                                with_payload=True, with_vectors=False)
-            hits.extend(Hit(clip_id=p.payload["clip_id"], score=1.0, payload=dict(p.payload)) for p in points)
-            if offset is None:
-                break
-        return random.Random(seed).sample(hits, min(limit, len(hits)))
-
-    def similar(self, clip_id: str, filters: dict[str, str | None], limit: int = 5) -> list[Hit]:
+    def similar(self, clip_id: str, filters: Filters, limit: int = 5) -> list[Hit]:
         """Clips nearest to ``clip_id`` by their dense vectors, the clip itself excluded."""
-        from qdrant_client import models as qm
 
-        if self.get(clip_id) is None:
-            return []
-        flt = self._filter(filters) or qm.Filter()
-        flt.must_not = [qm.HasIdCondition(has_id=[point_id_for(clip_id)])]
-        res = self.client.query_points(self.collection, query=point_id_for(clip_id), using=DENSE, query_filter=flt,
-                                       limit=limit, with_payload=True)
-        return [Hit(clip_id=p.payload["clip_id"], score=float(p.score), payload=dict(p.payload)) for p in res.points]
+
+def open_index(settings: Settings) -> ClipIndex:
+    """The index these settings name: a Qdrant server when ``qdrant_url`` is set, else the embedded engine."""
+    if settings.qdrant_url:
+        from storage.index_client import ClientClipIndex
+
+        return ClientClipIndex(url=settings.qdrant_url, collection=settings.qdrant_collection,
+                               api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None)
+    from storage.index_edge import EdgeClipIndex
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return EdgeClipIndex(settings.index_path, lock_timeout_s=settings.index_lock_timeout_s)

@@ -37,9 +37,7 @@ class Library:
         store_dir = self.settings.store_dir
         shutil.rmtree(store_dir, ignore_errors=True)
         shutil.copytree(self.snapshot, store_dir)
-        index = self.ctx.index
-        if index.client.collection_exists(index.collection):
-            index.client.delete_collection(index.collection)
+        self.ctx.index.clear()
         reindex_all(self.ctx)
 
     def clip_ids(self) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,7 +144,8 @@ def test_reindex_rebuilds_a_lost_index(processed: Processed) -> None:
     ctx = processed.ctx
     query = processed.manifest.clips[0].title
     before = [h.clip_id for h in search_clips(ctx, query, include_unpublished=True)]
-    ctx.index.client.delete_collection(ctx.index.collection)
+    ctx.release_index()  # lose the embedded index's folder for real
+    shutil.rmtree(ctx.settings.index_path)
     assert search_clips(ctx, query, include_unpublished=True) == []
     assert reindex_all(ctx) == len(processed.manifest.clips)
     assert [h.clip_id for h in search_clips(ctx, query, include_unpublished=True)] == before

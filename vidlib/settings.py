@@ -54,9 +54,10 @@ class Settings(BaseSettings):
     s3_presign_expiry_s: int = 300
 
     # --- index ---------------------------------------------------------------------------------
-    qdrant_url: str | None = Field(None, description="Qdrant server URL; default: embedded under HOME/qdrant.")
+    qdrant_url: str | None = Field(None, description="Qdrant server URL; default: the embedded engine under HOME/index.")
     qdrant_api_key: SecretStr | None = None
     qdrant_collection: str = "clips"
+    index_lock_timeout_s: float = Field(120.0, description="How long a process waits for the embedded index to be free.")
 
     @property
     def resolved_models_dir(self) -> Path:
@@ -67,8 +68,9 @@ class Settings(BaseSettings):
         return self.home / "store"
 
     @property
-    def qdrant_path(self) -> Path:
-        return self.home / "qdrant"
+    def index_path(self) -> Path:
+        """The embedded index (one Qdrant edge shard) when no server URL is set."""
+        return self.home / "index"
 
     @property
     def prefect_home(self) -> Path:

@@ -1,0 +1,262 @@
+"""The embedded clip index: Qdrant's Rust engine in-process (``qdrant-edge-py``), see storage/index.py.
+
+One folder holds one shard (segments, write-ahead log, HNSW graphs, payload indexes). The engine lets one process
+open it at a time; ``EdgeClipIndex`` takes an inter-process lock (``<folder>.lock``) and waits for it up to
+``lock_timeout_s``, so two workers on one machine take turns for their short index writes. Many processes or
+machines that write at once share a Qdrant server instead (``VIDLIB_QDRANT_URL``).
+
+Fresh points land in an appendable segment searched by a plain scan; ``optimize()`` builds the HNSW graph once a
+segment passes the engine's indexing threshold. It runs after every upsert larger than ``OPTIMIZE_AFTER`` points
+and on ``close()``, so a bulk load leaves an indexed shard and a pipeline run adds at most a few seconds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import random
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from storage.index import (DENSE, DENSE_WEIGHT, RRF_K, SPARSE, Filters, Hit, IndexedClip, SearchMode,
+                           prefetch_depth)
+from vidlib.errors import StorageError
+from vidlib.ids import point_id_for
+
+PAYLOAD_INDEXES = ("recording_id", "clip_id", "state", "job", "sector", "topic", "language")
+OPTIMIZE_AFTER = 1000  # points upserted since the last optimisation
+
+
+class EdgeClipIndex:
+    """The ClipIndex interface over an in-process Qdrant shard in ``path``."""
+
+    def __init__(self, path: Path | str, *, dim: int = 384, lock_timeout_s: float = 120.0) -> None:
+        self.path = Path(path)
+        self.dim = dim
+        self._mutex = threading.RLock()
+        self._lock_file = _acquire_lock(self.path.with_name(self.path.name + ".lock"), lock_timeout_s)
+        self._pending = 0
+        try:
+            self.shard = self._open()
+        except BaseException:
+            _release_lock(self._lock_file)
+            raise
+
+    def _open(self) -> Any:
+        import qdrant_edge as qe
+
+        config = qe.EdgeConfig(
+            vectors={DENSE: qe.EdgeVectorParams(size=self.dim, distance=qe.Distance.Cosine)},
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        )
+        try:
+            if self.path.is_dir() and any(self.path.iterdir()):
+                return qe.EdgeShard.load(str(self.path))
+            shard = qe.EdgeShard.create(str(self.path), config)
+            for field in PAYLOAD_INDEXES:
+                shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
+            return shard
+        except Exception as exc:  # the engine raises plain Exception with its message
+            raise StorageError(f"cannot open the embedded index in {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._lock_file is None:
+                return
+            try:
+                if self._pending:
+                    self.shard.optimize()
+                self.shard.close()
+            finally:
+                _release_lock(self._lock_file)
+                self._lock_file = None
+
+    def ensure(self) -> None:
+        """The shard exists from the constructor on."""
+
+    def clear(self) -> None:
+        import shutil
+
+        with self._mutex:
+            self._call(self.shard.close)
+            shutil.rmtree(self.path)
+            self.shard = self._open()
+            self._pending = 0
+
+    def upsert(self, clips: Sequence[IndexedClip]) -> int:
+        import qdrant_edge as qe
+
+        if not clips:
+            return 0
+        points = [
+            qe.Point(point_id_for(c.clip_id),
+                     {DENSE: [float(x) for x in c.dense],
+                      SPARSE: qe.SparseVector([int(i) for i in c.sparse_indices], [float(v) for v in c.sparse_values])},
+                     {**c.payload, "clip_id": c.clip_id})
+            for c in clips
+        ]
+        with self._mutex:
+            self._call(self.shard.update, qe.UpdateOperation.upsert_points(points))
+            self._pending += len(points)
+            if self._pending >= OPTIMIZE_AFTER:
+                self.optimize()
+        return len(points)
+
+    def optimize(self) -> None:
+        """Build HNSW graphs and merge segments now (blocking)."""
+        with self._mutex:
+            self._call(self.shard.optimize)
+            self._pending = 0
+
+    def delete_recording(self, recording_id: str, keep: set[str] | frozenset[str] = frozenset()) -> None:
+        import qdrant_edge as qe
+
+        flt = qe.Filter(must=[_match("recording_id", recording_id)],
+                        must_not=[qe.FieldCondition(key="clip_id", match=qe.MatchAny(sorted(keep)))] if keep else None)
+        with self._mutex:
+            self._call(self.shard.update, qe.UpdateOperation.delete_points_by_filter(flt))
+            self._call(self.shard.flush)
+
+    def count(self, recording_id: str | None = None) -> int:
+        import qdrant_edge as qe
+
+        flt = _filter({"recording_id": recording_id}) if recording_id else None
+        with self._mutex:
+            return int(self._call(self.shard.count, qe.CountRequest(exact=True, filter=flt)))
+
+    def search(self, mode: SearchMode, *, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
+               filters: Filters, limit: int = 10, offset: int = 0) -> list[Hit]:
+        import qdrant_edge as qe
+
+        flt = _filter(filters)
+        sparse_q = qe.SparseVector([int(i) for i in sparse[0]], [float(v) for v in sparse[1]]) if sparse and sparse[0] else None
+        dense_q = qe.Query.Nearest([float(x) for x in dense], using=DENSE) if dense is not None else None
+        if mode == "keyword":
+            if sparse_q is None:
+                return []
+            request = qe.QueryRequest(limit=limit, offset=offset, query=qe.Query.Nearest(sparse_q, using=SPARSE),
+                                      filter=flt, with_payload=True, with_vector=False)
+        elif mode == "semantic":
+            request = qe.QueryRequest(limit=limit, offset=offset, query=dense_q, filter=flt, with_payload=True,
+                                      with_vector=False)
+        else:
+            depth = prefetch_depth(limit, offset)
+            prefetch = [qe.Prefetch(limit=depth, query=dense_q, filter=flt)]
+            if sparse_q is not None:
+                prefetch.append(qe.Prefetch(limit=depth, query=qe.Query.Nearest(sparse_q, using=SPARSE), filter=flt))
+            # the same weighted RRF as the server backend (dense list x3)
+            fusion = qe.Fusion.Rrf(k=RRF_K, weights=[DENSE_WEIGHT, 1.0][:len(prefetch)])
+            request = qe.QueryRequest(limit=limit, offset=offset, prefetches=prefetch, query=fusion, filter=flt,
+                                      with_payload=True, with_vector=False)
+        with self._mutex:
+            points = self._call(self.shard.query, request)
+        return [_hit(p) for p in points]
+
+    def get(self, clip_id: str) -> Hit | None:
+        with self._mutex:
+            records = self._call(self.shard.retrieve, [point_id_for(clip_id)], True, False)
+        return Hit(clip_id=clip_id, score=1.0, payload=dict(records[0].payload)) if records else None
+
+    def set_payload(self, clip_id: str, values: dict[str, Any]) -> bool:
+        import qdrant_edge as qe
+
+        with self._mutex:
+            if self.get(clip_id) is None:
+                return False
+            self._call(self.shard.update, qe.UpdateOperation.set_payload([point_id_for(clip_id)], dict(values)))
+            return True
+
+    def set_state(self, clip_id: str, state: str) -> bool:
+        return self.set_payload(clip_id, {"state": state})
+
+    def sample(self, filters: Filters, limit: int = 10, seed: int | None = None) -> list[Hit]:
+        import qdrant_edge as qe
+
+        flt = _filter(filters)
+        with self._mutex:
+            if seed is None:  # the engine's own random sample: no scan of the matching points
+                points = self._call(self.shard.query, qe.QueryRequest(limit=limit, query=qe.Sample.Random, filter=flt,
+                                                                      with_payload=True, with_vector=False))
+                return [Hit(clip_id=p.payload["clip_id"], score=1.0, payload=dict(p.payload)) for p in points]
+            hits, offset = [], None
+            while True:  # a seeded sample must be reproducible: scroll all matches, then draw
+                records, offset = self._call(self.shard.scroll, qe.ScrollRequest(
+                    offset=offset, limit=256, filter=flt, with_payload=True, with_vector=False))
+                hits.extend(Hit(clip_id=r.payload["clip_id"], score=1.0, payload=dict(r.payload)) for r in records)
+                if offset is None:
+                    break
+        hits.sort(key=lambda h: h.clip_id)
+        return random.Random(seed).sample(hits, min(limit, len(hits)))
+
+    def similar(self, clip_id: str, filters: Filters, limit: int = 5) -> list[Hit]:
+        import qdrant_edge as qe
+
+        pid = point_id_for(clip_id)
+        with self._mutex:
+            records = self._call(self.shard.retrieve, [pid], False, [DENSE])
+            if not records:
+                return []
+            vector = records[0].vector
+            vector = vector[DENSE] if isinstance(vector, dict) else vector
+            flt = _filter(filters) or qe.Filter()
+            flt = qe.Filter(must=flt.must, must_not=[qe.HasIdCondition({pid})])
+            points = self._call(self.shard.query, qe.QueryRequest(
+                limit=limit, query=qe.Query.Nearest(list(vector), using=DENSE), filter=flt, with_payload=True,
+                with_vector=False))
+        return [_hit(p) for p in points]
+
+    def _call(self, fn: Any, *args: Any) -> Any:
+        if self._lock_file is None:
+            raise StorageError("the embedded index is closed")
+        try:
+            return fn(*args)
+        except Exception as exc:  # the engine raises plain Exception with its message
+            raise StorageError(f"embedded index error: {exc}") from exc
+
+
+def _match(key: str, value: str) -> Any:
+    import qdrant_edge as qe
+
+    return qe.FieldCondition(key=key, match=qe.MatchValue(value))
+
+
+def _filter(filters: Filters) -> Any:
+    import qdrant_edge as qe
+
+    must = [_match(k, v) for k, v in filters.items() if v is not None]
+    return qe.Filter(must=must) if must else None
+
+
+def _hit(point: Any) -> Hit:
+    payload = dict(point.payload)
+    return Hit(clip_id=payload["clip_id"], score=float(point.score), payload=payload)
+
+
+def _acquire_lock(path: Path, timeout_s: float) -> int:
+    """An exclusive ``flock`` on ``path``, waited for up to ``timeout_s`` seconds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError as exc:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise StorageError(
+                    f"the embedded index {path.with_suffix('')} is in use by another process and stayed so for "
+                    f"{timeout_s:.0f} s; run one writer at a time, or share a Qdrant server (VIDLIB_QDRANT_URL)"
+                ) from exc
+            time.sleep(0.2)
+
+
+def _release_lock(fd: int | None) -> None:
+    if fd is not None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
