@@ -236,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,100000", help="synthetic index sizes, comma-separated")
     parser.add_argument("--queries", type=int, default=200, help="max timed calls per latency row")
     parser.add_argument("--seconds", type=float, default=20.0, help="max seconds per latency row")
-    parser.add_argument("--build-seconds", type=float, default=300.0, help="max seconds to upsert one synthetic index")
+    parser.add_argument("--build-seconds", type=float, default=900.0, help="max seconds to upsert one synthetic index")
     parser.add_argument("--no-latency", action="store_true")
     args = parser.parse_args(argv)
     started = time.perf_counter()
