@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -35,25 +35,28 @@ def _transient_only(task_obj: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-def _stage_task(name: str, fn: Any, retries: int = 2) -> Any:
+HEAVY_TAG = "vidlib-heavy"  # CPU-bound stages; a tag concurrency limit caps them (docs/scaling.md)
+
+
+def _stage_task(name: str, fn: Any, retries: int = 2, heavy: bool = False) -> Any:
     def body(settings: Settings, recording_id: str) -> str:
         return fn(context_for(settings), recording_id)
 
     body.__name__ = f"{name}_task"
     return task(name=name, retries=retries, retry_delay_seconds=[2, 10], retry_condition_fn=_transient_only,
-                cache_policy=NO_CACHE, persist_result=False)(body)
+                cache_policy=NO_CACHE, persist_result=False, tags=[HEAVY_TAG] if heavy else None)(body)
 
 
 probe_task = _stage_task("probe", steps.step_probe)
 audio_task = _stage_task("extract_audio", steps.step_audio)
-transcribe_task = _stage_task("transcribe", steps.step_transcribe)
-diarize_task = _stage_task("diarize", steps.step_diarize)
+transcribe_task = _stage_task("transcribe", steps.step_transcribe, heavy=True)
+diarize_task = _stage_task("diarize", steps.step_diarize, heavy=True)
 attribute_task = _stage_task("attribute_speakers", steps.step_attribute)
 segment_task = _stage_task("segment_topics", steps.step_segment)
 plan_task = _stage_task("plan_clips", steps.step_plan)
-cut_task = _stage_task("cut_clips", steps.step_cut)
+cut_task = _stage_task("cut_clips", steps.step_cut, heavy=True)
 enrich_task = _stage_task("enrich", steps.step_enrich)
-embed_task = _stage_task("embed", steps.step_embed)
+embed_task = _stage_task("embed", steps.step_embed, heavy=True)
 index_task = _stage_task("index", steps.step_index, retries=3)
 
 
@@ -65,14 +68,17 @@ def _mark_failed(settings: Settings, recording_id: str, exc: BaseException) -> N
     from storage.layout import recording_prefix
 
     ctx = context_for(settings)
-    if withdrawn_at(ctx, recording_id) is not None:
-        ctx.index.delete_recording(recording_id)
-        ctx.store.delete_prefix(recording_prefix(recording_id))
-        return
-    if not ctx.repo.exists(recording_id):
-        return
-    status = "quarantined" if isinstance(exc, (MediaError, ConsentError)) else "failed"
-    ctx.repo.save(replace(ctx.repo.load(recording_id), status=status, error=str(exc)))
+    try:
+        if withdrawn_at(ctx, recording_id) is not None:
+            ctx.index.delete_recording(recording_id)
+            ctx.store.delete_prefix(recording_prefix(recording_id))
+            return
+        if not ctx.repo.exists(recording_id):
+            return
+        status = "quarantined" if isinstance(exc, (MediaError, ConsentError)) else "failed"
+        ctx.repo.save(replace(ctx.repo.load(recording_id), status=status, error=str(exc)))
+    except StorageError as store_down:  # the store itself failed: keep the first error, say what else happened
+        exc.add_note(f"the failure could not be recorded in the manifest either: {store_down}")
 
 
 @flow(name="process_recording", task_runner=ThreadPoolTaskRunner(max_workers=2), persist_result=False,
@@ -129,3 +135,41 @@ def reindex(settings: Settings | None = None) -> int:
     from pipelines.reindex import reindex_all
 
     return reindex_all(context_for(settings or Settings()))
+
+
+@flow(name="consent_expiry", persist_result=False, log_prints=False)
+def consent_expiry(now: str | None = None, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Purge the recordings whose processing consent has expired and unpublish the clips whose publication
+    consent has (pipelines/expiry.py). ``now``: an ISO 8601 time (tests); default the current time.
+
+    Returns what was done: [{recording_id, action: purged | unpublished, reason, clip_ids}]."""
+    from dataclasses import asdict
+    from datetime import datetime, timezone
+
+    from pipelines.expiry import expire_consents
+
+    when = datetime.fromisoformat(now) if now else datetime.now(timezone.utc)
+    ctx = context_for(settings or Settings())
+    try:
+        actions = expire_consents(ctx, when)
+    finally:
+        ctx.release_index()
+    for a in actions:
+        get_run_logger().info("%s: %s (%s)", a.recording_id, a.action, a.reason)
+    return [asdict(a) | {"clip_ids": list(a.clip_ids)} for a in actions]
+
+
+@flow(name="withdraw_consent", persist_result=False, log_prints=False)
+def withdraw_consent(recording_id: str, requested_by: str, participant: str | None = None,
+                     settings: Settings | None = None) -> dict[str, Any]:
+    """Consent withdrawal as a deployment: purge everything of the recording, keep a tombstone
+    (pipelines/withdrawal.py). ``participant``: the name or role withdrawing, when known."""
+    from dataclasses import asdict
+
+    from pipelines.withdrawal import withdraw_consent as purge
+
+    ctx = context_for(settings or Settings())
+    try:
+        return asdict(purge(ctx, recording_id, participant, requested_by))
+    finally:
+        ctx.release_index()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timezone
 
 import numpy as np
 
 from pipelines.context import RunContext
 from pipelines.stages.personal_data import detect_personal_data
+from pipelines.stages.publication import consent_flags
 from search_api.text import sparse_terms
 from storage.index import IndexedClip
 from vidlib.domain import (
@@ -32,21 +34,26 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
     manifest = repo.load(recording_id)
     previous = {c.clip_id: c for c in manifest.clips}
     flags = detect_personal_data(attributed.words, manifest.consent)
+    unconsented = repo.load_stage(recording_id, "diarize", Diarization).unconsented
+    now = datetime.now(timezone.utc)
     roles = dict(attributed.roles)
     clips = []
     for spec in plan:
         utts = attributed.utterances[spec.first_utterance : spec.last_utterance + 1]
         speakers = tuple(dict.fromkeys(u.speaker for u in utts))
+        speaker_roles = tuple(roles.get(s, "guest") for s in speakers)
         m, e = media[spec.clip_id], enrich[spec.clip_id]
         old = previous.get(spec.clip_id)
         clips.append(Clip(
             clip_id=spec.clip_id, recording_id=recording_id, index=spec.index, start=m.start, end=m.end,
             title=old.title if old else e.title, topic=e.topic, topic_confidence=e.topic_confidence,
             keyphrases=e.keyphrases, text=" ".join(u.text for u in utts), speakers=speakers,
-            roles=tuple(roles.get(s, "guest") for s in speakers), video_key=m.video_key,
+            roles=speaker_roles, video_key=m.video_key,
             subtitles_key=m.subtitles_key, thumbnail_key=m.thumbnail_key,
             state=old.state if old else "pending_review",
             flags=tuple(f for f in flags if f.end > m.start and f.start < m.end),
+            consent_flags=consent_flags(m.start, m.end, speaker_roles, unconsented, manifest.consent, now=now),
+            redactions=old.redactions if old else (),
         ))
     return tuple(clips)
 

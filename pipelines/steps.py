@@ -35,8 +35,10 @@ STAGES = ("probe", "audio", "transcribe", "diarize", "attribute", "segment", "pl
 def run_step(ctx: RunContext, recording_id: str, stage: str, tp: Any, compute: Callable[[], T], *,
              always: bool = False) -> str:
     from pipelines.withdrawal import ensure_not_withdrawn
+    from vidlib.consent import check_consent
 
     ensure_not_withdrawn(ctx, recording_id)
+    check_consent(ctx.repo.load(recording_id).consent)  # consent may have expired since ingest
     repo = ctx.repo
     key = stage_key(recording_id, stage)
     if not always and repo.has_stage(recording_id, stage):
@@ -128,15 +130,14 @@ def step_transcribe(ctx: RunContext, recording_id: str) -> str:
 
 
 def step_diarize(ctx: RunContext, recording_id: str) -> str:
-    from models.diarization import diarize
-
-    manifest = _manifest(ctx, recording_id)
-    n = len(manifest.consent.participants)
+    from pipelines.stages.speaker_check import diarize_checking_extra_voice
 
     def compute() -> Diarization:
         # the consent record names everyone in the call: that is the speaker count. Bounds (min 2, max n) were
-        # measured to miss a late joiner whose voice is close to another's (bench/tune_diarization.py)
-        return diarize(ctx.models.diarizer(), load_samples(ctx, recording_id), num_speakers=n)
+        # measured to miss a late joiner whose voice is close to another's (bench/tune_diarization.py). A second
+        # clustering with the count open (n..n+1) on the same embeddings looks for a voice nobody consented for
+        n = len(_manifest(ctx, recording_id).consent.participants)
+        return diarize_checking_extra_voice(ctx.models.diarizer(), load_samples(ctx, recording_id), n)
 
     return run_step(ctx, recording_id, "diarize", Diarization, compute)
 

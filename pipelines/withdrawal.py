@@ -33,19 +33,23 @@ def ensure_not_withdrawn(ctx: RunContext, recording_id: str) -> None:
         raise ConsentError(f"consent for {recording_id} was withdrawn on {when}: nothing more is processed")
 
 
-def withdraw_consent(ctx: RunContext, recording_id: str, participant: str, requested_by: str) -> WithdrawalReport:
+def withdraw_consent(ctx: RunContext, recording_id: str, participant: str | None, requested_by: str) -> WithdrawalReport:
     """Delete the original, audio, transcripts, clips, manifest, stage results, index points and work files.
 
-    ``participant`` is a name or role from the consent record; the tombstone keeps only its role."""
+    ``participant`` is a name or role from the consent record; the tombstone keeps only its role
+    ("unspecified" when None: the whole recording's consent is withdrawn, e.g. by the organiser)."""
     if not ctx.repo.exists(recording_id):
         if withdrawn_at(ctx, recording_id):
             raise NotFoundError(f"{recording_id} was already withdrawn and purged")
         raise NotFoundError(f"no recording with id {recording_id}")
     manifest = ctx.repo.load(recording_id)
-    match = [p for p in manifest.consent.participants if participant.casefold() in (p.name.casefold(), p.role)]
-    if not match:
-        raise ConsentError(f"'{participant}' is not a participant of {recording_id} (give a name or a role)")
-    tombstone = {"recording_id": recording_id, "withdrawn_at": now_iso(), "participant_role": match[0].role,
+    role = "unspecified"
+    if participant is not None:
+        match = [p for p in manifest.consent.participants if participant.casefold() in (p.name.casefold(), p.role)]
+        if not match:
+            raise ConsentError(f"'{participant}' is not a participant of {recording_id} (give a name or a role)")
+        role = match[0].role
+    tombstone = {"recording_id": recording_id, "withdrawn_at": now_iso(), "participant_role": role,
                  "requested_by": requested_by}
     # the tombstone first: a flow still running stops at its next stage instead of writing new artefacts
     ctx.store.put_bytes(tombstone_key(recording_id), json.dumps(tombstone).encode(), "application/json")
@@ -54,4 +58,4 @@ def withdraw_consent(ctx: RunContext, recording_id: str, participant: str, reque
     objects = ctx.store.delete_prefix(recording_prefix(recording_id))
     ctx.store.delete(quarantine_key(recording_id))
     shutil.rmtree(ctx.settings.home / "work" / recording_id, ignore_errors=True)
-    return WithdrawalReport(recording_id, match[0].role, objects, points, tombstone_key(recording_id))
+    return WithdrawalReport(recording_id, role, objects, points, tombstone_key(recording_id))

@@ -6,6 +6,8 @@
     │   ├── AuthError        401: no token, or one the operator did not configure
     │   ├── ForbiddenError   403: a valid token whose role is too low for the endpoint
     │   ├── ConflictError    409: the clip changed since the caller read it (send its new version)
+    │   │   └── NotPublishableError  409: consent forbids publishing the clip (no override possible)
+    │   ├── OverrideRequiredError    422: personal data flagged: redact, or approve with an override reason
     │   ├── BadRequestError  400/422: a request that cannot be carried out as asked
     │   └── RangeError       416: a Range header outside the object
     └── StorageError, MediaError, ...  503 / 500
@@ -44,6 +46,14 @@ class ForbiddenError(ApiError):
 
 class ConflictError(ApiError):
     status, code = 409, "conflict"
+
+
+class NotPublishableError(ConflictError):
+    code = "not_publishable"
+
+
+class OverrideRequiredError(ApiError):
+    status, code = 422, "override_reason_required"
 
 
 class BadRequestError(ApiError):

@@ -1,4 +1,4 @@
-"""Moderation decisions: approve, reject, unpublish, retitle, trim.
+"""Moderation decisions: approve, reject, unpublish, retitle, trim, redact.
 
 Each decision, under the recording's lock: reload the manifest, compare the caller's expected version
 (409 if the clip changed), save the new manifest (the source of truth), append to the audit log, then
@@ -11,13 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 import numpy as np
 
 from search_api.audit import append_audit
 from search_api.catalog import Catalog, ClipRef
-from search_api.errors import ConflictError
+from search_api.errors import ConflictError, NotPublishableError, OverrideRequiredError
 from search_api.schemas import AuditEntry
 from search_api.text import sparse_terms
 from search_api.tokens import Principal
@@ -26,7 +27,7 @@ from storage.index import IndexedClip
 from storage.manifests import now_iso
 from vidlib.domain import Clip, ClipState, Manifest
 
-Action = Literal["approve", "reject", "unpublish", "retitle", "trim"]
+Action = Literal["approve", "reject", "unpublish", "retitle", "trim", "redact"]
 
 # the states each action may start from, and the state it leaves
 TRANSITIONS: dict[str, tuple[frozenset[str], ClipState | None]] = {
@@ -35,12 +36,30 @@ TRANSITIONS: dict[str, tuple[frozenset[str], ClipState | None]] = {
     "unpublish": (frozenset({"published"}), "pending_review"),
     "retitle": (frozenset({"pending_review", "published", "rejected"}), None),
     "trim": (frozenset({"pending_review", "published", "rejected"}), None),
+    "redact": (frozenset({"pending_review", "published", "rejected"}), None),
 }
+REEMBED = frozenset({"retitle", "trim", "redact"})
+
+
+def check_publishable(ref: ClipRef, override_reason: str | None) -> None:
+    """Approval rules: consent problems block publication (no override); personal-data flags need an
+    override reason (kept in the audit log) or a redaction first."""
+    from pipelines.stages.publication import publication_blockers
+
+    blockers = publication_blockers(ref.manifest, ref.clip, now=datetime.now(timezone.utc))
+    if blockers:
+        raise NotPublishableError("this clip cannot be published: " + "; ".join(blockers) +
+                                  " (no override is possible; reject it or trim the voice out)", blockers=blockers)
+    if ref.clip.flags and not (override_reason and override_reason.strip()):
+        kinds = sorted({f.kind for f in ref.clip.flags})
+        raise OverrideRequiredError(f"this clip has {len(ref.clip.flags)} personal-data flag(s) ({', '.join(kinds)}): "
+                                    "redact them, or approve with an override_reason saying why they may stay",
+                                    flags=len(ref.clip.flags), kinds=kinds)
 
 
 def _audit_view(clip: Clip) -> dict[str, Any]:
     return {"state": clip.state, "title": clip.title, "start": clip.start, "end": clip.end,
-            "version": clip_version(clip)}
+            "version": clip_version(clip), "flags": len(clip.flags), "redactions": len(clip.redactions)}
 
 
 class Moderation:
@@ -55,8 +74,11 @@ class Moderation:
             return self._locks.setdefault(recording_id, threading.Lock())
 
     def decide(self, clip_id: str, action: Action, who: Principal, version: str, *, reason: str | None = None,
-               change: Callable[[ClipRef], Clip] | None = None) -> tuple[ClipRef, AuditEntry]:
-        """Apply ``action`` if the clip is still at ``version``; ``change`` computes retitle/trim results."""
+               change: Callable[[ClipRef], ClipRef] | None = None,
+               details: Callable[[], dict[str, Any]] | None = None) -> tuple[ClipRef, AuditEntry]:
+        """Apply ``action`` if the clip is still at ``version``; ``change`` computes retitle/trim/redact results
+        (the clip, and for a redaction the manifest too); ``details`` adds to the audit entry once it ran.
+        For approve, ``reason`` is the override reason (see ``check_publishable``)."""
         rid = self.catalog.find(clip_id).recording_id
         with self._lock(rid):
             ref = self.catalog.find(clip_id)  # re-read under the lock: the other decision may have won
@@ -69,16 +91,20 @@ class Moderation:
             if before.state not in allowed:
                 raise ConflictError(f"cannot {action} a clip that is {before.state}", current_version=current,
                                     state=before.state)
-            after = change(ref) if change else before
+            if action == "approve":
+                check_publishable(ref, reason)
+            changed = change(ref) if change else ref
+            after = changed.clip
             if target is not None:
                 after = replace(after, state=target)
-            manifest = replace(ref.manifest, clips=tuple(after if c.clip_id == clip_id else c
-                                                         for c in ref.manifest.clips))
+            manifest = replace(changed.manifest, clips=tuple(after if c.clip_id == clip_id else c
+                                                             for c in changed.manifest.clips))
             manifest = self.ctx.repo.save(manifest)
             entry = AuditEntry(clip_id=clip_id, action=action, by=who.name, role=who.role, at=now_iso(),
-                               reason=reason, before=_audit_view(before), after=_audit_view(after))
+                               reason=reason, before=_audit_view(before), after=_audit_view(after),
+                               details=details() if details else {})
             append_audit(self.ctx.store, rid, entry)
-            self._update_index(manifest, after, reembed=action in ("retitle", "trim"))
+            self._update_index(manifest, after, reembed=action in REEMBED)
         return ClipRef(manifest, after), entry
 
     def _update_index(self, manifest: Manifest, clip: Clip, *, reembed: bool) -> None:

@@ -62,6 +62,12 @@ class ClipDetail(ClipSummary):
     recording_start: float = Field(description="the clip's start in the recording, seconds")
     flags: list[dict[str, object]] = Field(default_factory=list,
                                            description="moderators only: personal data heard (kind, text, start, end)")
+    consent_flags: list[dict[str, object]] = Field(
+        default_factory=list, description="moderators only: consent problems (kind, detail, start, end)")
+    publishable: bool = Field(True, description="moderators only: false when consent forbids publishing it")
+    blockers: list[str] = Field(default_factory=list, description="moderators only: why it cannot be published")
+    redactions: list[dict[str, float]] = Field(default_factory=list,
+                                               description="moderators only: bleeped spans (seconds of the recording)")
 
 
 class AuditEntry(BaseModel):
@@ -73,6 +79,7 @@ class AuditEntry(BaseModel):
     reason: str | None = None
     before: dict[str, object]
     after: dict[str, object]
+    details: dict[str, object] = Field(default_factory=dict, description="e.g. the redacted spans; never the words")
 
 
 class History(BaseModel):
@@ -93,6 +100,22 @@ class Queue(BaseModel):
 
 class Decision(BaseModel):
     version: str = Field(description="the clip's version as last read (GET /clips/{id})")
+
+
+class Approval(Decision):
+    override_reason: str | None = Field(None, min_length=3, max_length=500,
+                                        description="required when the clip has personal-data flags; kept in the audit log")
+
+
+class Span(BaseModel):
+    start: float = Field(ge=0, description="seconds of the recording")
+    end: float = Field(gt=0, description="seconds of the recording")
+
+
+class Redact(Decision):
+    spans: list[Span] = Field(default_factory=list, max_length=50)
+    flags: list[int] = Field(default_factory=list, max_length=50, description="indexes into the clip's flags")
+    reason: str | None = Field(None, max_length=500)
 
 
 class Rejection(Decision):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import replace
+from datetime import datetime, timezone
 
 from pipelines.context import RunContext
+from pipelines.stages.publication import consent_flags
 from search_api.errors import BadRequestError
 from vidlib.domain import Clip, ClipMedia, Manifest, SpokenWord
 
@@ -28,8 +29,8 @@ def snap_to_words(words: tuple[SpokenWord, ...], start: float, end: float) -> tu
 
 def retrim(ctx: RunContext, manifest: Manifest, clip: Clip, start: float, end: float) -> Clip:
     """Re-cut ``clip`` to ``[start, end]`` (snapped to words), overwrite its media, subtitles and thumbnail."""
-    from pipelines.stages.media import cut_clips, write_webvtt
-    from pipelines.steps import original_path
+    from pipelines.stages.media import write_webvtt
+    from search_api.redaction import recut_with_bleeps
 
     attributed = manifest.attributed
     if attributed is None:
@@ -38,13 +39,9 @@ def retrim(ctx: RunContext, manifest: Manifest, clip: Clip, start: float, end: f
         raise BadRequestError(f"start and end must satisfy 0 <= start < end <= {manifest.media.duration_s:.1f}")
     start, end = snap_to_words(attributed.words, start, end)
     store, rid = ctx.store, manifest.recording_id
-    work = ctx.work_dir(rid)
-    out = tempfile.mkdtemp(dir=work, prefix="trim-")
+    # redactions made so far are bleeped again in the new cut (the words are already masked)
+    out, cut = recut_with_bleeps(ctx, manifest, clip, start, end, clip.redactions)
     try:
-        from pathlib import Path
-
-        cut = cut_clips(original_path(ctx, rid), [(clip.clip_id, start, end)], Path(out),
-                        has_video=manifest.media.has_video)[0]
         store.put_file(clip.video_key, cut.video_path, "video/mp4" if cut.video_path.suffix == ".mp4" else "audio/mp4")
         roles = dict(attributed.roles)
         words = [w for w in attributed.words if w.start >= cut.start - 0.05 and w.end <= cut.end + 0.05]
@@ -54,16 +51,19 @@ def retrim(ctx: RunContext, manifest: Manifest, clip: Clip, start: float, end: f
             store.put_file(clip.thumbnail_key, cut.thumbnail_path, "image/jpeg")
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    _update_cut_stage(ctx, rid, clip, cut.start, cut.end)
+    update_cut_stage(ctx, rid, clip, cut.start, cut.end)
     speakers = tuple(dict.fromkeys(w.speaker for w in words))
     changes = dict(start=cut.start, end=cut.end, text=" ".join(w.text.strip() for w in words), speakers=speakers,
                    roles=tuple(roles.get(s, "guest") for s in speakers))
     if hasattr(clip, "flags"):  # personal data heard in the clip: keep those still inside the new window
         changes["flags"] = tuple(f for f in clip.flags if f.end > cut.start and f.start < cut.end)
+    unconsented = manifest.diarization.unconsented if manifest.diarization else ()
+    changes["consent_flags"] = consent_flags(cut.start, cut.end, changes["roles"], unconsented, manifest.consent,
+                                             now=datetime.now(timezone.utc))
     return replace(clip, **changes)
 
 
-def _update_cut_stage(ctx: RunContext, recording_id: str, clip: Clip, start: float, end: float) -> None:
+def update_cut_stage(ctx: RunContext, recording_id: str, clip: Clip, start: float, end: float) -> None:
     """Keep the stored cut stage in step, so that re-running the flow keeps the trimmed times."""
     repo = ctx.repo
     if not repo.has_stage(recording_id, "cut"):

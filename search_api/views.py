@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict
+from datetime import datetime, timezone
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,6 +74,12 @@ def transcript_turns(clip: Clip, manifest: Manifest) -> list[Turn]:
 
 def detail(clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner) -> ClipDetail:
     base = summary(clip, manifest, role, signer).model_dump()
-    flags = [asdict(f) for f in getattr(clip, "flags", ())] if role != "student" else []
+    moderation: dict[str, Any] = {}
+    if role != "student":
+        from pipelines.stages.publication import publication_blockers
+
+        blockers = publication_blockers(manifest, clip, now=datetime.now(timezone.utc))
+        moderation = dict(flags=[asdict(f) for f in clip.flags], consent_flags=[asdict(f) for f in clip.consent_flags],
+                          publishable=not blockers, blockers=blockers, redactions=[asdict(r) for r in clip.redactions])
     return ClipDetail(**base, version=clip_version(clip), keyphrases=list(clip.keyphrases), text=clip.text,
-                      transcript=transcript_turns(clip, manifest), recording_start=clip.start, flags=flags)
+                      transcript=transcript_turns(clip, manifest), recording_start=clip.start, **moderation)

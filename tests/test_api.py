@@ -64,10 +64,11 @@ MATRIX = [
     ("POST", "/clips/{pub}/unpublish", (403, 409, 409)),
     ("POST", "/clips/{pend}/retitle", (403, 409, 409)),
     ("POST", "/clips/{pend}/trim", (403, 409, 409)),
+    ("POST", "/clips/{pend}/redact", (403, 409, 409)),
     ("POST", "/admin/reindex", (403, 403, 200)),
 ]
 BODIES = {"approve": {}, "reject": {"reason": "hors sujet"}, "unpublish": {}, "retitle": {"title": "Un titre"},
-          "trim": {"start": 1.0, "end": 20.0}}
+          "trim": {"start": 1.0, "end": 20.0}, "redact": {"spans": [{"start": 1.0, "end": 2.0}]}}
 
 
 @pytest.mark.parametrize(("method", "path", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])

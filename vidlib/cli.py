@@ -61,11 +61,14 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--include-unpublished", action="store_true",
                     help="operators only: also clips not yet approved by a moderator")
 
-    c = sub.add_parser("consent", help="consent withdrawal: purge a recording and everything derived from it")
-    c.add_argument("action", choices=["withdraw"])
-    c.add_argument("recording_id")
-    c.add_argument("--participant", required=True, help="the name or role of the person withdrawing")
-    c.add_argument("--requested-by", default="operator", help="who asked (kept in the tombstone; no names)")
+    c = sub.add_parser("consent", help="withdraw: purge a recording and everything derived from it; "
+                                       "expire: apply consent expiry dates to every recording")
+    c.add_argument("action", choices=["withdraw", "expire"])
+    c.add_argument("recording_id", nargs="?", help="withdraw: the recording")
+    c.add_argument("--participant", help="withdraw: the name or role of the person withdrawing")
+    c.add_argument("--requested-by", default="operator", help="withdraw: who asked (kept in the tombstone; no names)")
+    c.add_argument("--now", help="expire: act as if it were this ISO 8601 time (default: now)")
+    c.add_argument("--json", action="store_true", help="expire: what was done, as JSON")
 
     sub.add_parser("reindex", help="rebuild the Qdrant index from the manifests")
 

@@ -7,6 +7,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from vidlib.errors import ConsentError
 from vidlib.settings import Settings
 
 
@@ -138,10 +139,35 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 def _consent(args: argparse.Namespace, settings: Settings) -> int:
     from pipelines.withdrawal import withdraw_consent
 
+    if args.action == "expire":
+        return _consent_expire(args, settings)
+    if not args.recording_id or not args.participant:
+        raise ConsentError("consent withdraw needs RECORDING_ID and --participant NAME_OR_ROLE")
     r = withdraw_consent(_ctx(settings), args.recording_id, args.participant, args.requested_by)
     print(f"{r.recording_id}: consent withdrawn by the {r.participant_role}; deleted {r.deleted_objects} objects "
           f"(original, audio, transcripts, clips, manifest) and {r.deleted_points} index points; "
           f"tombstone kept at {r.tombstone_key} (no personal data)")
+    return 0
+
+
+def _consent_expire(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import datetime, timezone
+
+    from pipelines.expiry import expire_consents
+    from vidlib.cli import emit_json
+
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else datetime.now(timezone.utc)
+    except ValueError as exc:
+        raise ConsentError(f"--now must be an ISO 8601 time such as 2027-01-01T00:00:00+00:00 ({exc})") from exc
+    actions = expire_consents(_ctx(settings), now)
+    if args.json:
+        emit_json([asdict(a) for a in actions])
+    elif not actions:
+        print(f"no consent has expired at {now.isoformat()}: nothing to do")
+    for a in [] if args.json else actions:
+        clips = f" ({len(a.clip_ids)} clips back to review)" if a.clip_ids else ""
+        print(f"{a.recording_id}: {a.action}{clips}: {a.reason}")
     return 0
 
 

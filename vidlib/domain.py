@@ -11,6 +11,8 @@ from typing import Literal
 
 Role = Literal["professional", "student", "guardian", "guest"]
 ClipState = Literal["pending_review", "published", "rejected"]
+Scope = Literal["processing", "publication"]
+ALL_SCOPES: frozenset[Scope] = frozenset({"processing", "publication"})
 
 
 # --- consent -------------------------------------------------------------------------------------
@@ -22,6 +24,10 @@ class Participant:
     consented_at: datetime | None = None
     minor: bool = False
     guardian_consent: bool | None = None
+    # what the consent covers (default: both, so records written before scopes existed stay valid)
+    scope: frozenset[Scope] = ALL_SCOPES
+    expires_at: datetime | None = None  # every scope ends then (processing expired: the recording is purged)
+    publication_expires_at: datetime | None = None  # publication alone ends then (clips are unpublished)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,8 @@ class SpeakerTurn:
 class Diarization:
     turns: tuple[SpeakerTurn, ...]
     num_speakers: int
+    # speech of a voice that matches no consented participant (an extra voice found by the open-count check)
+    unconsented: tuple[SpeakerTurn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +185,24 @@ class PersonalDataFlag:
 
 
 @dataclass(frozen=True)
+class ConsentFlag:
+    """Why a clip cannot be published whatever the moderator decides (no override)."""
+
+    kind: str  # unconsented_speaker | no_publication_consent
+    detail: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """A span (seconds in the recording) bleeped in the media and masked in the text."""
+
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
 class Clip:
     clip_id: str
     recording_id: str
@@ -195,6 +221,8 @@ class Clip:
     thumbnail_key: str
     state: ClipState = "pending_review"
     flags: tuple[PersonalDataFlag, ...] = ()
+    consent_flags: tuple[ConsentFlag, ...] = ()
+    redactions: tuple[Redaction, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,13 @@ from search_api.catalog import ClipRef
 from search_api.deps import AdminUser, CurrentUser, ModeratorUser, ServicesDep
 from search_api.moderation import Action
 from search_api.schemas import (
+    Approval,
     Decision,
     DecisionResult,
     History,
     Queue,
     QueueItem,
+    Redact,
     ReindexResult,
     Rejection,
     Retitle,
@@ -70,9 +72,11 @@ def _decide(services: ServicesDep, clip_id: str, action: Action, who: Principal,
 
 
 @router.post("/clips/{clip_id}/approve", response_model=DecisionResult)
-def approve(clip_id: str, body: Decision, services: ServicesDep, who: ModeratorUser) -> DecisionResult:
-    """Publish the clip: students find and play it at once."""
-    return _decide(services, clip_id, "approve", who, body)
+def approve(clip_id: str, body: Approval, services: ServicesDep, who: ModeratorUser) -> DecisionResult:
+    """Publish the clip: students find and play it at once. A clip with personal-data flags needs an
+    ``override_reason`` (422 without one; kept in the audit log); a clip with a consent problem (a speaker
+    without publication consent, an unconsented voice) is refused with 409 whatever the reason."""
+    return _decide(services, clip_id, "approve", who, body, reason=body.override_reason)
 
 
 @router.post("/clips/{clip_id}/reject", response_model=DecisionResult)
@@ -92,7 +96,8 @@ def retitle(clip_id: str, body: Retitle, services: ServicesDep, who: ModeratorUs
     from dataclasses import replace
 
     title = " ".join(body.title.split())
-    return _decide(services, clip_id, "retitle", who, body, change=lambda ref: replace(ref.clip, title=title))
+    return _decide(services, clip_id, "retitle", who, body,
+                   change=lambda ref: ClipRef(ref.manifest, replace(ref.clip, title=title)))
 
 
 @router.post("/clips/{clip_id}/trim", response_model=DecisionResult)
@@ -100,10 +105,29 @@ def trim(clip_id: str, body: Trim, services: ServicesDep, who: ModeratorUser) ->
     """New start/end (seconds of the recording), snapped to word edges; media and subtitles are re-cut."""
     from search_api.trim import retrim
 
-    def change(ref: ClipRef):  # noqa: ANN202
-        return retrim(services.ctx, ref.manifest, ref.clip, body.start, body.end)
+    def change(ref: ClipRef) -> ClipRef:
+        return ClipRef(ref.manifest, retrim(services.ctx, ref.manifest, ref.clip, body.start, body.end))
 
     return _decide(services, clip_id, "trim", who, body, change=change)
+
+
+@router.post("/clips/{clip_id}/redact", response_model=DecisionResult)
+def redact(clip_id: str, body: Redact, services: ServicesDep, who: ModeratorUser) -> DecisionResult:
+    """Bleep spans of the clip (seconds of the recording, or the spans of flags by index): a 1 kHz tone over
+    the audio, "[masqué]" for the words in the subtitles, text and transcript; re-embedded and re-indexed."""
+    from search_api.redaction import redact_clip, requested_spans
+
+    done: dict[str, object] = {}
+
+    def change(ref: ClipRef) -> ClipRef:
+        spans = requested_spans(ref.clip, [(s.start, s.end) for s in body.spans], body.flags)
+        new, masked = redact_clip(services.ctx, ref, spans)
+        added = new.clip.redactions[len(ref.clip.redactions):]
+        done.update(spans=[[round(r.start, 3), round(r.end, 3)] for r in added], masked_words=masked,
+                    flags_removed=len(ref.clip.flags) - len(new.clip.flags))
+        return new
+
+    return _decide(services, clip_id, "redact", who, body, reason=body.reason, change=change, details=lambda: done)
 
 
 @router.post("/admin/reindex", response_model=ReindexResult)

@@ -1,0 +1,83 @@
+"""Consent expiry: what happens to a recording once a participant's consent has run out.
+
+* processing consent expired (a participant's ``expires_at`` has passed): the recording is purged exactly
+  as on a withdrawal (``pipelines.withdrawal``), a tombstone without personal data is kept;
+* only publication expired (``publication_expires_at`` passed, or the clip's speakers otherwise lack
+  publication consent): every published clip they speak in goes back to ``pending_review`` (students
+  lose it at once) with an audit entry by ``consent_expiry``; approval is refused until consent is renewed.
+
+Run by the ``consent_expiry`` Prefect flow and by ``vidlib consent expire``. The API's moderation locks
+are in-process: run it while no moderator is deciding on the same recordings, or accept that a decision
+made in the same second may be overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from pipelines.context import RunContext
+from pipelines.stages.publication import publication_blockers
+from pipelines.withdrawal import withdraw_consent
+from storage.manifests import now_iso
+from vidlib.consent import has_passed, scope_ends
+from vidlib.domain import Manifest
+
+EXPIRY_ACTOR = "consent_expiry"
+
+
+@dataclass(frozen=True)
+class ExpiryAction:
+    recording_id: str
+    action: Literal["purged", "unpublished"]
+    reason: str
+    clip_ids: tuple[str, ...] = ()  # the clips unpublished
+
+
+def processing_expired(manifest: Manifest, now: datetime) -> list[str]:
+    """The roles of the participants whose consent (every scope) has ended at ``now``."""
+    return [p.role for p in manifest.consent.participants
+            if (end := scope_ends(p, "processing")) is not None and has_passed(end, now)]
+
+
+def expire_consents(ctx: RunContext, now: datetime) -> tuple[ExpiryAction, ...]:
+    """Purge or unpublish every recording whose consent has expired at ``now``; what was done, per recording."""
+    done: list[ExpiryAction] = []
+    for rid in ctx.repo.list_ids():
+        manifest = ctx.repo.load(rid)
+        expired = processing_expired(manifest, now)
+        if expired:
+            report = withdraw_consent(ctx, rid, expired[0], requested_by=EXPIRY_ACTOR)
+            done.append(ExpiryAction(rid, "purged", f"consent to processing of the {', '.join(expired)} expired; "
+                                                    f"{report.deleted_objects} objects and {report.deleted_points} "
+                                                    "index points deleted"))
+            continue
+        action = unpublish_unconsented(ctx, manifest, now)
+        if action is not None:
+            done.append(action)
+    return tuple(done)
+
+
+def unpublish_unconsented(ctx: RunContext, manifest: Manifest, now: datetime) -> ExpiryAction | None:
+    """Send back to review every published clip that may no longer be published at ``now``."""
+    from search_api.audit import append_audit
+    from search_api.schemas import AuditEntry
+
+    reasons: dict[str, list[str]] = {}
+    for clip in manifest.clips:
+        if clip.state == "published":
+            blockers = publication_blockers(manifest, clip, now=now)
+            if blockers:
+                reasons[clip.clip_id] = blockers
+    if not reasons:
+        return None
+    clips = tuple(replace(c, state="pending_review") if c.clip_id in reasons else c for c in manifest.clips)
+    ctx.repo.save(replace(manifest, clips=clips))  # the manifest first: it is the source of truth
+    for clip_id, blockers in reasons.items():
+        ctx.index.set_state(clip_id, "pending_review")
+        append_audit(ctx.store, manifest.recording_id, AuditEntry(
+            clip_id=clip_id, action="unpublish", by=EXPIRY_ACTOR, role="system", at=now_iso(),
+            reason="; ".join(blockers), before={"state": "published"}, after={"state": "pending_review"}))
+    summary = sorted({b for bs in reasons.values() for b in bs})
+    return ExpiryAction(manifest.recording_id, "unpublished", "; ".join(summary), tuple(reasons))

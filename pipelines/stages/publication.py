@@ -1,0 +1,44 @@
+"""May a clip be published? Consent flags computed when clips are built, re-checked at every approval.
+
+Two reasons block publication whatever a moderator decides (no override):
+
+* ``unconsented_speaker``: a voice in the clip matches no consented participant (an extra voice found by
+  ``pipelines.stages.speaker_check``, or a speaker whose role nobody in the consent record holds);
+* ``no_publication_consent``: a participant who speaks in the clip did not consent to publication, or
+  that consent has expired (``vidlib.consent.publication_problems``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from vidlib.consent import publication_problems
+from vidlib.domain import Clip, ConsentFlag, ConsentRecord, Manifest, Role, SpeakerTurn
+
+MIN_UNCONSENTED_OVERLAP_S = 0.5  # less than this of an unknown voice inside a clip is not flagged
+UNCONSENTED_VOICE = "une voix qui ne correspond à aucun participant ayant consenti"
+
+
+def consent_flags(start: float, end: float, roles: tuple[Role, ...], unconsented: tuple[SpeakerTurn, ...],
+                  consent: ConsentRecord, *, now: datetime) -> tuple[ConsentFlag, ...]:
+    """The consent flags of a clip spanning [start, end] whose speakers have ``roles``."""
+    flags: list[ConsentFlag] = []
+    inside = [t for t in unconsented if min(end, t.end) - max(start, t.start) > 0]
+    if sum(min(end, t.end) - max(start, t.start) for t in inside) >= MIN_UNCONSENTED_OVERLAP_S:
+        flags.append(ConsentFlag("unconsented_speaker", UNCONSENTED_VOICE,
+                                 max(start, inside[0].start), min(end, inside[-1].end)))
+    held = {p.role for p in consent.participants}
+    for role in dict.fromkeys(r for r in roles if r not in held):
+        flags.append(ConsentFlag("unconsented_speaker", f"a {role} speaks but no {role} is in the consent record",
+                                 start, end))
+    for problem in publication_problems(consent, tuple(r for r in roles if r in held), now=now):
+        flags.append(ConsentFlag("no_publication_consent", problem, start, end))
+    return tuple(flags)
+
+
+def publication_blockers(manifest: Manifest, clip: Clip, *, now: datetime) -> list[str]:
+    """Every reason ``clip`` cannot be published at ``now``; empty when it may be."""
+    unconsented = manifest.diarization.unconsented if manifest.diarization else ()
+    flags = consent_flags(clip.start, clip.end, clip.roles, unconsented, manifest.consent, now=now)
+    stored = [f.detail for f in clip.consent_flags if f.kind == "unconsented_speaker"]
+    return list(dict.fromkeys(stored + [f.detail for f in flags]))

@@ -1,0 +1,123 @@
+"""Redacting a clip on request: bleep spans of its audio, mask the words everywhere the text is kept.
+
+The clip is re-cut from the original (as a trim does), every redaction of the clip so far is bleeped in it,
+and its subtitles, text, transcript (manifest and stage results) are rebuilt from the masked words. The
+personal-data flags inside the spans are dropped: what they pointed at is gone. Re-embedding and
+re-indexing follow in ``Moderation.decide``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from pipelines.context import RunContext
+from pipelines.stages.media_cut import CutResult
+from pipelines.stages.redact import (
+    MASK,
+    bleep_audio,
+    collapse_masks,
+    mask_attributed,
+    mask_transcript,
+    widen_to_words,
+)
+from search_api.catalog import ClipRef
+from search_api.errors import BadRequestError
+from search_api.trim import update_cut_stage
+from vidlib.domain import AttributedTranscript, Clip, ClipEnrichment, Manifest, Redaction, Transcript
+from vidlib.wording import join_words
+
+
+def requested_spans(clip: Clip, spans: Sequence[tuple[float, float]], flag_indexes: Sequence[int]) -> list[Redaction]:
+    """The spans asked for (seconds of the recording) plus those of the flags named by their index in the
+    clip's ``flags``; each must lie (at least partly) inside the clip."""
+    out = []
+    for i in flag_indexes:
+        if not 0 <= i < len(clip.flags):
+            raise BadRequestError(f"the clip has no flag #{i} (it has {len(clip.flags)})", flags=len(clip.flags))
+        out.append(Redaction(clip.flags[i].start, clip.flags[i].end))
+    for start, end in spans:
+        if not (start < end and end > clip.start and start < clip.end):
+            raise BadRequestError(f"span {start:.2f}-{end:.2f} s is empty or outside the clip "
+                                  f"({clip.start:.2f}-{clip.end:.2f} s of the recording)")
+        out.append(Redaction(max(start, clip.start), min(end, clip.end)))
+    if not out:
+        raise BadRequestError("give at least one span (start, end in seconds of the recording) or flag index")
+    return out
+
+
+def recut_with_bleeps(ctx: RunContext, manifest: Manifest, clip: Clip, start: float, end: float,
+                      redactions: Sequence[Redaction]) -> tuple[Path, CutResult]:
+    """Cut ``[start, end]`` from the original into a work folder and bleep ``redactions`` in it.
+    Returns (the folder to delete, the CutResult with the bleeped video)."""
+    from pipelines.stages.media import cut_clips
+    from pipelines.steps import original_path
+
+    out = Path(tempfile.mkdtemp(dir=ctx.work_dir(manifest.recording_id), prefix="redact-"))
+    cut = cut_clips(original_path(ctx, manifest.recording_id), [(clip.clip_id, start, end)], out,
+                    has_video=manifest.media.has_video)[0]
+    inside = [(r.start - cut.start, r.end - cut.start) for r in redactions if r.end > cut.start and r.start < cut.end]
+    if inside:
+        bleeped = out / f"bleeped{cut.video_path.suffix}"
+        bleep_audio(cut.video_path, bleeped, inside, has_video=manifest.media.has_video)
+        cut = replace(cut, video_path=bleeped)
+    return out, cut
+
+
+def redact_clip(ctx: RunContext, ref: ClipRef, spans: Sequence[Redaction]) -> tuple[ClipRef, int]:
+    """Apply the redaction; returns the new (manifest, clip) and the number of words masked."""
+    from pipelines.stages.media import write_webvtt
+
+    manifest, clip = ref.manifest, ref.clip
+    if manifest.attributed is None:
+        raise BadRequestError("this recording has no transcript yet; it cannot be redacted")
+    spans = widen_to_words(spans, manifest.attributed)
+    attributed, masked = mask_attributed(manifest.attributed, spans)
+    transcript = mask_transcript(manifest.transcript, spans) if manifest.transcript else None
+    redactions = (*clip.redactions, *spans)
+    folder, cut = recut_with_bleeps(ctx, manifest, clip, clip.start, clip.end, redactions)
+    try:
+        store = ctx.store
+        store.put_file(clip.video_key, cut.video_path, "video/mp4" if cut.video_path.suffix == ".mp4" else "audio/mp4")
+        roles = dict(attributed.roles)
+        words = [w for w in attributed.words if w.start >= cut.start - 0.05 and w.end <= cut.end + 0.05]
+        labelled = [replace(w, speaker=roles.get(w.speaker, w.speaker)) for w in words]
+        store.put_bytes(clip.subtitles_key, write_webvtt(labelled, cut.start, cut.end).encode("utf-8"), "text/vtt")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    flags = tuple(f for f in clip.flags if not any(s.start <= (f.start + f.end) / 2 <= s.end for s in spans))
+    gone = {w.text.strip(" .,;:!?") for w, m in zip(manifest.attributed.words, attributed.words) if w is not m}
+    new_clip = replace(clip, start=cut.start, end=cut.end, text=collapse_masks(join_words(w.text for w in words)),
+                       title=mask_in(clip.title, gone), keyphrases=tuple(k for k in clip.keyphrases
+                                                                         if mask_in(k, gone) == k),
+                       flags=flags, redactions=redactions)
+    _save_stages(ctx, manifest.recording_id, attributed, transcript, new_clip, gone)
+    update_cut_stage(ctx, manifest.recording_id, clip, cut.start, cut.end)
+    new_manifest = replace(manifest, attributed=attributed, transcript=transcript)
+    return ClipRef(new_manifest, new_clip), masked
+
+
+def mask_in(text: str, gone: set[str]) -> str:
+    """``text`` with every whole-word occurrence of the masked words replaced by MASK (titles, keyphrases)."""
+    for word in sorted((g for g in gone if g), key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", MASK, text, flags=re.IGNORECASE)
+    return collapse_masks(text)
+
+
+def _save_stages(ctx: RunContext, recording_id: str, attributed: AttributedTranscript,
+                 transcript: Transcript | None, clip: Clip, gone: set[str]) -> None:
+    """The stage results hold the words too: mask them there, so a re-run of the flow cannot bring them back."""
+    repo = ctx.repo
+    if repo.has_stage(recording_id, "attribute"):
+        repo.save_stage(recording_id, "attribute", attributed, AttributedTranscript)
+    if transcript is not None and repo.has_stage(recording_id, "transcribe"):
+        repo.save_stage(recording_id, "transcribe", transcript, Transcript)
+    if repo.has_stage(recording_id, "enrich"):  # the generated title and keyphrases
+        enriched = tuple(replace(e, title=mask_in(e.title, gone), keyphrases=clip.keyphrases)
+                         if e.clip_id == clip.clip_id else e
+                         for e in repo.load_stage(recording_id, "enrich", tuple[ClipEnrichment, ...]))
+        repo.save_stage(recording_id, "enrich", enriched, tuple[ClipEnrichment, ...])

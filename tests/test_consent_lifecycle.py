@@ -1,0 +1,295 @@
+"""Consent scope and expiry, unconsented voices, override reasons, and the expiry / withdrawal flows.
+
+Unit tests on constructed values first; then the real processed excerpt (real store, embedded index,
+FastAPI TestClient, real Prefect flows) for approval rules and the consent_expiry / withdraw_consent flows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pipelines.stages.publication import consent_flags, publication_blockers
+from pipelines.stages.speaker_check import extra_voice_turns
+from search_api.app import create_app
+from search_api.audit import load_audit
+from storage.layout import tombstone_key
+from tests.api_fixtures import Library, library  # noqa: F401 - fixture
+from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
+from tests.test_api import auth, word_of
+from tests.test_consent import person, record
+from vidlib.consent import check_consent, parse_consent, publication_problems
+from vidlib.domain import ConsentRecord, Diarization, PersonalDataFlag, SpeakerTurn
+from vidlib.errors import ConsentError
+
+NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
+PAST, FUTURE = "2026-11-01T00:00:00+00:00", "2027-06-01T00:00:00+00:00"
+
+
+# --- consent scope and expiry ---------------------------------------------------------------------------
+def test_records_without_scope_consent_to_both() -> None:
+    rec = parse_consent(record(person("professional", "A"), person("student", "B")))
+    assert all(p.scope == {"processing", "publication"} and p.expires_at is None for p in rec.participants)
+    assert publication_problems(rec, ("professional", "student"), now=NOW) == []
+
+
+def test_processing_needs_processing_scope_from_everyone_unexpired() -> None:
+    only_pub = parse_consent(record(person("professional", "A"), person("student", "B", scope=["publication"])))
+    with pytest.raises(ConsentError, match="student 'B' did not consent to processing"):
+        check_consent(only_pub, now=NOW)
+    expired = parse_consent(record(person("professional", "A", expires_at=PAST), person("student", "B")))
+    with pytest.raises(ConsentError, match="professional 'A'.s consent to processing expired"):
+        check_consent(expired, now=NOW)
+    with pytest.raises(ConsentError, match="expired"):
+        check_consent(expired)  # without ``now``: checked against the current time
+    check_consent(parse_consent(record(person("professional", "A", expires_at=FUTURE),
+                                       person("student", "B", publication_expires_at=PAST))), now=NOW)
+    with pytest.raises(ConsentError, match="invalid at 'participants.1.scope"):
+        parse_consent(record(person("professional", "A"), person("student", "B", scope=["broadcast"])))
+
+
+def test_publication_needs_every_speaker_consent_and_the_guardian_for_a_minor() -> None:
+    rec = parse_consent(record(person("professional", "A"), person("student", "B", scope=["processing"])))
+    assert publication_problems(rec, ("professional",), now=NOW) == []
+    assert publication_problems(rec, ("professional", "student"), now=NOW) == [
+        "student 'B' did not consent to publication"]
+    late = parse_consent(record(person("professional", "A", publication_expires_at=PAST), person("student", "B")))
+    assert "professional 'A''s consent to publication expired" in publication_problems(late, ("professional",),
+                                                                                       now=NOW)[0]
+    minor = parse_consent(record(person("professional", "A"), person("student", "B", minor=True),
+                                 person("guardian", "C", scope=["processing"])))
+    check_consent(minor, now=NOW)  # the guardian consents to processing...
+    assert publication_problems(minor, ("student",), now=NOW) == [
+        "student 'B' is a minor and no guardian consents to publication"]  # ...not to publication
+    assert publication_problems(minor, ("guest",), now=NOW) == [
+        "a guest speaks in the clip but no guest is in the consent record"]
+
+
+# --- unconsented voices -----------------------------------------------------------------------------
+def turns(*spans: tuple[float, float, str]) -> tuple[SpeakerTurn, ...]:
+    return tuple(SpeakerTurn(a, b, s) for a, b, s in spans)
+
+
+def test_an_extra_voice_is_the_speaker_left_after_matching_the_consented_ones() -> None:
+    known = Diarization(turns(( 0, 30, "A"), (30, 40, "B"), (40, 70, "A"), (70, 80, "B")), 2)
+    one_more = Diarization(turns((0, 30, "X"), (30, 40, "Y"), (40, 60, "Z"), (60, 70, "X"), (70, 80, "Y")), 3)
+    far = {"X": 0.5, "Y": 0.5, "Z": 0.3}
+    assert extra_voice_turns(known, one_more, far) == (SpeakerTurn(40, 60, "Z"),)
+    assert extra_voice_turns(known, one_more, {**far, "Z": 0.15}) == ()  # a split of A's own voice
+    short = Diarization(turns((0, 30, "X"), (30, 40, "Y"), (40, 43, "Z"), (43, 70, "X"), (70, 80, "Y")), 3)
+    assert extra_voice_turns(known, short, far) == ()  # 3 s: not enough speech to call it a voice
+    assert extra_voice_turns(known, known, {"A": 0.5, "B": 0.5}) == ()
+
+
+def test_clips_with_an_unconsented_voice_or_role_are_flagged() -> None:
+    rec = parse_consent(record(person("professional", "A"), person("student", "B")))
+    voice = turns((40, 60, "SPEAKER_02"))
+    flags = consent_flags(30, 50, ("professional", "student"), voice, rec, now=NOW)
+    assert [(f.kind, f.start, f.end) for f in flags] == [("unconsented_speaker", 40, 50)]
+    assert consent_flags(0, 39.8, ("professional",), voice, rec, now=NOW) == ()
+    assert consent_flags(0, 40.3, ("professional",), voice, rec, now=NOW) == ()  # 0.3 s: below the floor
+    guest = consent_flags(0, 30, ("professional", "guest"), (), rec, now=NOW)
+    assert [f.kind for f in guest] == ["unconsented_speaker"] and "no guest" in guest[0].detail
+
+
+# --- on the processed excerpt -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def api(library: Library) -> Iterator[tuple[TestClient, Library]]:
+    library.restore()
+    with TestClient(create_app(library.settings, library.ctx)) as client:
+        yield client, library
+    library.restore()
+
+
+def edit_manifest(lib: Library, **changes: object) -> None:
+    """Test set-up shortcut (not a moderation decision): change the stored manifest."""
+    repo = lib.ctx.repo
+    repo.save(replace(repo.load(lib.recording_id), **changes))
+
+
+def edit_clip(lib: Library, clip_id: str, **changes: object) -> None:
+    manifest = lib.ctx.repo.load(lib.recording_id)
+    edit_manifest(lib, clips=tuple(replace(c, **changes) if c.clip_id == clip_id else c for c in manifest.clips))
+
+
+def edit_consent(lib: Library, role: str, **changes: object) -> ConsentRecord:
+    consent = lib.ctx.repo.load(lib.recording_id).consent
+    people = tuple(replace(p, **changes) if p.role == role else p for p in consent.participants)
+    edit_manifest(lib, consent=replace(consent, participants=people))
+    return replace(consent, participants=people)
+
+
+def post(client: TestClient, lib: Library, clip_id: str, action: str, **body: object):  # noqa: ANN201
+    version = client.get(f"/clips/{clip_id}", headers=auth(lib, "moderator")).json()["version"]
+    return client.post(f"/clips/{clip_id}/{action}", headers=auth(lib, "moderator"), json={"version": version, **body})
+
+
+def student_finds(client: TestClient, lib: Library, clip_id: str, query: str) -> bool:
+    hits = client.get("/search", params={"q": query, "mode": "keyword"}, headers=auth(lib, "student")).json()["hits"]
+    return clip_id in [h["clip_id"] for h in hits]
+
+
+@pytest.mark.slow
+def test_processing_found_no_unconsented_voice_in_the_two_person_excerpt(api: tuple[TestClient, Library]) -> None:
+    _, lib = api
+    manifest = lib.ctx.repo.load(lib.recording_id)
+    assert manifest.diarization is not None and manifest.diarization.unconsented == ()
+    assert all(c.consent_flags == () for c in manifest.clips)
+    assert publication_blockers(manifest, manifest.clips[0], now=NOW) == []
+
+
+@pytest.mark.slow
+def test_personal_data_flags_need_an_override_reason_kept_in_the_audit_log(api: tuple[TestClient, Library]) -> None:
+    client, lib = api
+    clip = lib.ctx.repo.load(lib.recording_id).clips[0]
+    edit_clip(lib, clip.clip_id, flags=(PersonalDataFlag("phone", "06 12 34 56 78", clip.start + 1, clip.start + 3),))
+    refused = post(client, lib, clip.clip_id, "approve")
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "override_reason_required"
+    assert "override_reason" in refused.json()["error"]["message"]
+    ok = post(client, lib, clip.clip_id, "approve", override_reason="Numéro du standard de l'hôpital, public")
+    assert ok.status_code == 200, ok.text
+    entry = ok.json()["entry"]
+    assert entry["action"] == "approve" and entry["reason"] == "Numéro du standard de l'hôpital, public"
+    assert [e.reason for e in load_audit(lib.ctx.store, lib.recording_id) if e.clip_id == clip.clip_id] == [
+        "Numéro du standard de l'hôpital, public"]
+    assert student_finds(client, lib, clip.clip_id, word_of(clip.text))
+    assert post(client, lib, clip.clip_id, "unpublish").status_code == 200
+
+
+@pytest.mark.slow
+def test_unconsented_voice_or_missing_publication_consent_cannot_be_approved(api: tuple[TestClient, Library]) -> None:
+    client, lib = api
+    manifest = lib.ctx.repo.load(lib.recording_id)
+    clip = manifest.clips[1]
+    voice = (SpeakerTurn(clip.start + 2, clip.start + 6, "SPEAKER_02"),)
+    edit_manifest(lib, diarization=replace(manifest.diarization, unconsented=voice))
+    detail = client.get(f"/clips/{clip.clip_id}", headers=auth(lib, "moderator")).json()
+    assert detail["publishable"] is False and "aucun participant" in detail["blockers"][0]
+    res = post(client, lib, clip.clip_id, "approve", override_reason="Je prends la responsabilité")
+    assert res.status_code == 409, res.text
+    assert res.json()["error"]["code"] == "not_publishable" and res.json()["error"]["blockers"]
+    edit_manifest(lib, diarization=manifest.diarization)
+
+    student_role = next(r for r in clip.roles if r == "student")
+    edit_consent(lib, student_role, scope=frozenset({"processing"}))
+    res = post(client, lib, clip.clip_id, "approve")
+    assert res.status_code == 409 and "did not consent to publication" in res.json()["error"]["message"]
+    assert client.get(f"/clips/{clip.clip_id}", headers=auth(lib, "student")).status_code == 404
+    edit_manifest(lib, consent=manifest.consent)
+    assert post(client, lib, clip.clip_id, "approve").status_code in (200, 422)  # consent back: only flags matter
+
+
+@pytest.mark.slow
+def test_consent_expiry_flow_unpublishes_then_purges(api: tuple[TestClient, Library], prefect_harness: None) -> None:
+    from pipelines.flows import consent_expiry
+
+    client, lib = api
+    lib.restore()
+    clips = lib.ctx.repo.load(lib.recording_id).clips
+    published = [c for c in clips if not c.flags][:2] or list(clips[:1])
+    for c in published:
+        lib.set_state(c.clip_id, "published")
+    query = word_of(published[0].text)
+    assert student_finds(client, lib, published[0].clip_id, query)
+
+    ended = datetime.now(timezone.utc) - timedelta(days=1)  # approvals check the real time
+    edit_consent(lib, "student", publication_expires_at=ended)
+    assert consent_expiry(now=(ended - timedelta(days=1)).isoformat(), settings=lib.settings) == []  # not yet
+    done = consent_expiry(settings=lib.settings)
+    assert [(d["recording_id"], d["action"]) for d in done] == [(lib.recording_id, "unpublished")]
+    speaking = {c.clip_id for c in published if "student" in c.roles}
+    assert set(done[0]["clip_ids"]) == speaking and "publication expired" in done[0]["reason"]
+    after = {c.clip_id: c.state for c in lib.ctx.repo.load(lib.recording_id).clips}
+    assert all(after[c] == "pending_review" for c in speaking)
+    assert not student_finds(client, lib, published[0].clip_id, query) or published[0].clip_id not in speaking
+    audit = [e for e in load_audit(lib.ctx.store, lib.recording_id) if e.by == "consent_expiry"]
+    assert {e.clip_id for e in audit} == speaking
+    assert post(client, lib, next(iter(speaking)), "approve", override_reason="sans objet").status_code == 409
+
+    edit_consent(lib, "professional", expires_at=ended)
+    done = consent_expiry(settings=lib.settings)
+    assert [(d["recording_id"], d["action"]) for d in done] == [(lib.recording_id, "purged")]
+    assert not lib.ctx.repo.exists(lib.recording_id) and lib.ctx.index.count(lib.recording_id) == 0
+    tomb = json.loads(lib.ctx.store.get_bytes(tombstone_key(lib.recording_id)))
+    assert tomb["requested_by"] == "consent_expiry" and tomb["participant_role"] == "professional"
+    lib.restore()
+
+
+@pytest.mark.slow
+def test_withdraw_consent_flow_purges_the_recording(api: tuple[TestClient, Library], prefect_harness: None) -> None:
+    from pipelines.flows import withdraw_consent
+
+    client, lib = api
+    lib.restore()
+    clip_id = lib.clip_ids()[0]
+    report = withdraw_consent(recording_id=lib.recording_id, requested_by="dpo", settings=lib.settings)
+    assert report["recording_id"] == lib.recording_id and report["deleted_objects"] > 0
+    assert report["participant_role"] == "unspecified"
+    assert not lib.ctx.repo.exists(lib.recording_id)
+    assert client.get(f"/clips/{clip_id}", headers=auth(lib, "moderator")).status_code == 404
+    lib.restore()
+
+
+@pytest.mark.slow
+def test_cli_consent_expire(api: tuple[TestClient, Library], monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    from vidlib.cli import main
+
+    _, lib = api
+    lib.restore()
+    for name, value in lib.settings.model_dump(exclude_defaults=True).items():  # the same Settings, so the
+        monkeypatch.setenv(f"VIDLIB_{name.upper()}", str(value))  # same context and embedded index
+    assert main(["consent", "expire", "--now", "2026-11-01T00:00:00+00:00"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+    edit_consent(lib, "student", expires_at=datetime(2026, 11, 2, tzinfo=timezone.utc))
+    assert main(["consent", "expire", "--now", "2026-11-03T00:00:00+00:00", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(d["recording_id"], d["action"]) for d in out] == [(lib.recording_id, "purged")]
+    assert main(["consent", "expire", "--now", "yesterday"]) == 2
+    assert "ISO 8601" in capsys.readouterr().err
+    lib.restore()
+
+
+@pytest.mark.slow
+def test_a_spliced_in_newcomer_is_found_and_a_two_person_call_is_clean(models_dir, tmp_path) -> None:  # noqa: ANN001
+    """Real audio: rec04's first 90 s (2 speakers), and the same with 24 s of rec06's professional at 1:00."""
+    import numpy as np
+
+    from pipelines.context import context_for
+    from pipelines.stages.speaker_check import diarize_checking_extra_voice
+    from tests.pipeline_fixtures import make_settings
+    from tests.test_diarization import CALL, OTHER_CALL, SR, _decode
+
+    if not (CALL.exists() and OTHER_CALL.exists()):
+        pytest.skip("the calls of ../shared/data are not here")
+    pipeline = context_for(make_settings(tmp_path, models_dir)).models.diarizer()
+    call, other = _decode(CALL, seconds=90), _decode(OTHER_CALL, seconds=117)
+    assert diarize_checking_extra_voice(pipeline, call, 2).unconsented == ()
+    joined = np.concatenate([call[: 60 * SR], other[int(92.3 * SR): int(116.5 * SR)], call[60 * SR:]])
+    found = diarize_checking_extra_voice(pipeline, joined, 2)
+    newcomer = sum(max(0.0, min(t.end, 84.2) - max(t.start, 60.0)) for t in found.unconsented)
+    elsewhere = sum(t.end - t.start for t in found.unconsented) - newcomer
+    assert newcomer > 0.9 * 23.0 and elsewhere < 2.0, found.unconsented
+
+
+def test_a_stage_refuses_to_run_once_processing_consent_has_expired(tmp_path, models_dir) -> None:  # noqa: ANN001
+    from pipelines.context import RunContext
+    from pipelines.ingest import ingest_recording
+    from pipelines.steps import step_probe
+    from tests.pipeline_fixtures import copy_excerpt, excerpt_consent, make_settings
+
+    ctx = RunContext(make_settings(tmp_path / "home", models_dir))
+    rid = ingest_recording(ctx, copy_excerpt(tmp_path), excerpt_consent(tmp_path)).recording_id
+    manifest = ctx.repo.load(rid)
+    ended = datetime.now(timezone.utc) - timedelta(minutes=1)
+    people = tuple(replace(p, expires_at=ended) if p.role == "student" else p for p in manifest.consent.participants)
+    ctx.repo.save(replace(manifest, consent=replace(manifest.consent, participants=people)))
+    with pytest.raises(ConsentError, match="consent to processing expired"):
+        step_probe(ctx, rid)
+    ctx.close()
