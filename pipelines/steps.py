@@ -94,6 +94,13 @@ def load_samples(ctx: RunContext, recording_id: str) -> np.ndarray:
     return load_wav(audio_path(ctx, recording_id))
 
 
+def mapped_samples(ctx: RunContext, recording_id: str) -> np.ndarray:
+    """The call's 16-bit samples mapped from the work file: read window by window, never whole (memory)."""
+    from pipelines.stages.media import map_pcm16_wav
+
+    return map_pcm16_wav(audio_path(ctx, recording_id))
+
+
 # --- steps -----------------------------------------------------------------------------------------
 def step_probe(ctx: RunContext, recording_id: str) -> str:
     from pipelines.stages.media import probe_media
@@ -105,11 +112,11 @@ def step_probe(ctx: RunContext, recording_id: str) -> str:
 
 
 def step_audio(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.stages.media import extract_audio, speech_activity_ratio, load_wav
+    from pipelines.stages.media import extract_audio, map_pcm16_wav, speech_activity_ratio
 
     def compute() -> dict[str, float]:
         wav = extract_audio(original_path(ctx, recording_id), ctx.work_dir(recording_id) / "audio.wav")
-        ratio = speech_activity_ratio(load_wav(wav), 16_000)
+        ratio = speech_activity_ratio(map_pcm16_wav(wav), 16_000)
         if ratio < ctx.settings.min_speech_ratio:
             raise MediaError(f"the recording is silent ({ratio:.1%} of it has sound above -45 dBFS)")
         ctx.store.put_file(audio_key(recording_id), wav, "audio/wav")
@@ -126,7 +133,7 @@ def step_transcribe(ctx: RunContext, recording_id: str) -> str:
     options = TranscribeOptions(language=s.language or manifest.consent.recording.language,
                                 beam_size=s.whisper_beam_size, batch_size=s.whisper_batch_size)
     return run_step(ctx, recording_id, "transcribe", Transcript,
-                    lambda: transcribe(ctx.models.whisper(), load_samples(ctx, recording_id), options))
+                    lambda: transcribe(ctx.models.whisper(), mapped_samples(ctx, recording_id), options))
 
 
 def step_diarize(ctx: RunContext, recording_id: str) -> str:

@@ -15,6 +15,7 @@ from pipelines.stages.media_probe import (
     AUDIO_SAMPLE_RATE,
     extract_audio,
     load_wav,
+    map_pcm16_wav,
     probe_media,
     speech_activity_ratio,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "cut_clips",
     "extract_audio",
     "load_wav",
+    "map_pcm16_wav",
     "probe_media",
     "speech_activity_ratio",
     "write_webvtt",

@@ -227,6 +227,37 @@ def load_wav(path: Path, *, expected_rate: int | None = AUDIO_SAMPLE_RATE) -> np
     return samples
 
 
+def map_pcm16_wav(path: Path) -> np.ndarray:
+    """The samples of a mono 16-bit PCM WAV (as ``extract_audio`` writes) mapped from disk, not read: int16 values
+    that a caller converts window by window, so a long call never sits in memory as float32."""
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(12)
+            if header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+                raise MediaError(f"{path.name}: not a WAV file")
+            fmt: bytes | None = None
+            while True:
+                chunk = fh.read(8)
+                if len(chunk) < 8:
+                    raise MediaError(f"{path.name}: WAV file has no data chunk")
+                size = int.from_bytes(chunk[4:], "little")
+                if chunk[:4] == b"fmt ":
+                    fmt = fh.read(size + size % 2)
+                elif chunk[:4] == b"data":
+                    offset = fh.tell()
+                    break
+                else:
+                    fh.seek(size + size % 2, 1)
+    except OSError as exc:
+        raise MediaError(f"{path.name}: not a readable WAV file ({exc})") from exc
+    if (fmt is None or int.from_bytes(fmt[0:2], "little") not in (1, 0xFFFE)
+            or int.from_bytes(fmt[2:4], "little") != 1 or int.from_bytes(fmt[14:16], "little") != 16):
+        raise MediaError(f"{path.name}: expected mono 16-bit PCM")
+    available = (path.stat().st_size - offset) // 2
+    count = min(size // 2, available) if size not in (0, 0xFFFFFFFF) else available
+    return np.memmap(path, dtype="<i2", mode="r", offset=offset, shape=(count,))
+
+
 def speech_activity_ratio(samples: np.ndarray, sr: int, *, threshold_dbfs: float = SPEECH_THRESHOLD_DBFS,
                           frame_s: float = SPEECH_FRAME_S) -> float:
     """Fraction of 30 ms frames whose RMS level is above ``threshold_dbfs`` (0 dBFS = full scale).
@@ -240,7 +271,10 @@ def speech_activity_ratio(samples: np.ndarray, sr: int, *, threshold_dbfs: float
     frames = len(samples) // n
     if frames == 0:
         return 0.0
-    blocks = samples[: frames * n].astype(np.float64).reshape(frames, n)
-    rms = np.sqrt(np.mean(blocks * blocks, axis=1))
-    level = 20.0 * np.log10(np.maximum(rms, 1e-10))
-    return float(np.mean(level > threshold_dbfs))
+    scale = 32768.0 if samples.dtype == np.int16 else 1.0
+    loud, step = 0, 2000 * n  # a minute of frames at a time: memory stays flat whatever the call's length
+    for start in range(0, frames * n, step):
+        blocks = samples[start:min(start + step, frames * n)].astype(np.float64).reshape(-1, n) / scale
+        rms = np.sqrt(np.mean(blocks * blocks, axis=1))
+        loud += int(np.count_nonzero(20.0 * np.log10(np.maximum(rms, 1e-10)) > threshold_dbfs))
+    return loud / frames

@@ -31,6 +31,11 @@ class TranscribeOptions:
     compression_ratio_threshold: float = 2.4
     log_prob_threshold: float = -1.0
     hallucination_silence_threshold: float = 2.0
+    # faster-whisper computes the log-mel features of all the audio it is given at once (about 0.7 GB per 30 min):
+    # long calls go through in windows cut at the quietest moment before each ``window_s`` mark, so memory stays
+    # flat whatever the call's length. The language found in the first window holds for the rest.
+    window_s: float = 300.0
+    cut_search_s: float = 20.0
 
 
 def transcribe(
@@ -40,13 +45,59 @@ def transcribe(
     *,
     progress: Callable[[float], None] | None = None,
 ) -> Transcript:
-    """Transcribe 16 kHz mono float32 ``samples`` with a faster-whisper ``WhisperModel``.
+    """Transcribe 16 kHz mono ``samples`` (float32 in [-1, 1], or int16 PCM, e.g. mapped from a WAV file) with a
+    faster-whisper ``WhisperModel``, window by window (``window_bounds``).
 
     ``progress`` (optional) receives the transcribed position in seconds as segments stream in.
     """
     duration = len(samples) / SAMPLE_RATE
+    language, info, sentences = options.language, None, []
+    for start, end in window_bounds(samples, options.window_s, options.cut_search_s):
+        offset = start / SAMPLE_RATE
+        window_info, window_sentences = _transcribe_window(model, _as_float(samples[start:end]), options, language,
+                                                           offset, progress)
+        if window_sentences:  # a window of music or silence decides nothing
+            info = info or window_info
+            language = language or str(window_info.language)
+        sentences.extend(window_sentences)
+    if not sentences or info is None:
+        raise MediaError("no speech was recognised in the recording (silence, music or noise only?)")
+    return Transcript(
+        language=str(info.language),
+        language_probability=float(info.language_probability),
+        duration_s=duration,
+        sentences=tuple(sentences),
+    )
+
+
+def window_bounds(samples: np.ndarray, window_s: float, search_s: float) -> list[tuple[int, int]]:
+    """Sample ranges of at most ``window_s`` seconds covering ``samples``; each cut falls on the quietest half
+    second of the ``search_s`` seconds before its mark (a pause between words, not the middle of one)."""
+    n, window = len(samples), int(window_s * SAMPLE_RATE)
+    search, frame = int(search_s * SAMPLE_RATE), SAMPLE_RATE // 10
+    bounds, start = [], 0
+    while n - start > window:
+        lo, hi = start + window - search, start + window
+        block = _as_float(samples[lo:hi])
+        energy = np.square(block[: len(block) // frame * frame]).reshape(-1, frame).mean(axis=1)
+        smooth = np.convolve(energy, np.ones(5) / 5, mode="same")  # 0.5 s
+        cut = lo + int(np.argmin(smooth)) * frame + frame // 2
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, n))
+    return bounds
+
+
+def _as_float(block: np.ndarray) -> np.ndarray:
+    if block.dtype == np.int16:
+        return np.asarray(block, dtype=np.float32) / 32768.0
+    return np.asarray(block, dtype=np.float32)
+
+
+def _transcribe_window(model: Any, audio: np.ndarray, options: TranscribeOptions, language: str | None,
+                       offset: float, progress: Callable[[float], None] | None) -> tuple[Any, list[Sentence]]:
     kwargs: dict[str, Any] = dict(
-        language=options.language,
+        language=language,
         beam_size=options.beam_size,
         word_timestamps=True,
         vad_filter=True,
@@ -57,41 +108,35 @@ def transcribe(
         compression_ratio_threshold=options.compression_ratio_threshold,
         log_prob_threshold=options.log_prob_threshold,
     )
+    sentences = []
     try:
         if options.batch_size > 0:
             from faster_whisper import BatchedInferencePipeline
 
             segments, info = BatchedInferencePipeline(model=model).transcribe(
-                samples, batch_size=options.batch_size, **kwargs
+                audio, batch_size=options.batch_size, **kwargs
             )
         else:
             segments, info = model.transcribe(
-                samples, hallucination_silence_threshold=options.hallucination_silence_threshold, **kwargs
+                audio, hallucination_silence_threshold=options.hallucination_silence_threshold, **kwargs
             )
-        sentences = []
         for seg in segments:
             # a segment still repetitive after every temperature is a hallucination ("en-en-en-..."): drop it
             repetitive = float(getattr(seg, "compression_ratio", 0.0)) > options.compression_ratio_threshold
-            sentence = None if repetitive else _sentence(seg)
+            sentence = None if repetitive else _sentence(seg, offset)
             if sentence is not None:
                 sentences.append(sentence)
             if progress is not None:
-                progress(float(seg.end))
+                progress(offset + float(seg.end))
     except (RuntimeError, ValueError) as exc:
         raise StageError(f"transcription failed: {exc}") from exc
-    if not sentences:
-        raise MediaError("no speech was recognised in the recording (silence, music or noise only?)")
-    return Transcript(
-        language=str(info.language),
-        language_probability=float(info.language_probability),
-        duration_s=duration,
-        sentences=tuple(sentences),
-    )
+    return info, sentences
 
 
-def _sentence(seg: Any) -> Sentence | None:
+def _sentence(seg: Any, offset: float = 0.0) -> Sentence | None:
     words = tuple(
-        Word(start=float(w.start), end=float(max(w.end, w.start)), text=w.word.strip(), probability=float(w.probability))
+        Word(start=offset + float(w.start), end=offset + float(max(w.end, w.start)), text=w.word.strip(),
+             probability=float(w.probability))
         for w in (seg.words or ())
         if w.word.strip()
     )
