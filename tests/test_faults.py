@@ -1,0 +1,117 @@
+"""Fault injection on the real flow (real models, ffmpeg, store, embedded index).
+
+- A failure raised at the start of every stage in turn; each re-run resumes; the last one completes.
+- A real SIGKILL of the process running the flow (``vidlib process`` in a subprocess) in the middle of
+  the cut stage; a re-run completes.
+After each: the manifest is complete, the index holds exactly one point per clip, and the store holds no
+clip object that the manifest does not reference.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipelines import flows
+from pipelines.context import RunContext, close_contexts, configure_offline_environment, context_for
+from pipelines.ingest import ingest_recording
+from pipelines.steps import STAGES
+from storage.layout import stage_key
+from tests.pipeline_fixtures import EXCERPT, excerpt_consent, make_settings
+from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class InjectedFault(RuntimeError):
+    """Not a transient error: the flow must not retry it."""
+
+
+@pytest.fixture(scope="module")
+def short_call(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 50 s of the excerpt (its own content hash, so its own recording id)."""
+    out = tmp_path_factory.mktemp("short") / "short_call.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(EXCERPT), "-t", "50", "-c", "copy", str(out)], check=True)
+    return out
+
+
+@pytest.fixture()
+def fresh(tmp_path: Path, models_dir: Path, prefect_harness: None) -> Iterator[tuple[RunContext, Path]]:
+    settings = make_settings(tmp_path / "home", models_dir)
+    configure_offline_environment(settings)
+    yield context_for(settings), tmp_path
+    close_contexts()
+
+
+def assert_consistent(ctx: RunContext, recording_id: str) -> None:
+    manifest = ctx.repo.load(recording_id)
+    assert manifest.status == "indexed" and manifest.error is None
+    assert manifest.clips, "the call should give at least one clip"
+    assert ctx.index.count(recording_id) == len(manifest.clips)
+    assert all(ctx.index.get(c.clip_id) is not None for c in manifest.clips)
+    clip_objects = set(ctx.store.list_keys(f"recordings/{recording_id}/clips/"))
+    referenced = {k for c in manifest.clips for k in (c.video_key, c.subtitles_key, c.thumbnail_key)}
+    assert clip_objects == referenced, f"orphans {clip_objects - referenced}, missing {referenced - clip_objects}"
+    for stage in STAGES:
+        assert ctx.store.exists(stage_key(recording_id, stage)), stage
+
+
+def test_a_failure_at_every_stage_then_a_rerun_completes(fresh: tuple[RunContext, Path], short_call: Path) -> None:
+    ctx, tmp = fresh
+    rid = ingest_recording(ctx, short_call, excerpt_consent(tmp)).recording_id
+    failed_at = []
+    for target in STAGES:
+        if ctx.store.exists(stage_key(rid, target)):
+            continue  # diarize runs beside transcribe and may finish while transcribe fails: it is kept
+        def fail_at(recording_id: str, stage: str, event: str, target: str = target) -> None:
+            if stage == target and event == "start":
+                raise InjectedFault(f"injected failure at {target}")
+
+        ctx.progress = fail_at
+        with pytest.raises(InjectedFault, match=f"at {target}"):
+            flows.process_recording(rid, ctx.settings)
+        manifest = ctx.repo.load(rid)
+        assert manifest.status == "failed" and f"at {target}" in (manifest.error or "")
+        assert not ctx.store.exists(stage_key(rid, target))  # a stage that failed left no result
+        failed_at.append(target)
+    assert set(STAGES) - set(failed_at) <= {"diarize"}
+    ctx.progress = None
+    flows.process_recording(rid, ctx.settings)
+    assert_consistent(ctx, rid)
+    flows.process_recording(rid, ctx.settings)  # and once more: nothing changes, nothing is added
+    assert_consistent(ctx, rid)
+
+
+def test_sigkill_of_the_worker_mid_stage_then_a_rerun_completes(fresh: tuple[RunContext, Path], short_call: Path) -> None:
+    ctx, tmp = fresh
+    settings = ctx.settings
+    rid = ingest_recording(ctx, short_call, excerpt_consent(tmp)).recording_id
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {"VIDLIB_HOME": str(settings.home), "VIDLIB_MODELS_DIR": str(settings.resolved_models_dir),
+            "VIDLIB_WHISPER_THREADS": "1"}
+    worker = subprocess.Popen([sys.executable, "-m", "vidlib.cli", "process", rid], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    plan = settings.store_dir / stage_key(rid, "plan")
+    deadline = time.monotonic() + 600
+    try:
+        while not plan.exists():  # the cut stage starts right after the plan is stored
+            assert worker.poll() is None, f"the worker ended early: {worker.stderr.read().decode()[-2000:]}"
+            assert time.monotonic() < deadline, "the worker did not reach the cut stage in time"
+            time.sleep(0.05)
+        time.sleep(1.0)  # inside the cut stage (one encode of the call, several seconds)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=60)
+    assert worker.returncode == -signal.SIGKILL
+    assert not ctx.store.exists(stage_key(rid, "cut")), "the kill should land inside the cut stage"
+    assert ctx.repo.load(rid).status != "indexed"
+    flows.process_recording(rid, settings)
+    assert_consistent(ctx, rid)
