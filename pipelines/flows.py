@@ -16,6 +16,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines import steps
 from pipelines.context import context_for
+from vidlib import filelock
+from vidlib.ids import checked_recording_id
 from vidlib.errors import ConsentError, MediaError, ModelMissingError, StorageError
 from vidlib.settings import Settings
 
@@ -88,6 +90,14 @@ def process_recording(recording_id: str, settings: Settings | None = None) -> st
 
     ``settings`` default to the environment (VIDLIB_*), as on a Prefect worker."""
     settings = settings or Settings()
+    # one run per recording at a time on this machine: a second run of the same recording (the same file sent
+    # twice at once) waits, then finds every stage done. Across machines, Prefect's idempotency keys and
+    # deployment concurrency do that (docs/scaling.md).
+    with filelock.held(settings.home / "locks" / f"{checked_recording_id(recording_id)}.lock"):
+        return _process_recording(settings, recording_id)
+
+
+def _process_recording(settings: Settings, recording_id: str) -> str:
     try:
         probe_task(settings, recording_id)
         audio_task(settings, recording_id)
@@ -155,7 +165,8 @@ def consent_expiry(now: str | None = None, settings: Settings | None = None) -> 
     finally:
         ctx.release_index()
     for a in actions:
-        get_run_logger().info("%s: %s (%s)", a.recording_id, a.action, a.reason)
+        # ids and counts only: the reasons name participants, and logs must not hold personal data
+        get_run_logger().info("%s: %s, %d clip(s)", a.recording_id, a.action, len(a.clip_ids))
     return [asdict(a) | {"clip_ids": list(a.clip_ids)} for a in actions]
 
 
@@ -163,7 +174,8 @@ def consent_expiry(now: str | None = None, settings: Settings | None = None) -> 
 def withdraw_consent(recording_id: str, requested_by: str, participant: str | None = None,
                      settings: Settings | None = None) -> dict[str, Any]:
     """Consent withdrawal as a deployment: purge everything of the recording, keep a tombstone
-    (pipelines/withdrawal.py). ``participant``: the name or role withdrawing, when known."""
+    (pipelines/withdrawal.py). ``participant``: the role (or name) withdrawing, when known — Prefect keeps a
+    flow run's parameters, so give the role, not the name."""
     from dataclasses import asdict
 
     from pipelines.withdrawal import withdraw_consent as purge

@@ -131,7 +131,8 @@ def step_transcribe(ctx: RunContext, recording_id: str) -> str:
     s = ctx.settings
     manifest = _manifest(ctx, recording_id)
     options = TranscribeOptions(language=s.language or manifest.consent.recording.language,
-                                beam_size=s.whisper_beam_size, batch_size=s.whisper_batch_size)
+                                beam_size=s.whisper_beam_size, batch_size=s.whisper_batch_size,
+                                allowed_languages=tuple(s.languages))
     return run_step(ctx, recording_id, "transcribe", Transcript,
                     lambda: transcribe(ctx.models.whisper(), mapped_samples(ctx, recording_id), options))
 

@@ -14,11 +14,8 @@ pipeline run that adds a few clips to an optimised shard closes in about 0.2 s.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import random
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,7 @@ import numpy as np
 
 from storage.index import (DENSE, DENSE_WEIGHT, RRF_K, SPARSE, Filters, Hit, IndexedClip, SearchMode,
                            prefetch_depth)
+from vidlib import filelock
 from vidlib.errors import StorageError
 from vidlib.ids import point_id_for
 
@@ -237,25 +235,13 @@ def _hit(point: Any) -> Hit:
 
 
 def _acquire_lock(path: Path, timeout_s: float) -> int:
-    """An exclusive ``flock`` on ``path``, waited for up to ``timeout_s`` seconds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError as exc:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise StorageError(
-                    f"the embedded index {path.with_suffix('')} is in use by another process and stayed so for "
-                    f"{timeout_s:.0f} s; run one writer at a time, or share a Qdrant server (VIDLIB_QDRANT_URL)"
-                ) from exc
-            time.sleep(0.2)
+    fd = filelock.acquire(path, timeout_s)
+    if fd is None:
+        raise StorageError(
+            f"the embedded index {path.with_suffix('')} is in use by another process and stayed so for "
+            f"{timeout_s:.0f} s; run one writer at a time, or share a Qdrant server (VIDLIB_QDRANT_URL)")
+    return fd
 
 
 def _release_lock(fd: int | None) -> None:
-    if fd is not None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    filelock.release(fd)

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from pathlib import Path
 
+from vidlib.errors import NotFoundError
+
 _CHUNK = 1 << 20
 _NAMESPACE = uuid.UUID("6f1c4f0e-6d1b-4c55-9a53-3f6f0c1f2b7a")
+_RECORDING_ID = re.compile(r"rec_[0-9a-f]{24}")
+
+
+def checked_recording_id(recording_id: str) -> str:
+    """``recording_id`` if it has the shape of one (so it is safe in a key or a file name); NotFoundError if not."""
+    if not _RECORDING_ID.fullmatch(recording_id):
+        raise NotFoundError(f"no recording has the id {recording_id[:80]!r} (ids look like rec_ and 24 hex digits)")
+    return recording_id
 
 
 def recording_id_for(path: Path) -> str:

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     whisper_beam_size: int = 1
     whisper_batch_size: int = 0  # >0: batched pipeline (useful on GPU)
     language: str | None = Field(None, description="Force the language (e.g. 'fr'); default: detect per call.")
+    languages: tuple[str, ...] = Field(("fr",), description="Languages the library takes; a call in another one is "
+                                       "quarantined. Empty: any. Env: a JSON list, e.g. '[\"fr\", \"en\"]'.")
     diarization_device: str = "cpu"
     diarization_threads: int = 1
     diarization_threshold: float | None = Field(None, description="Clustering threshold; default: the tuned value in models/diarization.py.")
@@ -85,4 +87,4 @@ class Settings(BaseSettings):
                                             "(student, moderator or admin; hashes, never tokens). Tokens made by "
                                             "`search_api.tokens.create_token` live in HOME/api_tokens.json.")
     media_link_secret: SecretStr | None = Field(None, description="Key that signs media links; default: random per server start.")
-    media_link_expiry_s: int = 4 * 3600
+    media_link_expiry_s: int = 15 * 60  # short: a page asks again for a link when it needs one

@@ -117,6 +117,11 @@ def probe_media(path: Path, *, max_duration_s: float, max_file_bytes: int) -> Me
     if not audio:
         raise MediaError(f"{path.name}: the recording has no audio track, so nothing can be transcribed; "
                          "export it again with the sound")
+    for kind, stream in (("audio", audio[0]), ("video", video[0] if video else None)):
+        if stream is not None and stream.get("codec_name") in (None, "", "none"):
+            tag = stream.get("codec_tag_string") or "unknown"
+            raise MediaError(f"{path.name}: the {kind} codec ({tag}) is not supported: no decoder for it here; "
+                             "export the recording as MP4 (H.264 video, AAC audio) or M4A")
 
     duration = _duration(fmt, streams)
     if duration is None:

@@ -36,6 +36,9 @@ class TranscribeOptions:
     # flat whatever the call's length. The language found in the first window holds for the rest.
     window_s: float = 300.0
     cut_search_s: float = 20.0
+    # languages the library takes (empty: any). A call found in another language is refused after its first
+    # window, before the rest is transcribed.
+    allowed_languages: tuple[str, ...] = ()
 
 
 def transcribe(
@@ -52,13 +55,18 @@ def transcribe(
     """
     duration = len(samples) / SAMPLE_RATE
     language, info, sentences = options.language, None, []
+    if language and options.allowed_languages and language not in options.allowed_languages:
+        raise MediaError(f"the call is declared in '{language}', but this library takes "
+                         f"{', '.join(options.allowed_languages)} only (VIDLIB_LANGUAGES)")
     for start, end in window_bounds(samples, options.window_s, options.cut_search_s):
         offset = start / SAMPLE_RATE
         window_info, window_sentences = _transcribe_window(model, _as_float(samples[start:end]), options, language,
                                                            offset, progress)
         if window_sentences:  # a window of music or silence decides nothing
             info = info or window_info
-            language = language or str(window_info.language)
+            if language is None:
+                language = str(window_info.language)
+                _check_language(language, float(window_info.language_probability), options.allowed_languages)
         sentences.extend(window_sentences)
     if not sentences or info is None:
         raise MediaError("no speech was recognised in the recording (silence, music or noise only?)")
@@ -68,6 +76,13 @@ def transcribe(
         duration_s=duration,
         sentences=tuple(sentences),
     )
+
+
+def _check_language(language: str, probability: float, allowed: tuple[str, ...]) -> None:
+    if allowed and language not in allowed:
+        raise MediaError(f"the call is in another language than {', '.join(allowed)} (detected '{language}', "
+                         f"probability {probability:.2f}); this library takes {', '.join(allowed)} calls only "
+                         "(VIDLIB_LANGUAGES)")
 
 
 def window_bounds(samples: np.ndarray, window_s: float, search_s: float) -> list[tuple[int, int]]:
