@@ -68,6 +68,11 @@ class Catalog:
                 self._where[clip.clip_id] = rid
                 yield ClipRef(manifest, clip)
 
+    def forget(self, recording_id: str) -> None:
+        """Drop what is cached of a purged recording."""
+        for clip_id in [c for c, rid in self._where.items() if rid == recording_id]:
+            self._where.pop(clip_id, None)
+
     def _recording_from_index(self, clip_id: str) -> str | None:
         with self.lock:
             hit = self.ctx.index.get(clip_id)

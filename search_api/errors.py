@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from vidlib.errors import MediaError, NotFoundError, StorageError, VidlibError
+from vidlib.errors import ConsentError, MediaError, NotFoundError, StorageError, VidlibError
 
 log = logging.getLogger("vidlib.api")
 
@@ -95,6 +95,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def storage(_request: Request, exc: StorageError) -> JSONResponse:
         log.error("storage error: %s", exc)
         return JSONResponse(_body("storage_unavailable", str(exc)), status_code=503)
+
+    @app.exception_handler(ConsentError)
+    async def consent(_request: Request, exc: ConsentError) -> JSONResponse:
+        return JSONResponse(_body("consent_error", str(exc)), status_code=422)
 
     @app.exception_handler(MediaError)
     async def media(_request: Request, exc: MediaError) -> JSONResponse:

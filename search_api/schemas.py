@@ -138,3 +138,16 @@ class DecisionResult(BaseModel):
 
 class ReindexResult(BaseModel):
     indexed: int
+
+
+class Withdrawal(BaseModel):
+    participant: str | None = Field(None, max_length=200,
+                                    description="Name or role of who withdrew; empty: the whole recording")
+
+
+class WithdrawalResult(BaseModel):
+    recording_id: str
+    participant_role: str
+    deleted_objects: int
+    deleted_points: int
+    tombstone_key: str

@@ -22,6 +22,8 @@ from search_api.schemas import (
     Rejection,
     Retitle,
     Trim,
+    Withdrawal,
+    WithdrawalResult,
 )
 from search_api.snippets import highlight_snippet
 from search_api.tokens import Principal
@@ -137,3 +139,19 @@ def reindex(services: ServicesDep, who: AdminUser) -> ReindexResult:
 
     with services.catalog.lock:
         return ReindexResult(indexed=reindex_all(services.ctx))
+
+
+@router.post("/admin/recordings/{recording_id}/withdraw", response_model=WithdrawalResult)
+def withdraw(recording_id: str, body: Withdrawal, services: ServicesDep, who: AdminUser) -> WithdrawalResult:
+    """Consent withdrawn: purge every artefact of the recording (clips, media, transcripts, manifest, index points,
+    work files, the original) and keep a tombstone with no personal data (id, date, role, who asked)."""
+    from dataclasses import asdict
+
+    from pipelines.withdrawal import withdraw_consent
+    from vidlib.ids import checked_recording_id
+
+    with services.catalog.lock:
+        report = withdraw_consent(services.ctx, checked_recording_id(recording_id), body.participant,
+                                  requested_by=f"admin:{who.name}")
+        services.catalog.forget(recording_id)
+    return WithdrawalResult(**asdict(report))

@@ -1,0 +1,53 @@
+"""The admin withdrawal endpoint: only an admin may purge; afterwards nothing of the recording is served."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from search_api.app import create_app
+from tests.api_fixtures import Library, library  # noqa: F401 - fixture
+from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
+from tests.test_api import auth
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def api(library: Library) -> Iterator[tuple[TestClient, Library]]:  # noqa: F811
+    library.restore()
+    with TestClient(create_app(library.settings, library.ctx)) as client:
+        yield client, library
+    library.restore()  # the next module finds the library whole again
+
+
+def test_only_an_admin_can_withdraw_and_then_nothing_is_left(api: tuple[TestClient, Library]) -> None:
+    client, lib = api
+    rid, clips = lib.recording_id, lib.clip_ids()
+    lib.set_state(clips[0], "published")
+    url = f"/admin/recordings/{rid}/withdraw"
+    assert client.post(url, json={}).status_code == 401
+    for who in ("student", "moderator"):
+        res = client.post(url, json={}, headers=auth(lib, who))
+        assert res.status_code == 403 and "admin" in res.json()["error"]["message"].lower()
+    assert client.post("/admin/recordings/rec_..%2F..%2Fetc/withdraw", json={}, headers=auth(lib, "admin")).status_code == 404
+    assert client.post(f"{url}", json={"participant": "Quelqu'un d'autre"},
+                       headers=auth(lib, "admin")).status_code in (400, 422)
+    assert lib.ctx.repo.exists(rid)  # a refused request purged nothing
+
+    res = client.post(url, json={"participant": "student"}, headers=auth(lib, "admin"))
+    assert res.status_code == 200, res.text
+    report = res.json()
+    assert report["participant_role"] == "student" and report["deleted_points"] == len(clips)
+    assert report["deleted_objects"] > len(clips)
+    assert list(lib.ctx.store.list_keys(f"recordings/{rid}/")) == [] and lib.ctx.index.count(rid) == 0
+    for who in ("student", "moderator", "admin"):
+        for clip_id in clips:
+            assert client.get(f"/clips/{clip_id}", headers=auth(lib, who)).status_code == 404
+            assert client.get(f"/clips/{clip_id}/media", headers=auth(lib, who)).status_code == 404
+    queue = client.get("/review/queue", headers=auth(lib, "moderator")).json()
+    assert not [i for i in queue["clips"] if i["clip_id"] in clips]
+    again = client.post(url, json={}, headers=auth(lib, "admin"))
+    assert again.status_code == 404 and "already withdrawn" in again.json()["error"]["message"]
