@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ class Processed:
     recording_id: str
     manifest: Manifest
     media: Path
+    log_lines: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +44,26 @@ def processed(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, prefec
     configure_offline_environment(settings)
     ctx = context_for(settings)
     media = copy_excerpt(tmp)
-    rid = ingest_recording(ctx, media, excerpt_consent(tmp)).recording_id
-    flows.process_recording(rid, settings)
-    yield Processed(settings, ctx, rid, ctx.repo.load(rid), media)
+    logged = _LogCapture()
+    logging.getLogger().addHandler(logged)
+    try:
+        rid = ingest_recording(ctx, media, excerpt_consent(tmp)).recording_id
+        flows.process_recording(rid, settings)
+    finally:
+        logging.getLogger().removeHandler(logged)
+    yield Processed(settings, ctx, rid, ctx.repo.load(rid), media, logged.lines)
     close_contexts()
+
+
+class _LogCapture(logging.Handler):
+    """Every log line any library emits during the run, whatever its level."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name}: {record.getMessage()}")
 
 
 def test_manifest_is_complete(processed: Processed) -> None:
@@ -187,3 +205,17 @@ def test_withdrawal_purges_everything_and_keeps_a_tombstone(processed: Processed
         ingest_recording(ctx, processed.media, excerpt_consent(processed.media.parent))
     with pytest.raises(ConsentError, match="withdrawn"):
         flows.process_recording(rid, processed.settings)
+
+
+def test_no_transcript_or_name_reaches_the_logs(processed: Processed) -> None:
+    """Personal data stays out of logs: no sentence of the transcript, no participant's name, in any log line
+    emitted during the whole run (Prefect, pyannote, transformers, ours)."""
+    m = processed.manifest
+    assert m.transcript is not None
+    logs = "\n".join(processed.log_lines).casefold()
+    for sentence in m.transcript.sentences:
+        words = sentence.text.split()
+        for i in range(0, max(1, len(words) - 3)):
+            assert " ".join(words[i:i + 4]).casefold() not in logs
+    for person in m.consent.participants:
+        assert person.name.casefold() not in logs
