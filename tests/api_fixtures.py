@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +21,10 @@ from storage.manifests import ManifestRepo
 from storage.objectstore import LocalObjectStore
 from tests.pipeline_fixtures import copy_excerpt, excerpt_consent, make_settings
 from vidlib.settings import Settings
+
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
 
 
 @dataclass
@@ -96,3 +101,16 @@ def library(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, request:
     _SHARED.append(lib)
     request.config.add_cleanup(ctx.close)
     yield lib
+
+
+@pytest.fixture(scope="module")
+def api(library: Library) -> Iterator[tuple[TestClient, Library]]:
+    """A client of the app over the freshly restored library; restored again after the module, for the next one."""
+    from fastapi.testclient import TestClient
+
+    from search_api.app import create_app
+
+    library.restore()
+    with TestClient(create_app(library.settings, library.ctx)) as client:
+        yield client, library
+    library.restore()

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
-from search_api.app import create_app
-from tests.api_fixtures import Library, library  # noqa: F401 - fixture
+from tests.api_fixtures import Library, api, library  # noqa: F401 - fixtures
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_api import auth
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture()
-def api(library: Library) -> Iterator[tuple[TestClient, Library]]:  # noqa: F811
-    library.restore()
-    with TestClient(create_app(library.settings, library.ctx)) as client:
-        yield client, library
-    library.restore()  # the next module finds the library whole again
 
 
 def test_only_an_admin_can_withdraw_and_then_nothing_is_left(api: tuple[TestClient, Library]) -> None:

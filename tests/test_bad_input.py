@@ -7,8 +7,9 @@ import json
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -19,6 +20,8 @@ from tests.pipeline_fixtures import EXCERPT, excerpt_consent, make_settings
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_faults import assert_consistent
 from vidlib.errors import MediaError, NotFoundError
+
+T = TypeVar("T")
 
 
 @pytest.fixture()
@@ -31,6 +34,25 @@ def ctx(tmp_path: Path, models_dir: Path) -> Iterator[RunContext]:  # noqa: F811
 
 def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+def twice_at_once(call: Callable[[], T]) -> tuple[list[T], list[BaseException]]:
+    """Run ``call`` in two threads started together; their results and errors."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            results.append(call())
+        except BaseException as exc:  # noqa: BLE001 - returned to the test, which asserts on it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
 
 
 def stored(ctx: RunContext) -> set[str]:
@@ -79,19 +101,7 @@ def test_the_same_file_ingested_twice_at_once_is_one_recording(ctx: RunContext, 
     media = tmp_path / "call.mp4"
     shutil.copy(EXCERPT, media)
     consent = excerpt_consent(tmp_path)
-    results, errors = [], []
-
-    def ingest() -> None:
-        try:
-            results.append(ingest_recording(ctx, media, consent))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=ingest) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = twice_at_once(lambda: ingest_recording(ctx, media, consent))
     assert not errors and len({r.recording_id for r in results}) == 1
     rid = results[0].recording_id
     assert ctx.repo.list_ids() == [rid]
@@ -113,19 +123,7 @@ def test_the_same_recording_processed_twice_at_once_runs_once(ctx: RunContext, t
             started.append(stage)
 
     ctx.progress = note
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            flows.process_recording(rid, ctx.settings)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _, errors = twice_at_once(lambda: flows.process_recording(rid, ctx.settings))
     ctx.progress = None
     assert not errors
     assert sorted(started) == sorted(set(started)), f"a stage ran twice: {events}"

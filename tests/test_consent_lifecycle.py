@@ -7,7 +7,6 @@ FastAPI TestClient, real Prefect flows) for approval rules and the consent_expir
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -16,10 +15,9 @@ from fastapi.testclient import TestClient
 
 from pipelines.stages.publication import consent_flags, publication_blockers
 from pipelines.stages.speaker_check import extra_voice_turns
-from search_api.app import create_app
 from search_api.audit import load_audit
 from storage.layout import tombstone_key
-from tests.api_fixtures import Library, library  # noqa: F401 - fixture
+from tests.api_fixtures import Library, api, library  # noqa: F401 - fixtures
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_api import auth, word_of
 from tests.test_consent import person, record
@@ -98,12 +96,6 @@ def test_clips_with_an_unconsented_voice_or_role_are_flagged() -> None:
 
 
 # --- on the processed excerpt -----------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def api(library: Library) -> Iterator[tuple[TestClient, Library]]:
-    library.restore()
-    with TestClient(create_app(library.settings, library.ctx)) as client:
-        yield client, library
-    library.restore()
 
 
 def edit_manifest(lib: Library, **changes: object) -> None:

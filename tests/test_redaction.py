@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -13,10 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pipelines.stages.redact import MASK, collapse_masks, mask_attributed, widen_to_words
-from search_api.app import create_app
 from search_api.audit import load_audit
 from storage.layout import stage_key
-from tests.api_fixtures import Library, library  # noqa: F401 - fixture
+from tests.api_fixtures import Library, api, library  # noqa: F401 - fixtures
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_api import auth
 from vidlib.domain import AttributedTranscript, PersonalDataFlag, Redaction, SpokenWord, Utterance
@@ -36,12 +34,6 @@ def test_masking_rebuilds_utterances_and_collapses_neighbours() -> None:
     assert collapse_masks(f"a {MASK} {MASK} b") == f"a {MASK} b"
 
 
-@pytest.fixture(scope="module")
-def api(library: Library) -> Iterator[tuple[TestClient, Library]]:
-    library.restore()
-    with TestClient(create_app(library.settings, library.ctx)) as client:
-        yield client, library
-    library.restore()
 
 
 def decode(data: bytes) -> np.ndarray:
