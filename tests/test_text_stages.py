@@ -160,3 +160,13 @@ def test_personal_data_flags_carry_kinds_and_times() -> None:
 CONSENT_NAMED = parse_consent({"recording": {"title": "t", "job": "j", "sector": "s"}, "participants": [
     {"role": "professional", "name": "Claire Martin", "consent": True, "consented_at": "2026-01-01T00:00:00Z"},
     {"role": "student", "name": "Lina", "consent": True, "consented_at": "2026-01-01T00:00:00Z"}]})
+
+
+def test_keyphrases_of_all_equals_keyphrases_per_clip() -> None:
+    """The linear form (each clip's phrases found once) gives exactly the per-clip c-TF-IDF phrases."""
+    from pipelines.stages.enrich import keyphrases_of_all
+
+    texts = [LONG_ANSWER, "Le plus dur, ce sont les gardes de nuit et la fatigue des gardes de nuit.",
+             "Pour devenir infirmière, il faut un diplôme d'État après trois ans d'études en institut.",
+             "Les gardes de nuit à l'hôpital, on les fait en équipe avec les aides-soignantes."]
+    assert keyphrases_of_all(texts) == [keyphrases(t, texts[:i] + texts[i + 1:]) for i, t in enumerate(texts)]

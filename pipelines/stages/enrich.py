@@ -69,12 +69,22 @@ def candidate_phrases(text: str, max_n: int = 3) -> Counter[str]:
 
 def keyphrases(text: str, corpus: Sequence[str], k: int = 6) -> tuple[str, ...]:
     """c-TF-IDF over the recording's clips: phrases frequent here and rare in the other clips."""
-    here = candidate_phrases(text)
     others = [candidate_phrases(t) for t in corpus]
+    return _pick(candidate_phrases(text), lambda phrase: sum(1 for o in others if phrase in o), len(others), k)
+
+
+def keyphrases_of_all(texts: Sequence[str], k: int = 6) -> list[tuple[str, ...]]:
+    """``keyphrases(texts[i], every other text)`` for each i, finding each text's phrases once: linear in the number
+    of clips, where calling ``keyphrases`` per clip is quadratic (minutes on a 2-hour call)."""
+    candidates = [candidate_phrases(t) for t in texts]
+    df = Counter(phrase for c in candidates for phrase in c)
+    return [_pick(c, lambda phrase: df[phrase] - 1, len(texts) - 1, k) for c in candidates]
+
+
+def _pick(here: Counter[str], others_with: Callable[[str], int], n_others: int, k: int) -> tuple[str, ...]:
     scored = []
     for phrase, tf in here.items():
-        df = sum(1 for o in others if phrase in o)
-        idf = math.log((1 + len(others)) / (1 + df)) + 1
+        idf = math.log((1 + n_others) / (1 + others_with(phrase))) + 1
         scored.append((tf * idf * (1 + 0.5 * (phrase.count(" "))), phrase))
     picked: list[str] = []
     for _, phrase in sorted(scored, reverse=True):
@@ -109,8 +119,9 @@ def enrich_clips(
     labels = list(TOPICS)
     topic_vecs = embed_queries([TOPICS[label] for label in labels])
     out = []
+    all_phrases = keyphrases_of_all(texts)
     for i, clip in enumerate(clips):
-        phrases = keyphrases(texts[i], texts[:i] + texts[i + 1 :])
+        phrases = all_phrases[i]
         title = question_title(utts[clip.first_utterance : clip.last_utterance + 1])
         if title is None:
             title = (phrases[0][0].upper() + phrases[0][1:]) if phrases else texts[i]
