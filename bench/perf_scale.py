@@ -169,7 +169,7 @@ def main() -> int:
             media = make_call(args.source, minutes * 60, Path(tmp) / f"call_{minutes:g}min.mp4")
             rows.append(run_call(media, minutes * 60, Path(tmp) / f"home_{minutes:g}"))
             print(f"- {minutes:g} min done: wall {rows[-1]['wall']:.0f} s, load average "
-                  f"{os.getloadavg()[0]:.2f}", flush=True)
+                  f"{os.getloadavg()[0]:.2f}; {json.dumps(rows[-1])}", flush=True)  # kept if a later call fails
     print()
     report(rows)
     print(f"\nload average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
