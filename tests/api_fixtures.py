@@ -39,6 +39,12 @@ class Library:
         """Back to the freshly processed state: every clip pending, index rebuilt from the manifests."""
         from pipelines.reindex import reindex_all
 
+        # another module may have closed every context (close_contexts): use the one flows will find, and let go
+        # of the embedded index held by a stale one (one process, one holder)
+        current = context_for(self.settings)
+        if current is not self.ctx:
+            self.ctx.release_index()
+            self.ctx = current
         store_dir = self.settings.store_dir
         shutil.rmtree(store_dir, ignore_errors=True)
         shutil.copytree(self.snapshot, store_dir)
