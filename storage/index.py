@@ -14,8 +14,10 @@ re-indexing upserts instead of duplicating.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
@@ -97,4 +99,41 @@ def open_index(settings: Settings) -> ClipIndex:
     from storage.index_edge import EdgeClipIndex
 
     settings.home.mkdir(parents=True, exist_ok=True)
-    return EdgeClipIndex(settings.index_path, lock_timeout_s=settings.index_lock_timeout_s)
+    key = settings.index_path.resolve()
+    with _SHARED_LOCK:  # one engine per folder and process; every caller in the process shares it
+        entry = _SHARED.get(key)
+        if entry is None:
+            entry = _SHARED[key] = [EdgeClipIndex(key, lock_timeout_s=settings.index_lock_timeout_s), 0]
+        entry[1] += 1
+        return _SharedIndex(key, entry[0])
+
+
+_SHARED: dict[Path, list[Any]] = {}  # folder -> [EdgeClipIndex, number of open handles]
+_SHARED_LOCK = threading.Lock()
+
+
+class _SharedIndex:
+    """A handle on the process's embedded index: ``close()`` closes the engine (and frees the folder for other
+    processes) when the last handle of the process is closed. Two contexts of one process never block
+    each other on the folder's lock."""
+
+    def __init__(self, key: Path, index: ClipIndex) -> None:
+        self._key, self._index, self._closed = key, index, False
+
+    def __getattr__(self, name: str) -> Any:
+        if self._closed:
+            from vidlib.errors import StorageError
+
+            raise StorageError("this handle on the embedded index is closed")
+        return getattr(self._index, name)
+
+    def close(self) -> None:
+        with _SHARED_LOCK:
+            if self._closed:
+                return
+            self._closed = True
+            entry = _SHARED[self._key]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _SHARED[self._key]
+                entry[0].close()

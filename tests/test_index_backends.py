@@ -205,3 +205,24 @@ def test_the_embedded_index_admits_one_process_at_a_time(tmp_path: Path) -> None
     later = EdgeClipIndex(tmp_path / "edge", lock_timeout_s=0.5)  # free again once closed
     assert later.count() == 1
     later.close()
+
+
+def test_contexts_of_one_process_share_the_embedded_index(tmp_path: Path) -> None:
+    """Two RunContexts (or the API and a flow) of one process never wait on each other for the folder."""
+    from storage.index import open_index
+    from vidlib.settings import Settings
+
+    settings = Settings(home=tmp_path / "home", index_lock_timeout_s=0.5)
+    first, second = open_index(settings), open_index(settings)
+    first.upsert([_clip("nurse-night")])
+    assert second.count() == 1
+    first.close()
+    assert second.get("nurse-night") is not None  # still open for the other holder
+    with pytest.raises(StorageError, match="closed"):
+        first.count()
+    with pytest.raises(StorageError, match="in use by another process"):
+        EdgeClipIndex(settings.index_path, lock_timeout_s=0.5)  # a third, separate engine is still refused
+    second.close()
+    again = EdgeClipIndex(settings.index_path, lock_timeout_s=0.5)  # free once the last holder closed
+    assert again.count() == 1
+    again.close()
