@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -87,25 +88,24 @@ def install_error_handlers(app: FastAPI) -> None:
         where = ", ".join(p["where"] for p in problems)
         return JSONResponse(_body("invalid_request", f"invalid request ({where})", problems=problems), status_code=422)
 
-    @app.exception_handler(NotFoundError)
-    async def not_found(_request: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse(_body("not_found", str(exc)), status_code=404)
+    for error_type, code, status, log_as in _VIDLIB_ERRORS:  # Starlette picks the closest class in the MRO
+        app.add_exception_handler(error_type, _vidlib_handler(code, status, log_as))
 
-    @app.exception_handler(StorageError)
-    async def storage(_request: Request, exc: StorageError) -> JSONResponse:
-        log.error("storage error: %s", exc)
-        return JSONResponse(_body("storage_unavailable", str(exc)), status_code=503)
 
-    @app.exception_handler(ConsentError)
-    async def consent(_request: Request, exc: ConsentError) -> JSONResponse:
-        return JSONResponse(_body("consent_error", str(exc)), status_code=422)
+# our errors -> (code, HTTP status, log prefix or None: consent reasons name people and are never logged)
+_VIDLIB_ERRORS: tuple[tuple[type[VidlibError], str, int, str | None], ...] = (
+    (NotFoundError, "not_found", 404, None),
+    (StorageError, "storage_unavailable", 503, "storage error"),
+    (ConsentError, "consent_error", 422, None),
+    (MediaError, "media_error", 500, "media error"),
+    (VidlibError, "error", 500, "error"),
+)
 
-    @app.exception_handler(MediaError)
-    async def media(_request: Request, exc: MediaError) -> JSONResponse:
-        log.error("media error: %s", exc)
-        return JSONResponse(_body("media_error", str(exc)), status_code=500)
 
-    @app.exception_handler(VidlibError)
-    async def other(_request: Request, exc: VidlibError) -> JSONResponse:
-        log.error("error: %s", exc)
-        return JSONResponse(_body("error", str(exc)), status_code=500)
+def _vidlib_handler(code: str, status: int, log_as: str | None) -> Any:
+    async def handle(_request: Request, exc: Exception) -> JSONResponse:
+        if log_as is not None:
+            log.error("%s: %s", log_as, exc)
+        return JSONResponse(_body(code, str(exc)), status_code=status)
+
+    return handle
