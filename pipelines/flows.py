@@ -17,8 +17,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pipelines import steps
 from pipelines.context import context_for
 from vidlib import filelock
-from vidlib.ids import checked_recording_id
 from vidlib.errors import ConsentError, MediaError, ModelMissingError, StorageError
+from vidlib.ids import checked_recording_id
+from vidlib.memory import release_freed_memory
 from vidlib.settings import Settings
 
 PERMANENT = (MediaError, ConsentError, ModelMissingError)
@@ -106,6 +107,7 @@ def _process_recording(settings: Settings, recording_id: str) -> str:
         asr.result(), dia.result()
         context_for(settings).models.release_diarizer()
         context_for(settings).models.release_whisper()
+        release_freed_memory()  # the two models' memory goes back before the cut and e5 need theirs
         for stage in (attribute_task, segment_task, plan_task, cut_task, enrich_task, embed_task, index_task):
             stage(settings, recording_id)
     except BaseException as exc:
