@@ -51,7 +51,7 @@ class ModelRegistry:
                 s = self.settings
                 self._whisper = WhisperModel(
                     str(self.whisper_path), device=s.whisper_device, compute_type=s.whisper_compute_type,
-                    cpu_threads=s.whisper_threads, local_files_only=True,
+                    cpu_threads=s.whisper_threads, num_workers=s.whisper_workers, local_files_only=True,
                 )
             return self._whisper
 

@@ -27,6 +27,7 @@ from vidlib.domain import (
     Transcript,
 )
 from vidlib.errors import MediaError
+from vidlib.memory import release_freed_memory
 
 T = TypeVar("T")
 STAGES = ("probe", "audio", "transcribe", "diarize", "attribute", "segment", "plan", "cut", "enrich", "embed", "index")
@@ -49,6 +50,7 @@ def run_step(ctx: RunContext, recording_id: str, stage: str, tp: Any, compute: C
     value = compute()
     seconds = time.perf_counter() - t0
     repo.save_stage(recording_id, stage, value, tp)
+    release_freed_memory()  # what the stage freed goes back to the system, not to the next stage's peak
     ctx.store.put_bytes(stage_key(recording_id, f"timings/{stage}"), json.dumps({"seconds": seconds}).encode())
     ctx.notify(recording_id, stage, "done")
     return key
@@ -132,7 +134,7 @@ def step_transcribe(ctx: RunContext, recording_id: str) -> str:
     manifest = _manifest(ctx, recording_id)
     options = TranscribeOptions(language=s.language or manifest.consent.recording.language,
                                 beam_size=s.whisper_beam_size, batch_size=s.whisper_batch_size,
-                                allowed_languages=tuple(s.languages))
+                                allowed_languages=tuple(s.languages), workers=s.whisper_workers)
     return run_step(ctx, recording_id, "transcribe", Transcript,
                     lambda: transcribe(ctx.models.whisper(), mapped_samples(ctx, recording_id), options))
 

@@ -35,7 +35,7 @@ def test_windows_cover_everything_and_cut_in_the_quietest_moment() -> None:
 @pytest.mark.slow
 def test_windowed_transcription_matches_the_whole_call(tmp_path: Path, models_dir: Path) -> None:  # noqa: F811
     """The 92 s excerpt in 30 s windows against one pass: same words (up to Whisper's own variation at the cuts),
-    times in order and shifted to the call's clock."""
+    times in order and shifted to the call's clock; and the same windows two at a time."""
     wav = extract_audio(EXCERPT, tmp_path / "audio.wav")
     model = ModelRegistry(make_settings(tmp_path / "home", models_dir)).whisper()
     options = TranscribeOptions(language="fr")
@@ -46,3 +46,10 @@ def test_windowed_transcription_matches_the_whole_call(tmp_path: Path, models_di
     assert words[-1].end <= windowed.duration_s + 0.5 and words[-1].end > 60  # the last window's times are shifted
     text = lambda t: " ".join(w.text for s in t.sentences for w in s.words).lower()  # noqa: E731
     assert jiwer.wer(text(whole), text(windowed)) < 0.15
+    # two windows at a time, language left to Whisper (the first window decides it, the others run in parallel):
+    # the same sentences, in the call's order
+    parallel = transcribe(model, map_pcm16_wav(wav), TranscribeOptions(window_s=30, cut_search_s=10, workers=2))
+    assert parallel.language == "fr"
+    starts = [s.start for s in parallel.sentences]
+    assert starts == sorted(starts) and starts[-1] > 60
+    assert jiwer.wer(text(windowed), text(parallel)) < 0.05

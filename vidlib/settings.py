@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     whisper_device: Literal["cpu", "cuda", "auto"] = "cpu"
     whisper_compute_type: str = "int8"
     whisper_threads: int = 1
+    # windows of one call transcribed at once (CTranslate2 workers, each whisper_threads threads): with 2, the core
+    # diarisation leaves when it finishes goes on transcribing (bench/perf_scale.py)
+    whisper_workers: int = Field(2, ge=1)
     whisper_beam_size: int = 1
     whisper_batch_size: int = 0  # >0: batched pipeline (useful on GPU)
     language: str | None = Field(None, description="Force the language (e.g. 'fr'); default: detect per call.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,8 @@ class TranscribeOptions:
     # languages the library takes (empty: any). A call found in another language is refused after its first
     # window, before the rest is transcribed.
     allowed_languages: tuple[str, ...] = ()
+    # windows transcribed at once; the model needs as many CTranslate2 workers (``VIDLIB_WHISPER_WORKERS``)
+    workers: int = 1
 
 
 def transcribe(
@@ -51,23 +54,29 @@ def transcribe(
     """Transcribe 16 kHz mono ``samples`` (float32 in [-1, 1], or int16 PCM, e.g. mapped from a WAV file) with a
     faster-whisper ``WhisperModel``, window by window (``window_bounds``).
 
-    ``progress`` (optional) receives the transcribed position in seconds as segments stream in.
+    Windows are independent (no conditioning on previous text): once the language is known, ``options.workers``
+    of them run at once on the model's CTranslate2 workers (``WhisperModel(num_workers=...)``). ``progress``
+    (optional) receives the end of each transcribed window in seconds.
     """
     duration = len(samples) / SAMPLE_RATE
-    language, info, sentences = options.language, None, []
+    language, info = options.language, None
     if language and options.allowed_languages and language not in options.allowed_languages:
         raise MediaError(f"the call is declared in '{language}', but this library takes "
                          f"{', '.join(options.allowed_languages)} only (VIDLIB_LANGUAGES)")
-    for start, end in window_bounds(samples, options.window_s, options.cut_search_s):
-        offset = start / SAMPLE_RATE
-        window_info, window_sentences = _transcribe_window(model, _as_float(samples[start:end]), options, language,
-                                                           offset, progress)
+    pending = window_bounds(samples, options.window_s, options.cut_search_s)
+    results: list[tuple[Any, list[Sentence]]] = []
+    while pending and language is None:  # undeclared language: windows one by one until speech says which
+        results.append(_run_window(model, samples, pending.pop(0), options, None, progress))
+        window_info, window_sentences = results[-1]
         if window_sentences:  # a window of music or silence decides nothing
-            info = info or window_info
-            if language is None:
-                language = str(window_info.language)
-                _check_language(language, float(window_info.language_probability), options.allowed_languages)
-        sentences.extend(window_sentences)
+            language = str(window_info.language)
+            _check_language(language, float(window_info.language_probability), options.allowed_languages)
+    if pending:
+        with ThreadPoolExecutor(max_workers=max(1, options.workers), thread_name_prefix="whisper") as pool:
+            results.extend(pool.map(lambda bounds: _run_window(model, samples, bounds, options, language, progress),
+                                    pending))
+    sentences = [sentence for _, window_sentences in results for sentence in window_sentences]
+    info = next((window_info for window_info, window_sentences in results if window_sentences), None)
     if not sentences or info is None:
         raise MediaError("no speech was recognised in the recording (silence, music or noise only?)")
     return Transcript(
@@ -76,6 +85,15 @@ def transcribe(
         duration_s=duration,
         sentences=tuple(sentences),
     )
+
+
+def _run_window(model: Any, samples: np.ndarray, bounds: tuple[int, int], options: TranscribeOptions,
+                language: str | None, progress: Callable[[float], None] | None) -> tuple[Any, list[Sentence]]:
+    start, end = bounds
+    outcome = _transcribe_window(model, _as_float(samples[start:end]), options, language, start / SAMPLE_RATE)
+    if progress is not None:
+        progress(end / SAMPLE_RATE)
+    return outcome
 
 
 def _check_language(language: str, probability: float, allowed: tuple[str, ...]) -> None:
@@ -110,7 +128,7 @@ def _as_float(block: np.ndarray) -> np.ndarray:
 
 
 def _transcribe_window(model: Any, audio: np.ndarray, options: TranscribeOptions, language: str | None,
-                       offset: float, progress: Callable[[float], None] | None) -> tuple[Any, list[Sentence]]:
+                       offset: float) -> tuple[Any, list[Sentence]]:
     kwargs: dict[str, Any] = dict(
         language=language,
         beam_size=options.beam_size,
@@ -141,8 +159,6 @@ def _transcribe_window(model: Any, audio: np.ndarray, options: TranscribeOptions
             sentence = None if repetitive else _sentence(seg, offset)
             if sentence is not None:
                 sentences.append(sentence)
-            if progress is not None:
-                progress(offset + float(seg.end))
     except (RuntimeError, ValueError) as exc:
         raise StageError(f"transcription failed: {exc}") from exc
     return info, sentences
