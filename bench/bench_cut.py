@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"windows     {len(windows)} x {step:.1f} s, preset {args.preset}, crf {args.crf}, audio {audio}; "
           f"clips total {size / 1024**2:.1f} MiB")
     for name, seconds in [*steps.items(), ("total", total)]:
-        print(f"{name:<11} {seconds:7.2f} s   {seconds / info.duration_s:6.3f} x duration   "
+        print(f"{name:<16} {seconds:7.2f} s   {seconds / info.duration_s:6.3f} x duration   "
               f"{info.duration_s / seconds:7.1f} x real time")
     return 0
 

@@ -19,6 +19,7 @@ import tempfile
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -28,7 +29,7 @@ import ffmpeg
 from pipelines.stages.media_probe import ffprobe_json, run_ffmpeg
 from vidlib.errors import MediaError
 
-StepHook = Callable[[str, float], None]  # (step name, seconds it took): "encode", "copy", "thumbnails"
+StepHook = Callable[[str, float], None]  # (step name, seconds it took): "encode", "copy+thumbnails"
 
 _CLIP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _US = 1_000_000
@@ -50,6 +51,7 @@ class CutOptions:
     audio_bitrate: str = "128k"
     copy_aac_audio: bool = True  # copy AAC audio instead of re-encoding it: no loss, ~1/3 less CPU
     thumbnail_width: int = 320
+    copy_workers: int = 2  # clips copied (and thumbnailed) at once after the encode
 
 
 def cut_clips(source: Path, windows: Sequence[tuple[str, float, float]], out_dir: Path, *, has_video: bool,
@@ -73,26 +75,26 @@ def cut_clips(source: Path, windows: Sequence[tuple[str, float, float]], out_dir
 
         t0 = time.perf_counter()
         timeline = _Timeline.read(mezzanine, has_video=has_video)
-        cuts = []
-        for clip_id, start, end in windows:
-            start_us, end_us = timeline.snap(clip_id, start, end)
+        snapped = [(clip_id, *timeline.snap(clip_id, start, end)) for clip_id, start, end in windows]
+
+        def copy_one(window: tuple[str, int, int]) -> tuple[Path, Path | None]:
+            """One clip and its thumbnail: two short ffmpeg runs, mostly start-up; copy_workers of them at once."""
+            clip_id, start_us, end_us = window
             clip = tmp / f"{clip_id}{mezzanine.suffix}"
             _copy_clip(mezzanine, clip, start_us, end_us, source=source)
-            cuts.append((clip_id, clip, start_us, end_us))
-        report("copy", time.perf_counter() - t0)
+            if not has_video:
+                return clip, None
+            thumbnail = tmp / f"{clip_id}.jpg"
+            _write_thumbnail(clip, thumbnail, (end_us - start_us) / 2 / _US, options.thumbnail_width, source=source)
+            return clip, thumbnail
 
-        t0 = time.perf_counter()
-        results = []
-        for clip_id, clip, start_us, end_us in cuts:
-            thumbnail = None
-            if has_video:
-                thumbnail = tmp / f"{clip_id}.jpg"
-                _write_thumbnail(clip, thumbnail, (end_us - start_us) / 2 / _US, options.thumbnail_width,
-                                 source=source)
-                thumbnail = thumbnail.replace(out_dir / thumbnail.name)
-            results.append(CutResult(clip_id=clip_id, video_path=clip.replace(out_dir / clip.name),
-                                     thumbnail_path=thumbnail, start=start_us / _US, end=end_us / _US))
-        report("thumbnails", time.perf_counter() - t0)
+        with ThreadPoolExecutor(max_workers=max(1, options.copy_workers), thread_name_prefix="cut") as pool:
+            files = list(pool.map(copy_one, snapped))
+        report("copy+thumbnails", time.perf_counter() - t0)
+        results = [CutResult(clip_id=clip_id, video_path=clip.replace(out_dir / clip.name),
+                             thumbnail_path=None if thumbnail is None else thumbnail.replace(out_dir / thumbnail.name),
+                             start=start_us / _US, end=end_us / _US)
+                   for (clip_id, start_us, end_us), (clip, thumbnail) in zip(snapped, files)]
     return results
 
 
