@@ -3,6 +3,8 @@
     .venv/bin/python bench/eval_search.py                          # quality + latency at 1k, 10k and 100k clips
     .venv/bin/python bench/eval_search.py --backend client-local --sizes 1000,10000   # qdrant-client local mode
     .venv/bin/python bench/eval_search.py --no-latency
+    .venv/bin/python bench/eval_search.py --no-latency --queries-file ../shared/data/calls/queries.json \
+        bench/queries_paraphrase.json                              # + 14 more paraphrase queries (16 in all)
 
 Quality: every ground-truth topic segment of ../shared/data/calls/{rec04_dev_web,rec06_avocate}.json becomes one
 published clip (bench/search_corpus.py: title = the opening question or the first sentence, never the ground-truth
@@ -230,7 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", nargs="+", type=Path,
                         default=[DATA / "rec04_dev_web.json", DATA / "rec06_avocate.json"])
-    parser.add_argument("--queries-file", type=Path, default=DATA / "queries.json")
+    parser.add_argument("--queries-file", nargs="+", type=Path, default=[DATA / "queries.json"],
+                        help="one or more files in queries.json's format, e.g. add bench/queries_paraphrase.json")
     parser.add_argument("--backend", choices=("edge", "client-local"), default="edge",
                         help="edge: the embedded default (qdrant-edge-py); client-local: qdrant-client's local mode")
     parser.add_argument("--sizes", default="1000,10000,100000", help="synthetic index sizes, comma-separated")
@@ -243,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"$ {shlex.join([os.path.relpath(sys.executable, Path.cwd()), *sys.argv])}\n")
     print(f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores\n")
 
-    queries = json.loads(args.queries_file.read_text(encoding="utf-8"))["queries"]
+    queries = [q for path in args.queries_file for q in json.loads(path.read_text(encoding="utf-8"))["queries"]]
     clips = truth_clips(args.calls)
     embedder = TextEmbedder(E5_DIR, threads=2)
     with tempfile.TemporaryDirectory(prefix="vidlib-eval-search-") as tmp:
