@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from vidlib.domain import (
 )
 from vidlib.errors import MediaError
 from vidlib.memory import release_freed_memory
+
+if TYPE_CHECKING:
+    from pipelines.stages.media import Pcm16Wav
 
 T = TypeVar("T")
 STAGES = ("probe", "audio", "transcribe", "diarize", "attribute", "segment", "plan", "cut", "enrich", "embed", "index")
@@ -91,16 +94,17 @@ def audio_path(ctx: RunContext, recording_id: str) -> Path:
 
 
 def load_samples(ctx: RunContext, recording_id: str) -> np.ndarray:
-    from pipelines.stages.media import load_wav
+    """The whole call as float32 (diarisation needs it at once), with no larger temporary copy on the way."""
+    from pipelines.stages.media import read_pcm16_wav_as_float32
 
-    return load_wav(audio_path(ctx, recording_id))
+    return read_pcm16_wav_as_float32(audio_path(ctx, recording_id))
 
 
-def mapped_samples(ctx: RunContext, recording_id: str) -> np.ndarray:
-    """The call's 16-bit samples mapped from the work file: read window by window, never whole (memory)."""
-    from pipelines.stages.media import map_pcm16_wav
+def wav_samples(ctx: RunContext, recording_id: str) -> Pcm16Wav:
+    """The call's 16-bit samples, read from the work file window by window, never whole (memory)."""
+    from pipelines.stages.media import Pcm16Wav
 
-    return map_pcm16_wav(audio_path(ctx, recording_id))
+    return Pcm16Wav(audio_path(ctx, recording_id))
 
 
 # --- steps -----------------------------------------------------------------------------------------
@@ -136,7 +140,7 @@ def step_transcribe(ctx: RunContext, recording_id: str) -> str:
                                 beam_size=s.whisper_beam_size, batch_size=s.whisper_batch_size,
                                 allowed_languages=tuple(s.languages), workers=s.whisper_workers)
     return run_step(ctx, recording_id, "transcribe", Transcript,
-                    lambda: transcribe(ctx.models.whisper(), mapped_samples(ctx, recording_id), options))
+                    lambda: transcribe(ctx.models.whisper(), wav_samples(ctx, recording_id), options))
 
 
 def step_diarize(ctx: RunContext, recording_id: str) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from models.registry import ModelRegistry
-from pipelines.stages.media import extract_audio, load_wav, map_pcm16_wav
+from pipelines.stages.media import Pcm16Wav, extract_audio, load_wav, map_pcm16_wav
 from pipelines.stages.transcribe import SAMPLE_RATE, TranscribeOptions, transcribe, window_bounds
 from tests.pipeline_fixtures import EXCERPT, make_settings
 from tests.pipeline_fixtures import models_dir  # noqa: F401 - fixture
@@ -46,9 +46,9 @@ def test_windowed_transcription_matches_the_whole_call(tmp_path: Path, models_di
     assert words[-1].end <= windowed.duration_s + 0.5 and words[-1].end > 60  # the last window's times are shifted
     text = lambda t: " ".join(w.text for s in t.sentences for w in s.words).lower()  # noqa: E731
     assert jiwer.wer(text(whole), text(windowed)) < 0.15
-    # two windows at a time, language left to Whisper (the first window decides it, the others run in parallel):
+    # two windows at a time, read slice by slice from the file, language left to Whisper (the first window decides it, the others run in parallel):
     # the same sentences, in the call's order
-    parallel = transcribe(model, map_pcm16_wav(wav), TranscribeOptions(window_s=30, cut_search_s=10, workers=2))
+    parallel = transcribe(model, Pcm16Wav(wav), TranscribeOptions(window_s=30, cut_search_s=10, workers=2))
     assert parallel.language == "fr"
     starts = [s.start for s in parallel.sentences]
     assert starts == sorted(starts) and starts[-1] > 60

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pipelines.stages.media_cut import CutOptions, CutResult, StepHook, cut_clips
 from pipelines.stages.media_probe import (
     AUDIO_SAMPLE_RATE,
+    Pcm16Wav,
     extract_audio,
     load_wav,
     map_pcm16_wav,
     probe_media,
+    read_pcm16_wav_as_float32,
     speech_activity_ratio,
 )
 from vidlib.wording import join_words
@@ -24,6 +26,7 @@ from vidlib.domain import SpokenWord
 
 __all__ = [
     "AUDIO_SAMPLE_RATE",
+    "Pcm16Wav",
     "CutOptions",
     "CutResult",
     "StepHook",
@@ -32,6 +35,7 @@ __all__ = [
     "load_wav",
     "map_pcm16_wav",
     "probe_media",
+    "read_pcm16_wav_as_float32",
     "speech_activity_ratio",
     "write_webvtt",
 ]

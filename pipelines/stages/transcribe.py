@@ -51,15 +51,15 @@ def transcribe(
     *,
     progress: Callable[[float], None] | None = None,
 ) -> Transcript:
-    """Transcribe 16 kHz mono ``samples`` (float32 in [-1, 1], or int16 PCM, e.g. mapped from a WAV file) with a
-    faster-whisper ``WhisperModel``, window by window (``window_bounds``).
+    """Transcribe 16 kHz mono ``samples`` (float32 in [-1, 1], or int16 PCM: an array, a WAV mapped from disk or a
+    ``Pcm16Wav`` read slice by slice) with a faster-whisper ``WhisperModel``, window by window (``window_bounds``).
 
     Windows are independent (no conditioning on previous text): once the language is known, ``options.workers``
     of them run at once on the model's CTranslate2 workers (``WhisperModel(num_workers=...)``). ``progress``
     (optional) receives the end of each transcribed window in seconds.
     """
     duration = len(samples) / SAMPLE_RATE
-    language, info = options.language, None
+    language = options.language
     if language and options.allowed_languages and language not in options.allowed_languages:
         raise MediaError(f"the call is declared in '{language}', but this library takes "
                          f"{', '.join(options.allowed_languages)} only (VIDLIB_LANGUAGES)")
@@ -73,8 +73,14 @@ def transcribe(
             _check_language(language, float(window_info.language_probability), options.allowed_languages)
     if pending:
         with ThreadPoolExecutor(max_workers=max(1, options.workers), thread_name_prefix="whisper") as pool:
-            results.extend(pool.map(lambda bounds: _run_window(model, samples, bounds, options, language, progress),
-                                    pending))
+            futures = [pool.submit(_run_window, model, samples, bounds, options, language, progress)
+                       for bounds in pending]
+            try:
+                results.extend(future.result() for future in futures)
+            except BaseException:  # a failed window: the windows not started yet are not transcribed for nothing
+                for future in futures:
+                    future.cancel()
+                raise
     sentences = [sentence for _, window_sentences in results for sentence in window_sentences]
     info = next((window_info for window_info, window_sentences in results if window_sentences), None)
     if not sentences or info is None:
