@@ -22,7 +22,10 @@ from tests.pipeline_fixtures import EXCERPT, excerpt_consent
 from tests.pipeline_fixtures import models_dir  # noqa: F401 - fixture
 
 HOURS = 3.0
-PEAK_RSS_LIMIT_MB = 3000.0  # issue 6's bound for a 2-hour call: a 3-hour call must stay under it too
+# issue 6's bound for a 2-hour call, on the processing process (a deployed worker does not run Prefect's temporary
+# API server, which the tree includes). Not met yet on this evidence: the 2-hour call peaked at 2.88 GB and memory
+# still grows with length (README, "Speed and memory against call length"), so this test documents an open target.
+PEAK_RSS_LIMIT_MB = 3000.0
 
 pytestmark = pytest.mark.skipif(os.environ.get("VIDLIB_LONG_TESTS") != "1",
                                 reason="3-hour call, 30-60 min: set VIDLIB_LONG_TESTS=1 to run it")
@@ -47,11 +50,12 @@ def test_a_three_hour_call_is_processed_with_bounded_memory(tmp_path: Path, mode
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        status = worker.wait(timeout=3 * 3600)
+        _, status, usage = os.wait4(worker.pid, 0)
     finally:
         done.set()
         sampler.join()
-    assert status == 0, f"vidlib process exited with {status}"
+    assert status == 0, f"vidlib process exited with status {status}"
+    process_peak_mb = usage.ru_maxrss / 1024  # kB on Linux
 
     manifest = json.loads((home / "store" / "recordings" / recording_id / "manifest.json").read_text())
     assert manifest["status"] == "indexed"
@@ -59,6 +63,6 @@ def test_a_three_hour_call_is_processed_with_bounded_memory(tmp_path: Path, mode
     last_word = max(w["end"] for s in manifest["transcript"]["sentences"] for w in s["words"])
     assert last_word > HOURS * 3600 - 120  # transcribed to the end, not stopped after a window
     assert len(manifest["clips"]) >= HOURS * 3600 / 180  # clips are at most 3 minutes long
-    assert peak[0] <= PEAK_RSS_LIMIT_MB, f"peak RSS of the process tree {peak[0]:.0f} MB"
-    print(f"3-hour call: peak RSS {peak[0]:.0f} MB (process tree), {len(manifest['clips'])} clips, "
-          f"timings {manifest['timings']}")
+    print(f"3-hour call: peak RSS {process_peak_mb:.0f} MB (processing process), {peak[0]:.0f} MB (process tree), "
+          f"{len(manifest['clips'])} clips, timings {manifest['timings']}")
+    assert process_peak_mb <= PEAK_RSS_LIMIT_MB, f"peak RSS of the processing process {process_peak_mb:.0f} MB"
