@@ -208,6 +208,8 @@ class CamPlusPlusEmbedding(Model):
         return EMBEDDING_DIM
 
     def _fbank(self, waveform: torch.Tensor) -> torch.Tensor:
+        if waveform.dtype == torch.int16:  # 16-bit PCM excerpts (models.diarization keeps the call as int16)
+            waveform = waveform.float() / 32768
         return kaldi.fbank(
             waveform.unsqueeze(0), num_mel_bins=NUM_MEL_BINS, sample_frequency=SAMPLE_RATE, dither=0.0
         )

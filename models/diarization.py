@@ -192,6 +192,7 @@ def build_diarization_pipeline(
     if segmentation is None:
         raise ModelMissingError(f"{checkpoint} is not a pyannote checkpoint: {_INSTALL_HINT}")
 
+    segmentation.register_forward_pre_hook(_pcm16_input_as_float)  # the call may be kept as int16 (as_pyannote_file)
     plda, clustering = _pyannote_adapters(min_active_ratio)
     pipeline = SpeakerDiarization(
         segmentation=segmentation,
@@ -207,13 +208,26 @@ def build_diarization_pipeline(
     return pipeline.to(torch.device(device))
 
 
-def _as_file(waveform: np.ndarray) -> dict[str, object]:
+def as_pyannote_file(waveform: np.ndarray) -> dict[str, object]:
+    """The in-memory "file" pyannote takes. 16-bit PCM stays int16 (half the memory of float32: 0.23 GB for a
+    2-hour call instead of 0.46): the segmentation model's input hook and CAM++ convert each excerpt to float32 in
+    [-1, 1], the same values as converting the whole call first."""
     import torch
 
     if waveform.ndim != 1 or waveform.size == 0:
         raise MediaError(f"diarisation needs non-empty mono audio, got shape {waveform.shape}")
-    samples = torch.from_numpy(np.ascontiguousarray(waveform, dtype=np.float32))
+    dtype = np.int16 if waveform.dtype == np.int16 else np.float32
+    samples = torch.from_numpy(np.ascontiguousarray(waveform, dtype=dtype))
     return {"waveform": samples[None], "sample_rate": SAMPLE_RATE, "uri": "recording"}
+
+
+def _pcm16_input_as_float(_module: object, args: tuple) -> tuple | None:
+    """Forward pre-hook of the segmentation model: int16 chunks become float32 in [-1, 1]."""
+    import torch
+
+    if args and isinstance(args[0], torch.Tensor) and args[0].dtype == torch.int16:
+        return (args[0].float() / 32768, *args[1:])
+    return None
 
 
 def diarize(
@@ -223,13 +237,14 @@ def diarize(
     min_speakers: int | None = None,
     max_speakers: int | None = None,
 ) -> Diarization:
-    """Who speaks when in ``waveform`` (float32, mono, 16 kHz): non-overlapping turns, sorted by time.
+    """Who speaks when in ``waveform`` (mono, 16 kHz; float32 in [-1, 1], or int16 PCM, which takes half the
+    memory): non-overlapping turns, sorted by time.
 
     ``num_speakers`` fixes the count when it is known (a parent joining late makes it 3); otherwise
     ``min_speakers``/``max_speakers`` bound the count the clustering threshold would choose.
     """
     _disable_pyannote_telemetry()
-    file = _as_file(waveform)
+    file = as_pyannote_file(waveform)
     try:
         output = pipeline(file, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
                           hook=_release_memory_between_batches)

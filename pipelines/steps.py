@@ -94,10 +94,11 @@ def audio_path(ctx: RunContext, recording_id: str) -> Path:
 
 
 def load_samples(ctx: RunContext, recording_id: str) -> np.ndarray:
-    """The whole call as float32 (diarisation needs it at once), with no larger temporary copy on the way."""
-    from pipelines.stages.media import read_pcm16_wav_as_float32
+    """The whole call as 16-bit samples (diarisation needs it at once; int16 is half the memory of float32)."""
+    from pipelines.stages.media import Pcm16Wav
 
-    return read_pcm16_wav_as_float32(audio_path(ctx, recording_id))
+    wav = Pcm16Wav(audio_path(ctx, recording_id))
+    return wav[0:len(wav)]
 
 
 def wav_samples(ctx: RunContext, recording_id: str) -> Pcm16Wav:

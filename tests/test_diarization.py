@@ -163,6 +163,15 @@ def test_call_excerpt_has_two_speakers(pipeline) -> None:
     assert sorted(talk.values())[0] > 5.0  # the student answers (11.3 s of 40 s in the ground truth)
 
 
+def test_16_bit_pcm_gives_the_same_turns_as_float32(pipeline) -> None:
+    """The flow keeps the call as int16 (half the memory of float32): each excerpt the models see is converted to
+    the same float32 values, so the turns are identical."""
+    pcm = np.round(_decode(CALL, seconds=40) * 32768).clip(-32768, 32767).astype(np.int16)
+    as_float = diarize(pipeline, pcm.astype(np.float32) / 32768, num_speakers=2)
+    assert as_float.num_speakers == 2
+    assert diarize(pipeline, pcm, num_speakers=2) == as_float
+
+
 def test_late_joiner_is_found_when_the_count_is_given(pipeline) -> None:
     """A parent joins: rec04's first minute, then rec06's professional alone for 24 s, then rec04 again."""
     call, other = _decode(CALL, seconds=90), _decode(OTHER_CALL, seconds=117)

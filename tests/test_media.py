@@ -20,7 +20,6 @@ from pipelines.stages.media import (
     load_wav,
     map_pcm16_wav,
     probe_media,
-    read_pcm16_wav_as_float32,
     speech_activity_ratio,
     write_webvtt,
 )
@@ -168,10 +167,7 @@ def test_extract_audio_gives_16k_mono_of_the_right_length(media: dict[str, Path]
     assert len(samples) == pytest.approx(5 * 16_000, abs=16_000 * 0.05)
     assert 0.05 < float(np.abs(samples).max()) <= 1.0
     assert not list(tmp_path.glob("sub/*.part"))
-    # what diarisation reads: the same float32 samples, converted a chunk at a time (chunks of 999: a ragged end)
-    chunked = read_pcm16_wav_as_float32(wav_path, chunk_samples=999)
-    assert chunked.dtype == np.float32 and np.array_equal(chunked, samples)
-    # what transcription reads: slices from the file, the same values as the mapped file's
+    # what transcription and diarisation read: slices from the file, the same values as the mapped file's
     by_slices, mapped = Pcm16Wav(wav_path), map_pcm16_wav(wav_path)
     assert len(by_slices) == len(mapped) == len(samples)
     for window in (slice(0, 1000), slice(16_000, 40_000), slice(len(samples) - 10, len(samples) + 50)):

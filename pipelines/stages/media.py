@@ -18,7 +18,6 @@ from pipelines.stages.media_probe import (
     load_wav,
     map_pcm16_wav,
     probe_media,
-    read_pcm16_wav_as_float32,
     speech_activity_ratio,
 )
 from vidlib.wording import join_words
@@ -35,7 +34,6 @@ __all__ = [
     "load_wav",
     "map_pcm16_wav",
     "probe_media",
-    "read_pcm16_wav_as_float32",
     "speech_activity_ratio",
     "write_webvtt",
 ]

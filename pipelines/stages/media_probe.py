@@ -296,17 +296,6 @@ class Pcm16Wav:
             raise MediaError(f"{self.path.name}: the audio could not be read ({exc})") from exc
 
 
-def read_pcm16_wav_as_float32(path: Path, *, chunk_samples: int = 16_000 * 60) -> np.ndarray:
-    """The whole call as float32 in [-1, 1] (what pyannote needs), converted a minute at a time from the file: the
-    only full-length array is the result. ``load_wav``'s ``readframes`` + ``astype`` + divide held 2.5 times the
-    result at its peak (1.15 GB for a 2-hour call)."""
-    wav = Pcm16Wav(path)
-    out = np.empty(len(wav), dtype=np.float32)
-    for start in range(0, len(wav), chunk_samples):
-        np.multiply(wav[start:start + chunk_samples], np.float32(1 / 32768), out=out[start:start + chunk_samples])
-    return out
-
-
 def speech_activity_ratio(samples: np.ndarray, sr: int, *, threshold_dbfs: float = SPEECH_THRESHOLD_DBFS,
                           frame_s: float = SPEECH_FRAME_S) -> float:
     """Fraction of 30 ms frames whose RMS level is above ``threshold_dbfs`` (0 dBFS = full scale).

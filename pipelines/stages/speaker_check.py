@@ -32,7 +32,6 @@ from vidlib.domain import Diarization, SpeakerTurn
 
 MIN_EXTRA_SPEECH_S = 8.0
 MIN_EXTRA_DISTANCE = 0.2
-SAMPLE_RATE = 16_000
 
 
 @contextmanager
@@ -72,11 +71,9 @@ def diarize_checking_extra_voice(pipeline: Any, waveform: np.ndarray, participan
 
 def _one_more_speaker(pipeline: Any, waveform: np.ndarray, count: int) -> tuple[Diarization, dict[str, float]]:
     """Diarisation forced to ``count`` speakers, and each speaker's cosine distance to the nearest other one."""
-    import torch
-    from models.diarization import speaker_turns
+    from models.diarization import as_pyannote_file, speaker_turns
 
-    samples = torch.from_numpy(np.ascontiguousarray(waveform, dtype=np.float32))[None]
-    output = pipeline({"waveform": samples, "sample_rate": SAMPLE_RATE, "uri": "recording"}, num_speakers=count)
+    output = pipeline(as_pyannote_file(waveform), num_speakers=count)
     turns = speaker_turns(output.exclusive_speaker_diarization)
     labels = sorted(output.speaker_diarization.labels())  # rows of speaker_embeddings follow this order
     centroids = np.asarray(output.speaker_embeddings, dtype=float)[: len(labels)]
