@@ -269,9 +269,9 @@ def map_pcm16_wav(path: Path) -> np.ndarray:
 
 
 class Pcm16Wav:
-    """A mono 16-bit PCM WAV read by slices (``wav[a:b]`` is an int16 array read from the file), never mapped or
-    loaded whole: a long call's transcription reads it window by window, and what it holds does not grow with
-    the call (a mapping keeps every page it has touched resident: 230 MB at the end of a 2-hour call)."""
+    """A mono 16-bit PCM WAV read by slices (``wav[a:b]`` is an int16 array read from the file when asked), never
+    mapped: a long call's transcription reads it window by window and holds one window at a time (a mapping keeps
+    every page it has touched resident: 230 MB at the end of a 2-hour call); diarisation reads it whole, once."""
 
     dtype = np.dtype("<i2")
 
