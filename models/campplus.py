@@ -181,6 +181,12 @@ def load_campplus(path: Path) -> CAMPPlus:
     return network.eval()
 
 
+def pcm16_as_float(samples: torch.Tensor) -> torch.Tensor:
+    """16-bit PCM (models.diarization keeps the call as int16) as float32 in [-1, 1]; other tensors as they are.
+    The one conversion both diarisation models use, so int16 input gives the same values as float32 input."""
+    return samples.float() / 32768 if samples.dtype == torch.int16 else samples
+
+
 def _keep_frames(mask: torch.Tensor, num_frames: int) -> torch.Tensor:
     """Fbank frame indices where ``mask`` (segmentation frames) is on, widened to MIN_FRAMES if short."""
     frame_mask = F.interpolate(mask[None, None].float(), size=num_frames, mode="nearest")[0, 0] > 0.5
@@ -208,10 +214,8 @@ class CamPlusPlusEmbedding(Model):
         return EMBEDDING_DIM
 
     def _fbank(self, waveform: torch.Tensor) -> torch.Tensor:
-        if waveform.dtype == torch.int16:  # 16-bit PCM excerpts (models.diarization keeps the call as int16)
-            waveform = waveform.float() / 32768
         return kaldi.fbank(
-            waveform.unsqueeze(0), num_mel_bins=NUM_MEL_BINS, sample_frequency=SAMPLE_RATE, dither=0.0
+            pcm16_as_float(waveform).unsqueeze(0), num_mel_bins=NUM_MEL_BINS, sample_frequency=SAMPLE_RATE, dither=0.0
         )
 
     def embed(self, fbank: torch.Tensor) -> torch.Tensor:

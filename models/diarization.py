@@ -225,8 +225,10 @@ def _pcm16_input_as_float(_module: object, args: tuple) -> tuple | None:
     """Forward pre-hook of the segmentation model: int16 chunks become float32 in [-1, 1]."""
     import torch
 
+    from models.campplus import pcm16_as_float
+
     if args and isinstance(args[0], torch.Tensor) and args[0].dtype == torch.int16:
-        return (args[0].float() / 32768, *args[1:])
+        return (pcm16_as_float(args[0]), *args[1:])
     return None
 
 
