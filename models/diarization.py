@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +26,7 @@ import numpy as np
 from models.paths import COMPLETE_MARKER, INSTALL_COMMAND, package_dir, publish_dir
 from vidlib.domain import Diarization, SpeakerTurn
 from vidlib.errors import MediaError, ModelMissingError, StageError
-from vidlib.memory import release_freed_memory
+from vidlib.memory import drop_mapped_pages, release_freed_memory
 
 if TYPE_CHECKING:
     from pyannote.audio.pipelines import SpeakerDiarization
@@ -240,7 +241,8 @@ def diarize(
     max_speakers: int | None = None,
 ) -> Diarization:
     """Who speaks when in ``waveform`` (mono, 16 kHz; float32 in [-1, 1], or int16 PCM, which takes half the
-    memory): non-overlapping turns, sorted by time.
+    memory, best mapped from the call's WAV file by ``map_pcm16_wav``, whose pages are then given back batch by
+    batch): non-overlapping turns, sorted by time.
 
     ``num_speakers`` fixes the count when it is known (a parent joining late makes it 3); otherwise
     ``min_speakers``/``max_speakers`` bound the count the clustering threshold would choose.
@@ -249,19 +251,32 @@ def diarize(
     file = as_pyannote_file(waveform)
     try:
         output = pipeline(file, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
-                          hook=_release_memory_between_batches)
+                          hook=_between_batches(waveform))
     except (RuntimeError, ValueError) as exc:
         raise StageError(f"speaker diarisation failed: {exc}") from exc
+    finally:
+        drop_mapped_pages(waveform)
     turns = speaker_turns(output.exclusive_speaker_diarization)
     return Diarization(turns=turns, num_speakers=len({turn.speaker for turn in turns}))
 
 
-def _release_memory_between_batches(step: str, _artefact: object, file: object = None, total: int | None = None,
-                                    completed: int | None = None) -> None:
-    """pyannote progress hook: after each embedding batch, give the freed heap back (``vidlib.memory``): the
-    excerpts' tensors, all of different sizes, otherwise leave the heap growing with the call's length."""
-    if step == "embeddings" and completed:
-        release_freed_memory()
+def _between_batches(waveform: np.ndarray) -> Callable[..., None]:
+    """pyannote progress hook that keeps memory flat over a long call:
+
+    * after each segmentation or embedding batch, a call mapped from its file (``map_pcm16_wav``) gives back the
+      pages the batch read (``drop_mapped_pages``): otherwise all of the call ends up resident;
+    * after each embedding batch, the freed heap goes back (``release_freed_memory``): the excerpts' tensors, all of
+      different sizes, otherwise leave the heap growing with the call's length.
+    """
+
+    def hook(step: str, _artefact: object, file: object = None, total: int | None = None,
+             completed: int | None = None) -> None:
+        if step in ("segmentation", "embeddings") and completed:
+            drop_mapped_pages(waveform)
+        if step == "embeddings" and completed:
+            release_freed_memory()
+
+    return hook
 
 
 def speaker_turns(exclusive: Annotation) -> tuple[SpeakerTurn, ...]:

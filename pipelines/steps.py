@@ -94,11 +94,11 @@ def audio_path(ctx: RunContext, recording_id: str) -> Path:
 
 
 def load_samples(ctx: RunContext, recording_id: str) -> np.ndarray:
-    """The whole call as 16-bit samples (diarisation needs it at once; int16 is half the memory of float32)."""
-    from pipelines.stages.media import Pcm16Wav
+    """The whole call as 16-bit samples mapped from the work file (diarisation slides over all of it and gives back
+    the pages it has read batch by batch, so the call is never resident whole)."""
+    from pipelines.stages.media import map_pcm16_wav
 
-    wav = Pcm16Wav(audio_path(ctx, recording_id))
-    return wav[0:len(wav)]
+    return map_pcm16_wav(audio_path(ctx, recording_id))
 
 
 def wav_samples(ctx: RunContext, recording_id: str) -> Pcm16Wav:

@@ -10,6 +10,7 @@ failure becomes a ``MediaError`` with a human reason and at most the last line f
 
 from __future__ import annotations
 
+import mmap
 import re
 import wave
 from fractions import Fraction
@@ -263,9 +264,18 @@ def _pcm16_data(path: Path) -> tuple[int, int]:
 
 def map_pcm16_wav(path: Path) -> np.ndarray:
     """The samples of a mono 16-bit PCM WAV mapped from disk, not read: int16 values that a caller converts chunk by
-    chunk, so a long call never sits in memory as float32 (the pages it touches stay resident while it is mapped)."""
+    chunk, so a long call never sits in memory as float32. The pages it touches stay resident while it is mapped
+    unless the reader gives them back (``vidlib.memory.drop_mapped_pages``, as diarisation does between batches).
+
+    The mapping is copy-on-write (nothing is ever written back to the file) so that torch can wrap it without a
+    copy; nobody writes to it."""
     offset, count = _pcm16_data(path)
-    return np.memmap(path, dtype="<i2", mode="r", offset=offset, shape=(count,))
+    try:
+        with path.open("rb") as fh:
+            mapping = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY)
+    except (OSError, ValueError) as exc:
+        raise MediaError(f"{path.name}: the audio could not be mapped ({exc})") from exc
+    return np.frombuffer(mapping, dtype="<i2", offset=offset, count=count)
 
 
 class Pcm16Wav:
