@@ -239,19 +239,21 @@ def diarize(
     num_speakers: int | None = None,
     min_speakers: int | None = None,
     max_speakers: int | None = None,
+    check_stop: Callable[[], None] | None = None,
 ) -> Diarization:
     """Who speaks when in ``waveform`` (mono, 16 kHz; float32 in [-1, 1], or int16 PCM, which takes half the
     memory, best mapped from the call's WAV file by ``map_pcm16_wav``, whose pages are then given back batch by
     batch): non-overlapping turns, sorted by time.
 
     ``num_speakers`` fixes the count when it is known (a parent joining late makes it 3); otherwise
-    ``min_speakers``/``max_speakers`` bound the count the clustering threshold would choose.
+    ``min_speakers``/``max_speakers`` bound the count the clustering threshold would choose. ``check_stop``
+    (optional) is called after each segmentation and embedding batch and raises when the work must stop now.
     """
     _disable_pyannote_telemetry()
     file = as_pyannote_file(waveform)
     try:
         output = pipeline(file, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
-                          hook=_between_batches(waveform))
+                          hook=_between_batches(waveform, check_stop))
     except (RuntimeError, ValueError) as exc:
         raise StageError(f"speaker diarisation failed: {exc}") from exc
     finally:
@@ -260,19 +262,22 @@ def diarize(
     return Diarization(turns=turns, num_speakers=len({turn.speaker for turn in turns}))
 
 
-def _between_batches(waveform: np.ndarray) -> Callable[..., None]:
+def _between_batches(waveform: np.ndarray, check_stop: Callable[[], None] | None = None) -> Callable[..., None]:
     """pyannote progress hook that keeps memory flat over a long call:
 
     * after each segmentation or embedding batch, a call mapped from its file (``map_pcm16_wav``) gives back the
       pages the batch read (``drop_mapped_pages``): otherwise all of the call ends up resident;
     * after each embedding batch, the freed heap goes back (``release_freed_memory``): the excerpts' tensors, all of
-      different sizes, otherwise leave the heap growing with the call's length.
+      different sizes, otherwise leave the heap growing with the call's length;
+    * ``check_stop`` may raise: the error ends the diarisation there.
     """
 
     def hook(step: str, _artefact: object, file: object = None, total: int | None = None,
              completed: int | None = None) -> None:
         if step in ("segmentation", "embeddings") and completed:
             drop_mapped_pages(waveform)
+            if check_stop is not None:
+                check_stop()
         if step == "embeddings" and completed:
             release_freed_memory()
 

@@ -48,6 +48,7 @@ class RunContext:
     _models: Any = None
     _index: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopping: set[str] = field(default_factory=set)
 
     @property
     def store(self) -> Any:
@@ -96,6 +97,19 @@ class RunContext:
         path = self.settings.home / "work" / recording_id
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def request_stop(self, recording_id: str) -> None:
+        """The stages still running for this recording stop at their next check (``steps.stop_check``)."""
+        with self._lock:
+            self._stopping.add(recording_id)
+
+    def clear_stop(self, recording_id: str) -> None:
+        with self._lock:
+            self._stopping.discard(recording_id)
+
+    def stop_requested(self, recording_id: str) -> bool:
+        with self._lock:
+            return recording_id in self._stopping
 
     def notify(self, recording_id: str, stage: str, event: str) -> None:
         if self.progress is not None:

@@ -63,8 +63,9 @@ embed_task = _stage_task("embed", steps.step_embed, heavy=True)
 index_task = _stage_task("index", steps.step_index, retries=3)
 
 
-def _mark_failed(settings: Settings, recording_id: str, exc: BaseException) -> None:
-    """Record the failure in the manifest; after a consent withdrawal, purge what a running stage left."""
+def _mark_failed(settings: Settings, recording_id: str, exc: BaseException) -> str | None:
+    """Record the failure in the manifest; after a consent withdrawal, purge what a running stage left and return
+    when consent was withdrawn (None otherwise)."""
     from dataclasses import replace
 
     from pipelines.withdrawal import withdrawn_at
@@ -72,16 +73,18 @@ def _mark_failed(settings: Settings, recording_id: str, exc: BaseException) -> N
 
     ctx = context_for(settings)
     try:
-        if withdrawn_at(ctx, recording_id) is not None:
+        when = withdrawn_at(ctx, recording_id)
+        if when is not None:
             ctx.index.delete_recording(recording_id)
             ctx.store.delete_prefix(recording_prefix(recording_id))
-            return
+            return when
         if not ctx.repo.exists(recording_id):
-            return
+            return None
         status = "quarantined" if isinstance(exc, (MediaError, ConsentError)) else "failed"
         ctx.repo.save(replace(ctx.repo.load(recording_id), status=status, error=str(exc)))
     except StorageError as store_down:  # the store itself failed: keep the first error, say what else happened
         exc.add_note(f"the failure could not be recorded in the manifest either: {store_down}")
+    return None
 
 
 @flow(name="process_recording", task_runner=ThreadPoolTaskRunner(max_workers=2), persist_result=False,
@@ -99,6 +102,7 @@ def process_recording(recording_id: str, settings: Settings | None = None) -> st
 
 
 def _process_recording(settings: Settings, recording_id: str) -> str:
+    context_for(settings).clear_stop(recording_id)
     try:
         probe_task(settings, recording_id)
         audio_task(settings, recording_id)
@@ -111,7 +115,14 @@ def _process_recording(settings: Settings, recording_id: str) -> str:
         for stage in (attribute_task, segment_task, plan_task, cut_task, enrich_task, embed_task, index_task):
             stage(settings, recording_id)
     except BaseException as exc:
-        _mark_failed(settings, recording_id, exc)
+        # a stage still running beside the failed one (diarisation when transcription failed, both on SIGTERM)
+        # stops at its next window or batch instead of finishing for nothing and holding the process open
+        context_for(settings).request_stop(recording_id)
+        withdrawn = _mark_failed(settings, recording_id, exc)
+        if withdrawn is not None and isinstance(exc, Exception) and not isinstance(exc, ConsentError):
+            # what a stage tripped on (its work files and objects purged under it) is not the reason it stopped
+            raise ConsentError(f"consent for {recording_id} was withdrawn on {withdrawn} while it was processed: "
+                               "processing stopped and everything of it was purged") from exc
         raise
     finally:  # let another worker's flow open the embedded index
         context_for(settings).release_index()

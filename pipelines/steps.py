@@ -26,7 +26,7 @@ from vidlib.domain import (
     TopicSegment,
     Transcript,
 )
-from vidlib.errors import MediaError
+from vidlib.errors import MediaError, StageError
 from vidlib.memory import release_freed_memory
 
 if TYPE_CHECKING:
@@ -57,6 +57,24 @@ def run_step(ctx: RunContext, recording_id: str, stage: str, tp: Any, compute: C
     ctx.store.put_bytes(stage_key(recording_id, f"timings/{stage}"), json.dumps({"seconds": seconds}).encode())
     ctx.notify(recording_id, stage, "done")
     return key
+
+
+def stop_check(ctx: RunContext, recording_id: str) -> Callable[[], None]:
+    """What a long stage calls between windows or batches: it raises when this recording must stop now, because
+    its consent was withdrawn (``ConsentError``; the store is read at most every ``withdrawal_check_s``) or because
+    the flow is ending (another stage failed, or the process was told to stop: ``ctx.request_stop``)."""
+    from pipelines.withdrawal import ensure_not_withdrawn
+
+    last_read = [float("-inf")]
+
+    def check() -> None:
+        if ctx.stop_requested(recording_id):
+            raise StageError(f"{recording_id}: stopped, the run is ending (another stage failed or it was cancelled)")
+        if time.monotonic() - last_read[0] >= ctx.settings.withdrawal_check_s:
+            last_read[0] = time.monotonic()
+            ensure_not_withdrawn(ctx, recording_id)
+
+    return check
 
 
 def stage_timings(ctx: RunContext, recording_id: str) -> dict[str, float]:
@@ -141,7 +159,8 @@ def step_transcribe(ctx: RunContext, recording_id: str) -> str:
                                 beam_size=s.whisper_beam_size, batch_size=s.whisper_batch_size,
                                 allowed_languages=tuple(s.languages), workers=s.whisper_workers)
     return run_step(ctx, recording_id, "transcribe", Transcript,
-                    lambda: transcribe(ctx.models.whisper(), wav_samples(ctx, recording_id), options))
+                    lambda: transcribe(ctx.models.whisper(), wav_samples(ctx, recording_id), options,
+                                                       check_stop=stop_check(ctx, recording_id)))
 
 
 def step_diarize(ctx: RunContext, recording_id: str) -> str:
@@ -152,7 +171,8 @@ def step_diarize(ctx: RunContext, recording_id: str) -> str:
         # measured to miss a late joiner whose voice is close to another's (bench/tune_diarization.py). A second
         # clustering with the count open (n..n+1) on the same embeddings looks for a voice nobody consented for
         n = len(_manifest(ctx, recording_id).consent.participants)
-        return diarize_checking_extra_voice(ctx.models.diarizer(), load_samples(ctx, recording_id), n)
+        return diarize_checking_extra_voice(ctx.models.diarizer(), load_samples(ctx, recording_id), n,
+                                            check_stop=stop_check(ctx, recording_id))
 
     return run_step(ctx, recording_id, "diarize", Diarization, compute)
 

@@ -199,6 +199,23 @@ def test_a_call_mapped_from_its_file_gives_the_same_turns_and_is_not_left_reside
     assert result.num_speakers == 2 and result == diarize(pipeline, read, num_speakers=2)
 
 
+def test_a_stop_check_ends_a_diarisation_between_batches(pipeline) -> None:
+    """Consent withdrawn or the run cancelled: the check called after each batch raises, and diarisation ends there."""
+    calls: list[int] = []
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_the_second_batch() -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise Stop("consent withdrawn")
+
+    with pytest.raises(Stop):
+        diarize(pipeline, _decode(CALL, seconds=150), num_speakers=2, check_stop=stop_at_the_second_batch)
+    assert len(calls) == 2  # nothing ran after the check that raised
+
+
 def test_late_joiner_is_found_when_the_count_is_given(pipeline) -> None:
     """A parent joins: rec04's first minute, then rec06's professional alone for 24 s, then rec04 again."""
     call, other = _decode(CALL, seconds=90), _decode(OTHER_CALL, seconds=117)

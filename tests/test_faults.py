@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,3 +116,33 @@ def test_sigkill_of_the_worker_mid_stage_then_a_rerun_completes(fresh: tuple[Run
     assert ctx.repo.load(rid).status != "indexed"
     flows.process_recording(rid, settings)
     assert_consistent(ctx, rid)
+
+
+def test_a_withdrawal_stops_the_running_transcription_and_diarisation(fresh: tuple[RunContext, Path]) -> None:
+    """Consent withdrawn two seconds into transcription (the whole 92 s excerpt: 25-40 s of work here, models loaded
+    beforehand): it stops at its next check instead of finishing the stage, diarisation beside it too, and everything of the recording is purged
+    but the tombstone."""
+    from pipelines.withdrawal import withdraw_consent
+    from vidlib.errors import ConsentError
+
+    ctx, tmp = fresh
+    ctx = context_for(ctx.settings.model_copy(update={"withdrawal_check_s": 0.5}))
+    ctx.models.whisper(), ctx.models.diarizer()  # loaded already: at the withdrawal both stages are at work
+    rid = ingest_recording(ctx, EXCERPT, excerpt_consent(tmp)).recording_id
+    events: list[tuple[str, str]] = []
+    timers: list[threading.Timer] = []
+
+    def withdraw_soon_after_transcription_starts(recording_id: str, stage: str, event: str) -> None:
+        events.append((stage, event))
+        if (stage, event) == ("transcribe", "start"):
+            timers.append(threading.Timer(2.0, withdraw_consent, (ctx, recording_id, None), {"requested_by": "test"}))
+            timers[-1].start()
+
+    ctx.progress = withdraw_soon_after_transcription_starts
+    with pytest.raises(ConsentError, match="withdrawn"):
+        flows.process_recording(rid, ctx.settings)
+    timers[0].join()
+    assert ("transcribe", "start") in events and ("diarize", "start") in events
+    assert ("transcribe", "done") not in events and ("diarize", "done") not in events
+    assert [k for k in ctx.store.list_keys("") if rid in k] == [f"tombstones/{rid}.json"]
+    assert ctx.index.count(rid) == 0

@@ -53,3 +53,27 @@ def test_windowed_transcription_matches_the_whole_call(tmp_path: Path, models_di
     starts = [s.start for s in parallel.sentences]
     assert starts == sorted(starts) and starts[-1] > 60
     assert jiwer.wer(text(windowed), text(parallel)) < 0.05
+
+
+class _Stop(Exception):
+    """What a stop check raises in these tests (the flow raises ConsentError or StageError)."""
+
+
+def test_a_stop_check_ends_a_transcription_between_windows(tmp_path: Path, models_dir: Path) -> None:  # noqa: F811
+    """Consent withdrawn or the run cancelled: the stop check raises, the windows not yet done are not transcribed."""
+    wav = extract_audio(EXCERPT, tmp_path / "audio.wav")
+    model = ModelRegistry(make_settings(tmp_path / "home", models_dir)).whisper()
+    done: list[float] = []
+    checks = [0]
+
+    def stop_after_the_first_window() -> None:
+        checks[0] += 1
+        if done:
+            raise _Stop("consent withdrawn")
+
+    with pytest.raises(_Stop):
+        transcribe(model, Pcm16Wav(wav), TranscribeOptions(language="fr", window_s=30, cut_search_s=10, workers=2),
+                   progress=done.append, check_stop=stop_after_the_first_window)
+    assert len(window_bounds(Pcm16Wav(wav), 30, 10)) >= 3
+    assert len(done) <= 2  # at most the window running beside the first one finished; the last never started
+    assert checks[0] >= 3  # checked before each window and between sentences, not once per stage

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     max_duration_s: float = 4 * 3600.0
     max_file_bytes: int = 8 * 1024**3
     min_speech_ratio: float = 0.02
+    # a long stage reads the withdrawal tombstone at most this often (one object-store request each)
+    withdrawal_check_s: float = Field(5.0, gt=0)
 
     # --- storage -------------------------------------------------------------------------------
     store: Literal["local", "s3"] = "local"

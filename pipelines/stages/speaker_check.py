@@ -21,7 +21,7 @@ be published (pipelines/stages/publication.py).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -57,12 +57,14 @@ def _reused_features(pipeline: Any) -> Iterator[None]:
         del pipeline.get_segmentations, pipeline.get_embeddings  # back to the class's methods
 
 
-def diarize_checking_extra_voice(pipeline: Any, waveform: np.ndarray, participants: int) -> Diarization:
-    """Turns with the consented count, plus the turns of any extra voice (``unconsented``)."""
+def diarize_checking_extra_voice(pipeline: Any, waveform: np.ndarray, participants: int,
+                                 check_stop: Callable[[], None] | None = None) -> Diarization:
+    """Turns with the consented count, plus the turns of any extra voice (``unconsented``). ``check_stop``: as in
+    ``models.diarization.diarize``."""
     from models.diarization import diarize
 
     with _reused_features(pipeline):
-        known = diarize(pipeline, waveform, num_speakers=participants)
+        known = diarize(pipeline, waveform, num_speakers=participants, check_stop=check_stop)
         if not known.turns:
             return known
         one_more, distances = _one_more_speaker(pipeline, waveform, participants + 1)

@@ -50,13 +50,16 @@ def transcribe(
     options: TranscribeOptions,
     *,
     progress: Callable[[float], None] | None = None,
+    check_stop: Callable[[], None] | None = None,
 ) -> Transcript:
     """Transcribe 16 kHz mono ``samples`` (float32 in [-1, 1], or int16 PCM: an array, a WAV mapped from disk or a
     ``Pcm16Wav`` read slice by slice) with a faster-whisper ``WhisperModel``, window by window (``window_bounds``).
 
     Windows are independent (no conditioning on previous text): once the language is known, ``options.workers``
     of them run at once on the model's CTranslate2 workers (``WhisperModel(num_workers=...)``). ``progress``
-    (optional) receives the end of each transcribed window in seconds.
+    (optional) receives the end of each transcribed window in seconds. ``check_stop`` (optional) is called before
+    each window and between the sentences of a window, and raises when the work must stop now (consent withdrawn,
+    the run cancelled): a long call then stops within seconds, not at the end of the stage.
     """
     duration = len(samples) / SAMPLE_RATE
     language = options.language
@@ -66,14 +69,14 @@ def transcribe(
     pending = window_bounds(samples, options.window_s, options.cut_search_s)
     results: list[tuple[Any, list[Sentence]]] = []
     while pending and language is None:  # undeclared language: windows one by one until speech says which
-        results.append(_run_window(model, samples, pending.pop(0), options, None, progress))
+        results.append(_run_window(model, samples, pending.pop(0), options, None, progress, check_stop))
         window_info, window_sentences = results[-1]
         if window_sentences:  # a window of music or silence decides nothing
             language = str(window_info.language)
             _check_language(language, float(window_info.language_probability), options.allowed_languages)
     if pending:
         with ThreadPoolExecutor(max_workers=max(1, options.workers), thread_name_prefix="whisper") as pool:
-            futures = [pool.submit(_run_window, model, samples, bounds, options, language, progress)
+            futures = [pool.submit(_run_window, model, samples, bounds, options, language, progress, check_stop)
                        for bounds in pending]
             try:
                 results.extend(future.result() for future in futures)
@@ -94,9 +97,13 @@ def transcribe(
 
 
 def _run_window(model: Any, samples: np.ndarray, bounds: tuple[int, int], options: TranscribeOptions,
-                language: str | None, progress: Callable[[float], None] | None) -> tuple[Any, list[Sentence]]:
+                language: str | None, progress: Callable[[float], None] | None,
+                check_stop: Callable[[], None] | None = None) -> tuple[Any, list[Sentence]]:
     start, end = bounds
-    outcome = _transcribe_window(model, _as_float(samples[start:end]), options, language, start / SAMPLE_RATE)
+    if check_stop is not None:
+        check_stop()
+    outcome = _transcribe_window(model, _as_float(samples[start:end]), options, language, start / SAMPLE_RATE,
+                                 check_stop)
     if progress is not None:
         progress(end / SAMPLE_RATE)
     return outcome
@@ -134,7 +141,7 @@ def _as_float(block: np.ndarray) -> np.ndarray:
 
 
 def _transcribe_window(model: Any, audio: np.ndarray, options: TranscribeOptions, language: str | None,
-                       offset: float) -> tuple[Any, list[Sentence]]:
+                       offset: float, check_stop: Callable[[], None] | None = None) -> tuple[Any, list[Sentence]]:
     kwargs: dict[str, Any] = dict(
         language=language,
         beam_size=options.beam_size,
@@ -159,7 +166,9 @@ def _transcribe_window(model: Any, audio: np.ndarray, options: TranscribeOptions
             segments, info = model.transcribe(
                 audio, hallucination_silence_threshold=options.hallucination_silence_threshold, **kwargs
             )
-        for seg in segments:
+        for seg in segments:  # decoded lazily, one ~30 s piece at a time
+            if check_stop is not None:
+                check_stop()
             # a segment still repetitive after every temperature is a hallucination ("en-en-en-..."): drop it
             repetitive = float(getattr(seg, "compression_ratio", 0.0)) > options.compression_ratio_threshold
             sentence = None if repetitive else _sentence(seg, offset)
