@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.bench_diarize_input import mapped_resident_mb
 from models.diarization import (
     build_diarization_pipeline,
     diarization_model_paths,
@@ -172,18 +173,6 @@ def test_16_bit_pcm_gives_the_same_turns_as_float32(pipeline) -> None:
     assert diarize(pipeline, pcm, num_speakers=2) == as_float
 
 
-def _mapped_resident_kb(path: Path) -> int:
-    """Resident size of this process's mappings of ``path`` (/proc/self/smaps)."""
-    total, inside = 0, False
-    for line in Path("/proc/self/smaps").read_text().splitlines():
-        head = line.split()
-        if head and "-" in head[0] and len(head) >= 5:  # a mapping's header line
-            inside = line.endswith(str(path))
-        elif inside and line.startswith("Rss:"):
-            total += int(head[1])
-    return total
-
-
 def test_a_call_mapped_from_its_file_gives_the_same_turns_and_is_not_left_resident(pipeline, tmp_path: Path) -> None:
     """The flow maps the call's WAV (``map_pcm16_wav``) instead of reading it: diarisation gives back the pages each
     batch read, so the call never stays resident whole (memory flat in the call's length)."""
@@ -192,10 +181,10 @@ def test_a_call_mapped_from_its_file_gives_the_same_turns_and_is_not_left_reside
     wav = extract_audio(CALL, tmp_path / "call.wav")
     mapped = map_pcm16_wav(wav)
     read = mapped.copy()
-    mapped_kb = mapped.nbytes // 1024
-    assert _mapped_resident_kb(wav) > 0.9 * mapped_kb  # the copy touched every page
+    mapped_mb = mapped.nbytes / 2**20
+    assert mapped_resident_mb(wav) > 0.9 * mapped_mb  # the copy touched every page
     result = diarize(pipeline, mapped, num_speakers=2)
-    assert _mapped_resident_kb(wav) < 0.1 * mapped_kb, "diarisation left the mapped call resident"
+    assert mapped_resident_mb(wav) < 0.1 * mapped_mb, "diarisation left the mapped call resident"
     assert result.num_speakers == 2 and result == diarize(pipeline, read, num_speakers=2)
 
 
