@@ -23,8 +23,8 @@ from tests.pipeline_fixtures import models_dir  # noqa: F401 - fixture
 
 HOURS = 3.0
 # issue 6's bound for a 2-hour call, on the processing process (a deployed worker does not run Prefect's temporary
-# API server, which the tree includes). Not met yet on this evidence: the 2-hour call peaked at 2.88 GB and memory
-# still grows with length (README, "Speed and memory against call length"), so this test documents an open target.
+# API server, which the tree includes). Measured 2026-11-26: 3.13 GB before diarisation mapped the call (failed), then
+# 2.58 GB (README, "Bad input").
 PEAK_RSS_LIMIT_MB = 3000.0
 
 pytestmark = pytest.mark.skipif(os.environ.get("VIDLIB_LONG_TESTS") != "1",
