@@ -55,11 +55,13 @@ MIN_CLEAN_TURN_S = 1.0
 
 @dataclass(frozen=True)
 class Candidate:
-    """One speaker of the n + 1 clustering that no consented speaker accounts for."""
+    """One speaker of the n + 1 clustering."""
 
+    speaker: str
     speech_s: float
     distance: float
     inside_s: float  # of its speech, how much lies in the spliced stretches
+    unmatched: bool  # no consented speaker accounts for it (``unmatched_speakers``)
 
 
 @dataclass(frozen=True)
@@ -123,26 +125,32 @@ def splice(base: Case, voice: np.ndarray) -> tuple[np.ndarray, list[tuple[float,
 
 def candidates(pipeline: Any, waveform: np.ndarray, consented: int,
                spans: list[tuple[float, float]]) -> tuple[Candidate, ...]:
-    """Every leftover speaker of the n + 1 clustering, before the two thresholds (as the stage computes them)."""
+    """Every speaker of the n + 1 clustering, before the two thresholds (as the stage computes them)."""
     from models.diarization import diarize
-    from pipelines.stages.speaker_check import _one_more_speaker, _reused_features, extra_voice_turns
+    from pipelines.stages.speaker_check import _one_more_speaker, _reused_features, unmatched_speakers
 
     with _reused_features(pipeline):
         known = diarize(pipeline, waveform, num_speakers=consented)
         one_more, distances = _one_more_speaker(pipeline, waveform, consented + 1)
-    leftover = extra_voice_turns(known, one_more, distances, min_speech_s=0.0, min_distance=0.0)
+    unmatched = unmatched_speakers(known, one_more)
     found = []
-    for speaker in sorted({t.speaker for t in leftover}):
-        turns = [t for t in leftover if t.speaker == speaker]
+    for speaker in sorted({t.speaker for t in one_more.turns}):
+        turns = [t for t in one_more.turns if t.speaker == speaker]
         inside = sum(max(0.0, min(t.end, b) - max(t.start, a)) for t in turns for a, b in spans)
-        found.append(Candidate(round(sum(t.end - t.start for t in turns), 2), round(distances[speaker], 4),
-                               round(inside, 2)))
+        found.append(Candidate(speaker, round(sum(t.end - t.start for t in turns), 2), round(distances[speaker], 4),
+                               round(inside, 2), speaker in unmatched))
     return tuple(found)
 
 
 def verdict(outcome: Outcome, min_speech: float, min_distance: float) -> tuple[bool, bool]:
-    """(flagged the spliced voice's turns, flagged turns elsewhere) under these thresholds."""
-    kept = [c for c in outcome.candidates if c.speech_s >= min_speech and c.distance >= min_distance]
+    """(flagged the spliced voice's turns, flagged turns elsewhere) under these thresholds, by the stage's rule."""
+    from pipelines.stages.speaker_check import flagged_speakers
+
+    flagged = flagged_speakers({c.speaker: c.speech_s for c in outcome.candidates},
+                               {c.speaker: c.distance for c in outcome.candidates},
+                               {c.speaker for c in outcome.candidates if c.unmatched},
+                               min_speech_s=min_speech, min_distance=min_distance)
+    kept = [c for c in outcome.candidates if c.speaker in flagged]
     found = any(c.inside_s >= 0.5 * c.speech_s for c in kept) if outcome.voice else False
     elsewhere = any(c.inside_s < 0.5 * c.speech_s for c in kept)
     return found, elsewhere
@@ -199,12 +207,12 @@ def report(outcomes: list[Outcome], durations: list[float], current: tuple[float
                   f"{false_alarms}/{len(negatives)} | {wrong}/{len(positives)} |")
     print("\nNegatives, largest leftover (speech s, distance):")
     for o in negatives:
-        top = max(o.candidates, key=lambda c: c.speech_s, default=None)
+        top = max((c for c in o.candidates if c.unmatched), key=lambda c: c.speech_s, default=None)
         print(f"  {o.case}: {(top.speech_s, top.distance) if top else 'nothing split off'}")
     missed = [o for o in positives if not verdict(o, *current)[0]]
     print(f"\nMissed at the current thresholds {current}: {len(missed)}")
     for o in missed:
-        print(f"  {o.case}: {[(c.speech_s, c.distance, c.inside_s) for c in o.candidates]}")
+        print(f"  {o.case}: {[(c.speech_s, c.distance, c.inside_s, c.unmatched) for c in o.candidates]}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import TerminationSignal
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines import steps
@@ -81,7 +82,10 @@ def _mark_failed(settings: Settings, recording_id: str, exc: BaseException) -> s
         if not ctx.repo.exists(recording_id):
             return None
         status = "quarantined" if isinstance(exc, (MediaError, ConsentError)) else "failed"
-        ctx.repo.save(replace(ctx.repo.load(recording_id), status=status, error=str(exc)))
+        reason = str(exc) or type(exc).__name__
+        if isinstance(exc, (KeyboardInterrupt, TerminationSignal)):  # Prefect turns SIGTERM into TerminationSignal
+            reason = f"interrupted ({reason}: Ctrl-C or a stop signal): process it again to finish"
+        ctx.repo.save(replace(ctx.repo.load(recording_id), status=status, error=reason))
     except StorageError as store_down:  # the store itself failed: keep the first error, say what else happened
         exc.add_note(f"the failure could not be recorded in the manifest either: {store_down}")
     return None

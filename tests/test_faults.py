@@ -146,3 +146,46 @@ def test_a_withdrawal_stops_the_running_transcription_and_diarisation(fresh: tup
     assert ("transcribe", "done") not in events and ("diarize", "done") not in events
     assert [k for k in ctx.store.list_keys("") if rid in k] == [f"tombstones/{rid}.json"]
     assert ctx.index.count(rid) == 0
+
+
+def test_sigterm_stops_the_worker_within_seconds_and_leaves_no_process_behind(fresh: tuple[RunContext, Path]) -> None:
+    """A worker or container runtime stopping ``vidlib process`` with SIGTERM in the middle of transcribing a 10-minute
+    call: it unwinds (the stages stop at their next check), records why in the manifest, and Prefect's temporary API
+    server goes with it (killed at once, it used to outlive the process)."""
+    from bench.perf_scale import make_call
+
+    ctx, tmp = fresh
+    settings = ctx.settings
+    rid = ingest_recording(ctx, make_call(EXCERPT, 600, tmp / "ten_minutes.mp4"), excerpt_consent(tmp)).recording_id
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {"VIDLIB_HOME": str(settings.home), "VIDLIB_MODELS_DIR": str(settings.resolved_models_dir),
+            "VIDLIB_WHISPER_THREADS": "1"}
+    worker = subprocess.Popen([sys.executable, "-m", "vidlib.cli", "process", rid, "--no-progress"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    audio = settings.store_dir / "recordings" / rid / "audio.wav"
+    deadline = time.monotonic() + 300
+    try:
+        while not audio.exists():  # transcription and diarisation start right after the audio is stored
+            assert worker.poll() is None, "the worker ended early"
+            assert time.monotonic() < deadline, "the worker did not reach transcription in time"
+            time.sleep(0.05)
+        time.sleep(10.0)  # models loaded, both stages at work (transcribing 10 minutes takes minutes here)
+        stopped = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=120)
+        took = time.monotonic() - stopped
+        time.sleep(1.0)
+        left = subprocess.run(["pgrep", "-g", str(worker.pid)], capture_output=True, text=True).stdout.split()
+    finally:
+        try:  # whatever is left in the group (it would hold the stderr pipe open)
+            os.killpg(worker.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        worker.wait(timeout=60)
+    errors = worker.stderr.read().decode()[-2000:]
+    assert left == [], f"processes left behind in the worker's group: {left}"
+    assert worker.returncode == 130, errors
+    assert took < 45, f"{took:.0f} s to stop after SIGTERM"
+    manifest = ctx.repo.load(rid)
+    assert manifest.status == "failed" and "interrupted" in (manifest.error or "")
+    assert not ctx.store.exists(stage_key(rid, "transcribe"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,8 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _stop_on_sigterm(signum: int, _frame: object) -> None:
+    """A worker, a container runtime or an operator stopping this process: unwind as on Ctrl-C. The flow records
+    the failure in the manifest, the stages running beside it stop at their next check, and Prefect's temporary API
+    server is shut down; killed at once instead, that server outlived the process."""
+    raise KeyboardInterrupt(f"stopped by signal {signal.Signals(signum).name}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     settings = Settings()
     from pipelines.context import configure_offline_environment
 
