@@ -281,7 +281,8 @@ def map_pcm16_wav(path: Path) -> np.ndarray:
 class Pcm16Wav:
     """A mono 16-bit PCM WAV read by slices (``wav[a:b]`` is an int16 array read from the file when asked), never
     mapped: a long call's transcription reads it window by window and holds one window at a time (a mapping keeps
-    every page it has touched resident: 230 MB at the end of a 2-hour call); diarisation reads it whole, once."""
+    every page it has touched resident unless they are given back: 230 MB at the end of a 2-hour call). Diarisation,
+    which slides over the whole call, maps it instead (``map_pcm16_wav``) and gives the pages back batch by batch."""
 
     dtype = np.dtype("<i2")
 
