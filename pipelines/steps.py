@@ -160,7 +160,7 @@ def step_transcribe(ctx: RunContext, recording_id: str) -> str:
                                 allowed_languages=tuple(s.languages), workers=s.whisper_workers)
     return run_step(ctx, recording_id, "transcribe", Transcript,
                     lambda: transcribe(ctx.models.whisper(), wav_samples(ctx, recording_id), options,
-                                                       check_stop=stop_check(ctx, recording_id)))
+                                       check_stop=stop_check(ctx, recording_id)))
 
 
 def step_diarize(ctx: RunContext, recording_id: str) -> str:
