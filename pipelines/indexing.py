@@ -9,7 +9,7 @@ import numpy as np
 
 from pipelines.context import RunContext
 from pipelines.stages.personal_data import detect_personal_data
-from pipelines.stages.publication import consent_flags
+from pipelines.stages.publication import consent_flags, uncovered_voices
 from search_api.text import sparse_terms
 from storage.index import IndexedClip
 from vidlib.domain import (
@@ -34,7 +34,7 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
     manifest = repo.load(recording_id)
     previous = {c.clip_id: c for c in manifest.clips}
     flags = detect_personal_data(attributed.words, manifest.consent)
-    unconsented = repo.load_stage(recording_id, "diarize", Diarization).unconsented
+    unconsented = uncovered_voices(repo.load_stage(recording_id, "diarize", Diarization), manifest.consent)
     now = datetime.now(timezone.utc)
     roles = dict(attributed.roles)
     clips = []

@@ -107,6 +107,30 @@ def test_clips_with_an_unconsented_voice_or_role_are_flagged() -> None:
     assert [f.kind for f in guest] == ["unconsented_speaker"] and "no guest" in guest[0].detail
 
 
+def test_an_amended_record_naming_more_participants_than_were_checked_covers_the_extra_voice() -> None:
+    from pipelines.consent_amend import check_amendment
+    from pipelines.stages.publication import uncovered_voices
+
+    two = parse_consent(record(person("professional", "A"), person("student", "B")))
+    three = parse_consent(record(person("professional", "A"), person("student", "B"), person("guardian", "C")))
+    found = Diarization(turns((0, 30, "SPEAKER_00")), 2, unconsented=turns((40, 60, "SPEAKER_02")), consented=2)
+    assert uncovered_voices(found, two) == found.unconsented
+    assert uncovered_voices(found, three) == ()
+    assert uncovered_voices(replace(found, consented=3), three) == found.unconsented  # checked against 3 already
+    assert uncovered_voices(None, two) == ()
+    assert [p.role for p in check_amendment(two, three, now=NOW)] == ["guardian"]
+    with pytest.raises(ConsentError, match="leaves out the student.*consent withdraw"):
+        check_amendment(two, parse_consent(record(person("professional", "A"), person("student", "Z"))), now=NOW)
+    only_processing = parse_consent(record(person("professional", "A"), person("student", "B"),
+                                           person("guardian", "C", scope=["processing"])))
+    with pytest.raises(ConsentError, match="processing only"):
+        check_amendment(two, only_processing, now=NOW)
+    other_job = record(person("professional", "A"), person("student", "B"), person("guardian", "C"))
+    other_job["recording"]["job"] = "boulangère"
+    with pytest.raises(ConsentError, match="another recording"):
+        check_amendment(two, parse_consent(other_job), now=NOW)
+
+
 # --- on the processed excerpt -----------------------------------------------------------------------
 
 
@@ -299,3 +323,50 @@ def test_a_stage_refuses_to_run_once_processing_consent_has_expired(tmp_path, mo
     with pytest.raises(ConsentError, match="consent to processing expired"):
         step_probe(ctx, rid)
     ctx.close()
+
+
+@pytest.mark.slow
+def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approved(
+        api: tuple[TestClient, Library], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path) -> None:  # noqa: ANN001
+    from pydantic import TypeAdapter
+
+    from vidlib.cli import main
+
+    client, lib = api
+    lib.restore()
+    for name, value in lib.settings.model_dump(exclude_defaults=True).items():
+        monkeypatch.setenv(f"VIDLIB_{name.upper()}", str(value))
+    manifest = lib.ctx.repo.load(lib.recording_id)
+    clip = manifest.clips[1]
+    voice = (SpeakerTurn(clip.start + 2, clip.start + 6, "SPEAKER_02"),)  # as the diarise step stores a newcomer
+    edit_manifest(lib, diarization=replace(manifest.diarization, unconsented=voice,
+                                           consented=len(manifest.consent.participants)))
+    edit_clip(lib, clip.clip_id, consent_flags=consent_flags(clip.start, clip.end, clip.roles, voice,
+                                                             manifest.consent, now=NOW))
+    assert post(client, lib, clip.clip_id, "approve", override_reason="Je prends la responsabilité").status_code == 409
+
+    document = TypeAdapter(ConsentRecord).dump_python(manifest.consent, mode="json")
+    dropped = tmp_path / "dropped.json"
+    dropped.write_text(json.dumps({**document, "participants": document["participants"][:1]}))
+    assert main(["consent", "amend", lib.recording_id, "--file", str(dropped)]) == 2
+    assert "consent withdraw" in capsys.readouterr().err
+    document["participants"].append({"role": "guardian", "name": "Parent Tardif", "consent": True,
+                                     "consented_at": "2026-11-20T10:00:00+00:00"})
+    amended = tmp_path / "amended.json"
+    amended.write_text(json.dumps(document))
+    assert main(["consent", "amend", lib.recording_id, "--file", str(amended), "--requested-by", "dpo", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["added_roles"] == ["guardian"] and report["unblocked"] == [clip.clip_id], report
+
+    stored = lib.ctx.repo.load(lib.recording_id)
+    assert len(stored.consent.participants) == len(manifest.consent.participants) + 1
+    assert stored.diarization.unconsented == voice  # what was heard is kept; the record now covers it
+    detail = client.get(f"/clips/{clip.clip_id}", headers=auth(lib, "moderator")).json()
+    assert detail["publishable"] is True and detail["blockers"] == [], detail
+    assert post(client, lib, clip.clip_id, "approve", override_reason="Consentement du parent recueilli").status_code == 200
+    entries = [e for e in load_audit(lib.ctx.store, lib.recording_id) if e.action == "consent_amended"]
+    assert [(e.clip_id, e.by, e.before, e.after) for e in entries] == [
+        (clip.clip_id, "dpo", {"consent_flags": ["unconsented_speaker"]}, {"consent_flags": []})]
+    assert "Parent Tardif" not in json.dumps([e.model_dump() for e in entries])
+    lib.restore()

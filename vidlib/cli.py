@@ -63,13 +63,16 @@ def _parser() -> argparse.ArgumentParser:
                     help="operators only: also clips not yet approved by a moderator")
 
     c = sub.add_parser("consent", help="withdraw: purge a recording and everything derived from it; "
-                                       "expire: apply consent expiry dates to every recording")
-    c.add_argument("action", choices=["withdraw", "expire"])
+                                       "amend: replace a recording's consent record (a participant consents "
+                                       "later); expire: apply consent expiry dates to every recording")
+    c.add_argument("action", choices=["withdraw", "amend", "expire"])
     c.add_argument("recording_id", nargs="?", help="withdraw: the recording")
     c.add_argument("--participant", help="withdraw: the name or role of the person withdrawing")
-    c.add_argument("--requested-by", default="operator", help="withdraw: who asked (kept in the tombstone; no names)")
+    c.add_argument("--file", type=Path, help="amend: the new consent JSON (everyone of the old record, and more)")
+    c.add_argument("--requested-by", default="operator",
+                   help="withdraw, amend: who asked (kept in the tombstone or audit log; no names)")
     c.add_argument("--now", help="expire: act as if it were this ISO 8601 time (default: now)")
-    c.add_argument("--json", action="store_true", help="expire: what was done, as JSON")
+    c.add_argument("--json", action="store_true", help="expire, amend: what was done, as JSON")
 
     sub.add_parser("reindex", help="rebuild the Qdrant index from the manifests")
 

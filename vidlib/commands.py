@@ -141,12 +141,35 @@ def _consent(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "expire":
         return _consent_expire(args, settings)
+    if args.action == "amend":
+        return _consent_amend(args, settings)
     if not args.recording_id or not args.participant:
         raise ConsentError("consent withdraw needs RECORDING_ID and --participant NAME_OR_ROLE")
     r = withdraw_consent(_ctx(settings), args.recording_id, args.participant, args.requested_by)
     print(f"{r.recording_id}: consent withdrawn by the {r.participant_role}; deleted {r.deleted_objects} objects "
           f"(original, audio, transcripts, clips, manifest) and {r.deleted_points} index points; "
           f"tombstone kept at {r.tombstone_key} (no personal data)")
+    return 0
+
+
+def _consent_amend(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import datetime, timezone
+
+    from pipelines.consent_amend import amend_consent
+    from vidlib.cli import emit_json
+    from vidlib.consent import load_consent
+
+    if not args.recording_id or not args.file:
+        raise ConsentError("consent amend needs RECORDING_ID and --file NEW_CONSENT.json")
+    r = amend_consent(_ctx(settings), args.recording_id, load_consent(args.file), requested_by=args.requested_by,
+                      now=datetime.now(timezone.utc))
+    if args.json:
+        emit_json(asdict(r))
+        return 0
+    added = f"; added: {', '.join(r.added_roles)}" if r.added_roles else ""
+    print(f"{r.recording_id}: consent record amended ({r.participants} participants{added}); "
+          f"{len(r.unblocked)} clips may now be approved, {len(r.blocked)} newly blocked, "
+          f"{len(r.unpublished)} sent back to review")
     return 0
 
 

@@ -104,6 +104,8 @@ class Diarization:
     num_speakers: int
     # speech of a voice that matches no consented participant (an extra voice found by the open-count check)
     unconsented: tuple[SpeakerTurn, ...] = ()
+    # how many participants the consent record named when that check ran (0: not recorded, older manifests)
+    consented: int = 0
 
 
 @dataclass(frozen=True)

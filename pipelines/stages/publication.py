@@ -13,10 +13,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from vidlib.consent import publication_problems
-from vidlib.domain import Clip, ConsentFlag, ConsentRecord, Manifest, Role, SpeakerTurn
+from vidlib.domain import Clip, ConsentFlag, ConsentRecord, Diarization, Manifest, Role, SpeakerTurn
 
 MIN_UNCONSENTED_OVERLAP_S = 0.5  # less than this of an unknown voice inside a clip is not flagged
 UNCONSENTED_VOICE = "une voix qui ne correspond à aucun participant ayant consenti"
+
+
+def uncovered_voices(diarization: Diarization | None, consent: ConsentRecord) -> tuple[SpeakerTurn, ...]:
+    """The turns flagged as a voice nobody consented for, unless ``consent`` (amended since, ``vidlib consent amend``)
+    names more participants than the record the check ran against: everyone heard has consented now."""
+    if diarization is None or not diarization.unconsented:
+        return ()
+    checked = diarization.consented or diarization.num_speakers
+    return () if len(consent.participants) > checked else diarization.unconsented
 
 
 def consent_flags(start: float, end: float, roles: tuple[Role, ...], unconsented: tuple[SpeakerTurn, ...],
@@ -38,7 +47,7 @@ def consent_flags(start: float, end: float, roles: tuple[Role, ...], unconsented
 
 def publication_blockers(manifest: Manifest, clip: Clip, *, now: datetime) -> list[str]:
     """Every reason ``clip`` cannot be published at ``now``; empty when it may be."""
-    unconsented = manifest.diarization.unconsented if manifest.diarization else ()
+    unconsented = uncovered_voices(manifest.diarization, manifest.consent)
     flags = consent_flags(clip.start, clip.end, clip.roles, unconsented, manifest.consent, now=now)
     stored = [f.detail for f in clip.consent_flags if f.kind == "unconsented_speaker"]
     return list(dict.fromkeys(stored + [f.detail for f in flags]))

@@ -70,7 +70,7 @@ def diarize_checking_extra_voice(pipeline: Any, waveform: np.ndarray, participan
         if not known.turns:
             return known
         one_more, distances = _one_more_speaker(pipeline, waveform, participants + 1)
-    return replace(known, unconsented=extra_voice_turns(one_more, distances, participants + 1))
+    return replace(known, unconsented=extra_voice_turns(one_more, distances, participants + 1), consented=participants)
 
 
 def _one_more_speaker(pipeline: Any, waveform: np.ndarray, count: int) -> tuple[Diarization, dict[str, float]]:
