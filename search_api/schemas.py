@@ -140,6 +140,19 @@ class ReindexResult(BaseModel):
     indexed: int
 
 
+class ConsentAmendment(BaseModel):
+    consent: dict[str, object] = Field(description="The whole new consent record, in the consent file format")
+
+
+class AmendResult(BaseModel):
+    recording_id: str
+    participants: int
+    added_roles: list[str]
+    unblocked: list[str] = Field(description="clips that had consent flags and have none now")
+    blocked: list[str] = Field(description="clips that have consent flags now and had none")
+    unpublished: list[str] = Field(description="published clips sent back to review")
+
+
 class Withdrawal(BaseModel):
     participant: str | None = Field(None, max_length=200,
                                     description="Name or role of who withdrew; empty: the whole recording")

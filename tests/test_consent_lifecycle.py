@@ -351,6 +351,11 @@ def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approve
     dropped.write_text(json.dumps({**document, "participants": document["participants"][:1]}))
     assert main(["consent", "amend", lib.recording_id, "--file", str(dropped)]) == 2
     assert "consent withdraw" in capsys.readouterr().err
+    url = f"/admin/recordings/{lib.recording_id}/consent"
+    dropped_body = {"consent": json.loads(dropped.read_text())}
+    assert client.post(url, json=dropped_body, headers=auth(lib, "moderator")).status_code == 403
+    refused = client.post(url, json=dropped_body, headers=auth(lib, "admin"))
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "consent_error", refused.text
     document["participants"].append({"role": "guardian", "name": "Parent Tardif", "consent": True,
                                      "consented_at": "2026-11-20T10:00:00+00:00"})
     amended = tmp_path / "amended.json"

@@ -11,7 +11,9 @@ from search_api.catalog import ClipRef
 from search_api.deps import AdminUser, CurrentUser, ModeratorUser, ServicesDep
 from search_api.moderation import Action
 from search_api.schemas import (
+    AmendResult,
     Approval,
+    ConsentAmendment,
     Decision,
     DecisionResult,
     History,
@@ -139,6 +141,25 @@ def reindex(services: ServicesDep, who: AdminUser) -> ReindexResult:
 
     with services.catalog.lock:
         return ReindexResult(indexed=reindex_all(services.ctx))
+
+
+@router.post("/admin/recordings/{recording_id}/consent", response_model=AmendResult)
+def amend(recording_id: str, body: ConsentAmendment, services: ServicesDep, who: AdminUser) -> AmendResult:
+    """Replace the recording's consent record (someone heard in the call consents afterwards): every clip's consent
+    flags are computed again (``pipelines.consent_amend``). 422 ``consent_error`` when the new record leaves someone
+    out, describes another recording, or adds a participant without publication consent."""
+    from dataclasses import asdict
+    from datetime import datetime, timezone
+
+    from pipelines.consent_amend import amend_consent
+    from vidlib.consent import parse_consent
+    from vidlib.ids import checked_recording_id
+
+    record = parse_consent(body.consent)
+    with services.catalog.lock:
+        report = amend_consent(services.ctx, checked_recording_id(recording_id), record,
+                               requested_by=f"admin:{who.name}", now=datetime.now(timezone.utc))
+    return AmendResult(**asdict(report))
 
 
 @router.post("/admin/recordings/{recording_id}/withdraw", response_model=WithdrawalResult)
