@@ -1,14 +1,19 @@
-"""Amend a recording's consent record after ingest: a parent heard in the call consents afterwards, or a
-participant's scope or dates change.
+"""After ingest: amend a recording's consent record, or confirm by ear that no voice beyond it was heard.
 
-The new record must describe the same recording and keep everyone the old one names (taking someone out is a
-withdrawal: ``vidlib consent withdraw``). A participant it adds must consent to publication too: nothing tells
-which of the flagged turns are theirs, so a processing-only consent could not say which clips stay unpublishable.
+**Amend** (``vidlib consent amend``): a parent heard in the call consents afterwards, or a participant's scope or
+dates change. The new record must describe the same recording and keep everyone the old one names (taking someone
+out is a withdrawal: ``vidlib consent withdraw``). A participant it adds must consent to publication too: nothing
+tells which of the flagged turns are theirs, so a processing-only consent could not say which clips stay
+unpublishable. The voice flagged as unconsented stops blocking once the record names more participants than the
+check ran against (``pipelines.stages.publication.uncovered_voices``).
 
-Every clip's consent flags are computed again. The voice flagged as unconsented stops blocking once the record
-names more participants than the check ran against (``pipelines.stages.publication.uncovered_voices``); a
-published clip the new record no longer allows goes back to review (as on expiry). Each clip whose flags change
-gets an audit entry (flag kinds only, no names). Run it while the recording is not being processed.
+**Confirm voices** (``vidlib consent confirm-voices``): the extra-voice check is a machine guess (README,
+Unconsented voices); an admin who listened and heard nobody beyond the consent record lifts its flags, with a
+reason. Both are kept in the manifest and the audit log.
+
+Either way every clip's consent flags are computed again; a published clip that may no longer be published goes
+back to review (as on expiry). Each clip whose flags change gets an audit entry (flag kinds only, no names). Run
+them while the recording is not being processed.
 """
 
 from __future__ import annotations
@@ -22,17 +27,19 @@ from pipelines.stages.publication import consent_flags, uncovered_voices
 from pipelines.withdrawal import ensure_not_withdrawn
 from storage.manifests import now_iso
 from vidlib.consent import check_consent
-from vidlib.domain import Clip, ConsentRecord, Participant
+from vidlib.domain import Clip, ConsentRecord, Manifest, Participant, VoicesConfirmed
 from vidlib.errors import ConsentError, NotFoundError
 
 AMEND_ACTION = "consent_amended"
+CONFIRM_ACTION = "voices_confirmed"
+MIN_REASON_CHARS = 10
 
 
 @dataclass(frozen=True)
-class AmendReport:
+class FlagsReport:
     recording_id: str
     participants: int
-    added_roles: tuple[str, ...]
+    added_roles: tuple[str, ...]  # amend: who the new record adds
     unblocked: tuple[str, ...]  # clips that had consent flags and have none now
     blocked: tuple[str, ...]  # clips that have consent flags now and had none
     unpublished: tuple[str, ...]  # published clips sent back to review
@@ -61,35 +68,62 @@ def check_amendment(old: ConsentRecord, new: ConsentRecord, *, now: datetime) ->
     return added
 
 
-def amend_consent(ctx: RunContext, recording_id: str, record: ConsentRecord, *, requested_by: str,
-                  now: datetime) -> AmendReport:
-    from search_api.audit import append_audit
-    from search_api.schemas import AuditEntry
-
+def _load(ctx: RunContext, recording_id: str) -> Manifest:
     ensure_not_withdrawn(ctx, recording_id)
     if not ctx.repo.exists(recording_id):
         raise NotFoundError(f"no recording with id {recording_id}")
-    manifest = ctx.repo.load(recording_id)
-    added = check_amendment(manifest.consent, record, now=now)
-    voices = uncovered_voices(manifest.diarization, record)
+    return ctx.repo.load(recording_id)
+
+
+def _reflag(ctx: RunContext, manifest: Manifest, *, action: str, by: str, reason: str, now: datetime,
+            added: tuple[Participant, ...] = ()) -> FlagsReport:
+    """Save ``manifest`` (its new consent record or confirmation) with every clip's consent flags computed again."""
+    from search_api.audit import append_audit
+    from search_api.schemas import AuditEntry
+
+    voices = uncovered_voices(manifest.diarization, manifest.consent, manifest.voices_confirmed)
     clips: list[Clip] = []
     changed: dict[str, tuple[list[str], list[str]]] = {}
     for clip in manifest.clips:
-        flags = consent_flags(clip.start, clip.end, clip.roles, voices, record, now=now)
+        flags = consent_flags(clip.start, clip.end, clip.roles, voices, manifest.consent, now=now)
         before, after = [f.kind for f in clip.consent_flags], [f.kind for f in flags]
         if before != after:
             changed[clip.clip_id] = (before, after)
         clips.append(replace(clip, consent_flags=flags))
-    amended = replace(manifest, consent=record, clips=tuple(clips))
-    ctx.repo.save(amended)  # the manifest first: it is the source of truth
+    saved = replace(manifest, clips=tuple(clips))
+    ctx.repo.save(saved)  # the manifest first: it is the source of truth
     for clip_id, (before, after) in changed.items():
-        append_audit(ctx.store, recording_id, AuditEntry(
-            clip_id=clip_id, action=AMEND_ACTION, by=requested_by, role="system", at=now_iso(),
-            reason=f"consent record amended: {len(record.participants)} participants",
+        append_audit(ctx.store, manifest.recording_id, AuditEntry(
+            clip_id=clip_id, action=action, by=by, role="system", at=now_iso(), reason=reason,
             before={"consent_flags": before}, after={"consent_flags": after}))
-    unpublished = unpublish_unconsented(ctx, amended, now)
-    return AmendReport(
-        recording_id=recording_id, participants=len(record.participants), added_roles=tuple(p.role for p in added),
+    unpublished = unpublish_unconsented(ctx, saved, now)
+    return FlagsReport(
+        recording_id=manifest.recording_id, participants=len(manifest.consent.participants),
+        added_roles=tuple(p.role for p in added),
         unblocked=tuple(c for c, (b, a) in changed.items() if b and not a),
         blocked=tuple(c for c, (b, a) in changed.items() if a and not b),
         unpublished=unpublished.clip_ids if unpublished else ())
+
+
+def amend_consent(ctx: RunContext, recording_id: str, record: ConsentRecord, *, requested_by: str,
+                  now: datetime) -> FlagsReport:
+    """Replace the recording's consent record by ``record`` (``check_amendment``) and re-flag its clips."""
+    manifest = _load(ctx, recording_id)
+    added = check_amendment(manifest.consent, record, now=now)
+    return _reflag(ctx, replace(manifest, consent=record), action=AMEND_ACTION, by=requested_by,
+                   reason=f"consent record amended: {len(record.participants)} participants", now=now, added=added)
+
+
+def confirm_voices(ctx: RunContext, recording_id: str, *, reason: str, requested_by: str,
+                   now: datetime) -> FlagsReport:
+    """An admin heard no voice beyond the consent record's: lift the extra-voice flags, keeping who, when and why."""
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_REASON_CHARS:
+        raise ConsentError(f"say what you heard (at least {MIN_REASON_CHARS} characters): the reason is kept in the "
+                           "audit log")
+    manifest = _load(ctx, recording_id)
+    if manifest.diarization is None or not manifest.diarization.unconsented:
+        raise ConsentError(f"no extra voice was found in {recording_id}: there is nothing to confirm")
+    confirmation = VoicesConfirmed(by=requested_by, at=now_iso(), reason=reason)
+    return _reflag(ctx, replace(manifest, voices_confirmed=confirmation), action=CONFIRM_ACTION, by=requested_by,
+                   reason=reason, now=now)

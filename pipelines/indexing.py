@@ -34,7 +34,8 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
     manifest = repo.load(recording_id)
     previous = {c.clip_id: c for c in manifest.clips}
     flags = detect_personal_data(attributed.words, manifest.consent)
-    unconsented = uncovered_voices(repo.load_stage(recording_id, "diarize", Diarization), manifest.consent)
+    unconsented = uncovered_voices(repo.load_stage(recording_id, "diarize", Diarization), manifest.consent,
+                                   manifest.voices_confirmed)
     now = datetime.now(timezone.utc)
     roles = dict(attributed.roles)
     clips = []

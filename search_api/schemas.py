@@ -144,7 +144,11 @@ class ConsentAmendment(BaseModel):
     consent: dict[str, object] = Field(description="The whole new consent record, in the consent file format")
 
 
-class AmendResult(BaseModel):
+class VoicesConfirmation(BaseModel):
+    reason: str = Field(min_length=10, max_length=500, description="What you heard (kept in the audit log)")
+
+
+class FlagsResult(BaseModel):
     recording_id: str
     participants: int
     added_roles: list[str]

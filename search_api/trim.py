@@ -57,7 +57,7 @@ def retrim(ctx: RunContext, manifest: Manifest, clip: Clip, start: float, end: f
                    roles=tuple(roles.get(s, "guest") for s in speakers))
     if hasattr(clip, "flags"):  # personal data heard in the clip: keep those still inside the new window
         changes["flags"] = tuple(f for f in clip.flags if f.end > cut.start and f.start < cut.end)
-    unconsented = uncovered_voices(manifest.diarization, manifest.consent)
+    unconsented = uncovered_voices(manifest.diarization, manifest.consent, manifest.voices_confirmed)
     changes["consent_flags"] = consent_flags(cut.start, cut.end, changes["roles"], unconsented, manifest.consent,
                                              now=datetime.now(timezone.utc))
     return replace(clip, **changes)

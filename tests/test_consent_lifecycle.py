@@ -22,7 +22,7 @@ from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - 
 from tests.test_api import auth, word_of
 from tests.test_consent import person, record
 from vidlib.consent import check_consent, parse_consent, publication_problems
-from vidlib.domain import ConsentRecord, Diarization, PersonalDataFlag, SpeakerTurn
+from vidlib.domain import ConsentRecord, Diarization, PersonalDataFlag, SpeakerTurn, VoicesConfirmed
 from vidlib.errors import ConsentError
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -118,6 +118,7 @@ def test_an_amended_record_naming_more_participants_than_were_checked_covers_the
     assert uncovered_voices(found, three) == ()
     assert uncovered_voices(replace(found, consented=3), three) == found.unconsented  # checked against 3 already
     assert uncovered_voices(None, two) == ()
+    assert uncovered_voices(found, two, VoicesConfirmed("admin:dpo", "2026-11-26T10:00:00Z", "listened")) == ()
     assert [p.role for p in check_amendment(two, three, now=NOW)] == ["guardian"]
     with pytest.raises(ConsentError, match="leaves out the student.*consent withdraw"):
         check_amendment(two, parse_consent(record(person("professional", "A"), person("student", "Z"))), now=NOW)
@@ -374,4 +375,33 @@ def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approve
     assert [(e.clip_id, e.by, e.before, e.after) for e in entries] == [
         (clip.clip_id, "dpo", {"consent_flags": ["unconsented_speaker"]}, {"consent_flags": []})]
     assert "Parent Tardif" not in json.dumps([e.model_dump() for e in entries])
+    lib.restore()
+
+
+@pytest.mark.slow
+def test_an_admin_who_heard_nobody_else_lifts_the_extra_voice_flags(api: tuple[TestClient, Library]) -> None:
+    """The extra-voice check is a machine guess; a false alarm must not block a call for ever."""
+    client, lib = api
+    lib.restore()
+    manifest = lib.ctx.repo.load(lib.recording_id)
+    url = f"/admin/recordings/{lib.recording_id}/voices/confirm"
+    body = {"reason": "Écouté en entier : seulement la professionnelle et l'élève"}
+    nothing = client.post(url, json=body, headers=auth(lib, "admin"))
+    assert nothing.status_code == 422 and "nothing to confirm" in nothing.json()["error"]["message"]
+    clip = manifest.clips[1]
+    voice = (SpeakerTurn(clip.start + 2, clip.start + 6, "SPEAKER_02"),)
+    edit_manifest(lib, diarization=replace(manifest.diarization, unconsented=voice,
+                                           consented=len(manifest.consent.participants)))
+    edit_clip(lib, clip.clip_id, consent_flags=consent_flags(clip.start, clip.end, clip.roles, voice,
+                                                             manifest.consent, now=NOW))
+    assert client.post(url, json=body, headers=auth(lib, "moderator")).status_code == 403
+    assert client.post(url, json={"reason": "ok"}, headers=auth(lib, "admin")).status_code == 422
+    done = client.post(url, json=body, headers=auth(lib, "admin"))
+    assert done.status_code == 200 and done.json()["unblocked"] == [clip.clip_id], done.text
+    stored = lib.ctx.repo.load(lib.recording_id)
+    assert stored.voices_confirmed is not None and stored.voices_confirmed.by.startswith("admin:")
+    assert stored.diarization.unconsented == voice  # the finding is kept, only its effect is lifted
+    assert publication_blockers(stored, next(c for c in stored.clips if c.clip_id == clip.clip_id), now=NOW) == []
+    entries = [e for e in load_audit(lib.ctx.store, lib.recording_id) if e.action == "voices_confirmed"]
+    assert [(e.clip_id, e.reason) for e in entries] == [(clip.clip_id, body["reason"])]
     lib.restore()

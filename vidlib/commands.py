@@ -141,8 +141,8 @@ def _consent(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "expire":
         return _consent_expire(args, settings)
-    if args.action == "amend":
-        return _consent_amend(args, settings)
+    if args.action in ("amend", "confirm-voices"):
+        return _consent_reflag(args, settings)
     if not args.recording_id or not args.participant:
         raise ConsentError("consent withdraw needs RECORDING_ID and --participant NAME_OR_ROLE")
     r = withdraw_consent(_ctx(settings), args.recording_id, args.participant, args.requested_by)
@@ -152,24 +152,33 @@ def _consent(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _consent_amend(args: argparse.Namespace, settings: Settings) -> int:
+def _consent_reflag(args: argparse.Namespace, settings: Settings) -> int:
+    """``consent amend`` and ``consent confirm-voices``: both re-flag every clip of the recording."""
     from datetime import datetime, timezone
 
-    from pipelines.consent_amend import amend_consent
+    from pipelines.consent_amend import amend_consent, confirm_voices
     from vidlib.cli import emit_json
     from vidlib.consent import load_consent
 
-    if not args.recording_id or not args.file:
-        raise ConsentError("consent amend needs RECORDING_ID and --file NEW_CONSENT.json")
-    r = amend_consent(_ctx(settings), args.recording_id, load_consent(args.file), requested_by=args.requested_by,
-                      now=datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    if args.action == "amend":
+        if not args.recording_id or not args.file:
+            raise ConsentError("consent amend needs RECORDING_ID and --file NEW_CONSENT.json")
+        r = amend_consent(_ctx(settings), args.recording_id, load_consent(args.file), requested_by=args.requested_by,
+                          now=now)
+        added = f"; added: {', '.join(r.added_roles)}" if r.added_roles else ""
+        done = f"consent record amended ({r.participants} participants{added})"
+    else:
+        if not args.recording_id or not args.reason:
+            raise ConsentError("consent confirm-voices needs RECORDING_ID and --reason \"what you heard\"")
+        r = confirm_voices(_ctx(settings), args.recording_id, reason=args.reason, requested_by=args.requested_by,
+                           now=now)
+        done = "no voice beyond the consent record's, confirmed by ear"
     if args.json:
         emit_json(asdict(r))
         return 0
-    added = f"; added: {', '.join(r.added_roles)}" if r.added_roles else ""
-    print(f"{r.recording_id}: consent record amended ({r.participants} participants{added}); "
-          f"{len(r.unblocked)} clips may now be approved, {len(r.blocked)} newly blocked, "
-          f"{len(r.unpublished)} sent back to review")
+    print(f"{r.recording_id}: {done}; {len(r.unblocked)} clips may now be approved, {len(r.blocked)} newly "
+          f"blocked, {len(r.unpublished)} sent back to review")
     return 0
 
 

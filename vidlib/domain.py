@@ -228,6 +228,16 @@ class Clip:
 
 
 @dataclass(frozen=True)
+class VoicesConfirmed:
+    """An admin listened to the call and heard no voice beyond the consent record's: a machine finding of an extra
+    voice (``Diarization.unconsented``) no longer blocks publication. No names: who (token name), when, why."""
+
+    by: str
+    at: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     """The per-recording source of truth. The Qdrant index can be rebuilt from manifests."""
 
@@ -244,6 +254,7 @@ class Manifest:
     attributed: AttributedTranscript | None = None
     segments: tuple[TopicSegment, ...] = ()
     clips: tuple[Clip, ...] = ()
+    voices_confirmed: VoicesConfirmed | None = None
     timings: dict[str, float] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
     created_at: str = ""

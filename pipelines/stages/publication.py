@@ -13,16 +13,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from vidlib.consent import publication_problems
-from vidlib.domain import Clip, ConsentFlag, ConsentRecord, Diarization, Manifest, Role, SpeakerTurn
+from vidlib.domain import Clip, ConsentFlag, ConsentRecord, Diarization, Manifest, Role, SpeakerTurn, VoicesConfirmed
 
 MIN_UNCONSENTED_OVERLAP_S = 0.5  # less than this of an unknown voice inside a clip is not flagged
 UNCONSENTED_VOICE = "une voix qui ne correspond à aucun participant ayant consenti"
 
 
-def uncovered_voices(diarization: Diarization | None, consent: ConsentRecord) -> tuple[SpeakerTurn, ...]:
+def uncovered_voices(diarization: Diarization | None, consent: ConsentRecord,
+                     confirmed: VoicesConfirmed | None = None) -> tuple[SpeakerTurn, ...]:
     """The turns flagged as a voice nobody consented for, unless ``consent`` (amended since, ``vidlib consent amend``)
-    names more participants than the record the check ran against: everyone heard has consented now."""
-    if diarization is None or not diarization.unconsented:
+    names more participants than the record the check ran against (everyone heard has consented now), or an admin
+    listened and heard no voice beyond the record's (``confirmed``, ``vidlib consent confirm-voices``)."""
+    if diarization is None or not diarization.unconsented or confirmed is not None:
         return ()
     checked = diarization.consented or diarization.num_speakers
     return () if len(consent.participants) > checked else diarization.unconsented
@@ -47,7 +49,7 @@ def consent_flags(start: float, end: float, roles: tuple[Role, ...], unconsented
 
 def publication_blockers(manifest: Manifest, clip: Clip, *, now: datetime) -> list[str]:
     """Every reason ``clip`` cannot be published at ``now``; empty when it may be."""
-    unconsented = uncovered_voices(manifest.diarization, manifest.consent)
+    unconsented = uncovered_voices(manifest.diarization, manifest.consent, manifest.voices_confirmed)
     flags = consent_flags(clip.start, clip.end, clip.roles, unconsented, manifest.consent, now=now)
     stored = [f.detail for f in clip.consent_flags if f.kind == "unconsented_speaker"]
     return list(dict.fromkeys(stored + [f.detail for f in flags]))

@@ -11,11 +11,11 @@ from search_api.catalog import ClipRef
 from search_api.deps import AdminUser, CurrentUser, ModeratorUser, ServicesDep
 from search_api.moderation import Action
 from search_api.schemas import (
-    AmendResult,
     Approval,
     ConsentAmendment,
     Decision,
     DecisionResult,
+    FlagsResult,
     History,
     Queue,
     QueueItem,
@@ -24,6 +24,7 @@ from search_api.schemas import (
     Rejection,
     Retitle,
     Trim,
+    VoicesConfirmation,
     Withdrawal,
     WithdrawalResult,
 )
@@ -143,8 +144,8 @@ def reindex(services: ServicesDep, who: AdminUser) -> ReindexResult:
         return ReindexResult(indexed=reindex_all(services.ctx))
 
 
-@router.post("/admin/recordings/{recording_id}/consent", response_model=AmendResult)
-def amend(recording_id: str, body: ConsentAmendment, services: ServicesDep, who: AdminUser) -> AmendResult:
+@router.post("/admin/recordings/{recording_id}/consent", response_model=FlagsResult)
+def amend(recording_id: str, body: ConsentAmendment, services: ServicesDep, who: AdminUser) -> FlagsResult:
     """Replace the recording's consent record (someone heard in the call consents afterwards): every clip's consent
     flags are computed again (``pipelines.consent_amend``). 422 ``consent_error`` when the new record leaves someone
     out, describes another recording, or adds a participant without publication consent."""
@@ -159,7 +160,23 @@ def amend(recording_id: str, body: ConsentAmendment, services: ServicesDep, who:
     with services.catalog.lock:
         report = amend_consent(services.ctx, checked_recording_id(recording_id), record,
                                requested_by=f"admin:{who.name}", now=datetime.now(timezone.utc))
-    return AmendResult(**asdict(report))
+    return FlagsResult(**asdict(report))
+
+
+@router.post("/admin/recordings/{recording_id}/voices/confirm", response_model=FlagsResult)
+def confirm(recording_id: str, body: VoicesConfirmation, services: ServicesDep, who: AdminUser) -> FlagsResult:
+    """You listened to the call and heard nobody beyond the consent record: the extra-voice flags (a machine guess)
+    are lifted; who, when and ``reason`` are kept in the manifest and the audit log. 422 when nothing was flagged."""
+    from dataclasses import asdict
+    from datetime import datetime, timezone
+
+    from pipelines.consent_amend import confirm_voices
+    from vidlib.ids import checked_recording_id
+
+    with services.catalog.lock:
+        report = confirm_voices(services.ctx, checked_recording_id(recording_id), reason=body.reason,
+                                requested_by=f"admin:{who.name}", now=datetime.now(timezone.utc))
+    return FlagsResult(**asdict(report))
 
 
 @router.post("/admin/recordings/{recording_id}/withdraw", response_model=WithdrawalResult)
