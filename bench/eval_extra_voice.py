@@ -113,19 +113,24 @@ def pause_near(case: Case, t: float) -> float:
     return min((segment.end for segment in case.reference.get_timeline().support()), key=lambda end: abs(end - t))
 
 
+def insert_at(base: Case, cuts: list[float], pieces: list[np.ndarray]) -> tuple[np.ndarray,
+                                                                             list[tuple[float, float]]]:
+    """``base`` with ``pieces`` inserted at the times ``cuts`` (sorted, seconds of ``base``); the inserted spans."""
+    out, spans, previous, shift = [], [], 0, 0.0
+    for cut, piece in zip(cuts, pieces):
+        out += [base.waveform[previous:int(cut * SR)], piece.astype(np.float32)]
+        spans.append((cut + shift, cut + shift + len(piece) / SR))
+        shift += len(piece) / SR
+        previous = int(cut * SR)
+    out.append(base.waveform[previous:])
+    return np.clip(np.concatenate(out), -1.0, 1.0), spans
+
+
 def splice(base: Case, voice: np.ndarray) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """``base`` with ``voice`` inserted in two halves at pauses near 1/3 and 2/3 of it; the inserted spans."""
     duration = len(base.waveform) / SR
     cuts = sorted(pause_near(base, duration * f) for f in (1 / 3, 2 / 3))
-    halves = np.array_split(voice * (speech_level(base) / _rms(voice)), 2)
-    out, spans, previous, shift = [], [], 0, 0.0
-    for cut, half in zip(cuts, halves):
-        out += [base.waveform[previous:int(cut * SR)], half.astype(np.float32)]
-        spans.append((cut + shift, cut + shift + len(half) / SR))
-        shift += len(half) / SR
-        previous = int(cut * SR)
-    out.append(base.waveform[previous:])
-    return np.clip(np.concatenate(out), -1.0, 1.0), spans
+    return insert_at(base, cuts, np.array_split(voice * (speech_level(base) / _rms(voice)), 2))
 
 
 def mother_turns(data: Path) -> list[float]:
@@ -156,15 +161,7 @@ def splice_joiner(base: Case, voice: np.ndarray, turn_lengths: list[float]) -> t
     if at < len(scaled):
         pieces.append(scaled[at:])
     pauses = sorted({s.end for s in base.reference.get_timeline().support() if duration / 3 <= s.end < duration - 1})
-    chosen = [pauses[int(i * len(pauses) / len(pieces))] for i in range(len(pieces))]
-    out, spans, previous, shift = [], [], 0, 0.0
-    for cut, piece in zip(chosen, pieces):
-        out += [base.waveform[previous:int(cut * SR)], piece.astype(np.float32)]
-        spans.append((cut + shift, cut + shift + len(piece) / SR))
-        shift += len(piece) / SR
-        previous = int(cut * SR)
-    out.append(base.waveform[previous:])
-    return np.clip(np.concatenate(out), -1.0, 1.0), spans
+    return insert_at(base, [pauses[int(i * len(pauses) / len(pieces))] for i in range(len(pieces))], pieces)
 
 
 def candidates(pipeline: Any, waveform: np.ndarray, consented: int,
