@@ -12,12 +12,15 @@ Unconsented voices); an admin who listened and heard nobody beyond the consent r
 reason. Both are kept in the manifest and the audit log.
 
 Either way every clip's consent flags are computed again; a published clip that may no longer be published goes
-back to review (as on expiry). Each clip whose flags change gets an audit entry (flag kinds only, no names). Run
-them while the recording is not being processed.
+back to review (as on expiry). Each clip whose flags change gets an audit entry (flag kinds only, no names). Both
+take the recording's processing lock (``pipelines.flows.process_recording``): while a run holds it they refuse,
+rather than have the run's last manifest write undo them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -29,10 +32,12 @@ from storage.manifests import now_iso
 from vidlib.consent import check_consent
 from vidlib.domain import Clip, ConsentRecord, Manifest, Participant, VoicesConfirmed
 from vidlib.errors import ConsentError, NotFoundError
+from vidlib.ids import checked_recording_id
 
 AMEND_ACTION = "consent_amended"
 CONFIRM_ACTION = "voices_confirmed"
 MIN_REASON_CHARS = 10
+LOCK_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,21 @@ def check_amendment(old: ConsentRecord, new: ConsentRecord, *, now: datetime) ->
     return added
 
 
-def _load(ctx: RunContext, recording_id: str) -> Manifest:
-    ensure_not_withdrawn(ctx, recording_id)
-    if not ctx.repo.exists(recording_id):
-        raise NotFoundError(f"no recording with id {recording_id}")
-    return ctx.repo.load(recording_id)
+@contextmanager
+def _not_processing(ctx: RunContext, recording_id: str) -> Iterator[Manifest]:
+    """The recording's manifest, with its processing lock held for the block (the one ``process_recording`` takes)."""
+    from vidlib import filelock
+
+    fd = filelock.acquire(ctx.settings.home / "locks" / f"{checked_recording_id(recording_id)}.lock", LOCK_WAIT_S)
+    if fd is None:
+        raise ConsentError(f"{recording_id} is being processed: run this again once that run has ended")
+    try:
+        ensure_not_withdrawn(ctx, recording_id)
+        if not ctx.repo.exists(recording_id):
+            raise NotFoundError(f"no recording with id {recording_id}")
+        yield ctx.repo.load(recording_id)
+    finally:
+        filelock.release(fd)
 
 
 def _reflag(ctx: RunContext, manifest: Manifest, *, action: str, by: str, reason: str, now: datetime,
@@ -108,10 +123,11 @@ def _reflag(ctx: RunContext, manifest: Manifest, *, action: str, by: str, reason
 def amend_consent(ctx: RunContext, recording_id: str, record: ConsentRecord, *, requested_by: str,
                   now: datetime) -> FlagsReport:
     """Replace the recording's consent record by ``record`` (``check_amendment``) and re-flag its clips."""
-    manifest = _load(ctx, recording_id)
-    added = check_amendment(manifest.consent, record, now=now)
-    return _reflag(ctx, replace(manifest, consent=record), action=AMEND_ACTION, by=requested_by,
-                   reason=f"consent record amended: {len(record.participants)} participants", now=now, added=added)
+    with _not_processing(ctx, recording_id) as manifest:
+        added = check_amendment(manifest.consent, record, now=now)
+        return _reflag(ctx, replace(manifest, consent=record), action=AMEND_ACTION, by=requested_by,
+                       reason=f"consent record amended: {len(record.participants)} participants", now=now,
+                       added=added)
 
 
 def confirm_voices(ctx: RunContext, recording_id: str, *, reason: str, requested_by: str,
@@ -121,9 +137,9 @@ def confirm_voices(ctx: RunContext, recording_id: str, *, reason: str, requested
     if len(reason) < MIN_REASON_CHARS:
         raise ConsentError(f"say what you heard (at least {MIN_REASON_CHARS} characters): the reason is kept in the "
                            "audit log")
-    manifest = _load(ctx, recording_id)
-    if manifest.diarization is None or not manifest.diarization.unconsented:
-        raise ConsentError(f"no extra voice was found in {recording_id}: there is nothing to confirm")
-    confirmation = VoicesConfirmed(by=requested_by, at=now_iso(), reason=reason)
-    return _reflag(ctx, replace(manifest, voices_confirmed=confirmation), action=CONFIRM_ACTION, by=requested_by,
-                   reason=reason, now=now)
+    with _not_processing(ctx, recording_id) as manifest:
+        if manifest.diarization is None or not manifest.diarization.unconsented:
+            raise ConsentError(f"no extra voice was found in {recording_id}: there is nothing to confirm")
+        confirmation = VoicesConfirmed(by=requested_by, at=now_iso(), reason=reason)
+        return _reflag(ctx, replace(manifest, voices_confirmed=confirmation), action=CONFIRM_ACTION,
+                       by=requested_by, reason=reason, now=now)

@@ -332,6 +332,7 @@ def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approve
         tmp_path) -> None:  # noqa: ANN001
     from pydantic import TypeAdapter
 
+    from vidlib import filelock
     from vidlib.cli import main
 
     client, lib = api
@@ -361,6 +362,9 @@ def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approve
                                      "consented_at": "2026-11-20T10:00:00+00:00"})
     amended = tmp_path / "amended.json"
     amended.write_text(json.dumps(document))
+    with filelock.held(lib.settings.home / "locks" / f"{lib.recording_id}.lock"):  # as a running process flow
+        assert main(["consent", "amend", lib.recording_id, "--file", str(amended)]) == 2
+    assert "being processed" in capsys.readouterr().err
     assert main(["consent", "amend", lib.recording_id, "--file", str(amended), "--requested-by", "dpo", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["added_roles"] == ["guardian"] and report["unblocked"] == [clip.clip_id], report
