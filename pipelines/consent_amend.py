@@ -26,7 +26,7 @@ from datetime import datetime
 
 from pipelines.context import RunContext
 from pipelines.expiry import unpublish_unconsented
-from pipelines.stages.publication import consent_flags, uncovered_voices
+from pipelines.stages.publication import recording_consent_flags
 from pipelines.withdrawal import ensure_not_withdrawn
 from storage.manifests import now_iso
 from vidlib.consent import check_consent
@@ -96,11 +96,10 @@ def _reflag(ctx: RunContext, manifest: Manifest, *, action: str, by: str, reason
     from search_api.audit import append_audit
     from search_api.schemas import AuditEntry
 
-    voices = uncovered_voices(manifest.diarization, manifest.consent, manifest.voices_confirmed)
     clips: list[Clip] = []
     changed: dict[str, tuple[list[str], list[str]]] = {}
     for clip in manifest.clips:
-        flags = consent_flags(clip.start, clip.end, clip.roles, voices, manifest.consent, now=now)
+        flags = recording_consent_flags(manifest, clip.start, clip.end, clip.roles, now=now)
         before, after = [f.kind for f in clip.consent_flags], [f.kind for f in flags]
         if before != after:
             changed[clip.clip_id] = (before, after)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from pipelines.context import RunContext
-from pipelines.stages.publication import consent_flags, uncovered_voices
+from pipelines.stages.publication import recording_consent_flags
 from search_api.errors import BadRequestError
 from vidlib.domain import Clip, ClipMedia, Manifest, SpokenWord
 
@@ -57,9 +57,8 @@ def retrim(ctx: RunContext, manifest: Manifest, clip: Clip, start: float, end: f
                    roles=tuple(roles.get(s, "guest") for s in speakers))
     if hasattr(clip, "flags"):  # personal data heard in the clip: keep those still inside the new window
         changes["flags"] = tuple(f for f in clip.flags if f.end > cut.start and f.start < cut.end)
-    unconsented = uncovered_voices(manifest.diarization, manifest.consent, manifest.voices_confirmed)
-    changes["consent_flags"] = consent_flags(cut.start, cut.end, changes["roles"], unconsented, manifest.consent,
-                                             now=datetime.now(timezone.utc))
+    changes["consent_flags"] = recording_consent_flags(manifest, cut.start, cut.end, changes["roles"],
+                                                       now=datetime.now(timezone.utc))
     return replace(clip, **changes)
 
 

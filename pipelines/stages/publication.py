@@ -49,9 +49,16 @@ def consent_flags(start: float, end: float, roles: tuple[Role, ...], unconsented
     return tuple(flags)
 
 
+def recording_consent_flags(manifest: Manifest, start: float, end: float, roles: tuple[Role, ...], *,
+                            now: datetime) -> tuple[ConsentFlag, ...]:
+    """``consent_flags`` of a span of ``manifest``'s recording, against its consent record, its stored diarisation
+    and any confirmation by ear."""
+    unconsented = uncovered_voices(manifest.diarization, manifest.consent, manifest.voices_confirmed)
+    return consent_flags(start, end, roles, unconsented, manifest.consent, now=now)
+
+
 def publication_blockers(manifest: Manifest, clip: Clip, *, now: datetime) -> list[str]:
     """Every reason ``clip`` cannot be published at ``now``; empty when it may be."""
-    unconsented = uncovered_voices(manifest.diarization, manifest.consent, manifest.voices_confirmed)
-    flags = consent_flags(clip.start, clip.end, clip.roles, unconsented, manifest.consent, now=now)
+    flags = recording_consent_flags(manifest, clip.start, clip.end, clip.roles, now=now)
     stored = [f.detail for f in clip.consent_flags if f.kind == "unconsented_speaker"]
     return list(dict.fromkeys(stored + [f.detail for f in flags]))
