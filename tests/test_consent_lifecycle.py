@@ -309,6 +309,37 @@ def test_a_spliced_in_newcomer_is_found_and_a_two_person_call_is_clean(models_di
     assert elsewhere < 16.0, found.unconsented
 
 
+@pytest.mark.slow
+def test_the_stricter_setting_finds_a_late_joiner_in_short_turns(models_dir, tmp_path) -> None:  # noqa: ANN001
+    """Real audio, the stricter setting of the README (segmentation step 0.25, 4 s, 0.3), built from Settings as the
+    flow builds it: rec06 with 9 s of a real AMI speaker cut into the turn lengths of a real mother joining a real
+    interview (``bench/eval_extra_voice.py``'s late joiner, case ``rec06_avocate+mixture:FEE016@9s/joiner``: her
+    cluster measured 6.7 s at distance 0.53; the default setting missed her). The call alone stays clean."""
+    from bench.eval_extra_voice import mother_turns, speech_of, splice_joiner
+    from bench.tune_diarization import DATA, dataset, load_case
+    from pipelines.context import context_for
+    from pipelines.stages.speaker_check import diarize_checking_extra_voice
+    from tests.pipeline_fixtures import make_settings
+
+    items = {item.uri: item for item in dataset(DATA)}
+    needed = [items["rec06_avocate"].audio, items["mixture"].audio, DATA / "real" / "cfpp2000_textgrids"]
+    if not all(path.exists() for path in needed):
+        pytest.skip("the recordings of ../shared/data are not here")
+    settings = make_settings(tmp_path, models_dir, diarization_segmentation_step=0.25,
+                             extra_voice_min_speech_s=4.0, extra_voice_min_distance=0.3)
+    pipeline = context_for(settings).models.diarizer()
+    thresholds = {"min_speech_s": settings.extra_voice_min_speech_s, "min_distance": settings.extra_voice_min_distance}
+    call, mixture = load_case(items["rec06_avocate"]), load_case(items["mixture"])
+    voice = speech_of(mixture, "FEE016", 9.0)
+    assert voice is not None
+    joined, spans = splice_joiner(call, voice, mother_turns(DATA))
+
+    found = diarize_checking_extra_voice(pipeline, joined, 2, **thresholds)
+    newcomer = sum(max(0.0, min(t.end, b) - max(t.start, a)) for t in found.unconsented for a, b in spans)
+    assert newcomer > 3.0, (spans, found.unconsented)  # measured 4.85 s: her other turns went to the professional
+    assert diarize_checking_extra_voice(pipeline, call.waveform, 2, **thresholds).unconsented == ()
+
+
 def test_a_stage_refuses_to_run_once_processing_consent_has_expired(tmp_path, models_dir) -> None:  # noqa: ANN001
     from pipelines.context import RunContext
     from pipelines.ingest import ingest_recording
