@@ -33,9 +33,11 @@ from typing import Any
 import numpy as np
 
 from vidlib.domain import Diarization, SpeakerTurn
+from vidlib.settings import Settings
 
-MIN_EXTRA_SPEECH_S = 6.0  # defaults of VIDLIB_EXTRA_VOICE_MIN_SPEECH_S / _MIN_DISTANCE (vidlib.settings)
-MIN_EXTRA_DISTANCE = 0.2
+# the defaults of VIDLIB_EXTRA_VOICE_MIN_SPEECH_S / _MIN_DISTANCE: one value, kept in vidlib.settings
+MIN_EXTRA_SPEECH_S: float = Settings.model_fields["extra_voice_min_speech_s"].default
+MIN_EXTRA_DISTANCE: float = Settings.model_fields["extra_voice_min_distance"].default
 
 
 @contextmanager
