@@ -8,6 +8,7 @@
     │   ├── ConflictError    409: the clip changed since the caller read it (send its new version)
     │   │   └── NotPublishableError  409: consent forbids publishing the clip (no override possible)
     │   ├── OverrideRequiredError    422: personal data flagged: redact, or approve with an override reason
+    │   ├── VoicesCheckRequiredError 422: approval without the moderator's word: only consented voices heard
     │   ├── BadRequestError  400/422: a request that cannot be carried out as asked
     │   └── RangeError       416: a Range header outside the object
     └── StorageError, MediaError, ...  503 / 500
@@ -55,6 +56,10 @@ class NotPublishableError(ConflictError):
 
 class OverrideRequiredError(ApiError):
     status, code = 422, "override_reason_required"
+
+
+class VoicesCheckRequiredError(ApiError):
+    status, code = 422, "voices_check_required"
 
 
 class BadRequestError(ApiError):

@@ -18,7 +18,7 @@ import numpy as np
 
 from search_api.audit import append_audit
 from search_api.catalog import Catalog, ClipRef
-from search_api.errors import ConflictError, NotPublishableError, OverrideRequiredError
+from search_api.errors import ConflictError, NotPublishableError, OverrideRequiredError, VoicesCheckRequiredError
 from search_api.schemas import AuditEntry
 from search_api.text import sparse_terms
 from search_api.tokens import Principal
@@ -41,20 +41,32 @@ TRANSITIONS: dict[str, tuple[frozenset[str], ClipState | None]] = {
 REEMBED = frozenset({"retitle", "trim", "redact"})
 
 
-def check_publishable(ref: ClipRef, override_reason: str | None) -> None:
-    """Approval rules: consent problems block publication (no override); personal-data flags need an
-    override reason (kept in the audit log) or a redaction first."""
+def check_publishable(ref: ClipRef, override_reason: str | None, voices_checked: bool) -> None:
+    """Approval rules: consent problems block publication (no override); the moderator must say they listened
+    and heard only the participants of the consent record (the automatic check for an extra voice misses many
+    of a late-joining parent's short turns: README, Unconsented voices); personal-data flags need an override
+    reason (kept in the audit log) or a redaction first."""
     from pipelines.stages.publication import publication_blockers
 
     blockers = publication_blockers(ref.manifest, ref.clip, now=datetime.now(timezone.utc))
     if blockers:
         raise NotPublishableError("this clip cannot be published: " + "; ".join(blockers) +
                                   " (no override is possible; reject it or trim the voice out)", blockers=blockers)
+    if not voices_checked:
+        roles = [p.role for p in ref.manifest.consent.participants]
+        raise VoicesCheckRequiredError("listen to the whole clip first: approve with voices_checked=true only if "
+                                       f"nobody is heard beyond the consented participants ({', '.join(roles)}); "
+                                       "if someone else is heard, reject the clip or trim the voice out",
+                                       consented_voices=roles)
     if ref.clip.flags and not (override_reason and override_reason.strip()):
         kinds = sorted({f.kind for f in ref.clip.flags})
         raise OverrideRequiredError(f"this clip has {len(ref.clip.flags)} personal-data flag(s) ({', '.join(kinds)}): "
                                     "redact them, or approve with an override_reason saying why they may stay",
                                     flags=len(ref.clip.flags), kinds=kinds)
+
+
+def _with_voices_checked(details: Callable[[], dict[str, Any]] | None) -> Callable[[], dict[str, Any]]:
+    return lambda: {**(details() if details else {}), "voices_checked": True}
 
 
 def _audit_view(clip: Clip) -> dict[str, Any]:
@@ -74,11 +86,12 @@ class Moderation:
             return self._locks.setdefault(recording_id, threading.Lock())
 
     def decide(self, clip_id: str, action: Action, who: Principal, version: str, *, reason: str | None = None,
-               change: Callable[[ClipRef], ClipRef] | None = None,
+               voices_checked: bool = False, change: Callable[[ClipRef], ClipRef] | None = None,
                details: Callable[[], dict[str, Any]] | None = None) -> tuple[ClipRef, AuditEntry]:
         """Apply ``action`` if the clip is still at ``version``; ``change`` computes retitle/trim/redact results
         (the clip, and for a redaction the manifest too); ``details`` adds to the audit entry once it ran.
-        For approve, ``reason`` is the override reason (see ``check_publishable``)."""
+        For approve, ``reason`` is the override reason and ``voices_checked`` the moderator's word that only
+        consented voices are heard (see ``check_publishable``; kept in the audit entry)."""
         rid = self.catalog.find(clip_id).recording_id
         with self._lock(rid):
             ref = self.catalog.find(clip_id)  # re-read under the lock: the other decision may have won
@@ -92,7 +105,8 @@ class Moderation:
                 raise ConflictError(f"cannot {action} a clip that is {before.state}", current_version=current,
                                     state=before.state)
             if action == "approve":
-                check_publishable(ref, reason)
+                check_publishable(ref, reason, voices_checked)
+                details = _with_voices_checked(details)
             changed = change(ref) if change else ref
             after = changed.clip
             if target is not None:

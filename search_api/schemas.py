@@ -66,6 +66,9 @@ class ClipDetail(ClipSummary):
         default_factory=list, description="moderators only: consent problems (kind, detail, start, end)")
     publishable: bool = Field(True, description="moderators only: false when consent forbids publishing it")
     blockers: list[str] = Field(default_factory=list, description="moderators only: why it cannot be published")
+    consented_voices: list[str] = Field(
+        default_factory=list, description="moderators only: the roles of the participants the consent record names; "
+        "approving the clip (voices_checked) says that nobody else is heard in it")
     redactions: list[dict[str, float]] = Field(default_factory=list,
                                                description="moderators only: bleeped spans (seconds of the recording)")
 
@@ -103,6 +106,8 @@ class Decision(BaseModel):
 
 
 class Approval(Decision):
+    voices_checked: bool = Field(False, description="true: you listened to the whole clip and heard nobody beyond "
+                                 "consented_voices; approval is refused without it (422 voices_check_required)")
     override_reason: str | None = Field(None, min_length=3, max_length=500,
                                         description="required when the clip has personal-data flags; kept in the audit log")
 

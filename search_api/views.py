@@ -80,6 +80,7 @@ def detail(clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner) ->
 
         blockers = publication_blockers(manifest, clip, now=datetime.now(timezone.utc))
         moderation = dict(flags=[asdict(f) for f in clip.flags], consent_flags=[asdict(f) for f in clip.consent_flags],
-                          publishable=not blockers, blockers=blockers, redactions=[asdict(r) for r in clip.redactions])
+                          publishable=not blockers, blockers=blockers, redactions=[asdict(r) for r in clip.redactions],
+                          consented_voices=[p.role for p in manifest.consent.participants])
     return ClipDetail(**base, version=clip_version(clip), keyphrases=list(clip.keyphrases), text=clip.text,
                       transcript=transcript_turns(clip, manifest), recording_start=clip.start, **moderation)

@@ -29,6 +29,7 @@ def api(library: Library) -> Iterator[tuple[TestClient, Library]]:
 
 # the excerpt's first clip has personal-data flags (the participants' first names): approving it needs a reason
 OVERRIDE = {"override_reason": "Prénoms des participants, qui ont consenti à la publication"}
+APPROVE = {"voices_checked": True, **OVERRIDE}
 
 
 def version(client: TestClient, lib: Library, clip_id: str) -> str:
@@ -53,7 +54,7 @@ def test_approve_reject_unpublish_take_effect_at_once(api: tuple[TestClient, Lib
     text = lib.ctx.repo.load(lib.recording_id).clips[0].text
     query, student = word_of(text), auth(lib, "student")
     assert not student_finds(client, lib, clip_id, query)
-    assert decide(client, lib, clip_id, "approve", **OVERRIDE)["clip"]["state"] == "published"
+    assert decide(client, lib, clip_id, "approve", **APPROVE)["clip"]["state"] == "published"
     assert student_finds(client, lib, clip_id, query)
     assert client.get(f"/clips/{clip_id}/media", headers=student).status_code == 200
     link = client.get(f"/clips/{clip_id}", headers=student).json()["links"]["subtitles"]
@@ -67,7 +68,7 @@ def test_approve_reject_unpublish_take_effect_at_once(api: tuple[TestClient, Lib
     assert lib.ctx.index.get(clip_id).payload["state"] == "rejected"
     assert next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == clip_id).state == "rejected"
 
-    decide(client, lib, clip_id, "approve", **OVERRIDE)
+    decide(client, lib, clip_id, "approve", **APPROVE)
     decide(client, lib, clip_id, "unpublish")
     assert not student_finds(client, lib, clip_id, query)
     queue = client.get("/review/queue", headers=auth(lib, "moderator")).json()["clips"]
@@ -94,6 +95,35 @@ def test_invalid_transitions_and_bodies(api: tuple[TestClient, Library]) -> None
     assert client.post(f"/clips/{clip_id}/approve", headers=mod, json={}).status_code == 422  # no version
 
 
+def test_approval_needs_the_moderators_word_that_only_consented_voices_are_heard(
+        api: tuple[TestClient, Library]) -> None:
+    """The extra-voice check misses many of a late-joining parent's short turns (README, Unconsented voices):
+    approving is also the moderator's word, kept in the audit log, that nobody beyond the consent record is heard."""
+    client, lib = api
+    clip_id, mod = lib.clip_ids()[1], auth(lib, "moderator")
+    roles = [p.role for p in lib.ctx.repo.load(lib.recording_id).consent.participants]
+    detail = client.get(f"/clips/{clip_id}", headers=mod).json()
+    assert detail["state"] == "pending_review" and detail["consented_voices"] == roles
+    entries = client.get(f"/clips/{clip_id}/history", headers=mod).json()["entries"]
+    for body in ({}, {"voices_checked": False}):
+        res = client.post(f"/clips/{clip_id}/approve", headers=mod,
+                          json={"version": detail["version"], **OVERRIDE, **body})
+        assert res.status_code == 422, res.text
+        error = res.json()["error"]
+        assert error["code"] == "voices_check_required" and error["consented_voices"] == roles
+        assert "voices_checked" in error["message"] and "reject" in error["message"]
+    assert client.get(f"/clips/{clip_id}", headers=mod).json()["state"] == "pending_review"
+    assert client.get(f"/clips/{clip_id}/history", headers=mod).json()["entries"] == entries  # nothing recorded
+
+    entry = decide(client, lib, clip_id, "approve", **APPROVE)["entry"]
+    assert entry["details"]["voices_checked"] is True
+    stored = json.loads(lib.ctx.store.get_bytes(audit_key(lib.recording_id)))
+    assert [e["details"] for e in stored if e["clip_id"] == clip_id][len(entries):] == [{"voices_checked": True}]
+    seen = client.get(f"/clips/{clip_id}", headers=auth(lib, "student")).json()
+    assert seen["state"] == "published" and seen["consented_voices"] == [] and seen["flags"] == []  # moderators only
+    decide(client, lib, clip_id, "unpublish")
+
+
 def test_concurrent_decisions_one_wins_the_other_gets_409(api: tuple[TestClient, Library]) -> None:
     client, lib = api
     clip_id = lib.clip_ids()[2]
@@ -106,7 +136,7 @@ def test_concurrent_decisions_one_wins_the_other_gets_409(api: tuple[TestClient,
         results[action] = client.post(f"/clips/{clip_id}/{action}", headers=auth(lib, "moderator"),
                                       json={"version": v, **body}).status_code
 
-    threads = [threading.Thread(target=run, args=("approve", {})),
+    threads = [threading.Thread(target=run, args=("approve", APPROVE)),
                threading.Thread(target=run, args=("reject", {"reason": "doublon"}))]
     for t in threads:
         t.start()
@@ -122,7 +152,7 @@ def test_retitle_is_searchable_at_once(api: tuple[TestClient, Library]) -> None:
     client, lib = api
     clip_id = lib.clip_ids()[0]
     if client.get(f"/clips/{clip_id}", headers=auth(lib, "moderator")).json()["state"] != "published":
-        decide(client, lib, clip_id, "approve", **OVERRIDE)
+        decide(client, lib, clip_id, "approve", **APPROVE)
     out = decide(client, lib, clip_id, "retitle", title="Les  horaires du  fromager affineur")
     assert out["clip"]["title"] == "Les horaires du fromager affineur"
     assert out["entry"]["before"]["title"] != out["entry"]["after"]["title"]

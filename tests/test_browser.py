@@ -142,9 +142,16 @@ def test_moderator_approves_and_the_student_finds_it(server: tuple[str, Library]
     item.click()
     _wait(browser, lambda d: d.find_element(By.ID, "clip-titre").text == target.title
           and d.find_elements(By.CSS_SELECTOR, "#transcription p"))
+    assert "élève" in browser.find_element(By.ID, "voix").text  # the consent record's participants, by role
+    assert not target.flags and not browser.find_element(By.ID, "derogation").is_displayed()  # no flags: no field
+    browser.find_element(By.ID, "approuver").click()  # not yet said who is heard: refused on the page
+    _wait(browser, lambda d: "cochez la case des voix" in d.find_element(By.ID, "message").text)
+    assert lib.ctx.repo.load(lib.recording_id).clips[1].state == "pending_review"
+    browser.find_element(By.ID, "voix-ok").click()
     browser.find_element(By.ID, "approuver").click()
     _wait(browser, lambda d: "approuvé" in d.find_element(By.ID, "historique").text)
     assert "moderatrice-test" in browser.find_element(By.ID, "historique").text
+    assert not browser.find_element(By.ID, "voix-ok").is_displayed()  # published: nothing left to approve
     assert not browser.find_elements(By.CSS_SELECTOR, f'#file li[data-clip="{target.clip_id}"]')
     browser.execute_script("document.querySelector('#lecteur video').currentTime = 4")
     time.sleep(1.0)

@@ -23,6 +23,7 @@ def test_moderator_types_an_override_reason_to_approve_a_flagged_clip(server: tu
           and d.find_element(By.ID, "derogation").is_displayed())
     assert "Données personnelles" in browser.find_element(By.ID, "alertes").text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#alertes li button")) == len(target.flags)
+    browser.find_element(By.ID, "voix-ok").click()  # listened: only the consented participants are heard
     browser.find_element(By.ID, "approuver").click()
     _wait(browser, lambda d: "indiquez pourquoi" in d.find_element(By.ID, "message").text)
     assert next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == target.clip_id).state == "pending_review"

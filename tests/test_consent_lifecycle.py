@@ -158,6 +158,11 @@ def post(client: TestClient, lib: Library, clip_id: str, action: str, **body: ob
     return client.post(f"/clips/{clip_id}/{action}", headers=auth(lib, "moderator"), json={"version": version, **body})
 
 
+def approve(client: TestClient, lib: Library, clip_id: str, **body: object):  # noqa: ANN201
+    """Approve, as a moderator who listened and heard only the consented voices (``voices_checked``)."""
+    return post(client, lib, clip_id, "approve", voices_checked=True, **body)
+
+
 def student_finds(client: TestClient, lib: Library, clip_id: str, query: str) -> bool:
     hits = client.get("/search", params={"q": query, "mode": "keyword"}, headers=auth(lib, "student")).json()["hits"]
     return clip_id in [h["clip_id"] for h in hits]
@@ -177,11 +182,11 @@ def test_personal_data_flags_need_an_override_reason_kept_in_the_audit_log(api: 
     client, lib = api
     clip = lib.ctx.repo.load(lib.recording_id).clips[0]
     edit_clip(lib, clip.clip_id, flags=(PersonalDataFlag("phone", "06 12 34 56 78", clip.start + 1, clip.start + 3),))
-    refused = post(client, lib, clip.clip_id, "approve")
+    refused = approve(client, lib, clip.clip_id)
     assert refused.status_code == 422, refused.text
     assert refused.json()["error"]["code"] == "override_reason_required"
     assert "override_reason" in refused.json()["error"]["message"]
-    ok = post(client, lib, clip.clip_id, "approve", override_reason="Numéro du standard de l'hôpital, public")
+    ok = approve(client, lib, clip.clip_id, override_reason="Numéro du standard de l'hôpital, public")
     assert ok.status_code == 200, ok.text
     entry = ok.json()["entry"]
     assert entry["action"] == "approve" and entry["reason"] == "Numéro du standard de l'hôpital, public"
@@ -200,18 +205,18 @@ def test_unconsented_voice_or_missing_publication_consent_cannot_be_approved(api
     edit_manifest(lib, diarization=replace(manifest.diarization, unconsented=voice))
     detail = client.get(f"/clips/{clip.clip_id}", headers=auth(lib, "moderator")).json()
     assert detail["publishable"] is False and "aucun participant" in detail["blockers"][0]
-    res = post(client, lib, clip.clip_id, "approve", override_reason="Je prends la responsabilité")
+    res = approve(client, lib, clip.clip_id, override_reason="Je prends la responsabilité")
     assert res.status_code == 409, res.text
     assert res.json()["error"]["code"] == "not_publishable" and res.json()["error"]["blockers"]
     edit_manifest(lib, diarization=manifest.diarization)
 
     student_role = next(r for r in clip.roles if r == "student")
     edit_consent(lib, student_role, scope=frozenset({"processing"}))
-    res = post(client, lib, clip.clip_id, "approve")
+    res = approve(client, lib, clip.clip_id)
     assert res.status_code == 409 and "did not consent to publication" in res.json()["error"]["message"]
     assert client.get(f"/clips/{clip.clip_id}", headers=auth(lib, "student")).status_code == 404
     edit_manifest(lib, consent=manifest.consent)
-    assert post(client, lib, clip.clip_id, "approve").status_code in (200, 422)  # consent back: only flags matter
+    assert approve(client, lib, clip.clip_id).status_code in (200, 422)  # consent back: only flags matter
 
 
 @pytest.mark.slow
@@ -239,7 +244,7 @@ def test_consent_expiry_flow_unpublishes_then_purges(api: tuple[TestClient, Libr
     assert not student_finds(client, lib, published[0].clip_id, query) or published[0].clip_id not in speaking
     audit = [e for e in load_audit(lib.ctx.store, lib.recording_id) if e.by == "consent_expiry"]
     assert {e.clip_id for e in audit} == speaking
-    assert post(client, lib, next(iter(speaking)), "approve", override_reason="sans objet").status_code == 409
+    assert approve(client, lib, next(iter(speaking)), override_reason="sans objet").status_code == 409
 
     edit_consent(lib, "professional", expires_at=ended)
     done = consent_expiry(settings=lib.settings)
@@ -377,7 +382,7 @@ def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approve
                                            consented=len(manifest.consent.participants)))
     edit_clip(lib, clip.clip_id, consent_flags=consent_flags(clip.start, clip.end, clip.roles, voice,
                                                              manifest.consent, now=NOW))
-    assert post(client, lib, clip.clip_id, "approve", override_reason="Je prends la responsabilité").status_code == 409
+    assert approve(client, lib, clip.clip_id, override_reason="Je prends la responsabilité").status_code == 409
 
     document = TypeAdapter(ConsentRecord).dump_python(manifest.consent, mode="json")
     dropped = tmp_path / "dropped.json"
@@ -405,7 +410,7 @@ def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approve
     assert stored.diarization.unconsented == voice  # what was heard is kept; the record now covers it
     detail = client.get(f"/clips/{clip.clip_id}", headers=auth(lib, "moderator")).json()
     assert detail["publishable"] is True and detail["blockers"] == [], detail
-    assert post(client, lib, clip.clip_id, "approve", override_reason="Consentement du parent recueilli").status_code == 200
+    assert approve(client, lib, clip.clip_id, override_reason="Consentement du parent recueilli").status_code == 200
     entries = [e for e in load_audit(lib.ctx.store, lib.recording_id) if e.action == "consent_amended"]
     assert [(e.clip_id, e.by, e.before, e.after) for e in entries] == [
         (clip.clip_id, "dpo", {"consent_flags": ["unconsented_speaker"]}, {"consent_flags": []})]

@@ -78,10 +78,12 @@ def _decide(services: ServicesDep, clip_id: str, action: Action, who: Principal,
 
 @router.post("/clips/{clip_id}/approve", response_model=DecisionResult)
 def approve(clip_id: str, body: Approval, services: ServicesDep, who: ModeratorUser) -> DecisionResult:
-    """Publish the clip: students find and play it at once. A clip with personal-data flags needs an
-    ``override_reason`` (422 without one; kept in the audit log); a clip with a consent problem (a speaker
+    """Publish the clip: students find and play it at once. The moderator must have listened and heard nobody
+    beyond the consented participants (``voices_checked``; 422 without it). A clip with personal-data flags needs
+    an ``override_reason`` (422 without one; kept in the audit log); a clip with a consent problem (a speaker
     without publication consent, an unconsented voice) is refused with 409 whatever the reason."""
-    return _decide(services, clip_id, "approve", who, body, reason=body.override_reason)
+    return _decide(services, clip_id, "approve", who, body, reason=body.override_reason,
+                   voices_checked=body.voices_checked)
 
 
 @router.post("/clips/{clip_id}/reject", response_model=DecisionResult)
