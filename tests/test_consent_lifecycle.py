@@ -96,6 +96,29 @@ def test_a_newcomer_who_speaks_more_than_the_student_is_flagged() -> None:
     assert SpeakerTurn(70, 95, "Z") in flagged and {t.speaker for t in flagged} == {"Y", "Z"}
 
 
+def test_the_benchmarks_same_channel_filter_gives_a_voice_the_students_spectrum() -> None:
+    """``bench/eval_extra_voice.py --same-channel``: a flat (white) voice filtered toward a muffled microphone's
+    speech ends with that long-term spectrum, within a few dB, at the same length."""
+    import numpy as np
+
+    from bench.eval_extra_voice import _power_spectrum, to_channel_of
+
+    rng = np.random.default_rng(0)
+    voice = (0.1 * rng.standard_normal(16000 * 4)).astype(np.float32)
+    freqs = np.fft.rfftfreq(16000 * 4, 1 / 16000)
+    muffled = np.fft.irfft(np.fft.rfft(rng.standard_normal(16000 * 4)) / np.sqrt(1 + (freqs / 500) ** 2))
+
+    def shape_db(samples: np.ndarray) -> np.ndarray:  # 100 Hz - 7 kHz, level removed
+        power = np.convolve(_power_spectrum(samples), np.ones(9) / 9, mode="same")[7:449]
+        return 10 * np.log10(power / power.mean())
+
+    out = to_channel_of(voice, muffled)
+    assert out.shape == voice.shape and np.isfinite(out).all()
+    before = float(np.sqrt(np.mean((shape_db(voice) - shape_db(muffled)) ** 2)))
+    after = float(np.sqrt(np.mean((shape_db(out) - shape_db(muffled)) ** 2)))
+    assert before > 6.0 and after < 1.5, (before, after)
+
+
 def test_clips_with_an_unconsented_voice_or_role_are_flagged() -> None:
     rec = parse_consent(record(person("professional", "A"), person("student", "B")))
     voice = turns((40, 60, "SPEAKER_02"))
