@@ -139,18 +139,31 @@ def splice(base: Case, voice: np.ndarray) -> tuple[np.ndarray, list[tuple[float,
     return insert_at(base, cuts, np.array_split(voice * (speech_level(base) / _rms(voice)), 2))
 
 
+def _hann(size: int) -> np.ndarray:
+    """The periodic Hann window: centred on sample size // 2, where the filter below peaks."""
+    return 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(size) / size)
+
+
 def _power_spectrum(samples: np.ndarray) -> np.ndarray:
-    """Mean power per FFT bin over hann frames of ``CHANNEL_FFT`` samples, half overlapping."""
+    """Mean power per FFT bin over Hann frames of ``CHANNEL_FFT`` samples, half overlapping."""
     frames = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float64), CHANNEL_FFT)[::CHANNEL_FFT // 2]
-    return np.mean(np.abs(np.fft.rfft(frames * np.hanning(CHANNEL_FFT), axis=1)) ** 2, axis=0) + 1e-12
+    return np.mean(np.abs(np.fft.rfft(frames * _hann(CHANNEL_FFT), axis=1)) ** 2, axis=0) + 1e-12
+
+
+def _smooth(values: np.ndarray, width: int = 9) -> np.ndarray:
+    """Moving average over ``width`` bins, the edge bins averaged over the bins there are."""
+    kernel = np.ones(width)
+    return np.convolve(values, kernel, mode="same") / np.convolve(np.ones_like(values), kernel, mode="same")
 
 
 def to_channel_of(voice: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """``voice`` through a linear-phase filter that gives it the long-term spectrum of ``target`` (smoothed over
-    about 140 Hz, gain within +-20 dB): the colour of another microphone and room, not its reverberation or noise."""
+    """``voice`` through a linear-phase filter that gives it the long-term spectral shape of ``target``: the colour
+    of another microphone and room, not its reverberation or noise. The gain is smoothed over about 140 Hz and kept
+    from -40 to +20 dB around its mean (it may cut deep, it lifts noise little); the splice sets the level."""
     gain = np.sqrt(_power_spectrum(target) / _power_spectrum(voice))
-    gain = np.clip(np.convolve(gain, np.ones(9) / 9, mode="same"), 0.1, 10.0)
-    fir = np.roll(np.fft.irfft(gain, CHANNEL_FFT), CHANNEL_FFT // 2) * np.hanning(CHANNEL_FFT)
+    gain = _smooth(gain)
+    gain = np.clip(gain / np.sqrt(np.mean(gain ** 2)), 0.01, 10.0)
+    fir = np.roll(np.fft.irfft(gain, CHANNEL_FFT), CHANNEL_FFT // 2) * _hann(CHANNEL_FFT)
     size = len(voice) + CHANNEL_FFT - 1
     filtered = np.fft.irfft(np.fft.rfft(voice, size) * np.fft.rfft(fir, size), size)
     return filtered[CHANNEL_FFT // 2:CHANNEL_FFT // 2 + len(voice)].astype(np.float32)
@@ -158,7 +171,10 @@ def to_channel_of(voice: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def student_speech(base: Case) -> np.ndarray:
     """The clean turns of the call's student (``student`` in its reference), where a parent joining would speak."""
-    return np.concatenate([base.waveform[int(a * SR):int(b * SR)] for a, b in clean_turns(base, "student")])
+    turns = clean_turns(base, "student")
+    if not turns:
+        raise ValueError(f"{base.uri} has no clean turn of a speaker labelled 'student' to take the channel from")
+    return np.concatenate([base.waveform[int(a * SR):int(b * SR)] for a, b in turns])
 
 
 def mother_turns(data: Path) -> list[float]:
@@ -244,6 +260,7 @@ def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], pat
         for base_name in BASES:
             base = cases[base_name]
             n = len(base.reference.labels())
+            channel = student_speech(base) if same_channel else None
             for source in (s for s in VOICE_SOURCES if s != base_name):
                 for speaker in sorted(cases[source].reference.labels()):
                     for seconds in durations:
@@ -251,8 +268,8 @@ def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], pat
                         if voice is None:
                             print(f"  {source}:{speaker} has under {seconds:.0f} s of clean speech: skipped", flush=True)
                             continue
-                        if same_channel:
-                            voice = to_channel_of(voice, student_speech(base))
+                        if channel is not None:
+                            voice = to_channel_of(voice, channel)
                         waveform, spans = splice(base, voice) if pattern == "halves" else \
                             splice_joiner(base, voice, mother)
                         outcome = Outcome(f"{base_name}+{source}:{speaker}@{seconds:.0f}s/{pattern}", base_name,
