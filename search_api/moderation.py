@@ -1,5 +1,8 @@
 """Moderation decisions: approve, reject, unpublish, retitle, trim, redact.
 
+A published clip stays published through retitle, redact and a trim inside its window; a trim that takes in
+seconds beyond it (or leaves a consent problem) sends it back to review, since the approval covered the old window.
+
 Each decision, under the recording's lock: reload the manifest, compare the caller's expected version
 (409 if the clip changed), save the new manifest (the source of truth), append to the audit log, then
 update the index so that search sees the change at once. One process serves the API: the locks are
@@ -46,14 +49,14 @@ def check_publishable(ref: ClipRef, override_reason: str | None, voices_checked:
     and heard only the participants of the consent record (the automatic check for an extra voice misses many
     of a late-joining parent's short turns: README, Unconsented voices); personal-data flags need an override
     reason (kept in the audit log) or a redaction first."""
-    from pipelines.stages.publication import publication_blockers
+    from pipelines.stages.publication import consented_roles, publication_blockers
 
     blockers = publication_blockers(ref.manifest, ref.clip, now=datetime.now(timezone.utc))
     if blockers:
         raise NotPublishableError("this clip cannot be published: " + "; ".join(blockers) +
                                   " (no override is possible; reject it or trim the voice out)", blockers=blockers)
     if not voices_checked:
-        roles = [p.role for p in ref.manifest.consent.participants]
+        roles = consented_roles(ref.manifest.consent)
         raise VoicesCheckRequiredError("listen to the whole clip first: approve with voices_checked=true only if "
                                        f"nobody is heard beyond the consented participants ({', '.join(roles)}); "
                                        "if someone else is heard, reject the clip or trim the voice out",
@@ -63,6 +66,19 @@ def check_publishable(ref: ClipRef, override_reason: str | None, voices_checked:
         raise OverrideRequiredError(f"this clip has {len(ref.clip.flags)} personal-data flag(s) ({', '.join(kinds)}): "
                                     "redact them, or approve with an override_reason saying why they may stay",
                                     flags=len(ref.clip.flags), kinds=kinds)
+
+
+TRIM_TOLERANCE_S = 0.05  # a re-cut lands on a video frame: its edges may move this much without adding audio
+
+
+def _needs_review_again(trimmed: ClipRef, before: Clip) -> bool:
+    """A published clip trimmed to take in seconds nobody approved (beyond its old window), or that consent no longer
+    lets be published, goes back to review: the approval (and its ``voices_checked``) covered the old window only."""
+    from pipelines.stages.publication import publication_blockers
+
+    clip = trimmed.clip
+    extended = clip.start < before.start - TRIM_TOLERANCE_S or clip.end > before.end + TRIM_TOLERANCE_S
+    return extended or bool(publication_blockers(trimmed.manifest, clip, now=datetime.now(timezone.utc)))
 
 
 def _with_voices_checked(details: Callable[[], dict[str, Any]] | None) -> Callable[[], dict[str, Any]]:
@@ -109,6 +125,8 @@ class Moderation:
                 details = _with_voices_checked(details)
             changed = change(ref) if change else ref
             after = changed.clip
+            if action == "trim" and before.state == "published" and _needs_review_again(changed, before):
+                target = "pending_review"
             if target is not None:
                 after = replace(after, state=target)
             manifest = replace(changed.manifest, clips=tuple(after if c.clip_id == clip_id else c

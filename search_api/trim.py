@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from pipelines.context import RunContext
+from pipelines.stages.personal_data import detect_personal_data
 from pipelines.stages.publication import recording_consent_flags
 from search_api.errors import BadRequestError
 from vidlib.domain import Clip, ClipMedia, Manifest, SpokenWord
@@ -55,8 +56,9 @@ def retrim(ctx: RunContext, manifest: Manifest, clip: Clip, start: float, end: f
     speakers = tuple(dict.fromkeys(w.speaker for w in words))
     changes = dict(start=cut.start, end=cut.end, text=" ".join(w.text.strip() for w in words), speakers=speakers,
                    roles=tuple(roles.get(s, "guest") for s in speakers))
-    if hasattr(clip, "flags"):  # personal data heard in the clip: keep those still inside the new window
-        changes["flags"] = tuple(f for f in clip.flags if f.end > cut.start and f.start < cut.end)
+    if hasattr(clip, "flags"):  # personal data heard in the new window, found as when the clips were built
+        found = detect_personal_data(attributed.words, manifest.consent)
+        changes["flags"] = tuple(f for f in found if f.end > cut.start and f.start < cut.end)
     changes["consent_flags"] = recording_consent_flags(manifest, cut.start, cut.end, changes["roles"],
                                                        now=datetime.now(timezone.utc))
     return replace(clip, **changes)

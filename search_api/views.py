@@ -76,11 +76,11 @@ def detail(clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner) ->
     base = summary(clip, manifest, role, signer).model_dump()
     moderation: dict[str, Any] = {}
     if role != "student":
-        from pipelines.stages.publication import publication_blockers
+        from pipelines.stages.publication import consented_roles, publication_blockers
 
         blockers = publication_blockers(manifest, clip, now=datetime.now(timezone.utc))
         moderation = dict(flags=[asdict(f) for f in clip.flags], consent_flags=[asdict(f) for f in clip.consent_flags],
                           publishable=not blockers, blockers=blockers, redactions=[asdict(r) for r in clip.redactions],
-                          consented_voices=[p.role for p in manifest.consent.participants])
+                          consented_voices=consented_roles(manifest.consent))
     return ClipDetail(**base, version=clip_version(clip), keyphrases=list(clip.keyphrases), text=clip.text,
                       transcript=transcript_turns(clip, manifest), recording_start=clip.start, **moderation)

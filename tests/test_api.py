@@ -67,8 +67,7 @@ MATRIX = [
     ("POST", "/clips/{pend}/redact", (403, 409, 409)),
     ("POST", "/admin/reindex", (403, 403, 200)),
 ]
-BODIES = {"approve": {"voices_checked": True}, "reject": {"reason": "hors sujet"}, "unpublish": {},
-          "retitle": {"title": "Un titre"},
+BODIES = {"approve": {}, "reject": {"reason": "hors sujet"}, "unpublish": {}, "retitle": {"title": "Un titre"},
           "trim": {"start": 1.0, "end": 20.0}, "redact": {"spans": [{"start": 1.0, "end": 2.0}]}}
 
 

@@ -101,7 +101,7 @@ def test_approval_needs_the_moderators_word_that_only_consented_voices_are_heard
     approving is also the moderator's word, kept in the audit log, that nobody beyond the consent record is heard."""
     client, lib = api
     clip_id, mod = lib.clip_ids()[1], auth(lib, "moderator")
-    roles = [p.role for p in lib.ctx.repo.load(lib.recording_id).consent.participants]
+    roles = list(dict.fromkeys(p.role for p in lib.ctx.repo.load(lib.recording_id).consent.participants))
     detail = client.get(f"/clips/{clip_id}", headers=mod).json()
     assert detail["state"] == "pending_review" and detail["consented_voices"] == roles
     entries = client.get(f"/clips/{clip_id}/history", headers=mod).json()["entries"]
@@ -197,6 +197,23 @@ def test_trim_recuts_media_and_subtitles_on_word_edges(api: tuple[TestClient, Li
     assert res.status_code == 422 and "at least" in res.json()["error"]["message"]
 
 
+def test_a_published_clip_trimmed_beyond_its_approved_window_goes_back_to_review(
+        api: tuple[TestClient, Library]) -> None:
+    """The approval (and the moderator's voices_checked) covered the old window: a trim inside it keeps the clip
+    published, a trim that takes in more of the recording sends it back to the queue."""
+    client, lib = api
+    clip = lib.ctx.repo.load(lib.recording_id).clips[-1]
+    assert clip.start > 5.0 and clip.end - clip.start > 8.0
+    decide(client, lib, clip.clip_id, "approve", **APPROVE)
+    inside = decide(client, lib, clip.clip_id, "trim", start=clip.start + 1.0, end=clip.end - 1.0)
+    assert inside["clip"]["state"] == "published" and inside["entry"]["after"]["state"] == "published"
+    wider = decide(client, lib, clip.clip_id, "trim", start=clip.start - 4.0, end=clip.end - 1.0)
+    assert wider["clip"]["start"] < inside["clip"]["start"] - 1.0
+    assert wider["clip"]["state"] == "pending_review" and wider["entry"]["after"]["state"] == "pending_review"
+    assert client.get(f"/clips/{clip.clip_id}", headers=auth(lib, "student")).status_code == 404
+    assert lib.ctx.index.get(clip.clip_id).payload["state"] == "pending_review"
+
+
 def test_media_range_requests(api: tuple[TestClient, Library]) -> None:
     client, lib = api
     clip_id = lib.clip_ids()[1]
@@ -228,3 +245,15 @@ def test_signed_links_are_checked(api: tuple[TestClient, Library]) -> None:
     assert client.get(link[:-4] + "0000").status_code == 401
     assert client.get(link.replace("exp=", "exp=1")).status_code == 401
     assert client.get(f"/clips/{clip_id}/media").status_code == 401
+
+
+def test_a_trim_that_takes_in_a_name_shows_it_to_the_moderator(api: tuple[TestClient, Library]) -> None:
+    """Trimming looks for personal data again in the new window: the seconds it takes in were never checked."""
+    client, lib = api
+    first, second = lib.ctx.repo.load(lib.recording_id).clips[:2]
+    flag = first.flags[-1]  # the excerpt's first clip has the participants' first names
+    assert flag.start < second.start and not any(f.text == flag.text and f.start == flag.start for f in second.flags)
+    out = decide(client, lib, second.clip_id, "trim", start=flag.start - 0.3, end=second.end)["clip"]
+    assert out["start"] <= flag.start
+    assert any(f["text"] == flag.text and f["start"] == flag.start for f in out["flags"])
+    lib.restore()  # the other modules start from the processed excerpt's cut

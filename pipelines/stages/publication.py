@@ -57,6 +57,11 @@ def recording_consent_flags(manifest: Manifest, start: float, end: float, roles:
     return consent_flags(start, end, roles, unconsented, manifest.consent, now=now)
 
 
+def consented_roles(consent: ConsentRecord) -> list[Role]:
+    """The roles of the participants ``consent`` names, each once, in its order: the voices a moderator may hear."""
+    return list(dict.fromkeys(p.role for p in consent.participants))
+
+
 def publication_blockers(manifest: Manifest, clip: Clip, *, now: datetime) -> list[str]:
     """Every reason ``clip`` cannot be published at ``now``; empty when it may be."""
     flags = recording_consent_flags(manifest, clip.start, clip.end, clip.roles, now=now)
