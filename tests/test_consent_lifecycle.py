@@ -101,7 +101,7 @@ def test_the_benchmarks_same_channel_filter_gives_a_voice_the_students_spectrum(
     speech ends with that long-term spectral shape, within 1.5 dB, at the same length, at any level."""
     import numpy as np
 
-    from bench.eval_extra_voice import _power_spectrum, to_channel_of
+    from bench.eval_extra_voice import _power_spectrum, _smooth, to_channel_of
 
     rng = np.random.default_rng(0)
     voice = (0.1 * rng.standard_normal(16000 * 4)).astype(np.float32)
@@ -109,7 +109,7 @@ def test_the_benchmarks_same_channel_filter_gives_a_voice_the_students_spectrum(
     muffled = np.fft.irfft(np.fft.rfft(rng.standard_normal(16000 * 4)) / np.sqrt(1 + (freqs / 500) ** 2))
 
     def shape_db(samples: np.ndarray) -> np.ndarray:  # 100 Hz - 7 kHz, level removed
-        power = np.convolve(_power_spectrum(samples), np.ones(9) / 9, mode="same")[7:449]
+        power = _smooth(_power_spectrum(samples))[7:449]
         return 10 * np.log10(power / power.mean())
 
     before = float(np.sqrt(np.mean((shape_db(voice) - shape_db(muffled)) ** 2)))
