@@ -191,7 +191,9 @@ class SeaweedS3Server:
             if self._process is None or self._process.poll() is not None:
                 raise RuntimeError(f"SeaweedFS exited during start-up; log tail:\n{self.log_tail()}")
             try:
-                client.list_buckets()  # signed: proves the S3 gateway is up and has loaded the identities
+                buckets = client.list_buckets()["Buckets"]  # signed: the gateway is up, identities loaded
+                for bucket in buckets:  # after a restart: stored data must be readable, not only listed
+                    _read_one_stored_byte(client, bucket["Name"])
                 return
             except Exception as exc:  # noqa: BLE001 - any failure here means "not ready yet"
                 last_error = exc
@@ -200,6 +202,18 @@ class SeaweedS3Server:
             f"SeaweedFS S3 at {self.endpoint_url} not ready after {self.ready_timeout_s:.0f} s "
             f"(last error: {last_error}); log tail:\n{self.log_tail()}"
         )
+
+
+def _read_one_stored_byte(client: object, bucket: str) -> None:
+    """Read one byte of a non-empty object in ``bucket``, if it holds one.
+
+    Listing is answered by the filer alone; reading content needs the volume server to have reported its
+    volumes to the master, which after a restart comes a moment later (until then GetObject answers 500).
+    """
+    listing = client.list_objects_v2(Bucket=bucket, MaxKeys=50)  # type: ignore[attr-defined]
+    stored = next((item["Key"] for item in listing.get("Contents", []) if item.get("Size", 0) > 0), None)
+    if stored is not None:
+        client.get_object(Bucket=bucket, Key=stored, Range="bytes=0-0")["Body"].read()  # type: ignore[attr-defined]
 
 
 def anonymous_status(url: str) -> int:
