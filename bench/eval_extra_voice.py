@@ -30,6 +30,10 @@ a finer hop gives a newcomer's short turns more embeddings (README, "A stricter,
 ``--same-channel`` first filters each spliced voice to the long-term spectrum of the call's student, as if the
 parent spoke into the student's microphone. That takes away the other microphone's colour but also the voice's own
 average timbre, so it errs the other way: the plain splices are optimistic, these pessimistic.
+
+Each case is also run through the **window check** (``pipelines.stages.voice_windows``): the known diarisation's turns
+in 1.5 s windows, each embedded, outliers at each of ``WINDOW_DISTANCES`` from every participant's print. The report
+grids its two other thresholds and then gives both checks together, as the stage runs them (either one flags).
 """
 
 from __future__ import annotations
@@ -61,6 +65,9 @@ MIN_SPEECH = (4.0, 6.0, 8.0, 10.0, 12.0)
 MIN_DISTANCE = (0.10, 0.15, 0.20, 0.25, 0.30)
 MIN_CLEAN_TURN_S = 1.0
 MOTHER_JOINS_S = 459.0
+WINDOW_DISTANCES = (0.45, 0.5, 0.55, 0.6)
+WINDOW_MIN_SPEECH = (1.5, 3.0, 4.5, 6.0)
+WINDOW_VOICE_DISTANCES = (0.4, 0.45, 0.5, 0.55, 0.6)
 CHANNEL_FFT = 1024  # --same-channel: 64 ms frames at 16 kHz
 
 
@@ -75,6 +82,16 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class WindowFinding:
+    """What the window check (``pipelines.stages.voice_windows``) finds at one ``min_window_distance``."""
+
+    min_window_distance: float
+    speech_s: float  # seconds the outlier windows cover
+    voice_distance: float  # their mean's cosine distance to the nearest participant's print
+    inside_s: float  # of the outlier windows' seconds, how many lie in the spliced stretches
+
+
+@dataclass(frozen=True)
 class Outcome:
     case: str
     base: str
@@ -83,6 +100,7 @@ class Outcome:
     pattern: str  # "halves" | "joiner"; "" for a negative
     consented: int
     candidates: tuple[Candidate, ...]
+    windows: tuple[WindowFinding, ...] = ()  # empty in JSON written before the window check existed
 
 
 def clean_turns(case: Case, speaker: str) -> list[tuple[float, float]]:
@@ -209,13 +227,15 @@ def splice_joiner(base: Case, voice: np.ndarray, turn_lengths: list[float]) -> t
 
 
 def candidates(pipeline: Any, waveform: np.ndarray, consented: int,
-               spans: list[tuple[float, float]]) -> tuple[Candidate, ...]:
-    """Every speaker of the n + 1 clustering, before the two thresholds (as the stage computes them)."""
-    from models.diarization import diarize
+               spans: list[tuple[float, float]]) -> tuple[tuple[Candidate, ...], tuple[WindowFinding, ...]]:
+    """Every speaker of the n + 1 clustering, before the two thresholds (as the stage computes them), and what the
+    window check finds at each of ``WINDOW_DISTANCES``, before its two other thresholds."""
+    from models.diarization import diarize, embed_spans
     from pipelines.stages.speaker_check import _one_more_speaker, _reused_features
+    from pipelines.stages.voice_windows import covered_s, outliers, speech_windows
 
     with _reused_features(pipeline):
-        diarize(pipeline, waveform, num_speakers=consented)  # as the stage does: its features are reused
+        known = diarize(pipeline, waveform, num_speakers=consented)  # as the stage does: its features are reused
         one_more, distances = _one_more_speaker(pipeline, waveform, consented + 1)
     found = []
     for speaker in sorted({t.speaker for t in one_more.turns}):
@@ -223,7 +243,16 @@ def candidates(pipeline: Any, waveform: np.ndarray, consented: int,
         inside = sum(max(0.0, min(t.end, b) - max(t.start, a)) for t in turns for a, b in spans)
         found.append(Candidate(speaker, round(sum(t.end - t.start for t in turns), 2), round(distances[speaker], 4),
                                round(inside, 2)))
-    return tuple(found)
+    windows = speech_windows(known.turns)
+    embeddings = embed_spans(pipeline, waveform, [(w.start, w.end) for w in windows])
+    findings = []
+    for min_window_distance in WINDOW_DISTANCES:
+        out = outliers(windows, embeddings, min_window_distance)
+        inside = covered_s([w for w in out.windows if any(min(w.end, b) - max(w.start, a) > 0.5 * (w.end - w.start)
+                                                          for a, b in spans)])
+        findings.append(WindowFinding(min_window_distance, round(out.speech_s, 2), round(out.voice_distance, 4),
+                                      round(inside, 2)))
+    return tuple(found), tuple(findings)
 
 
 def verdict(outcome: Outcome, min_speech: float, min_distance: float) -> tuple[bool, bool]:
@@ -240,22 +269,43 @@ def verdict(outcome: Outcome, min_speech: float, min_distance: float) -> tuple[b
     return found, elsewhere
 
 
+def window_verdict(outcome: Outcome, window: tuple[float, float, float] | None) -> tuple[bool, bool]:
+    """(found, flagged elsewhere) by the window check at (min window distance, min speech, min voice distance);
+    (False, False) when ``window`` is None or the case has no window findings. Found: at least half of the flagged
+    windows' seconds lie in the spliced stretches."""
+    if window is None:
+        return False, False
+    at = next((f for f in outcome.windows if abs(f.min_window_distance - window[0]) < 1e-9), None)
+    if at is None or at.speech_s < window[1] or at.voice_distance < window[2]:
+        return False, False
+    found = bool(outcome.voice) and at.inside_s >= 0.5 * at.speech_s
+    return found, at.inside_s < 0.5 * at.speech_s
+
+
+def both_verdict(outcome: Outcome, clustering: tuple[float, float], window: tuple[float, float, float] | None
+                 ) -> tuple[bool, bool]:
+    """The stage's verdict: the clustering check's and the window check's, either one."""
+    a, b = verdict(outcome, *clustering), window_verdict(outcome, window)
+    return a[0] or b[0], a[1] or b[1]
+
+
 def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], patterns: list[str],
               mother: list[float], long_minutes: list[float], same_channel: bool = False) -> list[Outcome]:
     outcomes = []
     for name in NEGATIVES:
         case = cases[name]
         n = len(case.reference.labels())
-        outcomes.append(Outcome(name, name, "", 0.0, "", n, candidates(pipeline, case.waveform, n, [])))
-        print(f"{name} alone ({n} consented): {outcomes[-1].candidates}", flush=True)
+        outcomes.append(Outcome(name, name, "", 0.0, "", n, *candidates(pipeline, case.waveform, n, [])))
+        print(f"{name} alone ({n} consented): {outcomes[-1].candidates} {outcomes[-1].windows}", flush=True)
     for minutes in long_minutes:  # a long call whose voices all consented: each call looped
         for name in BASES:
             case = cases[name]
             looped = np.tile(case.waveform, int(minutes * 60 * SR / len(case.waveform)) + 1)
             n = len(case.reference.labels())
             outcomes.append(Outcome(f"{name} looped to {len(looped) / SR / 60:.0f} min", name, "", 0.0, "", n,
-                                    candidates(pipeline, looped, n, [])))
-            print(f"{outcomes[-1].case} ({n} consented): {outcomes[-1].candidates}", flush=True)
+                                    *candidates(pipeline, looped, n, [])))
+            print(f"{outcomes[-1].case} ({n} consented): {outcomes[-1].candidates} {outcomes[-1].windows}",
+                  flush=True)
     for pattern in patterns:
         for base_name in BASES:
             base = cases[base_name]
@@ -274,9 +324,9 @@ def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], pat
                             splice_joiner(base, voice, mother)
                         outcome = Outcome(f"{base_name}+{source}:{speaker}@{seconds:.0f}s/{pattern}", base_name,
                                           f"{source}:{speaker}", seconds, pattern, n,
-                                          candidates(pipeline, waveform, n, spans))
+                                          *candidates(pipeline, waveform, n, spans))
                         outcomes.append(outcome)
-                        print(f"{outcome.case}: {outcome.candidates}", flush=True)
+                        print(f"{outcome.case}: {outcome.candidates} {outcome.windows}", flush=True)
     return outcomes
 
 
@@ -323,6 +373,51 @@ def report(outcomes: list[Outcome], durations: list[float], current: tuple[float
         print(f"  {o.case}: {[(c.speech_s, c.distance, c.inside_s) for c in o.candidates]}")
 
 
+def report_windows(outcomes: list[Outcome], durations: list[float], clustering: tuple[float, float],
+                   window: tuple[float, float, float]) -> None:
+    positives = [o for o in outcomes if o.voice and o.windows]
+    negatives = [o for o in outcomes if not o.voice and o.windows]
+    if not positives and not negatives:
+        print("\n(no window-check findings in these cases: written before the window check)")
+        return
+    header = " | ".join(f"@{d:g} s" for d in durations)
+    print(f"\nWindow check alone ({len(positives)} spliced cases, {len(negatives)} with every voice consented):")
+    print(f"\n| window distance | min speech s | voice distance | found {header} | false alarms | flagged elsewhere |")
+    print("|---|---|---|" + "---|" * len(durations) + "---|---|")
+    for setting in ((d, m, v) for d in WINDOW_DISTANCES for m in WINDOW_MIN_SPEECH for v in WINDOW_VOICE_DISTANCES):
+        cells = []
+        for d in durations:
+            at = [o for o in positives if o.spliced_s == d]
+            cells.append(f"{sum(window_verdict(o, setting)[0] for o in at)}/{len(at)}")
+        mark = " (current)" if setting == window else ""
+        print(f"| {setting[0]:.2f}{mark} | {setting[1]:g} | {setting[2]:.2f} | {' | '.join(cells)} | "
+              f"{sum(any(window_verdict(o, setting)) for o in negatives)}/{len(negatives)} | "
+              f"{sum(window_verdict(o, setting)[1] for o in positives)}/{len(positives)} |")
+    print(f"\nBoth checks, as the stage runs them (clustering {clustering}, windows {window}), found:")
+    for pattern in sorted({o.pattern for o in positives}):
+        for base in BASES:
+            at = [o for o in positives if o.pattern == pattern and o.base == base]
+            cells = [f"{sum(both_verdict(o, clustering, window)[0] for o in at if o.spliced_s == d)}/"
+                     f"{sum(1 for o in at if o.spliced_s == d)}" for d in durations]
+            print(f"  {pattern:7} into {base:14}: {' | '.join(cells)} | all "
+                  f"{sum(both_verdict(o, clustering, window)[0] for o in at)}/{len(at)}")
+    for label, chosen in (("all", positives), ("real voices", [o for o in positives if o.voice.split(":")[0]
+                                                                 not in BASES]),
+                          ("synthetic voices", [o for o in positives if o.voice.split(":")[0] in BASES])):
+        cells = [f"{sum(both_verdict(o, clustering, window)[0] for o in chosen if o.spliced_s == d)}/"
+                 f"{sum(1 for o in chosen if o.spliced_s == d)}" for d in durations]
+        print(f"  {label:16}: {' | '.join(cells)} | all {sum(both_verdict(o, clustering, window)[0] for o in chosen)}"
+              f"/{len(chosen)}; clustering check alone {sum(verdict(o, *clustering)[0] for o in chosen)}, window "
+              f"check alone {sum(window_verdict(o, window)[0] for o in chosen)}")
+    print(f"  false alarms: {sum(any(both_verdict(o, clustering, window)) for o in negatives)}/{len(negatives)}; "
+          f"spliced calls where something else is flagged too: "
+          f"{sum(both_verdict(o, clustering, window)[1] for o in positives)}/{len(positives)}")
+    print("\nNegatives, window check at the current window distance (outlier seconds, their mean's distance):")
+    for o in negatives:
+        at = next((f for f in o.windows if abs(f.min_window_distance - window[0]) < 1e-9), None)
+        print(f"  {o.case}: {(at.speech_s, at.voice_distance) if at else '-'}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -345,17 +440,22 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from pipelines.stages.speaker_check import MIN_EXTRA_DISTANCE, MIN_EXTRA_SPEECH_S
+    from pipelines.stages.voice_windows import WindowThresholds
 
     if args.from_json:
         fields = set(Candidate.__dataclass_fields__)
         by_case = {o["case"]: Outcome(**{**o, "candidates": tuple(
-            Candidate(**{k: v for k, v in c.items() if k in fields}) for c in o["candidates"])})
+            Candidate(**{k: v for k, v in c.items() if k in fields}) for c in o["candidates"]),
+            "windows": tuple(WindowFinding(**w) for w in o.get("windows", ()))})
             for path in args.from_json for o in json.loads(path.read_text())}  # a case run twice counts once
         outcomes = list(by_case.values())
     else:
         outcomes = measure(args)
     durations = sorted({o.spliced_s for o in outcomes if o.voice})
     report(outcomes, durations, (MIN_EXTRA_SPEECH_S, MIN_EXTRA_DISTANCE))
+    window = WindowThresholds()
+    report_windows(outcomes, durations, (MIN_EXTRA_SPEECH_S, MIN_EXTRA_DISTANCE),
+                   (window.min_window_distance, window.min_speech_s, window.min_voice_distance))
 
 
 def measure(args: argparse.Namespace) -> list[Outcome]:

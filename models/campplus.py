@@ -213,14 +213,17 @@ class CamPlusPlusEmbedding(Model):
     def dimension(self) -> int:
         return EMBEDDING_DIM
 
-    def _fbank(self, waveform: torch.Tensor) -> torch.Tensor:
+    def fbank(self, waveform: torch.Tensor) -> torch.Tensor:
         return kaldi.fbank(
             pcm16_as_float(waveform).unsqueeze(0), num_mel_bins=NUM_MEL_BINS, sample_frequency=SAMPLE_RATE, dither=0.0
         )
 
     def embed(self, fbank: torch.Tensor) -> torch.Tensor:
-        """One (frames, 80) fbank excerpt -> (192,) embedding; mean-normalised over the excerpt."""
-        return self.campplus((fbank - fbank.mean(dim=0, keepdim=True)).unsqueeze(0))[0]
+        """One (frames, 80) fbank excerpt -> (192,) embedding, or a batch (n, frames, 80) of excerpts of one length
+        -> (n, 192); each mean-normalised over its own frames."""
+        batch = fbank if fbank.dim() == 3 else fbank.unsqueeze(0)
+        out = self.campplus(batch - batch.mean(dim=1, keepdim=True))
+        return out if fbank.dim() == 3 else out[0]
 
     def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
         """(batch, 1, samples) [+ (batch, frames) masks] -> (batch, 192); NaN rows for empty masks.
@@ -234,7 +237,7 @@ class CamPlusPlusEmbedding(Model):
         previous, full = None, None
         for row, waveform in enumerate(waveforms[:, 0]):
             if previous is None or not torch.equal(waveform, previous):  # one chunk, several speakers
-                previous, full = waveform, self._fbank(waveform)
+                previous, full = waveform, self.fbank(waveform)
             fbank = full
             if weights is not None:
                 fbank = full[_keep_frames(weights[row], full.shape[0]).to(full.device)]

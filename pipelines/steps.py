@@ -165,16 +165,20 @@ def step_transcribe(ctx: RunContext, recording_id: str) -> str:
 
 def step_diarize(ctx: RunContext, recording_id: str) -> str:
     from pipelines.stages.speaker_check import diarize_checking_extra_voice
+    from pipelines.stages.voice_windows import WindowThresholds
 
     def compute() -> Diarization:
         # the consent record names everyone in the call: that is the speaker count. Bounds (min 2, max n) were
         # measured to miss a late joiner whose voice is close to another's (bench/tune_diarization.py). A second
         # clustering with the count open (n..n+1) on the same embeddings looks for a voice nobody consented for
         n = len(_manifest(ctx, recording_id).consent.participants)
+        s = ctx.settings
+        windows = WindowThresholds(s.extra_voice_window_distance, s.extra_voice_window_min_speech_s,
+                                   s.extra_voice_window_voice_distance) if s.extra_voice_windows else None
         return diarize_checking_extra_voice(ctx.models.diarizer(), load_samples(ctx, recording_id), n,
                                             check_stop=stop_check(ctx, recording_id),
-                                            min_speech_s=ctx.settings.extra_voice_min_speech_s,
-                                            min_distance=ctx.settings.extra_voice_min_distance)
+                                            min_speech_s=s.extra_voice_min_speech_s,
+                                            min_distance=s.extra_voice_min_distance, windows=windows)
 
     return run_step(ctx, recording_id, "diarize", Diarization, compute)
 

@@ -20,6 +20,9 @@ newcomer's consent is recorded (``vidlib consent amend``), an admin who listened
 constants (settings ``VIDLIB_EXTRA_VOICE_MIN_SPEECH_S`` / ``_MIN_DISTANCE``) are in the README (Unconsented
 voices). Flagged turns go into
 ``Diarization.unconsented``; the clips they are heard in cannot be published (pipelines/stages/publication.py).
+
+This check misses a parent who says a few short things; a second one, on short windows of the known turns
+(``pipelines.stages.voice_windows``), runs after it by default, and the turns either one flags are kept.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.stages.voice_windows import WindowThresholds, unknown_voice_turns
 from vidlib.domain import Diarization, SpeakerTurn
 from vidlib.settings import Settings
 
@@ -66,10 +70,12 @@ def _reused_features(pipeline: Any) -> Iterator[None]:
 def diarize_checking_extra_voice(pipeline: Any, waveform: np.ndarray, participants: int,
                                  check_stop: Callable[[], None] | None = None, *,
                                  min_speech_s: float = MIN_EXTRA_SPEECH_S,
-                                 min_distance: float = MIN_EXTRA_DISTANCE) -> Diarization:
-    """Turns with the consented count, plus the turns of any extra voice (``unconsented``). ``check_stop``: as in
-    ``models.diarization.diarize``; the two thresholds: as in ``flagged_speakers``."""
-    from models.diarization import diarize
+                                 min_distance: float = MIN_EXTRA_DISTANCE,
+                                 windows: WindowThresholds | None = WindowThresholds()) -> Diarization:
+    """Turns with the consented count, plus the turns of any extra voice (``unconsented``): those this clustering
+    check flags and, unless ``windows`` is None, those the window check (``pipelines.stages.voice_windows``) finds.
+    ``check_stop``: as in ``models.diarization.diarize``; the two thresholds: as in ``flagged_speakers``."""
+    from models.diarization import diarize, embed_spans
 
     with _reused_features(pipeline):
         known = diarize(pipeline, waveform, num_speakers=participants, check_stop=check_stop)
@@ -78,7 +84,23 @@ def diarize_checking_extra_voice(pipeline: Any, waveform: np.ndarray, participan
         one_more, distances = _one_more_speaker(pipeline, waveform, participants + 1)
     flagged = extra_voice_turns(one_more, distances, participants + 1, min_speech_s=min_speech_s,
                                 min_distance=min_distance)
+    if windows is not None:
+        unknown = unknown_voice_turns(known.turns, lambda spans: embed_spans(pipeline, waveform, spans, check_stop),
+                                      windows)
+        flagged = united(flagged, unknown)
     return replace(known, unconsented=flagged, consented=participants)
+
+
+def united(flagged: tuple[SpeakerTurn, ...], unknown: tuple[SpeakerTurn, ...]) -> tuple[SpeakerTurn, ...]:
+    """The clustering check's turns, plus the parts of the window check's turns they do not already cover, sorted:
+    no second of the call counted twice (``publication.consent_flags`` adds the flagged seconds up)."""
+    extra: list[SpeakerTurn] = []
+    for turn in unknown:
+        pieces = [(turn.start, turn.end)]
+        for other in flagged:
+            pieces = [p for a, b in pieces for p in ((a, min(b, other.start)), (max(a, other.end), b)) if p[1] > p[0]]
+        extra += [SpeakerTurn(a, b, turn.speaker) for a, b in pieces]
+    return tuple(sorted((*flagged, *extra), key=lambda t: (t.start, t.end)))
 
 
 def _one_more_speaker(pipeline: Any, waveform: np.ndarray, count: int) -> tuple[Diarization, dict[str, float]]:
