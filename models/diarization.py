@@ -325,15 +325,15 @@ def embed_spans(pipeline: SpeakerDiarization, waveform: np.ndarray, spans: Seque
     if not isinstance(model, CamPlusPlusEmbedding):
         raise StageError("the diarisation pipeline has no CAM++ embedding model to embed windows with")
     out = np.full((len(spans), model.dimension), np.nan, dtype=np.float32)
-    by_length: dict[int, list[int]] = {}
-    for i, (start, end) in enumerate(spans):
-        by_length.setdefault(int(end * SAMPLE_RATE) - int(start * SAMPLE_RATE), []).append(i)
+    bounds = [(int(start * SAMPLE_RATE), min(int(end * SAMPLE_RATE), len(waveform))) for start, end in spans]
+    by_length: dict[int, list[int]] = {}  # samples actually there (a span may run past the end of the call)
+    for i, (first, last) in enumerate(bounds):
+        by_length.setdefault(last - first, []).append(i)
     with torch.inference_mode():
         for rows in (group[k:k + EMBED_BATCH] for length, group in by_length.items() if length >= _TWO_FRAMES
                      for k in range(0, len(group), EMBED_BATCH)):
-            fbanks = [model.fbank(torch.from_numpy(np.array(
-                waveform[int(spans[i][0] * SAMPLE_RATE):int(spans[i][1] * SAMPLE_RATE)], copy=True))) for i in rows]
-            out[rows] = model.embed(torch.stack(fbanks)).numpy()
+            excerpts = [np.array(waveform[bounds[i][0]:bounds[i][1]], copy=True) for i in rows]
+            out[rows] = model.embed(torch.stack([model.fbank(torch.from_numpy(x)) for x in excerpts])).numpy()
             drop_mapped_pages(waveform)
             if check_stop is not None:
                 check_stop()

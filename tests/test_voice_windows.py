@@ -155,14 +155,16 @@ def test_windows_embedded_together_equal_windows_embedded_one_by_one(models_dir,
         pytest.skip("the calls of ../shared/data are not here")
     pipeline = context_for(make_settings(tmp_path, models_dir)).models.diarizer()
     call = _decode(CALL, seconds=30)
-    spans = [(1.0, 2.5), (4.0, 5.5), (7.25, 8.75), (10.0, 11.0), (12.0, 12.01)]
+    end = len(call) / SR
+    # a 1.5 s window that runs 0.4 s past the end of the call (a turn may end there) beside whole ones
+    spans = [(1.0, 2.5), (4.0, 5.5), (end - 1.1, end + 0.4), (7.25, 8.75), (10.0, 11.0), (12.0, 12.01)]
     together = embed_spans(pipeline, call, spans)
     model = pipeline._embedding.model_
     with torch.inference_mode():
         alone = [model.embed(model.fbank(torch.from_numpy(call[int(a * SR):int(b * SR)].copy()))).numpy()
-                 for a, b in spans[:4]]
-    np.testing.assert_allclose(together[:4], np.array(alone), atol=1e-4)
-    assert np.isnan(together[4]).all() and not np.isnan(together[:4]).any()
+                 for a, b in spans[:5]]
+    np.testing.assert_allclose(together[:5], np.array(alone), atol=1e-4)
+    assert np.isnan(together[5]).all() and not np.isnan(together[:5]).any()
 
     def stop() -> None:
         raise RuntimeError("withdrawn")
