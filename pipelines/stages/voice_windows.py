@@ -92,14 +92,14 @@ def covered_s(windows: Sequence[Window]) -> float:
 def outliers(windows: Sequence[Window], embeddings: np.ndarray, min_window_distance: float) -> Outliers:
     """The windows at cosine distance >= ``min_window_distance`` from every participant's print (the mean of the
     windows the diarisation gave them). ``embeddings``: one row per window; rows with NaN are left out."""
+    embeddings = np.asarray(embeddings, dtype=float)
     usable = ~np.isnan(embeddings).any(axis=1)
     kept = [w for w, ok in zip(windows, usable) if ok]
-    vectors = _unit(np.asarray(embeddings, dtype=float)[usable])
-    speakers = sorted({w.speaker for w in kept})
-    if not kept or not speakers:
+    if not kept:
         return Outliers((), 0.0, float("inf"))
+    vectors = _unit(embeddings[usable])
     labels = np.array([w.speaker for w in kept])
-    prints = _unit(np.stack([vectors[labels == s].mean(axis=0) for s in speakers]))
+    prints = _unit(np.stack([vectors[labels == s].mean(axis=0) for s in sorted(set(labels))]))
     far = (1.0 - vectors @ prints.T).min(axis=1) >= min_window_distance
     if not far.any():
         return Outliers((), 0.0, float("inf"))
