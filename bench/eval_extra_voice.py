@@ -269,12 +269,10 @@ def verdict(outcome: Outcome, min_speech: float, min_distance: float) -> tuple[b
     return found, elsewhere
 
 
-def window_verdict(outcome: Outcome, window: tuple[float, float, float] | None) -> tuple[bool, bool]:
+def window_verdict(outcome: Outcome, window: tuple[float, float, float]) -> tuple[bool, bool]:
     """(found, flagged elsewhere) by the window check at (min window distance, min speech, min voice distance);
-    (False, False) when ``window`` is None or the case has no window findings. Found: at least half of the flagged
+    (False, False) when the case has no window findings at that distance. Found: at least half of the flagged
     windows' seconds lie in the spliced stretches."""
-    if window is None:
-        return False, False
     at = next((f for f in outcome.windows if abs(f.min_window_distance - window[0]) < 1e-9), None)
     if at is None or at.speech_s < window[1] or at.voice_distance < window[2]:
         return False, False
@@ -282,7 +280,7 @@ def window_verdict(outcome: Outcome, window: tuple[float, float, float] | None) 
     return found, at.inside_s < 0.5 * at.speech_s
 
 
-def both_verdict(outcome: Outcome, clustering: tuple[float, float], window: tuple[float, float, float] | None
+def both_verdict(outcome: Outcome, clustering: tuple[float, float], window: tuple[float, float, float]
                  ) -> tuple[bool, bool]:
     """The stage's verdict: the clustering check's and the window check's, either one."""
     a, b = verdict(outcome, *clustering), window_verdict(outcome, window)
