@@ -33,7 +33,10 @@ average timbre, so it errs the other way: the plain splices are optimistic, thes
 
 Each case is also run through the **window check** (``pipelines.stages.voice_windows``): the known diarisation's turns
 in 1.5 s windows, each embedded, outliers at each of ``WINDOW_DISTANCES`` from every participant's print. The report
-grids its two other thresholds and then gives both checks together, as the stage runs them (either one flags).
+grids its two other thresholds and then gives both checks together, as the stage runs them (either one flags; on the
+window check's hint, the clustering check believes smaller speakers), then both by ``HINT_DISTANCES``.
+``--dump-windows DIR`` also keeps each case's windows and their embeddings, to try other window rules without the
+models.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ import json  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
+from dataclasses import asdict, dataclass, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -69,6 +72,7 @@ MOTHER_JOINS_S = 459.0
 WINDOW_DISTANCES = (0.45, 0.5, 0.55, 0.6)
 WINDOW_MIN_SPEECH = (1.5, 3.0, 4.5, 6.0)
 WINDOW_VOICE_DISTANCES = (0.4, 0.45, 0.5, 0.55, 0.6)
+HINT_DISTANCES = (0.0, 0.3, 0.4, 0.45, 0.5)  # 0.5: no hint short of belief at the default voice distance
 CHANNEL_FFT = 1024  # --same-channel: 64 ms frames at 16 kHz
 
 
@@ -274,21 +278,32 @@ def verdict(outcome: Outcome, min_speech: float, min_distance: float) -> tuple[b
     return found, elsewhere
 
 
+def _finding(outcome: Outcome, min_window_distance: float) -> WindowFinding | None:
+    return next((f for f in outcome.windows if abs(f.min_window_distance - min_window_distance) < 1e-9), None)
+
+
 def window_verdict(outcome: Outcome, window: tuple[float, float, float]) -> tuple[bool, bool]:
     """(found, flagged elsewhere) by the window check at (min window distance, min speech, min voice distance);
     (False, False) when the case has no window findings at that distance. Found: at least half of the flagged
     windows' seconds lie in the spliced stretches."""
-    at = next((f for f in outcome.windows if abs(f.min_window_distance - window[0]) < 1e-9), None)
+    at = _finding(outcome, window[0])
     if at is None or at.speech_s < window[1] or at.voice_distance < window[2]:
         return False, False
     found = bool(outcome.voice) and at.inside_s >= 0.5 * at.speech_s
     return found, at.inside_s < 0.5 * at.speech_s
 
 
-def both_verdict(outcome: Outcome, clustering: tuple[float, float], window: tuple[float, float, float]
-                 ) -> tuple[bool, bool]:
-    """The stage's verdict: the clustering check's and the window check's, either one."""
-    a, b = verdict(outcome, *clustering), window_verdict(outcome, window)
+def both_verdict(outcome: Outcome, clustering: tuple[float, float], window: Any) -> tuple[bool, bool]:
+    """The stage's verdict (``speaker_check.diarize_checking_extra_voice``): the clustering check's, down to the
+    window check's minimum speech when the window check has a hint, or the window check's. ``window``: a
+    ``voice_windows.WindowThresholds``."""
+    from pipelines.stages.voice_windows import Outliers, hinted
+
+    at = _finding(outcome, window.min_window_distance)
+    hint = at is not None and hinted(Outliers((), at.speech_s, at.voice_distance), window)
+    min_speech = min(clustering[0], window.min_speech_s) if hint else clustering[0]
+    a = verdict(outcome, min_speech, clustering[1])
+    b = window_verdict(outcome, (window.min_window_distance, window.min_speech_s, window.min_voice_distance))
     return a[0] or b[0], a[1] or b[1]
 
 
@@ -382,7 +397,9 @@ def report(outcomes: list[Outcome], durations: list[float], current: tuple[float
 
 
 def report_windows(outcomes: list[Outcome], durations: list[float], clustering: tuple[float, float],
-                   window: tuple[float, float, float]) -> None:
+                   window: Any) -> None:
+    """``window``: the stage's ``voice_windows.WindowThresholds``."""
+    current = (window.min_window_distance, window.min_speech_s, window.min_voice_distance)
     positives = [o for o in outcomes if o.voice and o.windows]
     negatives = [o for o in outcomes if not o.voice and o.windows]
     if not positives and not negatives:
@@ -397,11 +414,12 @@ def report_windows(outcomes: list[Outcome], durations: list[float], clustering: 
         for d in durations:
             at = [o for o in positives if o.spliced_s == d]
             cells.append(f"{sum(window_verdict(o, setting)[0] for o in at)}/{len(at)}")
-        mark = " (current)" if setting == window else ""
+        mark = " (current)" if setting == current else ""
         print(f"| {setting[0]:.2f}{mark} | {setting[1]:g} | {setting[2]:.2f} | {' | '.join(cells)} | "
               f"{sum(any(window_verdict(o, setting)) for o in negatives)}/{len(negatives)} | "
               f"{sum(window_verdict(o, setting)[1] for o in positives)}/{len(positives)} |")
-    print(f"\nBoth checks, as the stage runs them (clustering {clustering}, windows {window}), found:")
+    print(f"\nBoth checks, as the stage runs them (clustering {clustering}, windows {current}, hint at "
+          f"{window.hint_voice_distance:g}), found:")
     for pattern in sorted({o.pattern for o in positives}):
         for base in BASES:
             at = [o for o in positives if o.pattern == pattern and o.base == base]
@@ -416,13 +434,22 @@ def report_windows(outcomes: list[Outcome], durations: list[float], clustering: 
                  f"{sum(1 for o in chosen if o.spliced_s == d)}" for d in durations]
         print(f"  {label:16}: {' | '.join(cells)} | all {sum(both_verdict(o, clustering, window)[0] for o in chosen)}"
               f"/{len(chosen)}; clustering check alone {sum(verdict(o, *clustering)[0] for o in chosen)}, window "
-              f"check alone {sum(window_verdict(o, window)[0] for o in chosen)}")
+              f"check alone {sum(window_verdict(o, current)[0] for o in chosen)}, both without the hint "
+              f"{sum(verdict(o, *clustering)[0] or window_verdict(o, current)[0] for o in chosen)}")
     print(f"  false alarms: {sum(any(both_verdict(o, clustering, window)) for o in negatives)}/{len(negatives)}; "
           f"spliced calls where something else is flagged too: "
           f"{sum(both_verdict(o, clustering, window)[1] for o in positives)}/{len(positives)}")
+    print("\nBoth checks by the hint's voice distance (on a hint, the clustering check believes speakers of the window "
+          "check's minimum speech):")
+    for hint in HINT_DISTANCES:
+        at = replace(window, hint_voice_distance=hint)
+        mark = " (current)" if hint == window.hint_voice_distance else ""
+        print(f"  {hint:g}{mark}: found {sum(both_verdict(o, clustering, at)[0] for o in positives)}/{len(positives)}, "
+              f"false alarms {sum(any(both_verdict(o, clustering, at)) for o in negatives)}/{len(negatives)}, "
+              f"flagged elsewhere {sum(both_verdict(o, clustering, at)[1] for o in positives)}/{len(positives)}")
     print("\nNegatives, window check at the current window distance (outlier seconds, their mean's distance):")
     for o in negatives:
-        at = next((f for f in o.windows if abs(f.min_window_distance - window[0]) < 1e-9), None)
+        at = _finding(o, window.min_window_distance)
         print(f"  {o.case}: {(at.speech_s, at.voice_distance) if at else '-'}")
 
 
@@ -464,9 +491,7 @@ def main(argv: list[str] | None = None) -> None:
         outcomes = measure(args)
     durations = sorted({o.spliced_s for o in outcomes if o.voice})
     report(outcomes, durations, (MIN_EXTRA_SPEECH_S, MIN_EXTRA_DISTANCE))
-    window = WindowThresholds()
-    report_windows(outcomes, durations, (MIN_EXTRA_SPEECH_S, MIN_EXTRA_DISTANCE),
-                   (window.min_window_distance, window.min_speech_s, window.min_voice_distance))
+    report_windows(outcomes, durations, (MIN_EXTRA_SPEECH_S, MIN_EXTRA_DISTANCE), WindowThresholds())
 
 
 def measure(args: argparse.Namespace) -> list[Outcome]:

@@ -174,7 +174,8 @@ def step_diarize(ctx: RunContext, recording_id: str) -> str:
         n = len(_manifest(ctx, recording_id).consent.participants)
         s = ctx.settings
         windows = WindowThresholds(s.extra_voice_window_distance, s.extra_voice_window_min_speech_s,
-                                   s.extra_voice_window_voice_distance) if s.extra_voice_windows else None
+                                   s.extra_voice_window_voice_distance,
+                                   s.extra_voice_window_hint_distance) if s.extra_voice_windows else None
         return diarize_checking_extra_voice(ctx.models.diarizer(), load_samples(ctx, recording_id), n,
                                             check_stop=stop_check(ctx, recording_id),
                                             min_speech_s=s.extra_voice_min_speech_s,

@@ -347,7 +347,8 @@ def test_the_stricter_setting_finds_a_late_joiner_in_short_turns(models_dir, tmp
     """Real audio, the stricter setting of the README (segmentation step 0.25, 4 s, 0.3), built from Settings as the
     flow builds it: rec06 with 9 s of a real AMI speaker cut into the turn lengths of a real mother joining a real
     interview (``bench/eval_extra_voice.py``'s late joiner, case ``rec06_avocate+mixture:FEE016@9s/joiner``: her
-    cluster measured 6.7 s, 0.62 from the others; the default setting missed her). The call alone stays clean."""
+    cluster measured 6.7 s, 0.62 from the others; the default setting missed her before the window check's hint,
+    tests/test_voice_windows.py). The call alone stays clean."""
     from bench.eval_extra_voice import mother_turns, speech_of, splice_joiner
     from bench.tune_diarization import DATA, dataset, load_case
     from pipelines.context import context_for

@@ -55,11 +55,14 @@ class Settings(BaseSettings):
     extra_voice_min_speech_s: float = Field(6.0, ge=0)
     extra_voice_min_distance: float = Field(0.2, ge=0, le=2)
     # the window check (pipelines/stages/voice_windows.py): 1.5 s windows of speech at this cosine distance from
-    # every participant's voice print, covering this long, whose mean lies this far from every print
+    # every participant's voice print, covering this long, whose mean lies this far from every print; covering as
+    # long with their mean only hint_distance away, they are a hint: the clustering check then believes speakers of
+    # extra_voice_window_min_speech_s too
     extra_voice_windows: bool = True
     extra_voice_window_distance: float = Field(0.5, ge=0, le=2)
     extra_voice_window_min_speech_s: float = Field(3.0, ge=0)
     extra_voice_window_voice_distance: float = Field(0.5, ge=0, le=2)
+    extra_voice_window_hint_distance: float = Field(0.45, ge=0, le=2)
 
     # --- storage -------------------------------------------------------------------------------
     store: Literal["local", "s3"] = "local"

@@ -22,7 +22,9 @@ voices). Flagged turns go into
 ``Diarization.unconsented``; the clips they are heard in cannot be published (pipelines/stages/publication.py).
 
 This check misses a parent who says a few short things; a second one, on short windows of the known turns
-(``pipelines.stages.voice_windows``), runs after it by default, and the turns either one flags are kept.
+(``pipelines.stages.voice_windows``), runs with it by default, and the turns either one flags are kept. When that
+window check has a hint of a voice that fits no participant's print, this check believes speakers of the window
+check's ``min_speech_s`` (3 s) instead of ``MIN_EXTRA_SPEECH_S``: the newcomer's own cluster is then often that small.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.stages.voice_windows import WindowThresholds, unknown_voice_turns
+from pipelines.stages.voice_windows import WindowCheck, WindowThresholds, check_windows
 from vidlib.domain import Diarization, SpeakerTurn
 from vidlib.settings import Settings
 
@@ -74,7 +76,8 @@ def diarize_checking_extra_voice(pipeline: Any, waveform: np.ndarray, participan
                                  windows: WindowThresholds | None = WindowThresholds()) -> Diarization:
     """Turns with the consented count, plus the turns of any extra voice (``unconsented``): those this clustering
     check flags and, unless ``windows`` is None, those the window check (``pipelines.stages.voice_windows``) finds.
-    ``check_stop``: as in ``models.diarization.diarize``; the two thresholds: as in ``flagged_speakers``."""
+    ``check_stop``: as in ``models.diarization.diarize``; the two thresholds: as in ``flagged_speakers`` (on the
+    window check's hint, ``min_speech_s`` drops to ``windows.min_speech_s``: module docstring)."""
     from models.diarization import diarize, embed_spans
 
     with _reused_features(pipeline):
@@ -82,13 +85,13 @@ def diarize_checking_extra_voice(pipeline: Any, waveform: np.ndarray, participan
         if not known.turns:
             return known
         one_more, distances = _one_more_speaker(pipeline, waveform, participants + 1)
-    flagged = extra_voice_turns(one_more, distances, participants + 1, min_speech_s=min_speech_s,
-                                min_distance=min_distance)
+    speech_s, checked = min_speech_s, WindowCheck((), hint=False)
     if windows is not None:
-        unknown = unknown_voice_turns(known.turns, lambda spans: embed_spans(pipeline, waveform, spans, check_stop),
-                                      windows)
-        flagged = united(flagged, unknown)
-    return replace(known, unconsented=flagged, consented=participants)
+        checked = check_windows(known.turns, lambda spans: embed_spans(pipeline, waveform, spans, check_stop), windows)
+        if checked.hint:
+            speech_s = min(min_speech_s, windows.min_speech_s)
+    flagged = extra_voice_turns(one_more, distances, participants + 1, min_speech_s=speech_s, min_distance=min_distance)
+    return replace(known, unconsented=united(flagged, checked.turns), consented=participants)
 
 
 def united(flagged: tuple[SpeakerTurn, ...], unknown: tuple[SpeakerTurn, ...]) -> tuple[SpeakerTurn, ...]:

@@ -12,7 +12,14 @@ nobody consented for when
   gave to the other one sit near that other print; scattered noise averages back towards the participants).
 
 The windows believed are flagged, each as a turn of ``UNKNOWN_VOICE``: unlike the clustering check, this one says
-where the voice is. The constants and the measured rates: README, Unconsented voices (``bench/eval_extra_voice.py``).
+where the voice is.
+
+Outliers that cover ``min_speech_s`` and whose mean lies >= ``hint_voice_distance`` from every print, but not
+``min_voice_distance``, are not flagged; they are a **hint**: some voice fits no print well. That is what this
+check sees when the consented-count diarisation gives a distinct newcomer a cluster of its own and merges two
+participants instead: the outliers are then one participant's windows, far from a print that is the mean of two
+voices. On a hint the clustering check believes smaller splits (``pipelines.stages.speaker_check``). The constants
+and the measured rates: README, Unconsented voices (``bench/eval_extra_voice.py``).
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ class WindowThresholds:
     min_window_distance: float = _default("extra_voice_window_distance")
     min_speech_s: float = _default("extra_voice_window_min_speech_s")
     min_voice_distance: float = _default("extra_voice_window_voice_distance")
+    hint_voice_distance: float = _default("extra_voice_window_hint_distance")
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,18 @@ def believed(found: Outliers, thresholds: WindowThresholds) -> bool:
     return found.speech_s >= thresholds.min_speech_s and found.voice_distance >= thresholds.min_voice_distance
 
 
+def hinted(found: Outliers, thresholds: WindowThresholds) -> bool:
+    """Whether the outliers are a hint of a voice that fits no print (module docstring); true whenever believed."""
+    return found.speech_s >= thresholds.min_speech_s and found.voice_distance >= min(
+        thresholds.hint_voice_distance, thresholds.min_voice_distance)
+
+
+@dataclass(frozen=True)
+class WindowCheck:
+    turns: tuple[SpeakerTurn, ...]  # the believed outliers as turns of UNKNOWN_VOICE; () if none
+    hint: bool
+
+
 def as_turns(windows: Sequence[Window]) -> tuple[SpeakerTurn, ...]:
     """The windows as turns of ``UNKNOWN_VOICE``, overlapping or touching ones merged."""
     merged: list[list[float]] = []
@@ -123,11 +143,11 @@ def as_turns(windows: Sequence[Window]) -> tuple[SpeakerTurn, ...]:
     return tuple(SpeakerTurn(start=round(a, 3), end=round(b, 3), speaker=UNKNOWN_VOICE) for a, b in merged)
 
 
-def unknown_voice_turns(turns: Sequence[SpeakerTurn], embed: Embed,
-                        thresholds: WindowThresholds = WindowThresholds()) -> tuple[SpeakerTurn, ...]:
-    """The turns of a voice unlike every participant's, by the rule in the module's docstring; () if none."""
+def check_windows(turns: Sequence[SpeakerTurn], embed: Embed,
+                  thresholds: WindowThresholds = WindowThresholds()) -> WindowCheck:
+    """The turns of a voice unlike every participant's, and whether there is a hint of one (module docstring)."""
     windows = speech_windows(turns)
     if not windows:
-        return ()
+        return WindowCheck((), False)
     found = outliers(windows, embed([(w.start, w.end) for w in windows]), thresholds.min_window_distance)
-    return as_turns(found.windows) if believed(found, thresholds) else ()
+    return WindowCheck(as_turns(found.windows) if believed(found, thresholds) else (), hinted(found, thresholds))
