@@ -1,9 +1,9 @@
 """A 3-hour call goes through the whole pipeline with bounded memory (issue 5's "3-hour call" case).
 
 About 30-60 minutes on two cores, so it runs only when asked: ``VIDLIB_LONG_TESTS=1 .venv/bin/python -m pytest
-tests/test_long_call.py``. The call is the repository's 92 s excerpt (real French speech, two speakers) repeated by
-stream copy; ``vidlib ingest`` and ``vidlib process`` run as a worker would, in a child process whose whole process
-tree is sampled for resident memory.
+tests/test_long_call.py``. The call is the repository's 92 s excerpt of rec04 (French, two synthetic voices)
+repeated by stream copy; ``vidlib ingest`` and ``vidlib process`` run as a worker would, in a child process whose
+whole process tree is sampled for resident memory.
 """
 
 from __future__ import annotations
