@@ -63,6 +63,7 @@ def test_a_three_hour_call_is_processed_with_bounded_memory(tmp_path: Path, mode
     last_word = max(w["end"] for s in manifest["transcript"]["sentences"] for w in s["words"])
     assert last_word > HOURS * 3600 - 120  # transcribed to the end, not stopped after a window
     assert len(manifest["clips"]) >= HOURS * 3600 / 180  # clips are at most 3 minutes long
+    flagged = sum(t["end"] - t["start"] for t in manifest["diarization"].get("unconsented", ()))  # everyone consented
     print(f"3-hour call: peak RSS {process_peak_mb:.0f} MB (processing process), {peak[0]:.0f} MB (process tree), "
-          f"{len(manifest['clips'])} clips, timings {manifest['timings']}")
+          f"{len(manifest['clips'])} clips, timings {manifest['timings']}, {flagged:.1f} s flagged as unconsented")
     assert process_peak_mb <= PEAK_RSS_LIMIT_MB, f"peak RSS of the processing process {process_peak_mb:.0f} MB"
