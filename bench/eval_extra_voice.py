@@ -52,7 +52,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from dataclasses import asdict, dataclass, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -60,6 +60,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.tune_diarization import DATA, SR, Case, dataset, load_case  # noqa: E402
+
+if TYPE_CHECKING:
+    from pipelines.stages.voice_windows import WindowThresholds
 
 BASES = ("rec04_dev_web", "rec06_avocate")
 VOICE_SOURCES = ("sample", "dev00", "tst00", "mixture", *BASES)
@@ -293,10 +296,9 @@ def window_verdict(outcome: Outcome, window: tuple[float, float, float]) -> tupl
     return found, at.inside_s < 0.5 * at.speech_s
 
 
-def both_verdict(outcome: Outcome, clustering: tuple[float, float], window: Any) -> tuple[bool, bool]:
+def both_verdict(outcome: Outcome, clustering: tuple[float, float], window: WindowThresholds) -> tuple[bool, bool]:
     """The stage's verdict (``speaker_check.diarize_checking_extra_voice``): the clustering check's, down to the
-    window check's minimum speech when the window check has a hint, or the window check's. ``window``: a
-    ``voice_windows.WindowThresholds``."""
+    window check's minimum speech when the window check has a hint, or the window check's."""
     from pipelines.stages.voice_windows import Outliers, hinted
 
     at = _finding(outcome, window.min_window_distance)
@@ -397,8 +399,7 @@ def report(outcomes: list[Outcome], durations: list[float], current: tuple[float
 
 
 def report_windows(outcomes: list[Outcome], durations: list[float], clustering: tuple[float, float],
-                   window: Any) -> None:
-    """``window``: the stage's ``voice_windows.WindowThresholds``."""
+                   window: WindowThresholds) -> None:
     current = (window.min_window_distance, window.min_speech_s, window.min_voice_distance)
     positives = [o for o in outcomes if o.voice and o.windows]
     negatives = [o for o in outcomes if not o.voice and o.windows]
