@@ -1,4 +1,5 @@
-"""After ingest: amend a recording's consent record, or confirm by ear that no voice beyond it was heard.
+"""After ingest: amend a recording's consent record, confirm by ear that no voice beyond it was heard, or check the
+voices again with the current settings.
 
 **Amend** (``vidlib consent amend``): a parent heard in the call consents afterwards, or a participant's scope or
 dates change. The new record must describe the same recording and keep everyone the old one names (taking someone
@@ -11,9 +12,15 @@ check ran against (``pipelines.stages.publication.uncovered_voices``).
 Unconsented voices); an admin who listened and heard nobody beyond the consent record lifts its flags, with a
 reason. Both are kept in the manifest and the audit log.
 
-Either way every clip's consent flags are computed again; a published clip that may no longer be published goes
-back to review (as on expiry). Each clip whose flags change gets an audit entry (flag kinds only, no names). Both
-take the recording's processing lock (``pipelines.flows.process_recording``): while a run holds it they refuse,
+**Recheck voices** (``vidlib consent recheck-voices``): the extra-voice thresholds are settings, to set again once
+real calls have been measured (README, Unconsented voices), but a processed recording keeps the diarise step's
+result. This runs the checks again on the stored audio with the current settings and the current consent record,
+and replaces what they found (``Diarization.unconsented``) in the stored step result and in the manifest. The
+diarisation's turns are kept: the words, utterances and clips were built on them.
+
+Every time, every clip's consent flags are computed again; a published clip that may no longer be published goes
+back to review (as on expiry). Each clip whose flags change gets an audit entry (flag kinds only, no names). All
+three take the recording's processing lock (``pipelines.flows.process_recording``): while a run holds it they refuse,
 rather than have the run's last manifest write undo them.
 """
 
@@ -30,12 +37,13 @@ from pipelines.stages.publication import recording_consent_flags
 from pipelines.withdrawal import ensure_not_withdrawn
 from storage.manifests import now_iso
 from vidlib.consent import check_consent
-from vidlib.domain import Clip, ConsentRecord, Manifest, Participant, VoicesConfirmed
+from vidlib.domain import Clip, ConsentRecord, Diarization, Manifest, Participant, VoicesConfirmed
 from vidlib.errors import ConsentError, NotFoundError
 from vidlib.ids import checked_recording_id
 
 AMEND_ACTION = "consent_amended"
 CONFIRM_ACTION = "voices_confirmed"
+RECHECK_ACTION = "voices_rechecked"
 MIN_REASON_CHARS = 10
 LOCK_WAIT_S = 2.0
 
@@ -142,3 +150,20 @@ def confirm_voices(ctx: RunContext, recording_id: str, *, reason: str, requested
         confirmation = VoicesConfirmed(by=requested_by, at=now_iso(), reason=reason)
         return _reflag(ctx, replace(manifest, voices_confirmed=confirmation), action=CONFIRM_ACTION,
                        by=requested_by, reason=reason, now=now)
+
+
+def recheck_voices(ctx: RunContext, recording_id: str, *, requested_by: str, now: datetime) -> FlagsReport:
+    """Run the checks for a voice beyond the consent record again with the current settings (module docstring)."""
+    from pipelines.steps import diarize_checking_voices
+
+    with _not_processing(ctx, recording_id) as manifest:
+        if manifest.diarization is None or manifest.status != "indexed":
+            raise ConsentError(f"{recording_id} has not been processed to the end: 'vidlib process' runs the checks")
+        participants = len(manifest.consent.participants)
+        found = diarize_checking_voices(ctx, recording_id, participants)
+        diarization = replace(manifest.diarization, unconsented=found.unconsented, consented=found.consented)
+        ctx.repo.save_stage(recording_id, "diarize", diarization, Diarization)  # what a later run's manifest reads
+        seconds = sum(t.end - t.start for t in found.unconsented)
+        return _reflag(ctx, replace(manifest, diarization=diarization), action=RECHECK_ACTION, by=requested_by,
+                       reason=f"voices checked again against {participants} participants: {seconds:.1f} s flagged",
+                       now=now)

@@ -163,23 +163,28 @@ def step_transcribe(ctx: RunContext, recording_id: str) -> str:
                                        check_stop=stop_check(ctx, recording_id)))
 
 
-def step_diarize(ctx: RunContext, recording_id: str) -> str:
+def diarize_checking_voices(ctx: RunContext, recording_id: str, participants: int) -> Diarization:
+    """The call's turns with ``participants`` speakers and the turns of any voice beyond them, by the checks and
+    thresholds of the settings (pipelines/stages/speaker_check.py, voice_windows.py)."""
     from pipelines.stages.speaker_check import diarize_checking_extra_voice
     from pipelines.stages.voice_windows import WindowThresholds
 
+    s = ctx.settings
+    windows = WindowThresholds(s.extra_voice_window_distance, s.extra_voice_window_min_speech_s,
+                               s.extra_voice_window_voice_distance,
+                               s.extra_voice_window_hint_distance) if s.extra_voice_windows else None
+    return diarize_checking_extra_voice(ctx.models.diarizer(), load_samples(ctx, recording_id), participants,
+                                        check_stop=stop_check(ctx, recording_id),
+                                        min_speech_s=s.extra_voice_min_speech_s,
+                                        min_distance=s.extra_voice_min_distance, windows=windows)
+
+
+def step_diarize(ctx: RunContext, recording_id: str) -> str:
     def compute() -> Diarization:
         # the consent record names everyone in the call: that is the speaker count. Bounds (min 2, max n) were
         # measured to miss a late joiner whose voice is close to another's (bench/tune_diarization.py). A second
         # clustering with the count open (n..n+1) on the same embeddings looks for a voice nobody consented for
-        n = len(_manifest(ctx, recording_id).consent.participants)
-        s = ctx.settings
-        windows = WindowThresholds(s.extra_voice_window_distance, s.extra_voice_window_min_speech_s,
-                                   s.extra_voice_window_voice_distance,
-                                   s.extra_voice_window_hint_distance) if s.extra_voice_windows else None
-        return diarize_checking_extra_voice(ctx.models.diarizer(), load_samples(ctx, recording_id), n,
-                                            check_stop=stop_check(ctx, recording_id),
-                                            min_speech_s=s.extra_voice_min_speech_s,
-                                            min_distance=s.extra_voice_min_distance, windows=windows)
+        return diarize_checking_voices(ctx, recording_id, len(_manifest(ctx, recording_id).consent.participants))
 
     return run_step(ctx, recording_id, "diarize", Diarization, compute)
 

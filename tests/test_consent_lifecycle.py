@@ -448,6 +448,49 @@ def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approve
 
 
 @pytest.mark.slow
+def test_cli_recheck_voices_applies_changed_thresholds_to_a_processed_recording(
+        api: tuple[TestClient, Library], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The extra-voice thresholds are settings; a processed recording keeps its diarise step's result until its
+    voices are checked again, on the stored audio with the real models. Thresholds of 0 believe any split of the
+    n + 1 clustering (a mistaken setting): the excerpt's clips with the student get flagged; back at the defaults,
+    the flags go. The diarisation's turns never change."""
+    from vidlib import filelock
+    from vidlib.cli import main
+
+    _, lib = api
+    lib.restore()
+    for name, value in lib.settings.model_dump(exclude_defaults=True).items():
+        monkeypatch.setenv(f"VIDLIB_{name.upper()}", str(value))
+    before = lib.ctx.repo.load(lib.recording_id)
+    assert before.diarization is not None and before.diarization.unconsented == ()
+    monkeypatch.setenv("VIDLIB_EXTRA_VOICE_MIN_SPEECH_S", "0")
+    monkeypatch.setenv("VIDLIB_EXTRA_VOICE_MIN_DISTANCE", "0")
+    with filelock.held(lib.settings.home / "locks" / f"{lib.recording_id}.lock"):  # as a running process flow
+        assert main(["consent", "recheck-voices", lib.recording_id]) == 2
+    assert "being processed" in capsys.readouterr().err
+
+    assert main(["consent", "recheck-voices", lib.recording_id, "--requested-by", "dpo", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    flagged = lib.ctx.repo.load(lib.recording_id)
+    assert flagged.diarization is not None and flagged.diarization.unconsented, flagged.diarization
+    assert flagged.diarization.turns == before.diarization.turns
+    assert lib.ctx.repo.load_stage(lib.recording_id, "diarize", Diarization) == flagged.diarization
+    blocked = sorted(c.clip_id for c in flagged.clips if c.consent_flags)
+    assert blocked and sorted(report["blocked"]) == blocked, report
+    entries = [e for e in load_audit(lib.ctx.store, lib.recording_id) if e.action == "voices_rechecked"]
+    assert sorted(e.clip_id for e in entries) == blocked and {e.by for e in entries} == {"dpo"}
+
+    monkeypatch.delenv("VIDLIB_EXTRA_VOICE_MIN_SPEECH_S")
+    monkeypatch.delenv("VIDLIB_EXTRA_VOICE_MIN_DISTANCE")
+    assert main(["consent", "recheck-voices", lib.recording_id, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    cleared = lib.ctx.repo.load(lib.recording_id)
+    assert cleared.diarization == before.diarization and sorted(report["unblocked"]) == blocked, report
+    assert not any(c.consent_flags for c in cleared.clips)
+    lib.restore()
+
+
+@pytest.mark.slow
 def test_an_admin_who_heard_nobody_else_lifts_the_extra_voice_flags(api: tuple[TestClient, Library]) -> None:
     """The extra-voice check is a machine guess; a false alarm must not block a call for ever."""
     client, lib = api

@@ -65,17 +65,20 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("consent", help="withdraw: purge a recording and everything derived from it; "
                                        "amend: replace a recording's consent record (a participant consents "
                                        "later); confirm-voices: you listened and heard nobody beyond the consent "
-                                       "record (lifts the extra-voice flags); expire: apply consent expiry dates "
-                                       "to every recording")
-    c.add_argument("action", choices=["withdraw", "amend", "confirm-voices", "expire"])
+                                       "record (lifts the extra-voice flags); recheck-voices: run the extra-voice "
+                                       "checks again with the current settings; expire: apply consent expiry "
+                                       "dates to every recording")
+    c.add_argument("action", choices=["withdraw", "amend", "confirm-voices", "recheck-voices", "expire"])
     c.add_argument("recording_id", nargs="?", help="withdraw: the recording")
     c.add_argument("--participant", help="withdraw: the name or role of the person withdrawing")
     c.add_argument("--file", type=Path, help="amend: the new consent JSON (everyone of the old record, and more)")
     c.add_argument("--reason", help="confirm-voices: what you heard (kept in the manifest and the audit log)")
     c.add_argument("--requested-by", default="operator",
-                   help="withdraw, amend, confirm-voices: who asked (kept in the tombstone or audit log; no names)")
+                   help="withdraw, amend, confirm-voices, recheck-voices: who asked (kept in the tombstone or audit "
+                        "log; no names)")
     c.add_argument("--now", help="expire: act as if it were this ISO 8601 time (default: now)")
-    c.add_argument("--json", action="store_true", help="expire, amend, confirm-voices: what was done, as JSON")
+    c.add_argument("--json", action="store_true",
+                   help="expire, amend, confirm-voices, recheck-voices: what was done, as JSON")
 
     sub.add_parser("reindex", help="rebuild the Qdrant index from the manifests")
 

@@ -141,7 +141,7 @@ def _consent(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "expire":
         return _consent_expire(args, settings)
-    if args.action in ("amend", "confirm-voices"):
+    if args.action in ("amend", "confirm-voices", "recheck-voices"):
         return _consent_reflag(args, settings)
     if not args.recording_id or not args.participant:
         raise ConsentError("consent withdraw needs RECORDING_ID and --participant NAME_OR_ROLE")
@@ -153,10 +153,10 @@ def _consent(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _consent_reflag(args: argparse.Namespace, settings: Settings) -> int:
-    """``consent amend`` and ``consent confirm-voices``: both re-flag every clip of the recording."""
+    """``consent amend``, ``confirm-voices`` and ``recheck-voices``: each re-flags every clip of the recording."""
     from datetime import datetime, timezone
 
-    from pipelines.consent_amend import amend_consent, confirm_voices
+    from pipelines.consent_amend import amend_consent, confirm_voices, recheck_voices
     from vidlib.cli import emit_json
     from vidlib.consent import load_consent
 
@@ -168,6 +168,11 @@ def _consent_reflag(args: argparse.Namespace, settings: Settings) -> int:
                           now=now)
         added = f"; added: {', '.join(r.added_roles)}" if r.added_roles else ""
         done = f"consent record amended ({r.participants} participants{added})"
+    elif args.action == "recheck-voices":
+        if not args.recording_id:
+            raise ConsentError("consent recheck-voices needs RECORDING_ID")
+        r = recheck_voices(_ctx(settings), args.recording_id, requested_by=args.requested_by, now=now)
+        done = f"voices checked again against the {r.participants} participants of the consent record"
     else:
         if not args.recording_id or not args.reason:
             raise ConsentError("consent confirm-voices needs RECORDING_ID and --reason \"what you heard\"")
