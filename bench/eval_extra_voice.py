@@ -299,12 +299,12 @@ def window_verdict(outcome: Outcome, window: tuple[float, float, float]) -> tupl
 def both_verdict(outcome: Outcome, clustering: tuple[float, float], window: WindowThresholds) -> tuple[bool, bool]:
     """The stage's verdict (``speaker_check.diarize_checking_extra_voice``): the clustering check's, down to the
     window check's minimum speech when the window check has a hint, or the window check's."""
+    from pipelines.stages.speaker_check import min_speech_on
     from pipelines.stages.voice_windows import Outliers, hinted
 
     at = _finding(outcome, window.min_window_distance)
     hint = at is not None and hinted(Outliers((), at.speech_s, at.voice_distance), window)
-    min_speech = min(clustering[0], window.min_speech_s) if hint else clustering[0]
-    a = verdict(outcome, min_speech, clustering[1])
+    a = verdict(outcome, min_speech_on(hint, clustering[0], window), clustering[1])
     b = window_verdict(outcome, (window.min_window_distance, window.min_speech_s, window.min_voice_distance))
     return a[0] or b[0], a[1] or b[1]
 

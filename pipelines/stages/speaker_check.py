@@ -88,10 +88,14 @@ def diarize_checking_extra_voice(pipeline: Any, waveform: np.ndarray, participan
     speech_s, checked = min_speech_s, WindowCheck((), hint=False)
     if windows is not None:
         checked = check_windows(known.turns, lambda spans: embed_spans(pipeline, waveform, spans, check_stop), windows)
-        if checked.hint:
-            speech_s = min(min_speech_s, windows.min_speech_s)
+        speech_s = min_speech_on(checked.hint, min_speech_s, windows)
     flagged = extra_voice_turns(one_more, distances, participants + 1, min_speech_s=speech_s, min_distance=min_distance)
     return replace(known, unconsented=united(flagged, checked.turns), consented=participants)
+
+
+def min_speech_on(hint: bool, min_speech_s: float, windows: WindowThresholds) -> float:
+    """This check's speech minimum: down to the window check's own on its hint (module docstring)."""
+    return min(min_speech_s, windows.min_speech_s) if hint else min_speech_s
 
 
 def united(flagged: tuple[SpeakerTurn, ...], unknown: tuple[SpeakerTurn, ...]) -> tuple[SpeakerTurn, ...]:
