@@ -87,14 +87,20 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-9)
 
 
+def _merged(windows: Sequence[Window]) -> list[tuple[float, float]]:
+    """The stretches of the call the windows cover, overlapping or touching ones merged, in order."""
+    merged: list[list[float]] = []
+    for w in sorted(windows, key=lambda w: w.start):
+        if merged and w.start <= merged[-1][1] + 1e-6:
+            merged[-1][1] = max(merged[-1][1], w.end)
+        else:
+            merged.append([w.start, w.end])
+    return [(a, b) for a, b in merged]
+
+
 def covered_s(windows: Sequence[Window]) -> float:
     """Seconds of the call the windows cover (overlaps counted once)."""
-    total, reached = 0.0, -np.inf
-    for w in sorted(windows, key=lambda w: w.start):
-        if w.end > reached:
-            total += w.end - max(w.start, reached)
-            reached = w.end
-    return total
+    return sum(b - a for a, b in _merged(windows))
 
 
 def outliers(windows: Sequence[Window], embeddings: np.ndarray, min_window_distance: float) -> Outliers:
@@ -134,13 +140,7 @@ class WindowCheck:
 
 def as_turns(windows: Sequence[Window]) -> tuple[SpeakerTurn, ...]:
     """The windows as turns of ``UNKNOWN_VOICE``, overlapping or touching ones merged."""
-    merged: list[list[float]] = []
-    for w in sorted(windows, key=lambda w: w.start):
-        if merged and w.start <= merged[-1][1] + 1e-6:
-            merged[-1][1] = max(merged[-1][1], w.end)
-        else:
-            merged.append([w.start, w.end])
-    return tuple(SpeakerTurn(start=round(a, 3), end=round(b, 3), speaker=UNKNOWN_VOICE) for a, b in merged)
+    return tuple(SpeakerTurn(start=round(a, 3), end=round(b, 3), speaker=UNKNOWN_VOICE) for a, b in _merged(windows))
 
 
 def check_windows(turns: Sequence[SpeakerTurn], embed: Embed,
