@@ -70,7 +70,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("recordings", nargs="+", type=Path)
     args = ap.parse_args()
-    stages = ["audio", "transcribe", "diarize", "segment", "cut", "enrich", "embed", "index"]
+    stages = ["audio", "transcribe", "diarize", "chapters", "segment", "cut", "enrich", "embed", "index"]
     print("| recording | dur s | " + " | ".join(stages) + " | wall s | x RT | peak RSS MB | WER | DER | Pk | WD | F1±5s | clips | len s |")
     print("|" + "---|" * (len(stages) + 13))
     for media in args.recordings:

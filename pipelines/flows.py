@@ -56,7 +56,8 @@ audio_task = _stage_task("extract_audio", steps.step_audio)
 transcribe_task = _stage_task("transcribe", steps.step_transcribe, heavy=True)
 diarize_task = _stage_task("diarize", steps.step_diarize, heavy=True)
 attribute_task = _stage_task("attribute_speakers", steps.step_attribute)
-segment_task = _stage_task("segment_topics", steps.step_segment)
+chapters_task = _stage_task("chapters", steps.step_chapters)
+segment_task = _stage_task("segment_clips", steps.step_segment)
 plan_task = _stage_task("plan_clips", steps.step_plan)
 cut_task = _stage_task("cut_clips", steps.step_cut, heavy=True)
 enrich_task = _stage_task("enrich", steps.step_enrich)
@@ -116,7 +117,7 @@ def _process_recording(settings: Settings, recording_id: str) -> str:
         context_for(settings).models.release_diarizer()
         context_for(settings).models.release_whisper()
         release_freed_memory()  # the two models' memory goes back before the cut and e5 need theirs
-        for stage in (attribute_task, segment_task, plan_task, cut_task, enrich_task, embed_task, index_task):
+        for stage in (attribute_task, chapters_task, segment_task, plan_task, cut_task, enrich_task, embed_task, index_task):
             stage(settings, recording_id)
     except BaseException as exc:
         # a stage still running beside the failed one (diarisation when transcription failed, both on SIGTERM)

@@ -10,10 +10,13 @@ import numpy as np
 from pipelines.context import RunContext
 from pipelines.stages.personal_data import detect_personal_data
 from pipelines.stages.publication import consent_flags, uncovered_voices
+from pipelines.stages.topics import topic_label
 from search_api.text import sparse_terms
 from storage.index import IndexedClip
 from vidlib.domain import (
     AttributedTranscript,
+    Chapter,
+    ChapterSpan,
     Clip,
     ClipEnrichment,
     ClipMedia,
@@ -23,6 +26,7 @@ from vidlib.domain import (
     TopicSegment,
     Transcript,
 )
+from vidlib.ids import chapter_id_for
 
 
 def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
@@ -38,6 +42,7 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
                                    manifest.voices_confirmed)
     now = datetime.now(timezone.utc)
     roles = dict(attributed.roles)
+    chapter_ids = [chapter_id_for(recording_id, ch.start, ch.end) for ch in _chapter_spans(ctx, recording_id)]
     clips = []
     for spec in plan:
         utts = attributed.utterances[spec.first_utterance : spec.last_utterance + 1]
@@ -55,8 +60,28 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
             flags=tuple(f for f in flags if f.end > m.start and f.start < m.end),
             consent_flags=consent_flags(m.start, m.end, speaker_roles, unconsented, manifest.consent, now=now),
             redactions=old.redactions if old else (),
+            chapter_id=chapter_ids[spec.chapter] if spec.chapter < len(chapter_ids) else "",
+            topic_label=topic_label(e.topic),
         ))
     return tuple(clips)
+
+
+def _chapter_spans(ctx: RunContext, recording_id: str) -> tuple[ChapterSpan, ...]:
+    return ctx.repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...])
+
+
+def build_chapters(recording_id: str, spans: tuple[ChapterSpan, ...], clips: tuple[Clip, ...]) -> tuple[Chapter, ...]:
+    """The manifest's chapters: each span with its id, French topic name and its clips in order; its times are its
+    clips' cut times (what a student plays)."""
+    out = []
+    for span in spans:
+        chapter_id = chapter_id_for(recording_id, span.start, span.end)
+        mine = [c for c in clips if c.chapter_id == chapter_id]
+        start, end = (mine[0].start, mine[-1].end) if mine else (span.start, span.end)
+        out.append(Chapter(chapter_id=chapter_id, start=start, end=end, title=span.title or (mine[0].title if mine else ""),
+                           topic=span.topic, topic_label=topic_label(span.topic),
+                           clip_ids=tuple(c.clip_id for c in mine)))
+    return tuple(out)
 
 
 def passage_text(clip: Clip) -> str:
@@ -76,7 +101,8 @@ def clip_payload(clip: Clip, manifest: Manifest) -> dict[str, object]:
     return {
         "recording_id": clip.recording_id, "start": clip.start, "end": clip.end, "title": clip.title,
         "text": clip.text, "topic": clip.topic, "keyphrases": list(clip.keyphrases), "speakers": list(clip.speakers),
-        "roles": list(clip.roles), "job": info.job, "sector": info.sector,
+        "roles": list(clip.roles), "job": info.job, "sector": info.sector, "topic_label": clip.topic_label,
+        "chapter_id": clip.chapter_id,
         "language": manifest.transcript.language if manifest.transcript else info.language, "state": clip.state,
     }
 
@@ -85,13 +111,15 @@ def finalize_manifest(ctx: RunContext, recording_id: str) -> Manifest:
     from pipelines.steps import stage_timings
 
     repo = ctx.repo
+    clips = build_clips(ctx, recording_id)
     manifest = replace(
         repo.load(recording_id),
         transcript=repo.load_stage(recording_id, "transcribe", Transcript),
         diarization=repo.load_stage(recording_id, "diarize", Diarization),
         attributed=repo.load_stage(recording_id, "attribute", AttributedTranscript),
         segments=repo.load_stage(recording_id, "segment", tuple[TopicSegment, ...]),
-        clips=build_clips(ctx, recording_id),
+        chapters=build_chapters(recording_id, _chapter_spans(ctx, recording_id), clips),
+        clips=clips,
         timings=stage_timings(ctx, recording_id),
         models=ctx.models.versions(),
         status="indexed",

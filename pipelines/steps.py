@@ -18,6 +18,7 @@ from pipelines.context import RunContext
 from storage.layout import audio_key, stage_key
 from vidlib.domain import (
     AttributedTranscript,
+    ChapterSpan,
     ClipEnrichment,
     ClipMedia,
     ClipSpec,
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
     from pipelines.stages.media import Pcm16Wav
 
 T = TypeVar("T")
-STAGES = ("probe", "audio", "transcribe", "diarize", "attribute", "segment", "plan", "cut", "enrich", "embed", "index")
+STAGES = ("probe", "audio", "transcribe", "diarize", "attribute", "chapters", "segment", "plan", "cut", "enrich", "embed",
+          "index")
 
 
 def run_step(ctx: RunContext, recording_id: str, stage: str, tp: Any, compute: Callable[[], T], *,
@@ -152,12 +154,14 @@ def step_audio(ctx: RunContext, recording_id: str) -> str:
 
 def step_transcribe(ctx: RunContext, recording_id: str) -> str:
     from pipelines.stages.transcribe import TranscribeOptions, transcribe
+    from pipelines.stages.vocabulary import call_vocabulary, load_lexicon
 
     s = ctx.settings
     manifest = _manifest(ctx, recording_id)
+    hotwords = call_vocabulary(manifest.consent, load_lexicon()) if s.whisper_vocabulary else None
     options = TranscribeOptions(language=s.language or manifest.consent.recording.language,
                                 beam_size=s.whisper_beam_size, batch_size=s.whisper_batch_size,
-                                allowed_languages=tuple(s.languages), workers=s.whisper_workers)
+                                allowed_languages=tuple(s.languages), workers=s.whisper_workers, hotwords=hotwords)
     return run_step(ctx, recording_id, "transcribe", Transcript,
                     lambda: transcribe(ctx.models.whisper(), wav_samples(ctx, recording_id), options,
                                        check_stop=stop_check(ctx, recording_id)))
@@ -199,14 +203,24 @@ def step_attribute(ctx: RunContext, recording_id: str) -> str:
         _manifest(ctx, recording_id).consent))
 
 
+def step_chapters(ctx: RunContext, recording_id: str) -> str:
+    from pipelines.stages.chapters import plan_chapters
+
+    embedder = ctx.models.embedder()
+    return run_step(ctx, recording_id, "chapters", tuple[ChapterSpan, ...], lambda: plan_chapters(
+        ctx.repo.load_stage(recording_id, "attribute", AttributedTranscript), embedder.embed_passages,
+        embedder.embed_queries, duration_s=_manifest(ctx, recording_id).media.duration_s))
+
+
 def step_segment(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.stages.segment import SegmenterParams, segment_topics
+    from pipelines.stages.segment import ClipParams, split_chapters
 
     s = ctx.settings
-    params = SegmenterParams(min_s=s.clip_min_s, max_s=s.clip_max_s)
-    return run_step(ctx, recording_id, "segment", tuple[TopicSegment, ...], lambda: segment_topics(
-        ctx.repo.load_stage(recording_id, "attribute", AttributedTranscript), ctx.models.embedder().embed_passages,
-        params))
+    params = ClipParams(min_s=s.clip_min_s, max_s=s.clip_max_s)
+    repo = ctx.repo
+    return run_step(ctx, recording_id, "segment", tuple[TopicSegment, ...], lambda: split_chapters(
+        repo.load_stage(recording_id, "attribute", AttributedTranscript),
+        repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...]), params))
 
 
 def step_plan(ctx: RunContext, recording_id: str) -> str:
@@ -231,7 +245,7 @@ def step_enrich(ctx: RunContext, recording_id: str) -> str:
     return run_step(ctx, recording_id, "enrich", tuple[ClipEnrichment, ...], lambda: enrich_clips(
         repo.load_stage(recording_id, "plan", tuple[ClipSpec, ...]),
         repo.load_stage(recording_id, "attribute", AttributedTranscript),
-        ctx.models.embedder().embed_passages, ctx.models.embedder().embed_queries))
+        repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...])))
 
 
 def step_embed(ctx: RunContext, recording_id: str) -> str:

@@ -11,7 +11,7 @@ from search_api.deps import Services
 from search_api.errors import install_error_handlers
 from search_api.links import LinkSigner
 from search_api.moderation import Moderation
-from search_api.routers import clips, pages, review, search
+from search_api.routers import clips, pages, recordings, review, search
 from search_api.tokens import TokenBook
 from vidlib.settings import Settings
 
@@ -26,7 +26,7 @@ def create_app(settings: Settings, ctx: RunContext | None = None) -> FastAPI:
     app = FastAPI(title="vidlib", summary="Clips of career calls: search, play, moderate", version="1")
     app.state.services = services
     install_error_handlers(app)
-    for module in (search, clips, review, pages):
+    for module in (search, clips, recordings, review, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

@@ -19,7 +19,9 @@ class ClipSummary(BaseModel):
     title: str
     job: str
     sector: str
-    topic: str
+    topic: str = Field(description="career-topic identifier (e.g. salaire, ia_et_metier, autre)")
+    topic_label: str = Field("", description="the topic in French words, as students read it")
+    chapter_id: str = Field("", description="the chapter (topic of the call) this clip belongs to")
     language: str | None
     speaker_roles: list[str]
     start: float
@@ -54,10 +56,38 @@ class Turn(BaseModel):
     text: str
 
 
+class ChapterOut(BaseModel):
+    chapter_id: str
+    start: float = Field(description="seconds of the recording")
+    end: float
+    title: str
+    topic: str
+    topic_label: str
+    clip_ids: list[str] = Field(description="its clips in order (for a student: the published ones)")
+
+
+class RecordingChapters(BaseModel):
+    recording_id: str
+    title: str
+    job: str
+    sector: str
+    chapters: list[ChapterOut]
+
+
+class ChapterContext(BaseModel):
+    """Where a clip sits in its call: its chapter and the clips around it that the caller may see."""
+
+    chapter: ChapterOut | None
+    previous_clip_id: str | None = Field(None, description="the clip before it in the same chapter")
+    next_clip_id: str | None = Field(None, description="the clip after it in the same chapter ('next in this topic')")
+    next_chapter_clip_id: str | None = Field(None, description="the first clip of the call's next chapter")
+
+
 class ClipDetail(ClipSummary):
     version: str = Field(description="send it back with a moderation decision; 409 if the clip changed since")
     keyphrases: list[str]
     text: str
+    context: ChapterContext | None = Field(None, description="its chapter and neighbours in the call")
     transcript: list[Turn]
     recording_start: float = Field(description="the clip's start in the recording, seconds")
     flags: list[dict[str, object]] = Field(default_factory=list,

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from search_api.links import LinkSigner
+from search_api.chapters import chapter_context
 from search_api.schemas import ClipDetail, ClipSummary, Links, Turn
 from search_api.tokens import ApiRole
 from vidlib.domain import Clip, Manifest
@@ -35,7 +36,8 @@ def summary_fields(clip_id: str, p: Mapping[str, Any], role: ApiRole, signer: Li
     """Summary fields from an index payload (or a payload-shaped dict)."""
     start, end = float(p["start"]), float(p["end"])
     return dict(clip_id=clip_id, recording_id=p["recording_id"], title=p["title"], job=p.get("job", ""),
-                sector=p.get("sector", ""), topic=p.get("topic", ""), language=p.get("language"),
+                sector=p.get("sector", ""), topic=p.get("topic", ""), topic_label=p.get("topic_label", ""),
+                chapter_id=p.get("chapter_id", ""), language=p.get("language"),
                 speaker_roles=list(dict.fromkeys(p.get("roles", []))), start=start, end=end,
                 duration=round(end - start, 2), state=p.get("state", ""),
                 links=links(clip_id, role, signer, has_thumbnail))
@@ -83,4 +85,5 @@ def detail(clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner) ->
                           publishable=not blockers, blockers=blockers, redactions=[asdict(r) for r in clip.redactions],
                           consented_voices=consented_roles(manifest.consent))
     return ClipDetail(**base, version=clip_version(clip), keyphrases=list(clip.keyphrases), text=clip.text,
-                      transcript=transcript_turns(clip, manifest), recording_start=clip.start, **moderation)
+                      transcript=transcript_turns(clip, manifest), recording_start=clip.start,
+                      context=chapter_context(clip, manifest, role), **moderation)

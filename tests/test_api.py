@@ -57,6 +57,9 @@ MATRIX = [
     ("GET", "/clips/{pend}/similar", (404, 200, 200)),
     ("GET", "/clips/clip_000000000000000000000000", (404, 404, 404)),
     ("GET", "/clips/../../etc/passwd/media", (404, 404, 404)),
+    ("GET", "/recordings/{rec}/chapters", (200, 200, 200)),
+    ("GET", "/recordings/rec_000000000000000000000000/chapters", (404, 404, 404)),
+    ("GET", "/recordings/..%2F..%2Fetc/chapters", (404, 404, 404)),
     ("GET", "/review/queue", (403, 200, 200)),
     ("GET", "/clips/{pend}/history", (403, 200, 200)),
     ("POST", "/clips/{pend}/approve", (403, 409, 409)),  # stale version: refused, nothing changes
@@ -75,7 +78,7 @@ BODIES = {"approve": {}, "reject": {"reason": "hors sujet"}, "unpublish": {}, "r
 def test_every_endpoint_for_every_role(api: tuple[TestClient, Library, str, str], method: str, path: str,
                                        expected: tuple[int, int, int]) -> None:
     client, lib, pub, pend = api
-    url = path.format(pub=pub, pend=pend)
+    url = path.format(pub=pub, pend=pend, rec=lib.recording_id)
     action = url.rsplit("/", 1)[-1]
     body = {"version": "stale-version", **BODIES.get(action, {})} if method == "POST" else None
     for who, status in [*zip(ROLES, expected), ("none", 401), ("bad", 401)]:
@@ -168,3 +171,29 @@ def test_admin_reindex_keeps_states(api: tuple[TestClient, Library, str, str]) -
     res = client.post("/admin/reindex", headers=auth(lib, "admin"))
     assert res.json()["indexed"] == len(lib.clip_ids())
     assert [c["clip_id"] for c in client.get("/discover", headers=auth(lib, "student")).json()["clips"]] == [pub]
+
+
+def test_chapters_of_a_call_and_of_a_clip_show_a_student_published_clips_only(
+        api: tuple[TestClient, Library, str, str]) -> None:
+    client, lib, pub, pend = api
+    manifest = lib.ctx.repo.load(lib.recording_id)
+    everything = client.get(f"/recordings/{lib.recording_id}/chapters", headers=auth(lib, "moderator")).json()
+    assert [ch["chapter_id"] for ch in everything["chapters"]] == [ch.chapter_id for ch in manifest.chapters]
+    assert [i for ch in everything["chapters"] for i in ch["clip_ids"]] == [c.clip_id for c in manifest.clips]
+    assert all(ch["topic_label"] and ch["title"] for ch in everything["chapters"])
+    student = client.get(f"/recordings/{lib.recording_id}/chapters", headers=auth(lib, "student")).json()
+    assert [i for ch in student["chapters"] for i in ch["clip_ids"]] == [pub]  # only the published clip, its chapter
+    assert student["job"] == manifest.consent.recording.job
+    # the clip's own context: its chapter, no neighbour that a student may not see
+    ctx = client.get(f"/clips/{pub}", headers=auth(lib, "student")).json()["context"]
+    assert ctx["chapter"]["clip_ids"] == [pub] and ctx["next_clip_id"] is None and ctx["next_chapter_clip_id"] is None
+    seen = client.get(f"/clips/{pub}", headers=auth(lib, "moderator")).json()["context"]
+    ids = [c.clip_id for c in manifest.clips]
+    following = ids[ids.index(pub) + 1] if ids.index(pub) + 1 < len(ids) else None
+    assert following in (seen["next_clip_id"], seen["next_chapter_clip_id"])
+    # nothing published in the call: a student is told it does not exist
+    lib.set_state(pub, "pending_review")
+    try:
+        assert client.get(f"/recordings/{lib.recording_id}/chapters", headers=auth(lib, "student")).status_code == 404
+    finally:
+        lib.set_state(pub, "published")

@@ -72,14 +72,26 @@ def test_manifest_is_complete(processed: Processed) -> None:
     assert 91 < view["duration_s"] < 93
     assert view["language"] == "fr"
     assert view["status"] == "indexed"
-    assert len(view["words"]) > 100 and all({"start", "end", "text", "speaker"} <= set(w) for w in view["words"])
+    assert len(view["words"]) > 100 and all({"start", "end", "text", "speaker", "probability"} <= set(w)
+                                           for w in view["words"])
+    assert all(0.0 <= w["probability"] <= 1.0 for w in view["words"])
+    assert any(w["probability"] < 1.0 for w in view["words"])  # Whisper's, not the default
     assert {t["role"] for t in view["turns"]} >= {"professional", "student"}
-    for stage in ("audio", "transcribe", "diarize", "attribute", "segment", "plan", "cut", "enrich", "embed", "index"):
+    for stage in ("audio", "transcribe", "diarize", "attribute", "chapters", "segment", "plan", "cut", "enrich", "embed",
+                  "index"):
         assert view["timings"][stage] >= 0
     assert set(view["models"]) == {"asr", "diarization", "embedding"}
+    chapters = view["chapters"]
+    assert chapters and [c["clip_id"] for c in view["clips"]] == [i for ch in chapters for i in ch["clip_ids"]]
+    for ch in chapters:
+        assert {"chapter_id", "start", "end", "title", "topic", "topic_label", "clip_ids"} <= set(ch)
+        assert ch["title"] and ch["topic_label"] and ch["start"] < ch["end"]
     for clip in view["clips"]:
-        assert {"clip_id", "start", "end", "title", "topic", "keyphrases", "state"} <= set(clip)
+        assert {"clip_id", "start", "end", "title", "topic", "topic_label", "chapter_id", "keyphrases", "state"} <= set(clip)
         assert clip["state"] == "pending_review"
+        chapter = next(ch for ch in chapters if ch["chapter_id"] == clip["chapter_id"])
+        assert chapter["start"] <= clip["start"] and clip["end"] <= chapter["end"]  # a clip never crosses a chapter
+        assert clip["topic"] == chapter["topic"] and clip["topic_label"] == chapter["topic_label"]
 
 
 def test_two_speakers_found_and_mapped_to_roles(processed: Processed) -> None:

@@ -115,9 +115,23 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
         emit_json(manifest_view(manifest))
         return 0
     print(f"{manifest.recording_id}  {manifest.status}  {manifest.media.duration_s:.1f}s  {manifest.consent.recording.title}")
-    for c in manifest.clips:
-        print(f"  {c.start:8.1f}-{c.end:8.1f}  [{c.topic}] {c.title}  ({c.state})")
+    clips = {c.clip_id: c for c in manifest.clips}
+    shown: set[str] = set()
+    for ch in manifest.chapters:
+        print(f"  {_clock(ch.start)}-{_clock(ch.end)}  {ch.topic_label}: {ch.title}")
+        for clip_id in ch.clip_ids:
+            c = clips[clip_id]
+            shown.add(clip_id)
+            print(f"      {_clock(c.start)}-{_clock(c.end)}  {c.title}  ({c.state})")
+    for c in manifest.clips:  # manifests written before chapters, or a clip split off by a moderator
+        if c.clip_id not in shown:
+            print(f"  {_clock(c.start)}-{_clock(c.end)}  [{c.topic_label or c.topic}] {c.title}  ({c.state})")
     return 0
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}" if minutes >= 60 else f"{minutes:2d}:{secs:02d}"
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:

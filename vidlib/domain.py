@@ -114,6 +114,7 @@ class SpokenWord:
     end: float
     text: str
     speaker: str
+    probability: float = 1.0  # Whisper's word probability (1.0 in manifests written before it was kept)
 
 
 @dataclass(frozen=True)
@@ -139,11 +140,27 @@ class AttributedTranscript:
 
 # --- topics and clips --------------------------------------------------------------------------
 @dataclass(frozen=True)
-class TopicSegment:
+class ChapterSpan:
+    """One topic of the conversation: a run of utterances, its career-topic label and its title."""
+
     start: float
     end: float
     first_utterance: int
     last_utterance: int  # inclusive
+    topic: str = "autre"
+    topic_confidence: float = 0.0
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class TopicSegment:
+    """The utterances of one clip (a self-contained moment inside chapter ``chapter``)."""
+
+    start: float
+    end: float
+    first_utterance: int
+    last_utterance: int  # inclusive
+    chapter: int = 0  # index into the chapter spans
 
 
 @dataclass(frozen=True)
@@ -155,6 +172,7 @@ class ClipSpec:
     end: float
     first_utterance: int
     last_utterance: int
+    chapter: int = 0  # index into the chapter spans
 
 
 @dataclass(frozen=True)
@@ -225,6 +243,21 @@ class Clip:
     flags: tuple[PersonalDataFlag, ...] = ()
     consent_flags: tuple[ConsentFlag, ...] = ()
     redactions: tuple[Redaction, ...] = ()
+    chapter_id: str = ""  # the chapter it belongs to ("" in manifests written before chapters)
+    topic_label: str = ""  # the topic in French words, as students read it
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A topic of the call as stored in the manifest: its clips in order."""
+
+    chapter_id: str
+    start: float
+    end: float
+    title: str
+    topic: str
+    topic_label: str
+    clip_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -253,6 +286,7 @@ class Manifest:
     diarization: Diarization | None = None
     attributed: AttributedTranscript | None = None
     segments: tuple[TopicSegment, ...] = ()
+    chapters: tuple[Chapter, ...] = ()
     clips: tuple[Clip, ...] = ()
     voices_confirmed: VoicesConfirmed | None = None
     timings: dict[str, float] = field(default_factory=dict)

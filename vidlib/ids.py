@@ -39,3 +39,9 @@ def clip_id_for(recording_id: str, start: float, end: float) -> str:
 def point_id_for(clip_id: str) -> str:
     """Qdrant point id (a UUID) derived from the clip id, so re-indexing upserts instead of duplicating."""
     return str(uuid.uuid5(_NAMESPACE, clip_id))
+
+
+def chapter_id_for(recording_id: str, start: float, end: float) -> str:
+    """Chapter id from the recording and the chapter's millisecond span, like a clip id."""
+    key = f"chapter:{recording_id}:{round(start * 1000)}:{round(end * 1000)}"
+    return "chap_" + hashlib.sha256(key.encode()).hexdigest()[:24]

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     whisper_workers: int = Field(2, ge=1)
     whisper_beam_size: int = 1
     whisper_batch_size: int = 0  # >0: batched pipeline (useful on GPU)
+    whisper_vocabulary: bool = Field(False, description="Give Whisper the call's vocabulary (job, names from the "
+                                     "consent record, career words) as hotwords. Off: with Whisper base it raised the WER "
+                                     "of the annotated calls (docs/benchmarks.md); try it with a larger model.")
     language: str | None = Field(None, description="Force the language (e.g. 'fr'); default: detect per call.")
     languages: tuple[str, ...] = Field(("fr",), description="Languages the library takes; a call in another one is "
                                        "quarantined. Empty: any. Env: a JSON list, e.g. '[\"fr\", \"en\"]'.")
@@ -41,7 +44,8 @@ class Settings(BaseSettings):
     embedder_threads: int = 2
 
     # --- segmentation / clips -----------------------------------------------------------------
-    clip_min_s: float = 12.0
+    # a chapter up to clip_max_s long is one clip; a longer one is cut into the fewest clips of clip_min_s..clip_max_s
+    clip_min_s: float = 20.0
     clip_max_s: float = 180.0
 
     # --- input limits ------------------------------------------------------------------------

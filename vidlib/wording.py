@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-_GLUE_PREFIXES = ("'", "’", "-", ",", ".", "?", "!", ";", ":", ")", "…", "%")
+GLUE_PREFIXES = ("'", "’", "-", ",", ".", "?", "!", ";", ":", ")", "…", "%")
 
 
 def join_words(tokens: Iterable[str]) -> str:
@@ -13,7 +13,7 @@ def join_words(tokens: Iterable[str]) -> str:
         tok = tok.strip()
         if not tok:
             continue
-        if out and not tok.startswith(_GLUE_PREFIXES) and not out.endswith(("'", "’", "(")):
+        if out and not tok.startswith(GLUE_PREFIXES) and not out.endswith(("'", "’", "(")):
             out += " "
         out += tok
     return out

@@ -21,20 +21,32 @@ from vidlib.domain import (
     Transcript,
     Utterance,
 )
-from vidlib.wording import join_words
+from vidlib.wording import GLUE_PREFIXES as _GLUE_PREFIXES, join_words
 
 UNKNOWN_SPEAKER = "SPEAKER_UNKNOWN"
+_SENTENCE_END = (".", "?", "!", "…")
+_OPENERS = r"(?:(?:et|alors|mais|donc|bon|ok|okay|d'accord|ah|oh|euh|bah|ben|pour finir|pour commencer|sinon|du coup)[\s,]+)*"
 _QUESTION_START = re.compile(
-    r"^(est-ce|qu'est-ce|qu’est-ce|comment|pourquoi|combien|quel|quelle|quels|quelles|où|quand|"
-    r"tu peux|vous pouvez|tu pourrais|vous pourriez|c'est quoi|et (toi|vous|le|la|les)\b.*\?|"
+    r"^" + _OPENERS + r"(est[- ]ce|qu'est[- ]ce|comment|pourquoi|combien|quel|quelle|quels|quelles|c'est quoi|"
+    r"tu peux|vous pouvez|tu pourrais|vous pourriez|"
     r"what|how|why|when|where|which|who|do you|did you|can you|could you|is it|are you)\b",
     re.IGNORECASE,
 )
+# French inversion: a verb glued to its subject pronoun ("faut-il", "pouvez-vous", "as-tu", "a-t-on")
+_INVERSION = re.compile(r"\b\w+-(?:t-)?(?:tu|vous|il|elle|on|ils|elles|je|nous)\b", re.IGNORECASE)
+_NOT_INVERSION = re.compile(r"\b(?:peut-être|c'est-à-dire|vis-à-vis|au-dessus|au-delà|rendez-vous|vous-même|"
+                            r"lui-même|elle-même|moi-même|toi-même|nous-mêmes|là-dessus|là-bas|celle-ci|celui-ci)\b",
+                            re.IGNORECASE)
+_QUESTION_INSIDE = re.compile(r"\b(?:est[- ]ce que|est[- ]ce qu'|qu'est[- ]ce)", re.IGNORECASE)
 
 
 def is_question(text: str) -> bool:
-    stripped = text.strip()
-    return stripped.endswith("?") or bool(_QUESTION_START.match(stripped))
+    """A question from its words as well as its punctuation: a question mark, an interrogative opening (after
+    fillers: "Et alors, comment..."), "est-ce que" anywhere, or a verb-subject inversion ("faut-il", "pouvez-vous")."""
+    stripped = text.strip().replace("’", "'")
+    if stripped.endswith("?") or _QUESTION_START.match(stripped) or _QUESTION_INSIDE.search(stripped):
+        return True
+    return bool(_INVERSION.search(_NOT_INVERSION.sub(" ", stripped)))
 
 
 def speaker_for(start: float, end: float, turns: tuple[SpeakerTurn, ...], starts: list[float]) -> str:
@@ -91,10 +103,16 @@ def attribute_speakers(
     for sentence in transcript.sentences:
         current: str | None = None
         for w in sentence.words:
-            spk = speaker_for(w.start, w.end, turns, starts)
-            words.append(SpokenWord(start=w.start, end=w.end, text=w.text, speaker=spk))
+            # a piece glued to the word before it ("-ce", "'est", "?") belongs to the same speaker: a turn edge
+            # falling inside "est-ce" must not leave "-ce qu'il..." to the other speaker
+            glued = current is not None and w.text.strip().startswith(_GLUE_PREFIXES)
+            spk = current if glued and current is not None else speaker_for(w.start, w.end, turns, starts)
+            words.append(SpokenWord(start=w.start, end=w.end, text=w.text, speaker=spk,
+                                    probability=round(w.probability, 3)))
             idx = len(words) - 1
-            if spk != current:
+            # a new utterance at each change of speaker and after each full stop: Whisper's segments often hold
+            # several sentences ("Moi aussi, je suis d'accord. Tu peux te présenter ?"), and a topic starts at one
+            if spk != current or (idx > 0 and words[idx - 1].text.rstrip().endswith(_SENTENCE_END)):
                 pieces.append((spk, idx, idx))
                 current = spk
             else:

@@ -1,4 +1,4 @@
-"""Per-clip title, keyphrases and career-topic label."""
+"""Per-clip title, keyphrases and career-topic label (the clip's chapter's)."""
 
 from __future__ import annotations
 
@@ -7,63 +7,28 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
+from pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
+from pipelines.stages.topics import topic_label
 from search_api.text import is_stop, stem, words
-from vidlib.domain import AttributedTranscript, ClipEnrichment, ClipSpec, Utterance
+from vidlib.domain import AttributedTranscript, ChapterSpan, ClipEnrichment, ClipSpec
 
-EmbedFn = Callable[[Sequence[str]], np.ndarray]
-
-# Career-topic taxonomy: label -> a French description used as the label's prototype text.
-TOPICS: dict[str, str] = {
-    "missions": "les missions du métier, ce que je fais concrètement au quotidien, mes tâches, mes activités, en quoi "
-    "consiste le travail, je m'occupe de, je prépare, je fabrique, je reçois les clients",
-    "journee_type": "une journée type, le déroulement de ma journée, le matin, l'après-midi, les réunions",
-    "horaires": "les horaires de travail, travailler la nuit, le week-end, les gardes, le temps de travail",
-    "ce_qu_on_aime": "ce que j'aime dans ce métier, ce qui me plaît, la satisfaction, la passion",
-    "difficultes": "les difficultés du métier, ce qui est dur, le stress, la fatigue, les contraintes",
-    "parcours_etudes": "mon parcours, les études, les diplômes, l'école, l'université, la licence, le master, le BTS, la "
-    "formation, la reconversion, comment je suis arrivé à ce métier",
-    "evolution": "l'évolution de carrière, les perspectives, devenir responsable, changer de poste",
-    "salaire": "le salaire, la rémunération, combien on gagne, payé, les revenus",
-    "ia_et_metier": "l'intelligence artificielle et le métier, l'IA va-t-elle remplacer mon travail, les logiciels d'IA, "
-    "ChatGPT, l'avenir du métier face à l'IA",
-    "femmes_secteur": "les femmes dans le secteur, être une fille dans ce métier, la parité, l'égalité",
-    "conseils": "des conseils pour les jeunes, ce que je te conseille, comment commencer, les stages",
-    "presentation": "se présenter, qui je suis, mon poste, mon entreprise, mon métier en quelques mots",
-    "accueil": "bonjour, merci d'avoir accepté, l'enregistrement, on commence, au revoir, merci beaucoup",
-}
-_FILLERS = re.compile(r"^(?:(?:et|alors|ok|okay|d'accord|ah|oh|euh|bon|bah|ben|super|génial|merci|oui|ouais|très bien|je vois)[\s,.!]*)+", re.IGNORECASE)
-MAX_TITLE_CHARS = 90
-
-
-def question_title(utts: Sequence[Utterance]) -> str | None:
-    """The non-professional question that opens the clip (within its first utterances), tidied up."""
-    for u in utts[:4]:
-        if u.role != "professional" and u.is_question:
-            text = _FILLERS.sub("", u.text.strip()).strip()
-            if len(text) < 6:
-                continue
-            text = text[0].upper() + text[1:]
-            return text if len(text) <= MAX_TITLE_CHARS else text[: MAX_TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
-        if u.role == "professional" and u.end - utts[0].start > 20:
-            break
-    return None
+_PIECES = re.compile(r"[.?!…,;:]+")
 
 
 def candidate_phrases(text: str, max_n: int = 3) -> Counter[str]:
     """Word n-grams that neither start nor end with a stop word, counted by stemmed key."""
-    toks = words(text)
     counts: Counter[str] = Counter()
     surface: dict[str, str] = {}
-    for n in range(1, max_n + 1):
-        for i in range(len(toks) - n + 1):
-            gram = toks[i : i + n]
-            if is_stop(gram[0]) or is_stop(gram[-1]) or any(len(t) < 3 and not t.isupper() for t in (gram[0], gram[-1])):
-                continue
-            key = " ".join(stem(t) for t in gram)
-            counts[key] += 1
-            surface.setdefault(key, " ".join(gram))
+    for piece in _PIECES.split(text):  # a phrase never runs across a sentence or a comma
+        toks = words(piece)
+        for n in range(1, max_n + 1):
+            for i in range(len(toks) - n + 1):
+                gram = toks[i : i + n]
+                if is_stop(gram[0]) or is_stop(gram[-1]) or any(len(t) < 3 and not t.isupper() for t in (gram[0], gram[-1])):
+                    continue
+                key = " ".join(stem(t) for t in gram)
+                counts[key] += 1
+                surface.setdefault(key, " ".join(gram))
     return Counter({surface[k]: c for k, c in counts.items()})
 
 
@@ -96,36 +61,33 @@ def _pick(here: Counter[str], others_with: Callable[[str], int], n_others: int, 
     return tuple(picked)
 
 
-def label_topic(clip_vector: np.ndarray, topic_vectors: np.ndarray, labels: Sequence[str]) -> tuple[str, float]:
-    """Nearest taxonomy label by cosine; confidence = softmax over labels (temperature 0.02)."""
-    sims = topic_vectors @ clip_vector
-    probs = np.exp((sims - sims.max()) / 0.02)
-    probs /= probs.sum()
-    best = int(np.argmax(sims))
-    return labels[best], float(probs[best])
-
-
 def enrich_clips(
     clips: Sequence[ClipSpec],
     attributed: AttributedTranscript,
-    embed_passages: EmbedFn,
-    embed_queries: EmbedFn,
+    chapters: Sequence[ChapterSpan],
+    params: TitleParams = TitleParams(),
 ) -> tuple[ClipEnrichment, ...]:
-    utts = attributed.utterances
-    texts = [" ".join(u.text for u in utts[c.first_utterance : c.last_utterance + 1]) for c in clips]
+    """Title, keyphrases and topic of each clip. The first clip of a chapter takes the chapter's title; another clip
+    its own opening question (cleaned, confidently recognised), else its topic's name and its keyphrases. Every clip
+    carries its chapter's topic: a chapter is one topic."""
     if not clips:
         return ()
-    clip_vecs = embed_passages(texts)
-    labels = list(TOPICS)
-    topic_vecs = embed_queries([TOPICS[label] for label in labels])
-    out = []
+    utts, words = attributed.utterances, attributed.words
+    parts = [utts[c.first_utterance : c.last_utterance + 1] for c in clips]
+    texts = [confident_text(words[p[0].first_word : p[-1].last_word + 1], params) for p in parts]
     all_phrases = keyphrases_of_all(texts)
+    out = []
     for i, clip in enumerate(clips):
-        phrases = all_phrases[i]
-        title = question_title(utts[clip.first_utterance : clip.last_utterance + 1])
-        if title is None:
-            title = (phrases[0][0].upper() + phrases[0][1:]) if phrases else texts[i]
-            title = title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
-        topic, conf = label_topic(clip_vecs[i], topic_vecs, labels)
-        out.append(ClipEnrichment(clip.clip_id, title, phrases, topic, round(conf, 3)))
+        chapter = chapters[clip.chapter] if clip.chapter < len(chapters) else None
+        topic = chapter.topic if chapter else "autre"
+        first_of_chapter = chapter is not None and clip.first_utterance == chapter.first_utterance
+        opening = None if first_of_chapter else opening_question(parts[i], words, params=params)
+        if first_of_chapter and chapter is not None and chapter.title:
+            title = chapter.title
+        elif opening is not None:
+            title = opening[1]
+        else:
+            title = keyphrase_title(all_phrases[i], topic_label(topic) if topic != "autre" else None)
+        out.append(ClipEnrichment(clip.clip_id, title, all_phrases[i], topic,
+                                  chapter.topic_confidence if chapter else 0.0))
     return tuple(out)

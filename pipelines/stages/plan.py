@@ -34,6 +34,7 @@ def plan_clips(
                 end=end,
                 first_utterance=seg.first_utterance,
                 last_utterance=seg.last_utterance,
+                chapter=seg.chapter,
             )
         )
     return tuple(clips)

@@ -42,6 +42,8 @@ class TranscribeOptions:
     allowed_languages: tuple[str, ...] = ()
     # windows transcribed at once; the model needs as many CTranslate2 workers (``VIDLIB_WHISPER_WORKERS``)
     workers: int = 1
+    # the call's vocabulary (job, names, career words: stages/vocabulary.py), given to every 30 s window as hotwords
+    hotwords: str | None = None
 
 
 def transcribe(
@@ -153,6 +155,7 @@ def _transcribe_window(model: Any, audio: np.ndarray, options: TranscribeOptions
         no_speech_threshold=options.no_speech_threshold,
         compression_ratio_threshold=options.compression_ratio_threshold,
         log_prob_threshold=options.log_prob_threshold,
+        hotwords=options.hotwords or None,
     )
     sentences = []
     try:

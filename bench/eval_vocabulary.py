@@ -1,0 +1,113 @@
+"""Word error rate per annotated call, with and without the call's vocabulary given to Whisper as hotwords.
+
+    .venv/bin/python -m bench.eval_vocabulary --data ../shared/data/calls ../shared/data/calls_long
+
+Each call's audio is extracted with ffmpeg and transcribed by the product's transcribe stage with the installed
+model and the default settings (VIDLIB_* variables apply), once per variant: ``without`` hotwords, ``own`` (the
+call's own words: ``vocabulary.call_vocabulary`` of a consent record built from the annotation: job title,
+sector, names) and ``lexicon`` (the call's own words, then the career lexicon). WER is
+computed as ../shared/tools/eval_calls.py does (lower case, punctuation and hyphens as spaces, elisions split), over
+the whole call; the words of the call's own vocabulary are also counted apart ("vocabulary words found": how many
+of their occurrences in the reference appear in the hypothesis).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from models.registry import ModelRegistry
+from pipelines.context import configure_offline_environment
+from pipelines.stages.media import Pcm16Wav, extract_audio
+from pipelines.stages.transcribe import TranscribeOptions, transcribe
+from pipelines.stages.vocabulary import call_vocabulary, load_lexicon
+from vidlib.consent import parse_consent
+from vidlib.settings import Settings
+
+
+def norm_words(text: str) -> list[str]:
+    text = unicodedata.normalize("NFC", text.lower()).replace("’", "'")
+    text = re.sub(r"[^\w'\- ]+", " ", text).replace("-", " ")
+    return [w for w in re.split(r"[\s']+", text) if w]
+
+
+def wer(ref: list[str], hyp: list[str]) -> float:
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return prev[-1] / max(1, len(ref))
+
+
+def consent_of(truth: dict[str, Any]) -> Any:
+    roles = {"pro": "professional", "student": "student", "parent": "guardian"}
+    return parse_consent({
+        "recording": {"title": truth["job"]["title"], "job": truth["job"]["title"], "sector": truth["job"].get("sector", ""),
+                      "language": "fr"},
+        "participants": [{"role": roles.get(s["id"], "guest"), "name": s["name"], "consent": True,
+                          "consented_at": "2026-11-01T10:00:00Z"} for s in truth["speakers"]]})
+
+
+def vocabulary_recall(ref: list[str], hyp: list[str], vocabulary: str) -> tuple[int, int]:
+    """(found, in reference): occurrences of the vocabulary's own words (4+ letters) in the reference that the
+    hypothesis has too (counted as a multiset)."""
+    terms = {w for w in norm_words(vocabulary) if len(w) >= 4}
+    want = [w for w in ref if w in terms]
+    have = [w for w in hyp if w in terms]
+    found = sum(min(want.count(t), have.count(t)) for t in set(want))
+    return found, len(want)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", nargs="+", required=True, type=Path)
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--variants", default="without,own,lexicon")
+    a = ap.parse_args()
+    settings = Settings()
+    configure_offline_environment(settings)
+    model = ModelRegistry(settings).whisper()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for media in sorted(p for d in a.data for p in d.glob("rec*.mp4")):
+            truth = json.loads(media.with_suffix(".json").read_text())
+            ref = [w for t in sorted(truth["turns"], key=lambda t: t["start"]) for w in norm_words(t["text"])]
+            wav = extract_audio(media, Path(tmp) / f"{media.stem}.wav")
+            vocabulary = call_vocabulary(consent_of(truth), load_lexicon())
+            variants = {"without": None, "own": call_vocabulary(consent_of(truth)), "lexicon": vocabulary}
+            row: dict[str, Any] = {"call": media.stem, "dur_s": round(float(truth["duration"]), 1)}
+            for name in a.variants.split(","):
+                hotwords = variants[name]
+                options = TranscribeOptions(language="fr", beam_size=settings.whisper_beam_size,
+                                            workers=settings.whisper_workers, hotwords=hotwords)
+                t0 = time.perf_counter()
+                tr = transcribe(model, Pcm16Wav(wav), options)
+                seconds = time.perf_counter() - t0
+                hyp = [w for s in tr.sentences for w in norm_words(s.text)]
+                found, total = vocabulary_recall(ref, hyp, vocabulary)
+                row[name] = {"wer": round(wer(ref, hyp), 4), "seconds": round(seconds, 1),
+                             "vocabulary_found": f"{found}/{total}"}
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+            rows.append(row)
+    for name in a.variants.split(","):
+        words = sum(len(norm_words(" ".join(t["text"] for t in json.loads(Path(d).read_text())["turns"])))
+                    for d in [p.with_suffix(".json") for x in a.data for p in x.glob("rec*.mp4")])
+        mean = sum(r[name]["wer"] for r in rows) / max(1, len(rows))
+        print(f"{name} vocabulary: mean WER {mean:.4f} over {len(rows)} calls ({words} reference words), "
+              f"transcription {sum(r[name]['seconds'] for r in rows):.0f} s")
+    if a.json:
+        a.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

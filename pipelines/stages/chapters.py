@@ -1,0 +1,60 @@
+"""Chapters of a call: where its topics change (segment.py), what each is about (topics.py), and its title
+(titles.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from pipelines.stages.enrich import keyphrases_of_all
+from pipelines.stages.segment import ChapterParams, chapter_cuts, spans_from_cuts
+from pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
+from pipelines.stages.topics import TopicClassifier, TopicParams
+from vidlib.domain import AttributedTranscript, ChapterSpan, Utterance
+
+EmbedFn = Callable[[Sequence[str]], np.ndarray]
+ANSWER_CHARS = 1500  # the start of an answer says most about its topic; the rest costs embedding time
+
+
+@dataclass(frozen=True)
+class ChapteringParams:
+    segment: ChapterParams = field(default_factory=ChapterParams)
+    topics: TopicParams = field(default_factory=TopicParams)
+    titles: TitleParams = field(default_factory=TitleParams)
+
+
+def asked_and_answered(utts: Sequence[Utterance], within_s: float = 25.0) -> tuple[str | None, str]:
+    """The question that opens these utterances (the first one heard within ``within_s``; raw text) and the rest."""
+    q = next((i for i, u in enumerate(utts) if u.is_question and u.start - utts[0].start <= within_s), None)
+    question = utts[q].text if q is not None else None
+    answer = " ".join(u.text for i, u in enumerate(utts) if i != q)
+    return question, (answer or question or "")[:ANSWER_CHARS]
+
+
+def label_and_title(attributed: AttributedTranscript, spans: Sequence[ChapterSpan], classifier: TopicClassifier,
+                    params: TitleParams = TitleParams()) -> tuple[ChapterSpan, ...]:
+    utts, words = attributed.utterances, attributed.words
+    parts = [utts[s.first_utterance : s.last_utterance + 1] for s in spans]
+    pairs = [asked_and_answered(p) for p in parts]
+    guesses = classifier.classify_many([q for q, _ in pairs], [a for _, a in pairs])
+    texts = [confident_text(words[p[0].first_word : p[-1].last_word + 1], params) for p in parts]
+    phrases = keyphrases_of_all(texts)
+    out = []
+    for span, part, guess, ph in zip(spans, parts, guesses, phrases):
+        opening = opening_question(part, words, params=params)
+        name = classifier.taxonomy.name_of(guess.topic) if guess.topic in classifier.taxonomy.labels else None
+        title = opening[1] if opening else keyphrase_title(ph, name)
+        out.append(replace(span, topic=guess.topic, topic_confidence=guess.confidence, title=title))
+    return tuple(out)
+
+
+def plan_chapters(attributed: AttributedTranscript, embed_passages: EmbedFn, embed_queries: EmbedFn,
+                  params: ChapteringParams = ChapteringParams(), duration_s: float | None = None) -> tuple[ChapterSpan, ...]:
+    """The chapters of the call, labelled and titled."""
+    utts = attributed.utterances
+    if not utts:
+        return ()
+    spans = spans_from_cuts(utts, chapter_cuts(attributed, embed_passages, params.segment, duration_s))
+    return label_and_title(attributed, spans, TopicClassifier(embed_queries, params=params.topics), params.titles)

@@ -1,0 +1,124 @@
+"""Career-topic labels: the taxonomy (data/topics_fr.json), its French names, and a nearest-examples classifier.
+
+A chapter is labelled from its opening question and from its answer: each label has several example questions and
+example answers (written for many jobs); the chapter's question and answer are embedded with e5 and compared with
+each label's examples (the mean of the ``top_k`` closest). The two similarities are mixed (``question_share``),
+turned into a distribution over labels (softmax, ``temperature``), and the classifier abstains ("autre") when the
+best label's probability is below ``min_confidence``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+EmbedFn = Callable[[Sequence[str]], np.ndarray]
+OTHER = "autre"
+TAXONOMY_FILE = Path(__file__).with_name("data") / "topics_fr.json"
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    labels: tuple[str, ...]
+    names: tuple[str, ...]  # French name of each label, as students read it
+    questions: tuple[tuple[str, ...], ...]
+    answers: tuple[tuple[str, ...], ...]
+
+    def name_of(self, topic: str) -> str:
+        return self.names[self.labels.index(topic)] if topic in self.labels else "Autre"
+
+
+@lru_cache(maxsize=4)
+def load_taxonomy(path: Path = TAXONOMY_FILE) -> Taxonomy:
+    raw = json.loads(path.read_text(encoding="utf-8"))["labels"]
+    return Taxonomy(labels=tuple(raw), names=tuple(v["label"] for v in raw.values()),
+                    questions=tuple(tuple(v["questions"]) for v in raw.values()),
+                    answers=tuple(tuple(v["answers"]) for v in raw.values()))
+
+
+def topic_label(topic: str) -> str:
+    """The French name of a topic identifier ("salaire" -> "Le salaire"); "Autre" for an unknown one."""
+    return load_taxonomy().name_of(topic)
+
+
+@dataclass(frozen=True)
+class TopicParams:
+    question_share: float = 0.5  # weight of the opening question against the answer
+    top_k: int = 2
+    temperature: float = 0.02
+    min_confidence: float = 0.12
+
+
+@dataclass(frozen=True)
+class TopicGuess:
+    topic: str
+    confidence: float  # the best label's probability (also when it abstained)
+    best: str  # the best label, even when the guess abstained
+
+
+class TopicClassifier:
+    """Labels chapters by their nearest taxonomy examples. ``embed`` maps texts to unit vectors (e5 queries: the
+    comparison is symmetric, text with text); the examples are embedded once, on first use."""
+
+    def __init__(self, embed: EmbedFn, taxonomy: Taxonomy | None = None, params: TopicParams = TopicParams()) -> None:
+        self._embed = embed
+        self.taxonomy = taxonomy or load_taxonomy()
+        self.params = params
+        self._examples: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+
+    def _example_vectors(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        if self._examples is None:
+            tax = self.taxonomy
+            flat = [t for group in (*tax.questions, *tax.answers) for t in group]
+            vecs = self._embed(flat)
+            out: list[np.ndarray] = []
+            at = 0
+            for group in (*tax.questions, *tax.answers):
+                out.append(vecs[at : at + len(group)])
+                at += len(group)
+            n = len(tax.labels)
+            self._examples = (out[:n], out[n:])
+        return self._examples
+
+    def scores(self, question: str | None, answer: str) -> np.ndarray:
+        """Per-label similarity of a (question, answer) pair to the label's examples."""
+        return self.scores_many([question], [answer])[0]
+
+    def scores_many(self, questions: Sequence[str | None], answers: Sequence[str]) -> np.ndarray:
+        q_ex, a_ex = self._example_vectors()
+        asked = [q for q in questions if q]
+        q_vecs = self._embed(asked) if asked else np.zeros((0, 1))
+        a_vecs = self._embed(list(answers))
+        k = self.params.top_k
+        top = lambda v, ex: float(np.mean(np.sort(ex @ v)[-k:]))  # noqa: E731
+        out = np.zeros((len(answers), len(self.taxonomy.labels)))
+        qi = 0
+        for i, q in enumerate(questions):
+            a_score = np.array([top(a_vecs[i], ex) for ex in a_ex])
+            if q:
+                q_score = np.array([top(q_vecs[qi], ex) for ex in q_ex])
+                qi += 1
+                share = self.params.question_share
+                out[i] = share * q_score + (1 - share) * a_score
+            else:
+                out[i] = a_score
+        return out
+
+    def classify_many(self, questions: Sequence[str | None], answers: Sequence[str]) -> list[TopicGuess]:
+        if not answers:
+            return []
+        labels = self.taxonomy.labels
+        guesses = []
+        for row in self.scores_many(questions, answers):
+            probs = np.exp((row - row.max()) / self.params.temperature)
+            probs /= probs.sum()
+            best = int(np.argmax(row))
+            conf = float(probs[best])
+            topic = labels[best] if conf >= self.params.min_confidence else OTHER
+            guesses.append(TopicGuess(topic, round(conf, 3), labels[best]))
+        return guesses

@@ -1,0 +1,198 @@
+"""Chapters and clips: the cues, the two-level segmentation, titles and topic labels (unit tests with hand-made
+transcripts; the real-model tests are in test_chapters_quality.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipelines.stages.cues import (
+    content_shift,
+    is_follow_up,
+    joining_cues,
+    lead_in_start,
+    question_cues,
+    sentence_starts,
+    turn_starts,
+)
+from pipelines.stages.segment import ChapterParams, ClipParams, best_cuts, chapter_cuts, spans_from_cuts, split_chapters
+from pipelines.stages.titles import clean_question, confident, keyphrase_title, opening_question
+from pipelines.stages.topics import OTHER, Taxonomy, TopicClassifier, TopicParams, load_taxonomy, topic_label
+from tests.transcripts import make_transcript
+from vidlib.domain import SpokenWord
+
+ANSWER = "je travaille la nuit dans un service de cardiologie avec les patients " * 3
+
+
+def test_cue_moves_back_over_a_short_acknowledgement_only() -> None:
+    att = make_transcript([
+        ("professional", "je code des pages et des serveurs pour les restaurants " * 3, 20.0),
+        ("student", "Ah d'accord.", 1.0),
+        ("student", "Et tu gagnes combien ?", 2.0),
+        ("professional", "deux mille euros net par mois au début " * 3, 20.0),
+        ("student", "Moi aussi je voudrais faire ça plus tard.", 3.0),
+        ("student", "Quelles études faut-il faire ?", 2.0),
+    ])
+    utts = att.utterances
+    starts = turn_starts(utts)
+    assert lead_in_start(utts, 2, starts[2]) == 1
+    assert lead_in_start(utts, 5, starts[5]) == 5
+    cues = question_cues(utts)
+    assert cues[1] == 1.0 and cues[2] == 0.0
+    assert cues[4] == 0.0 and cues[5] == 1.0
+
+
+def test_a_question_counts_whoever_asks_it() -> None:
+    """A diarisation that gives the student's question to the professional does not erase the cue."""
+    lines = [("professional", ANSWER, 20.0), ("student", "Quelles études faut-il faire ?", 2.0),
+             ("professional", ANSWER, 20.0), ("professional", "Quelles études faut-il faire ?", 2.0)]
+    cues = question_cues(make_transcript(lines).utterances)
+    assert cues[1] == 1.0 and cues[3] == 1.0
+
+
+def test_a_students_statement_answered_at_length_is_a_question_by_intonation() -> None:
+    lines = [("professional", ANSWER, 20.0), ("student", "Tu as fait des études d'informatique.", 2.0),
+             ("professional", ANSWER, 20.0), ("student", "Ok.", 1.0), ("professional", ANSWER, 20.0)]
+    cues = question_cues(make_transcript(lines).utterances)
+    assert cues[1] == 0.4 and cues[3] == 0.0  # "Ok." is too short to ask anything
+
+
+def test_follow_ups_are_weak_cues() -> None:
+    assert is_follow_up("Même la nuit ?") and is_follow_up("Vraiment ?") and is_follow_up("Et vous, vous aimez ça ?")
+    assert not is_follow_up("Quelles études faut-il faire pour devenir infirmière ?")
+    att = make_transcript([("student", "Bonjour.", 1.0), ("professional", ANSWER, 12.0),
+                           ("student", "Même la nuit ?", 1.0), ("professional", "oui souvent", 1.0),
+                           ("student", "Et le salaire, il est comment ?", 1.5)])
+    cues = question_cues(att.utterances)
+    assert cues[2] == 0.2
+    assert cues[4] == 1.0  # the follow-up did not reset the 12 s of answer
+
+
+def test_boundaries_fall_at_sentence_starts_only() -> None:
+    att = make_transcript([("professional", "Je suis infirmière et", 3.0), ("professional", "je travaille.", 3.0),
+                           ("student", "D'accord.", 1.0)], pause=0.0)
+    assert list(sentence_starts(att.utterances)) == [False, False, True]
+
+
+def test_content_shift_peaks_where_the_subject_changes() -> None:
+    att = make_transcript([("professional", f"phrase {i}", 6.0) for i in range(12)], pause=0.0)
+    vecs = np.array([np.eye(4)[0] if i < 6 else np.eye(4)[1] for i in range(12)]) + 0.05
+    shift = content_shift(att.utterances, vecs, window_s=15.0)
+    assert int(np.argmax(shift)) == 6 and shift[6] == 1.0
+    assert content_shift(att.utterances, np.ones((12, 4)), 15.0).max() == 0.0
+
+
+def test_best_cuts_respect_the_length_bounds_even_with_strong_cues() -> None:
+    att = make_transcript([("professional", "a b c.", 5.0), ("student", "Quoi ?", 1.0)] * 6)
+    utts = att.utterances
+    cuts = best_cuts(utts, np.full(len(utts), 5.0), np.ones(len(utts), bool), min_s=15, max_s=60, cost=0.5)
+    edges = [0, *cuts, len(utts)]
+    assert cuts
+    for a, b in zip(edges, edges[1:]):
+        assert 15 <= utts[b - 1].end - utts[a].start <= 60
+
+
+def test_a_monologue_longer_than_the_maximum_is_cut_at_sentence_starts() -> None:
+    att = make_transcript([("professional", "phrase de test numéro un.", 10.0)] * 40)
+    utts = att.utterances
+    cuts = best_cuts(utts, np.zeros(len(utts)), sentence_starts(utts), min_s=15, max_s=100, cost=0.5)
+    edges = [0, *cuts, len(utts)]
+    assert len(edges) >= 5 and all(utts[b - 1].end - utts[a].start <= 100 for a, b in zip(edges, edges[1:]))
+
+
+def _interview() -> tuple[list[tuple[str, str, float]], np.ndarray]:
+    """Two topics of 60 s, each a question, an answer, a follow-up and its answer; vectors say which topic."""
+    lines, topic = [], []
+    for t, question in enumerate(("Qu'est-ce que vous faites au quotidien ?", "Quelles études faut-il faire ?")):
+        lines += [("student", question, 3.0), ("professional", ANSWER, 25.0), ("student", "Et vous aimez ça ?", 2.0),
+                  ("professional", ANSWER, 30.0)]
+        topic += [t] * 4
+    return lines, np.array([np.eye(4)[t] + 0.1 for t in topic])
+
+
+def test_a_follow_up_on_the_same_subject_is_not_a_chapter_and_a_new_subject_is() -> None:
+    lines, vecs = _interview()
+    att = make_transcript(lines)
+    cuts = chapter_cuts(att, lambda texts: vecs[: len(texts)], ChapterParams(), duration_s=att.utterances[-1].end)
+    assert cuts == [4]
+
+
+def test_a_change_of_subject_without_a_question_is_a_chapter() -> None:
+    att = make_transcript([("professional", f"Phrase numéro {i}.", 10.0) for i in range(12)])
+    vecs = np.array([np.eye(4)[0 if i < 6 else 1] + 0.1 for i in range(12)])
+    assert chapter_cuts(att, lambda texts: vecs, ChapterParams(), duration_s=att.utterances[-1].end) == [6]
+
+
+def test_clips_stay_inside_their_chapter_and_a_long_chapter_splits_at_a_question() -> None:
+    lines = [("student", "Vous faites quoi ?", 2.0), ("professional", ANSWER, 100.0),
+             ("student", "Et le matin, comment ça se passe ?", 3.0), ("professional", ANSWER, 100.0),
+             ("student", "Quelles études faut-il faire ?", 3.0), ("professional", ANSWER, 40.0)]
+    att = make_transcript(lines)
+    chapters = spans_from_cuts(att.utterances, [4])
+    clips = split_chapters(att, chapters, ClipParams(min_s=20, max_s=180))
+    assert [(c.first_utterance, c.last_utterance, c.chapter) for c in clips] == [(0, 1, 0), (2, 3, 0), (4, 5, 1)]
+    for c in clips:
+        ch = chapters[c.chapter]
+        assert ch.first_utterance <= c.first_utterance and c.last_utterance <= ch.last_utterance
+
+
+def test_participant_joining_is_a_cue() -> None:
+    att = make_transcript([("professional", ANSWER, 100.0), ("student", "Oui.", 30.0), ("guardian", "Bonjour.", 2.0)])
+    assert list(joining_cues(att.utterances)) == [0.0, 0.0, 1.0]
+
+
+def test_clean_question_titles() -> None:
+    assert clean_question("Alors, euh, pour commencer, est-ce que vous pouvez vous présenter ?") == \
+        "Est-ce que vous pouvez vous présenter ?"
+    assert clean_question("C'est drôle. Et pourquoi le bâtiment, au départ?") == "Pourquoi le bâtiment, au départ ?"
+    assert clean_question("Est-ce que est-ce que le le salaire il est bien") == "Est-ce que le salaire il est bien ?"
+    assert clean_question("-ce qu'il est dur ?") == "Est-ce qu'il est dur ?"
+    assert clean_question("Est-ce que je peux vous demander combien gagne une infirmière ?") == \
+        "Combien gagne une infirmière ?"
+    assert clean_question("Ok.") is None
+    assert clean_question("Comment " + "vraiment " * 30 + "?") == "Comment vraiment ?"  # a stutter, not a title
+    long = clean_question("Comment " + " ".join(f"mot{i}" for i in range(30)) + " ?")
+    assert long is not None and len(long) <= 90 and long.endswith("…")
+
+
+def _words(text: str, probability: float) -> list[SpokenWord]:
+    return [SpokenWord(i, i + 0.5, w, "S1", probability) for i, w in enumerate(text.split())]
+
+
+def test_a_question_recognised_with_low_probability_is_not_a_title() -> None:
+    good = _words("Comment on devient sage-femme ?", 0.9)
+    bad = good[:3] + [SpokenWord(3, 3.5, "fomme", "S1", 0.12)] + good[4:]
+    assert confident(good) and not confident(bad)
+    att = make_transcript([("student", "Comment on devient sage-femme ?", 3.0), ("professional", ANSWER, 20.0)])
+    assert opening_question(att.utterances, good) == (0, "Comment on devient sage-femme ?")
+    assert opening_question(att.utterances, bad) is None
+    assert keyphrase_title(("gardes de nuit", "primes"), "Le salaire") == "Le salaire : gardes de nuit, primes"
+
+
+def _fake_taxonomy() -> Taxonomy:
+    return Taxonomy(labels=("salaire", "conseils"), names=("Le salaire", "Les conseils"),
+                    questions=(("q salaire",), ("q conseils",)), answers=(("a salaire",), ("a conseils",)))
+
+
+def _fake_embed(texts: list[str]) -> np.ndarray:
+    """'salaire' points one way, 'conseils' another, anything else in between (the logic around the model)."""
+    out = []
+    for t in texts:
+        v = np.array([1.0, 0.0]) if "salaire" in t else np.array([0.0, 1.0]) if "conseils" in t else np.ones(2)
+        out.append(v / np.linalg.norm(v))
+    return np.array(out)
+
+
+def test_the_classifier_takes_the_nearest_examples_and_abstains_when_unsure() -> None:
+    clf = TopicClassifier(_fake_embed, _fake_taxonomy(), TopicParams(top_k=1, min_confidence=0.6))
+    sure, unsure, answer_only = clf.classify_many(["un salaire ?", "bof ?", None], ["le salaire", "rien", "conseils"])
+    assert sure.topic == "salaire" and sure.confidence > 0.99
+    assert unsure.topic == OTHER and unsure.confidence == 0.5
+    assert answer_only.topic == "conseils"
+
+
+def test_the_taxonomy_has_french_names_and_several_examples_per_label() -> None:
+    tax = load_taxonomy()
+    assert {"missions", "journee_type", "horaires", "ce_qu_on_aime", "difficultes", "parcours_etudes", "evolution",
+            "salaire", "ia_et_metier", "femmes_secteur", "conseils", "presentation", "accueil"} == set(tax.labels)
+    assert all(len(q) >= 4 and len(a) >= 4 for q, a in zip(tax.questions, tax.answers))
+    assert topic_label("ia_et_metier") == "L'IA et le métier" and topic_label("autre") == "Autre"
