@@ -159,3 +159,41 @@ def test_moderator_approves_and_the_student_finds_it(server: tuple[str, Library]
     assert lib.ctx.repo.load(lib.recording_id).clips[1].state == "published"
 
     assert target.clip_id in _student_search(browser, base, lib.tokens["student"], query)
+
+
+def test_student_follows_the_chapters_of_a_call_by_keyboard_on_a_phone(server: tuple[str, Library],
+                                                                       browser) -> None:  # noqa: ANN001
+    """Two published clips of different chapters: the chapter list shows those two only, the current one marked;
+    'Thème suivant' and the keyboard (Tab, Enter on a chapter) play the other one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    base, lib = server
+    lib.restore()
+    manifest = lib.ctx.repo.load(lib.recording_id)
+    first, second = manifest.chapters[0].clip_ids[0], manifest.chapters[1].clip_ids[0]
+    lib.set_state(first, "published")
+    lib.set_state(second, "published")
+    browser.set_window_size(390, 844)
+    try:
+        _student_search(browser, base, lib.tokens["student"], word_of(next(c.text for c in manifest.clips
+                                                                               if c.clip_id == first)))
+        browser.find_element(By.CSS_SELECTOR, f'#resultats li[data-clip="{first}"]').click()
+        items = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#chapitres button.chapitre"))
+        assert len(items) == 2  # the two chapters with a published clip, no other
+        assert items[0].get_attribute("aria-current") == "true"
+        assert manifest.chapters[1].topic_label in items[1].text
+        browser.find_element(By.XPATH, "//button[contains(., 'Thème suivant')]").click()
+        _wait(browser, lambda d: d.find_element(By.ID, "clip-titre").text
+              == next(c.title for c in manifest.clips if c.clip_id == second))
+        _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#chapitres button.chapitre")[1]
+              .get_attribute("aria-current") == "true")
+        # keyboard only: focus the first chapter and press Enter
+        chapter = browser.find_elements(By.CSS_SELECTOR, "#chapitres button.chapitre")[0]
+        browser.execute_script("arguments[0].focus()", chapter)
+        browser.switch_to.active_element.send_keys(Keys.ENTER)
+        _wait(browser, lambda d: d.find_element(By.ID, "clip-titre").text
+              == next(c.title for c in manifest.clips if c.clip_id == first))
+        browser.save_screenshot(str(DOCS / "student-phone-chapters.png"))
+    finally:
+        browser.set_window_size(1400, 1000)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipelines.stages.cues import (
+    closing_start,
     content_shift,
     is_follow_up,
     joining_cues,
@@ -135,6 +136,18 @@ def test_clips_stay_inside_their_chapter_and_a_long_chapter_splits_at_a_question
         assert ch.first_utterance <= c.first_utterance and c.last_utterance <= ch.last_utterance
 
 
+def test_the_closing_thanks_are_a_chapter_of_their_own() -> None:
+    lines = [("student", "Qu'est-ce que vous me conseillez ?", 3.0), ("professional", ANSWER, 60.0),
+             ("student", "Merci beaucoup, ça m'a aidée.", 2.5), ("professional", "Avec plaisir, au revoir !", 2.0)]
+    att = make_transcript(lines)
+    assert closing_start(att.utterances, att.utterances[-1].end) == 2
+    chapters = chapter_cuts(att, lambda t: np.ones((len(t), 4)), ChapterParams(), duration_s=att.utterances[-1].end)
+    assert chapters[-1:] == [2]
+    # a question after the thanks: the conversation went on, no closing yet
+    more = make_transcript(lines + [("student", "Et vous avez un stage à proposer ?", 2.0)])
+    assert closing_start(more.utterances, more.utterances[-1].end) is None
+
+
 def test_participant_joining_is_a_cue() -> None:
     att = make_transcript([("professional", ANSWER, 100.0), ("student", "Oui.", 30.0), ("guardian", "Bonjour.", 2.0)])
     assert list(joining_cues(att.utterances)) == [0.0, 0.0, 1.0]
@@ -196,3 +209,4 @@ def test_the_taxonomy_has_french_names_and_several_examples_per_label() -> None:
             "salaire", "ia_et_metier", "femmes_secteur", "conseils", "presentation", "accueil"} == set(tax.labels)
     assert all(len(q) >= 4 and len(a) >= 4 for q, a in zip(tax.questions, tax.answers))
     assert topic_label("ia_et_metier") == "L'IA et le métier" and topic_label("autre") == "Autre"
+    assert topic_label("accueil") == "Accueil et au revoir"

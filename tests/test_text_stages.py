@@ -97,6 +97,19 @@ def test_plan_clips_snap_to_word_edges_without_eating_neighbours() -> None:
     assert plan_clips("rec_x", att, segs, att.words[-1].end + 1) == clips  # deterministic ids
 
 
+def test_a_cut_between_touching_words_aims_before_the_next_words_onset() -> None:
+    att = make_transcript([("professional", "un deux trois.", 3.0), ("student", "Quatre cinq six ?", 3.0)], pause=0.0)
+    words = att.words
+    touching = tuple(w if i != 2 else type(w)(w.start, words[3].start, w.text, w.speaker) for i, w in enumerate(words))
+    att = type(att)(touching, att.utterances, att.roles)
+    clips = plan_clips("rec_x", att, spans_to_segments(att, [1]), duration_s=10.0)
+    assert clips[0].end == clips[1].start == round(words[3].start - 0.001, 3)
+
+
+def spans_to_segments(att, cuts):  # noqa: ANN001, ANN201 - test helper
+    return split_chapters(att, spans_from_cuts(att.utterances, cuts), ClipParams(min_s=1, max_s=60))
+
+
 def test_keyphrases_find_the_clip_subject() -> None:
     att = make_transcript(_call())
     text = " ".join(u.text for u in att.utterances[5:7])

@@ -67,9 +67,13 @@ def run_demo(ctx: RunContext) -> int:
     rid = ingest_recording(ctx, video, consent).recording_id
     print(f"sample call registered as {rid}")
     manifest = run_with_progress(ctx, rid, show=sys.stderr.isatty())
-    print(f"\n{len(manifest.clips)} clips (pending review):")
-    for c in manifest.clips:
-        print(f"  {c.start:6.1f}-{c.end:6.1f}s  [{c.topic}] {c.title}")
+    print(f"\n{len(manifest.chapters)} chapters, {len(manifest.clips)} clips (pending review):")
+    clips = {c.clip_id: c for c in manifest.clips}
+    for ch in manifest.chapters:
+        print(f"  {ch.start:6.1f}-{ch.end:6.1f}s  {ch.topic_label}: {ch.title}")
+        for clip_id in ch.clip_ids:
+            c = clips[clip_id]
+            print(f"      clip {c.start:6.1f}-{c.end:6.1f}s  {c.title}")
     for query in ("qu'est-ce qui est dur quand on travaille la nuit", "combien gagne une infirmière", "what studies do I need"):
         print(f"\nsearch (hybrid, operators' view): {query!r}")
         for h in search_clips(ctx, query, limit=3, include_unpublished=True):

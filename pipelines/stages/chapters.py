@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from pipelines.stages.cues import closing_start
 from pipelines.stages.enrich import keyphrases_of_all
 from pipelines.stages.segment import ChapterParams, chapter_cuts, spans_from_cuts
 from pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
@@ -33,8 +34,13 @@ def asked_and_answered(utts: Sequence[Utterance], within_s: float = 25.0) -> tup
     return question, (answer or question or "")[:ANSWER_CHARS]
 
 
+CLOSING_TITLE = "Remerciements et au revoir"
+
+
 def label_and_title(attributed: AttributedTranscript, spans: Sequence[ChapterSpan], classifier: TopicClassifier,
-                    params: TitleParams = TitleParams()) -> tuple[ChapterSpan, ...]:
+                    params: TitleParams = TitleParams(), closing: int | None = None) -> tuple[ChapterSpan, ...]:
+    """Label and title each chapter; the one that starts at utterance ``closing`` (the closing thanks) is
+    'accueil', titled as such."""
     utts, words = attributed.utterances, attributed.words
     parts = [utts[s.first_utterance : s.last_utterance + 1] for s in spans]
     pairs = [asked_and_answered(p) for p in parts]
@@ -43,6 +49,9 @@ def label_and_title(attributed: AttributedTranscript, spans: Sequence[ChapterSpa
     phrases = keyphrases_of_all(texts)
     out = []
     for span, part, guess, ph in zip(spans, parts, guesses, phrases):
+        if span.first_utterance == closing:
+            out.append(replace(span, topic="accueil", topic_confidence=1.0, title=CLOSING_TITLE))
+            continue
         opening = opening_question(part, words, params=params)
         name = classifier.taxonomy.name_of(guess.topic) if guess.topic in classifier.taxonomy.labels else None
         title = opening[1] if opening else keyphrase_title(ph, name)
@@ -57,4 +66,6 @@ def plan_chapters(attributed: AttributedTranscript, embed_passages: EmbedFn, emb
     if not utts:
         return ()
     spans = spans_from_cuts(utts, chapter_cuts(attributed, embed_passages, params.segment, duration_s))
-    return label_and_title(attributed, spans, TopicClassifier(embed_queries, params=params.topics), params.titles)
+    closing = closing_start(utts, duration_s if duration_s is not None else utts[-1].end)
+    return label_and_title(attributed, spans, TopicClassifier(embed_queries, params=params.topics), params.titles,
+                           closing)

@@ -176,6 +176,27 @@ def content_shift(utts: Sequence[Utterance], vectors: np.ndarray, window_s: floa
     return np.clip((dist - med) / (3.0 * sd), 0.0, 1.0)
 
 
+_THANKS = re.compile(r"\b(?:merci (?:beaucoup|infiniment|encore|pour|à vous|à toi|d'avoir)|au revoir|bonne (?:journée|soirée|"
+                     r"continuation)|bon courage|à bientôt)", re.IGNORECASE)
+
+
+def closing_start(utts: Sequence[Utterance], duration_s: float, zone_share: float = 0.08,
+                  zone_min_s: float = 30.0) -> int | None:
+    """The utterance where the call's closing thanks start: the first sentence of thanks or goodbye in the last
+    ``zone_share`` of the call (at least ``zone_min_s``) after which nobody asks a question any more."""
+    zone = duration_s - max(zone_share * duration_s, zone_min_s)
+    found = None
+    for i in range(len(utts) - 1, 0, -1):
+        u = utts[i]
+        if u.start < zone:
+            break
+        if u.is_question:
+            break
+        if _THANKS.search(u.text.replace("’", "'")) and sentence_start(utts, i) == i:
+            found = i
+    return found
+
+
 def pause_cues(utts: Sequence[Utterance], full_s: float = 2.0) -> np.ndarray:
     cues = np.zeros(len(utts))
     for i in range(1, len(utts)):

@@ -8,6 +8,8 @@ from vidlib.domain import AttributedTranscript, ClipSpec, TopicSegment
 from vidlib.ids import clip_id_for
 
 MARGIN_S = 0.25
+TOUCH_S = 0.005
+ONSET_BIAS_S = 0.001
 
 
 def plan_clips(
@@ -24,6 +26,12 @@ def plan_clips(
         next_start = words[last + 1].start if last + 1 < len(words) else duration_s
         start = max(prev_end, words[first].start - MARGIN_S, 0.0)
         end = min(next_start, words[last].end + MARGIN_S, duration_s)
+        # words that touch (Whisper gives no gap): the cut lands on the nearest video frame, up to half a frame away;
+        # aim a hair before the next word's onset so that it is never the next word that loses its first sound
+        if first > 0 and words[first].start - prev_end < TOUCH_S:
+            start = max(words[first].start - ONSET_BIAS_S, 0.0)
+        if last + 1 < len(words) and next_start - words[last].end < TOUCH_S:
+            end = next_start - ONSET_BIAS_S
         start, end = round(start, 3), round(end, 3)
         clips.append(
             ClipSpec(

@@ -22,6 +22,7 @@ import numpy as np
 
 from pipelines.stages.cues import (
     QuestionWeights,
+    closing_start,
     content_shift,
     joining_cues,
     pause_cues,
@@ -133,8 +134,24 @@ def chapter_cuts(attributed: AttributedTranscript, embed: EmbedFn, params: Chapt
     duration = duration_s if duration_s is not None else utts[-1].end
     vectors = embed([u.text for u in utts])
     scores = chapter_scores(utts, vectors, params, duration)
-    return best_cuts(utts, scores, sentence_starts(utts), min_s=params.min_s(duration), max_s=params.max_s,
+    cuts = best_cuts(utts, scores, sentence_starts(utts), min_s=params.min_s(duration), max_s=params.max_s,
                      cost=params.boundary_cost)
+    return with_closing(utts, cuts, duration, params.min_s(duration))
+
+
+def with_closing(utts: Sequence[Utterance], cuts: list[int], duration_s: float, min_rest_s: float) -> list[int]:
+    """``cuts`` and a cut where the closing thanks start (``cues.closing_start``): a student watching the advice need
+    not sit through the goodbyes, and they are no topic. A chapter left shorter than ``min_rest_s`` before the thanks
+    joins the one before it."""
+    at = closing_start(utts, duration_s)
+    if at is None or at in cuts:
+        return cuts
+    kept = [c for c in cuts if c < at]
+    while kept and utts[at - 1].end - utts[kept[-1]].start < min_rest_s:
+        kept.pop()  # a chapter too short between it and the thanks goes back into the one before
+    if utts[at - 1].end - utts[kept[-1] if kept else 0].start < min_rest_s:
+        return cuts
+    return [*kept, at]
 
 
 def spans_from_cuts(utts: Sequence[Utterance], cuts: Sequence[int]) -> tuple[ChapterSpan, ...]:
