@@ -82,7 +82,7 @@ def test_every_endpoint_for_every_role(api: tuple[TestClient, Library, str, str]
     action = url.rsplit("/", 1)[-1]
     body = {"version": "stale-version", **BODIES.get(action, {})} if method == "POST" else None
     for who, status in [*zip(ROLES, expected), ("none", 401), ("bad", 401)]:
-        if who in ("none", "bad") and "../" in url:
+        if who in ("none", "bad") and ("../" in url or "%2F" in url):
             status = 404  # never routed to a clip endpoint at all
         res = client.request(method, url, headers=auth(lib, who), json=body)
         assert res.status_code == status, (who, url, res.status_code, res.text[:300])

@@ -162,6 +162,9 @@ def test_clean_question_titles() -> None:
     assert clean_question("Est-ce que je peux vous demander combien gagne une infirmière ?") == \
         "Combien gagne une infirmière ?"
     assert clean_question("Ok.") is None
+    assert clean_question("Et qu'est ce que vous aimez") == "Qu'est-ce que vous aimez ?"
+    assert clean_question("L'IA est ce que ça change le métier.") == "L'IA est-ce que ça change le métier ?"
+    assert clean_question("Et c'est ce que tu préfères ?") == "C'est ce que tu préfères ?"
     assert clean_question("Comment " + "vraiment " * 30 + "?") == "Comment vraiment ?"  # a stutter, not a title
     long = clean_question("Comment " + " ".join(f"mot{i}" for i in range(30)) + " ?")
     assert long is not None and len(long) <= 90 and long.endswith("…")
@@ -178,6 +181,13 @@ def test_a_question_recognised_with_low_probability_is_not_a_title() -> None:
     att = make_transcript([("student", "Comment on devient sage-femme ?", 3.0), ("professional", ANSWER, 20.0)])
     assert opening_question(att.utterances, good) == (0, "Comment on devient sage-femme ?")
     assert opening_question(att.utterances, bad) is None
+    cut = make_transcript([("student", "En quoi consiste votre", 1.5), ("professional", "métier au quotidien ?", 1.5),
+                           ("professional", ANSWER, 20.0)], pause=0.0)
+    assert opening_question(cut.utterances, _words("En quoi consiste votre métier au quotidien ?", 0.9)) == \
+        (1, "En quoi consiste votre métier au quotidien ?")
+    statement = make_transcript([("professional", "Tu peux commencer par un CAP ou un bac pro puis faire un BTS "
+                                  "en alternance.", 6.0), ("professional", ANSWER, 20.0)])
+    assert opening_question(statement.utterances, _words(statement.utterances[0].text, 0.9)) is None
     assert keyphrase_title(("gardes de nuit", "primes"), "Le salaire") == "Le salaire : gardes de nuit, primes"
 
 

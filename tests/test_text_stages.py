@@ -48,6 +48,8 @@ def test_question_detection() -> None:
     assert is_question("Y a-t-il des stages")
     assert not is_question("C'est peut-être le plus dur, c'est-à-dire la nuit.")
     assert not is_question("Je vais au rendez-vous avec lui-même.")
+    assert not is_question("Je relis le code des collègues, c'est ce qu'on appelle la revue de code.")
+    assert is_question("Et du coup est ce que tu travailles le soir")
 
 
 def test_a_piece_glued_to_the_word_before_keeps_its_speaker_and_words_keep_their_probability() -> None:

@@ -37,7 +37,8 @@ _INVERSION = re.compile(r"\b\w+-(?:t-)?(?:tu|vous|il|elle|on|ils|elles|je|nous)\
 _NOT_INVERSION = re.compile(r"\b(?:peut-être|c'est-à-dire|vis-à-vis|au-dessus|au-delà|rendez-vous|vous-même|"
                             r"lui-même|elle-même|moi-même|toi-même|nous-mêmes|là-dessus|là-bas|celle-ci|celui-ci)\b",
                             re.IGNORECASE)
-_QUESTION_INSIDE = re.compile(r"\b(?:est[- ]ce que|est[- ]ce qu'|qu'est[- ]ce)", re.IGNORECASE)
+# "est-ce que" anywhere, but not "c'est ce que" (a statement: "c'est ce qu'on appelle la revue de code")
+_QUESTION_INSIDE = re.compile(r"(?<![\w'])(?:est[- ]ce que|est[- ]ce qu'|qu'est[- ]ce)", re.IGNORECASE)
 
 
 def is_question(text: str) -> bool:

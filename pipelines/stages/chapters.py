@@ -35,6 +35,7 @@ def asked_and_answered(utts: Sequence[Utterance], within_s: float = 25.0) -> tup
 
 
 CLOSING_TITLE = "Remerciements et au revoir"
+OPENING_TITLE = "Accueil"
 
 
 def label_and_title(attributed: AttributedTranscript, spans: Sequence[ChapterSpan], classifier: TopicClassifier,
@@ -54,7 +55,12 @@ def label_and_title(attributed: AttributedTranscript, spans: Sequence[ChapterSpa
             continue
         opening = opening_question(part, words, params=params)
         name = classifier.taxonomy.name_of(guess.topic) if guess.topic in classifier.taxonomy.labels else None
-        title = opening[1] if opening else keyphrase_title(ph, name)
+        if opening:
+            title = opening[1]
+        elif guess.topic == "accueil":  # greetings: their keyphrases say nothing
+            title = OPENING_TITLE
+        else:
+            title = keyphrase_title(ph, name)
         out.append(replace(span, topic=guess.topic, topic_confidence=guess.confidence, title=title))
     return tuple(out)
 

@@ -13,8 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pipelines.stages.cues import sentence_start
 from search_api.text import is_stop
 from vidlib.domain import SpokenWord, Utterance
+from vidlib.wording import join_words
 
 MAX_TITLE_CHARS = 90
 _OPENER = re.compile(
@@ -28,6 +30,8 @@ _OPENER = re.compile(
 _FILLER_WORD = re.compile(r"(?<![\w'-])(?:euh|heu|hum|hmm|bah|ben)(?![\w'-])[,]?\s*", re.IGNORECASE)
 _RESTART = re.compile(r"(?<![\w'-])((?:[\w'-]+\s+){0,2}[\w'-]+)(?:\s*,?\s+\1)+(?![\w'-])", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.?!…]+[.?!…]*")
+_INTERROGATIVE = re.compile(r"(?<![\w'])(?:est[- ]ce|qu'est[- ]ce|pourquoi|combien|comment|quel(?:le)?s?|\w+-(?:t-)?(?:vous|tu|il|elle|on))\b",
+                            re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class TitleParams:
 def clean_question(text: str) -> str | None:
     """The asking sentence of ``text``, tidied for a title; None when too little is left."""
     text = re.sub(r"\s+", " ", text.replace("’", "'")).strip()
+    text = re.sub(r"(?<![\w'])(est|qu'est) ce\b", r"\1-ce", text, flags=re.IGNORECASE)  # Whisper drops the hyphen
     sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
     asking = [s for s in sentences if s.endswith("?")]
     text = asking[0] if asking else (sentences[-1] if sentences else text)
@@ -82,8 +87,13 @@ def opening_question(utts: Sequence[Utterance], words: Sequence[SpokenWord], *, 
             break
         if not u.is_question:
             continue
-        cleaned = clean_question(u.text)
-        if cleaned is None or not confident(words[u.first_word : u.last_word + 1], params):
+        # the whole sentence, when a speaker turn cut it ("En quoi consiste votre | métier au quotidien ?")
+        first = sentence_start(utts, i)
+        text = " ".join(x.text for x in utts[first : i + 1])
+        if not text.rstrip().endswith("?") and len(text.split()) > 12 and not _INTERROGATIVE.search(text):
+            return None  # a long sentence with no question word is rather an answer ("Tu peux commencer par...")
+        cleaned = clean_question(text)
+        if cleaned is None or not confident(words[utts[first].first_word : u.last_word + 1], params):
             return None
         return i, cleaned
     return None
@@ -105,5 +115,5 @@ def confident_text(words: Sequence[SpokenWord], params: TitleParams = TitleParam
     out = []
     for w in words:
         unsure = w.probability < params.min_word and len(w.text.strip(".,?!'-")) >= 3
-        out.append("." if unsure else w.text)
-    return " ".join(out)
+        out.append(" ." if unsure else w.text)
+    return join_words(out)
