@@ -118,7 +118,7 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     clips = {c.clip_id: c for c in manifest.clips}
     shown: set[str] = set()
     for ch in manifest.chapters:
-        print(f"  {_clock(ch.start)}-{_clock(ch.end)}  {ch.topic_label}: {ch.title}")
+        print(f"  {_clock(ch.start)}-{_clock(ch.end)}  [{ch.topic_label}] {ch.title}")
         for clip_id in ch.clip_ids:
             c = clips[clip_id]
             shown.add(clip_id)

@@ -70,7 +70,7 @@ def run_demo(ctx: RunContext) -> int:
     print(f"\n{len(manifest.chapters)} chapters, {len(manifest.clips)} clips (pending review):")
     clips = {c.clip_id: c for c in manifest.clips}
     for ch in manifest.chapters:
-        print(f"  {ch.start:6.1f}-{ch.end:6.1f}s  {ch.topic_label}: {ch.title}")
+        print(f"  {ch.start:6.1f}-{ch.end:6.1f}s  [{ch.topic_label}] {ch.title}")
         for clip_id in ch.clip_ids:
             c = clips[clip_id]
             print(f"      clip {c.start:6.1f}-{c.end:6.1f}s  {c.title}")
