@@ -42,7 +42,8 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
                                    manifest.voices_confirmed)
     now = datetime.now(timezone.utc)
     roles = dict(attributed.roles)
-    chapter_ids = [chapter_id_for(recording_id, ch.start, ch.end) for ch in _chapter_spans(ctx, recording_id)]
+    spans = _chapter_spans(ctx, recording_id)
+    chapter_ids = [chapter_id_for(recording_id, ch.start, ch.end) for ch in spans]
     clips = []
     for spec in plan:
         utts = attributed.utterances[spec.first_utterance : spec.last_utterance + 1]
@@ -60,7 +61,8 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
             flags=tuple(f for f in flags if f.end > m.start and f.start < m.end),
             consent_flags=consent_flags(m.start, m.end, speaker_roles, unconsented, manifest.consent, now=now),
             redactions=old.redactions if old else (),
-            chapter_id=chapter_ids[spec.chapter] if spec.chapter < len(chapter_ids) else "",
+            chapter_id=next((chapter_ids[i] for i, ch in enumerate(spans)  # the chapter holding its first utterance
+                             if ch.first_utterance <= spec.first_utterance <= ch.last_utterance), ""),
             topic_label=topic_label(e.topic),
         ))
     return tuple(clips)

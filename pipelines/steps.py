@@ -204,12 +204,22 @@ def step_attribute(ctx: RunContext, recording_id: str) -> str:
 
 
 def step_chapters(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.stages.chapters import plan_chapters
+    from pipelines.stages.chapters import chapters_from_segments, plan_chapters
 
     embedder = ctx.models.embedder()
-    return run_step(ctx, recording_id, "chapters", tuple[ChapterSpan, ...], lambda: plan_chapters(
-        ctx.repo.load_stage(recording_id, "attribute", AttributedTranscript), embedder.embed_passages,
-        embedder.embed_queries, duration_s=_manifest(ctx, recording_id).media.duration_s))
+    repo = ctx.repo
+
+    def compute() -> tuple[ChapterSpan, ...]:
+        attributed = repo.load_stage(recording_id, "attribute", AttributedTranscript)
+        if repo.has_stage(recording_id, "segment"):
+            # processed before chapters existed: its clips (their media, bleeps and review decisions) stay as they
+            # are, each clip's segment becomes a chapter of its own
+            return chapters_from_segments(attributed, repo.load_stage(recording_id, "segment",
+                                                                      tuple[TopicSegment, ...]), embedder.embed_queries)
+        return plan_chapters(attributed, embedder.embed_passages, embedder.embed_queries,
+                             duration_s=_manifest(ctx, recording_id).media.duration_s)
+
+    return run_step(ctx, recording_id, "chapters", tuple[ChapterSpan, ...], compute)
 
 
 def step_segment(ctx: RunContext, recording_id: str) -> str:

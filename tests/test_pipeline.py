@@ -170,6 +170,30 @@ def test_rerun_after_a_stage_failure_completes_without_duplicates(processed: Pro
     assert ctx.index.count(rid) == len(manifest.clips)
 
 
+def test_a_recording_processed_before_chapters_keeps_its_clips_and_gets_a_chapter_per_clip(
+        processed: Processed) -> None:
+    """Its stored clip stages have no chapter (0 everywhere), its manifest no chapters: a re-run leaves its clips,
+    media and decisions as they are and makes each clip's segment a chapter."""
+    from dataclasses import replace
+
+    from vidlib.domain import ClipSpec, TopicSegment
+
+    ctx, rid = processed.ctx, processed.recording_id
+    repo = ctx.repo
+    ctx.store.delete(f"recordings/{rid}/stages/chapters.json")
+    for stage, tp in (("segment", tuple[TopicSegment, ...]), ("plan", tuple[ClipSpec, ...])):
+        repo.save_stage(rid, stage, tuple(replace(x, chapter=0) for x in repo.load_stage(rid, stage, tp)), tp)
+    old = repo.load(rid)
+    repo.save(replace(old, chapters=(), clips=tuple(replace(c, chapter_id="", topic_label="") for c in old.clips)))
+    cut_before = ctx.store.get_bytes(f"recordings/{rid}/stages/cut.json")
+    flows.process_recording(rid, processed.settings)
+    manifest = repo.load(rid)
+    assert [c.clip_id for c in manifest.clips] == [c.clip_id for c in old.clips]
+    assert ctx.store.get_bytes(f"recordings/{rid}/stages/cut.json") == cut_before  # no clip was cut again
+    assert [ch.clip_ids for ch in manifest.chapters] == [(c.clip_id,) for c in manifest.clips]
+    assert all(c.chapter_id == ch.chapter_id and c.topic_label for c, ch in zip(manifest.clips, manifest.chapters))
+
+
 def test_reindex_rebuilds_a_lost_index(processed: Processed) -> None:
     from pipelines.reindex import reindex_all
 

@@ -13,7 +13,7 @@ from pipelines.stages.enrich import keyphrases_of_all
 from pipelines.stages.segment import ChapterParams, chapter_cuts, spans_from_cuts
 from pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
 from pipelines.stages.topics import TopicClassifier, TopicParams
-from vidlib.domain import AttributedTranscript, ChapterSpan, Utterance
+from vidlib.domain import AttributedTranscript, ChapterSpan, TopicSegment, Utterance
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 ANSWER_CHARS = 1500  # the start of an answer says most about its topic; the rest costs embedding time
@@ -63,6 +63,15 @@ def label_and_title(attributed: AttributedTranscript, spans: Sequence[ChapterSpa
             title = keyphrase_title(ph, name)
         out.append(replace(span, topic=guess.topic, topic_confidence=guess.confidence, title=title))
     return tuple(out)
+
+
+def chapters_from_segments(attributed: AttributedTranscript, segments: Sequence[TopicSegment], embed_queries: EmbedFn,
+                           params: ChapteringParams = ChapteringParams()) -> tuple[ChapterSpan, ...]:
+    """Chapters of a recording whose clips were planned before chapters existed: one per clip segment, labelled and
+    titled, so that its clips and their review decisions stay as they are."""
+    spans = tuple(ChapterSpan(start=s.start, end=s.end, first_utterance=s.first_utterance,
+                              last_utterance=s.last_utterance) for s in segments)
+    return label_and_title(attributed, spans, TopicClassifier(embed_queries, params=params.topics), params.titles)
 
 
 def plan_chapters(attributed: AttributedTranscript, embed_passages: EmbedFn, embed_queries: EmbedFn,
