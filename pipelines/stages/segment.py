@@ -7,7 +7,8 @@ Chapters: every candidate scores ``question * question cue + shift * content shi
 (pipelines/stages/cues.py); a dynamic programme keeps the boundaries whose summed score beats a cost per boundary,
 with chapters no shorter than a floor. The floor and the content-shift window follow the call's length: a
 rencontre métier covers about ``expected_topics`` topics of the taxonomy whatever its length, so a 3-minute call
-has topics of about 15 s and an hour-long one of about 5 min.
+has topics of about 15 s and an hour-long one of about 5 min. The closing thanks (``cues.closing_start``) are a
+chapter of their own.
 
 Clips: a chapter up to ``clip_max_s`` long is one clip. A longer one is cut into the fewest pieces of
 ``clip_min_s``..``clip_max_s``, at the strongest question cues (a question with its whole answer and follow-ups).
