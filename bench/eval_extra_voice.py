@@ -24,9 +24,9 @@ Segmentation and embeddings are computed once per case; only the cheap clusterin
 thresholds are chosen on these same cases (no held-out set; the report shows each call separately, so a choice
 that only suits one of them shows): read the table as how the constants behave, not as a promise on unseen calls.
 All these recordings are 3.5 minutes or less. ``--long-negatives`` adds each call looped to longer: there the forced
-split of one voice gathers more seconds, so only the distance keeps it from being believed (README, Unconsented
-voices). ``--segmentation-step`` runs the cases with another segmentation hop (``VIDLIB_DIARIZATION_SEGMENTATION_STEP``):
-a finer hop gives a newcomer's short turns more embeddings (README, "A stricter, slower setting").
+split of one voice gathers more seconds, so only the distance keeps it from being believed
+(docs/unconsented-voices.md). ``--segmentation-step`` runs the cases with another segmentation hop (``VIDLIB_DIARIZATION_SEGMENTATION_STEP``):
+a finer hop gives a newcomer's short turns more embeddings (docs/unconsented-voices.md, "A stricter, slower setting").
 ``--same-channel`` first filters each spliced voice to the long-term spectrum of the call's student, as if the
 parent spoke into the student's microphone. That takes away the other microphone's colour but also the voice's own
 average timbre, so it errs the other way: the plain splices are optimistic, these pessimistic.

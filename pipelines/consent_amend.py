@@ -8,12 +8,12 @@ tells which of the flagged turns are theirs, so a processing-only consent could 
 unpublishable. The voice flagged as unconsented stops blocking once the record names more participants than the
 check ran against (``pipelines.stages.publication.uncovered_voices``).
 
-**Confirm voices** (``vidlib consent confirm-voices``): the extra-voice check is a machine guess (README,
-Unconsented voices); an admin who listened and heard nobody beyond the consent record lifts its flags, with a
+**Confirm voices** (``vidlib consent confirm-voices``): the extra-voice check is a machine guess
+(docs/unconsented-voices.md); an admin who listened and heard nobody beyond the consent record lifts its flags, with a
 reason. Both are kept in the manifest and the audit log.
 
 **Recheck voices** (``vidlib consent recheck-voices``): the extra-voice thresholds are settings, to set again once
-real calls have been measured (README, Unconsented voices), but a processed recording keeps the diarise step's
+real calls have been measured (docs/unconsented-voices.md), but a processed recording keeps the diarise step's
 result. This runs the checks again on the stored audio with the current settings and the current consent record,
 and replaces what they found (``Diarization.unconsented``) in the stored step result and in the manifest. The
 diarisation's turns are kept: the words, utterances and clips were built on them.

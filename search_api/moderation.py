@@ -47,7 +47,7 @@ REEMBED = frozenset({"retitle", "trim", "redact"})
 def check_publishable(ref: ClipRef, override_reason: str | None, voices_checked: bool) -> None:
     """Approval rules: consent problems block publication (no override); the moderator must say they listened
     and heard only the participants of the consent record (the automatic check for an extra voice misses many
-    of a late-joining parent's short turns: README, Unconsented voices); personal-data flags need an override
+    of a late-joining parent's short turns: docs/unconsented-voices.md); personal-data flags need an override
     reason (kept in the audit log) or a redaction first."""
     from pipelines.stages.publication import consented_roles, publication_blockers
 

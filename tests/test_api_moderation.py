@@ -97,7 +97,7 @@ def test_invalid_transitions_and_bodies(api: tuple[TestClient, Library]) -> None
 
 def test_approval_needs_the_moderators_word_that_only_consented_voices_are_heard(
         api: tuple[TestClient, Library]) -> None:
-    """The extra-voice check misses many of a late-joining parent's short turns (README, Unconsented voices):
+    """The extra-voice check misses many of a late-joining parent's short turns (docs/unconsented-voices.md):
     approving is also the moderator's word, kept in the audit log, that nobody beyond the consent record is heard."""
     client, lib = api
     clip_id, mod = lib.clip_ids()[1], auth(lib, "moderator")

@@ -344,7 +344,7 @@ def test_a_spliced_in_newcomer_is_found_and_a_two_person_call_is_clean(models_di
 
 @pytest.mark.slow
 def test_the_stricter_setting_finds_a_late_joiner_in_short_turns(models_dir, tmp_path) -> None:  # noqa: ANN001
-    """Real audio, the stricter setting of the README (segmentation step 0.25, 4 s, 0.3), built from Settings as the
+    """Real audio, the stricter setting of docs/unconsented-voices.md (segmentation step 0.25, 4 s, 0.3), built from Settings as the
     flow builds it: rec06 with 9 s of a real AMI speaker cut into the turn lengths of a real mother joining a real
     interview (``bench/eval_extra_voice.py``'s late joiner, case ``rec06_avocate+mixture:FEE016@9s/joiner``: her
     cluster measured 6.7 s, 0.62 from the others; the default setting missed her before the window check's hint,

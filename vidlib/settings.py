@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     # a long stage reads the withdrawal tombstone at most this often (one object-store request each)
     withdrawal_check_s: float = Field(5.0, gt=0)
     # a voice beyond the consent record is believed when each of the n + 1 speakers of a second clustering speaks
-    # this long and their centroids are this far apart (cosine): README, Unconsented voices
+    # this long and their centroids are this far apart (cosine): docs/unconsented-voices.md
     extra_voice_min_speech_s: float = Field(6.0, ge=0)
     extra_voice_min_distance: float = Field(0.2, ge=0, le=2)
     # the window check (pipelines/stages/voice_windows.py): 1.5 s windows of speech at this cosine distance from

@@ -17,8 +17,7 @@ So once the split is believed, every speaker but the one who speaks most (in a "
 professional) is flagged: the newcomer's clips and, in a two-person call, the student's are blocked until the
 newcomer's consent is recorded (``vidlib consent amend``), an admin who listened confirms nobody else was there
 (``vidlib consent confirm-voices``), or a moderator rejects them. The measured rates and the choice of the two
-constants (settings ``VIDLIB_EXTRA_VOICE_MIN_SPEECH_S`` / ``_MIN_DISTANCE``) are in the README (Unconsented
-voices). Flagged turns go into
+constants (settings ``VIDLIB_EXTRA_VOICE_MIN_SPEECH_S`` / ``_MIN_DISTANCE``) are in docs/unconsented-voices.md. Flagged turns go into
 ``Diarization.unconsented``; the clips they are heard in cannot be published (pipelines/stages/publication.py).
 
 This check misses a parent who says a few short things; a second one, on short windows of the known turns

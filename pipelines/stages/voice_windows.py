@@ -19,7 +19,7 @@ Outliers that cover ``min_speech_s`` and whose mean lies >= ``hint_voice_distanc
 check sees when the consented-count diarisation gives a distinct newcomer a cluster of its own and merges two
 participants instead: the outliers are then one participant's windows, far from a print that is the mean of two
 voices. On a hint the clustering check believes smaller splits (``pipelines.stages.speaker_check``). The constants
-and the measured rates: README, Unconsented voices (``bench/eval_extra_voice.py``).
+and the measured rates: docs/unconsented-voices.md (``bench/eval_extra_voice.py``).
 """
 
 from __future__ import annotations
