@@ -206,10 +206,10 @@ def step_attribute(ctx: RunContext, recording_id: str) -> str:
 def step_chapters(ctx: RunContext, recording_id: str) -> str:
     from pipelines.stages.chapters import chapters_from_segments, plan_chapters
 
-    embedder = ctx.models.embedder()
     repo = ctx.repo
 
     def compute() -> tuple[ChapterSpan, ...]:
+        embedder = ctx.models.embedder()
         attributed = repo.load_stage(recording_id, "attribute", AttributedTranscript)
         if repo.has_stage(recording_id, "segment"):
             # processed before chapters existed: its clips (their media, bleeps and review decisions) stay as they

@@ -66,9 +66,6 @@ class ManifestRepo:
         self.store.put_bytes(key, _adapter(tp).dump_json(value), "application/json")
         return key
 
-    def delete_stage(self, recording_id: str, stage: str) -> None:
-        self.store.delete(stage_key(recording_id, stage))
-
     def load_stage(self, recording_id: str, stage: str, tp: type[T] | Any) -> T:
         raw = self.store.get_bytes(stage_key(recording_id, stage))
         return _adapter(tp).validate_json(raw)

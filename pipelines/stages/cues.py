@@ -67,25 +67,23 @@ def lead_in_start(utts: Sequence[Utterance], i: int, turn_start: int, max_words:
     return at
 
 
-def sentence_start(utts: Sequence[Utterance], i: int, min_gap_s: float = 0.25) -> int:
+def starts_sentence(utts: Sequence[Utterance], i: int, min_gap_s: float = 0.25) -> bool:
+    """Whether utterance ``i`` (> 0) starts a sentence: the one before it ends on a full stop or a question mark, or a
+    pause comes first. A boundary placed elsewhere would start a chapter or a clip mid-sentence."""
+    return utts[i - 1].text.rstrip().endswith(_TERMINAL) or utts[i].start - utts[i - 1].end >= min_gap_s
+
+
+def sentence_start(utts: Sequence[Utterance], i: int) -> int:
     """The first utterance of the sentence that utterance ``i`` ends (pieces of one sentence cut by speaker turns)."""
     at = i
-    while at > 0 and not ends_sentence(utts[at - 1]) and utts[at].start - utts[at - 1].end < min_gap_s:
+    while at > 0 and not starts_sentence(utts, at):
         at -= 1
     return at
 
 
-def ends_sentence(u: Utterance) -> bool:
-    return u.text.rstrip().endswith(_TERMINAL)
-
-
-def sentence_starts(utts: Sequence[Utterance], min_gap_s: float = 0.25) -> np.ndarray:
-    """Whether each utterance starts a sentence: the one before it ends on a full stop or a question mark, or a
-    pause comes first. A boundary placed elsewhere would start a chapter or a clip mid-sentence."""
-    ok = np.zeros(len(utts), dtype=bool)
-    for i in range(1, len(utts)):
-        ok[i] = ends_sentence(utts[i - 1]) or utts[i].start - utts[i - 1].end >= min_gap_s
-    return ok
+def sentence_starts(utts: Sequence[Utterance]) -> np.ndarray:
+    """``starts_sentence`` of every utterance (the first one: False, no boundary goes before it)."""
+    return np.array([i > 0 and starts_sentence(utts, i) for i in range(len(utts))], dtype=bool)
 
 
 def question_cues(utts: Sequence[Utterance], weights: QuestionWeights = QuestionWeights()) -> np.ndarray:

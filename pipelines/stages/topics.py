@@ -58,7 +58,6 @@ class TopicParams:
 class TopicGuess:
     topic: str
     confidence: float  # the best label's probability (also when it abstained)
-    best: str  # the best label, even when the guess abstained
 
 
 class TopicClassifier:
@@ -85,11 +84,8 @@ class TopicClassifier:
             self._examples = (out[:n], out[n:])
         return self._examples
 
-    def scores(self, question: str | None, answer: str) -> np.ndarray:
-        """Per-label similarity of a (question, answer) pair to the label's examples."""
-        return self.scores_many([question], [answer])[0]
-
     def scores_many(self, questions: Sequence[str | None], answers: Sequence[str]) -> np.ndarray:
+        """Per (question, answer) pair, each label's similarity to its examples."""
         q_ex, a_ex = self._example_vectors()
         asked = [q for q in questions if q]
         q_vecs = self._embed(asked) if asked else np.zeros((0, 1))
@@ -120,5 +116,5 @@ class TopicClassifier:
             best = int(np.argmax(row))
             conf = float(probs[best])
             topic = labels[best] if conf >= self.params.min_confidence else OTHER
-            guesses.append(TopicGuess(topic, round(conf, 3), labels[best]))
+            guesses.append(TopicGuess(topic, round(conf, 3)))
         return guesses
