@@ -74,9 +74,12 @@ def browser() -> Iterator[object]:
 
 
 def _wait(driver: object, predicate: object, timeout: float = 30) -> object:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(predicate)
+    # The pages re-render their lists; an element found just before a re-render goes stale: look again.
+    return WebDriverWait(driver, timeout, poll_frequency=0.2,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(predicate)
 
 
 def _sign_in(driver, url: str, token: str) -> None:  # noqa: ANN001
