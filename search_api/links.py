@@ -28,8 +28,8 @@ class LinkSigner:
         return urlencode({"role": role, "exp": exp, "sig": self._mac(clip_id, role, exp)})
 
     def verify(self, clip_id: str, role: str, exp: int, sig: str) -> ApiRole | None:
-        if role not in ROLES or exp < time.time():
-            return None
+        if role not in ROLES or exp < time.time() or not sig.isascii():
+            return None  # compare_digest refuses non-ASCII text: such a signature is simply wrong
         if not hmac.compare_digest(self._mac(clip_id, role, exp), sig):
             return None
         return role  # type: ignore[return-value]

@@ -11,7 +11,12 @@ from search_api.errors import RangeError
 from storage.objectstore import ObjectStore
 
 CHUNK = 256 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")  # ASCII digits only: \d also takes other scripts' digits
+_MAX_DIGITS = 18  # beyond any object size; int() refuses strings of thousands of digits
+
+
+def _number(digits: str) -> int:
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10 ** _MAX_DIGITS
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -26,12 +31,12 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     first_s, last_s = m.groups()
     if not first_s:  # suffix range: the last N bytes
-        n = int(last_s)
+        n = _number(last_s)
         if n == 0 or size == 0:
             raise RangeError(f"range {header!r} selects no byte of a {size}-byte object", size=size)
         return max(0, size - n), size - 1
-    first = int(first_s)
-    last = int(last_s) if last_s else size - 1
+    first = _number(first_s)
+    last = _number(last_s) if last_s else size - 1
     if last_s and last < first:
         return None  # invalid syntax: ignore the header
     if first >= size:

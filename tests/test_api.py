@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -118,6 +119,18 @@ def test_student_never_sees_pending_clips(api: tuple[TestClient, Library, str, s
     forged = mod_link.replace("role=moderator", "role=student")
     assert client.get(forged).status_code == 401
     assert client.get(mod_link, headers=student).status_code == 404  # the bearer token wins over the link
+
+
+def test_malformed_links_and_ranges_get_4xx_not_500(api: tuple[TestClient, Library, str, str]) -> None:
+    client, lib, pub, _ = api
+    link = client.get(f"/clips/{pub}", headers=auth(lib, "student")).json()["links"]["media"]
+    signed = link.split("sig=")[0] + "sig=" + quote("é" * 32)
+    assert client.get(signed).status_code == 401  # a non-ASCII signature is a wrong one
+    assert client.get(link).status_code == 200
+    huge = "9" * 5000
+    res = client.get(link, headers={"Range": f"bytes={huge}-"})
+    assert res.status_code == 416 and res.headers["content-range"].startswith("bytes */")
+    assert client.get(link, headers={"Range": f"bytes=0-{huge}"}).status_code == 206  # clamped to the end
 
 
 def test_search_hits_carry_what_the_page_shows(api: tuple[TestClient, Library, str, str]) -> None:

@@ -25,7 +25,9 @@ def test_parse_range() -> None:
     assert parse_range("bytes=0-1,4-5", 100) is None  # several ranges: the whole object
     assert parse_range("items=0-1", 100) is None
     assert parse_range("bytes=9-2", 100) is None
-    for bad in ("bytes=100-", "bytes=200-300", "bytes=-0"):
+    assert parse_range("bytes=-" + "9" * 5000, 100) == (0, 99)
+    assert parse_range("bytes=\u0663-", 100) is None  # a digit of another script is no byte position
+    for bad in ("bytes=100-", "bytes=200-300", "bytes=-0", "bytes=" + "9" * 5000 + "-"):
         with pytest.raises(RangeError):
             parse_range(bad, 100)
 
