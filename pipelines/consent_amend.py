@@ -20,7 +20,8 @@ diarisation's turns are kept: the words, utterances and clips were built on them
 
 Every time, every clip's consent flags are computed again; a published clip that may no longer be published goes
 back to review (as on expiry). Each clip whose flags change gets an audit entry (flag kinds only, no names). All
-three take the recording's processing lock (``pipelines.flows.process_recording``): while a run holds it they refuse,
+three hold the recording's one writer lock (``pipelines.recording_lock``) and re-read the manifest under it: a
+moderator's decision or re-cut in progress ends first; while a processing run holds it they refuse after a minute,
 rather than have the run's last manifest write undo them.
 """
 
@@ -33,8 +34,8 @@ from datetime import datetime
 
 from pipelines.context import RunContext
 from pipelines.expiry import unpublish_unconsented
+from pipelines.recording_lock import writing
 from pipelines.stages.publication import recording_consent_flags
-from pipelines.withdrawal import ensure_not_withdrawn
 from storage.manifests import now_iso
 from vidlib.consent import check_consent
 from vidlib.domain import Clip, ConsentRecord, Diarization, Manifest, Participant, VoicesConfirmed
@@ -45,7 +46,6 @@ AMEND_ACTION = "consent_amended"
 CONFIRM_ACTION = "voices_confirmed"
 RECHECK_ACTION = "voices_rechecked"
 MIN_REASON_CHARS = 10
-LOCK_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -82,20 +82,12 @@ def check_amendment(old: ConsentRecord, new: ConsentRecord, *, now: datetime) ->
 
 
 @contextmanager
-def _not_processing(ctx: RunContext, recording_id: str) -> Iterator[Manifest]:
-    """The recording's manifest, with its processing lock held for the block (the one ``process_recording`` takes)."""
-    from vidlib import filelock
-
-    fd = filelock.acquire(ctx.settings.home / "locks" / f"{checked_recording_id(recording_id)}.lock", LOCK_WAIT_S)
-    if fd is None:
-        raise ConsentError(f"{recording_id} is being processed: run this again once that run has ended")
-    try:
-        ensure_not_withdrawn(ctx, recording_id)
+def _locked_manifest(ctx: RunContext, recording_id: str) -> Iterator[Manifest]:
+    """The recording's manifest, read under its writer lock, held for the block."""
+    with writing(ctx, checked_recording_id(recording_id)):
         if not ctx.repo.exists(recording_id):
             raise NotFoundError(f"no recording with id {recording_id}")
         yield ctx.repo.load(recording_id)
-    finally:
-        filelock.release(fd)
 
 
 def _reflag(ctx: RunContext, manifest: Manifest, *, action: str, by: str, reason: str, now: datetime,
@@ -130,7 +122,7 @@ def _reflag(ctx: RunContext, manifest: Manifest, *, action: str, by: str, reason
 def amend_consent(ctx: RunContext, recording_id: str, record: ConsentRecord, *, requested_by: str,
                   now: datetime) -> FlagsReport:
     """Replace the recording's consent record by ``record`` (``check_amendment``) and re-flag its clips."""
-    with _not_processing(ctx, recording_id) as manifest:
+    with _locked_manifest(ctx, recording_id) as manifest:
         added = check_amendment(manifest.consent, record, now=now)
         return _reflag(ctx, replace(manifest, consent=record), action=AMEND_ACTION, by=requested_by,
                        reason=f"consent record amended: {len(record.participants)} participants", now=now,
@@ -144,7 +136,7 @@ def confirm_voices(ctx: RunContext, recording_id: str, *, reason: str, requested
     if len(reason) < MIN_REASON_CHARS:
         raise ConsentError(f"say what you heard (at least {MIN_REASON_CHARS} characters): the reason is kept in the "
                            "audit log")
-    with _not_processing(ctx, recording_id) as manifest:
+    with _locked_manifest(ctx, recording_id) as manifest:
         if manifest.diarization is None or not manifest.diarization.unconsented:
             raise ConsentError(f"no extra voice was found in {recording_id}: there is nothing to confirm")
         confirmation = VoicesConfirmed(by=requested_by, at=now_iso(), reason=reason)
@@ -156,7 +148,7 @@ def recheck_voices(ctx: RunContext, recording_id: str, *, requested_by: str, now
     """Run the checks for a voice beyond the consent record again with the current settings (module docstring)."""
     from pipelines.steps import diarize_checking_voices
 
-    with _not_processing(ctx, recording_id) as manifest:
+    with _locked_manifest(ctx, recording_id) as manifest:
         if manifest.diarization is None or manifest.status != "indexed":
             raise ConsentError(f"{recording_id} has not been processed to the end: 'vidlib process' runs the checks")
         participants = len(manifest.consent.participants)

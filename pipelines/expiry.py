@@ -6,9 +6,9 @@
   publication consent): every published clip they speak in goes back to ``pending_review`` (students
   lose it at once) with an audit entry by ``consent_expiry``; approval is refused until consent is renewed.
 
-Run by the ``consent_expiry`` Prefect flow and by ``vidlib consent expire``. The API's moderation locks
-are in-process: run it while no moderator is deciding on the same recordings, or accept that a decision
-made in the same second may be overwritten.
+Run by the ``consent_expiry`` Prefect flow and by ``vidlib consent expire``. Each recording is changed under its
+writer lock (``pipelines.recording_lock``); one held too long by another writer is left for the next run
+("deferred").
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from datetime import datetime
 from typing import Literal
 
 from pipelines.context import RunContext
+from pipelines.recording_lock import writing
 from pipelines.stages.publication import publication_blockers
 from pipelines.withdrawal import withdraw_consent
 from storage.manifests import now_iso
 from vidlib.consent import has_passed, scope_ends
 from vidlib.domain import Manifest
+from vidlib.errors import BusyError, WithdrawnError
 
 EXPIRY_ACTOR = "consent_expiry"
 
@@ -30,7 +32,7 @@ EXPIRY_ACTOR = "consent_expiry"
 @dataclass(frozen=True)
 class ExpiryAction:
     recording_id: str
-    action: Literal["purged", "unpublished"]
+    action: Literal["purged", "unpublished", "deferred"]
     reason: str
     clip_ids: tuple[str, ...] = ()  # the clips unpublished
 
@@ -45,22 +47,31 @@ def expire_consents(ctx: RunContext, now: datetime) -> tuple[ExpiryAction, ...]:
     """Purge or unpublish every recording whose consent has expired at ``now``; what was done, per recording."""
     done: list[ExpiryAction] = []
     for rid in ctx.repo.list_ids():
-        manifest = ctx.repo.load(rid)
-        expired = processing_expired(manifest, now)
-        if expired:
+        expired = processing_expired(ctx.repo.load(rid), now)
+        if expired:  # withdraw_consent takes the lock itself
             report = withdraw_consent(ctx, rid, expired[0], requested_by=EXPIRY_ACTOR)
             done.append(ExpiryAction(rid, "purged", f"consent to processing of the {', '.join(expired)} expired; "
                                                     f"{report.deleted_objects} objects and {report.deleted_points} "
                                                     "index points deleted"))
             continue
-        action = unpublish_unconsented(ctx, manifest, now)
+        try:
+            with writing(ctx, rid):
+                if not ctx.repo.exists(rid):
+                    continue
+                action = unpublish_unconsented(ctx, ctx.repo.load(rid), now)  # re-read under the lock
+        except BusyError as exc:
+            done.append(ExpiryAction(rid, "deferred", str(exc)))
+            continue
+        except WithdrawnError:
+            continue
         if action is not None:
             done.append(action)
     return tuple(done)
 
 
 def unpublish_unconsented(ctx: RunContext, manifest: Manifest, now: datetime) -> ExpiryAction | None:
-    """Send back to review every published clip that may no longer be published at ``now``."""
+    """Send back to review every published clip that may no longer be published at ``now``. The caller holds the
+    recording's writer lock and read ``manifest`` under it."""
     from search_api.audit import append_audit
     from search_api.schemas import AuditEntry
 

@@ -17,9 +17,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines import steps
 from pipelines.context import context_for
-from vidlib import filelock
+from pipelines.recording_lock import held_for_run
 from vidlib.errors import ConsentError, MediaError, ModelMissingError, StorageError
-from vidlib.ids import checked_recording_id
 from vidlib.memory import release_freed_memory
 from vidlib.settings import Settings
 
@@ -70,7 +69,7 @@ def _mark_failed(settings: Settings, recording_id: str, exc: BaseException) -> s
     when consent was withdrawn (None otherwise)."""
     from dataclasses import replace
 
-    from pipelines.withdrawal import withdrawn_at
+    from pipelines.recording_lock import withdrawn_at
     from storage.layout import recording_prefix
 
     ctx = context_for(settings)
@@ -102,7 +101,7 @@ def process_recording(recording_id: str, settings: Settings | None = None) -> st
     # one run per recording at a time on this machine: a second run of the same recording (the same file sent
     # twice at once) waits, then finds every stage done. Across machines, Prefect's idempotency keys and
     # deployment concurrency do that (docs/scaling.md).
-    with filelock.held(settings.home / "locks" / f"{checked_recording_id(recording_id)}.lock"):
+    with held_for_run(settings, recording_id):  # the recording's one writer lock (pipelines.recording_lock)
         return _process_recording(settings, recording_id)
 
 

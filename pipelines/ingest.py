@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.context import RunContext
-from pipelines.withdrawal import ensure_not_withdrawn
+from pipelines.recording_lock import ensure_not_withdrawn
 from storage.layout import original_key, quarantine_key
 from storage.manifests import now_iso
 from vidlib.consent import check_consent, load_consent

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from pipelines.context import RunContext
 from pipelines.indexing import reindex_manifest
+from pipelines.recording_lock import writing
+from vidlib.errors import WithdrawnError
 
 
 def reindex_all(ctx: RunContext) -> int:
-    """Re-upsert every indexed recording's clips from its manifest and stored embeddings."""
+    """Re-upsert every indexed recording's clips from its manifest and stored embeddings, each under the recording's
+    writer lock (a recording withdrawn meanwhile is skipped: its points must not come back)."""
     repo, total = ctx.repo, 0
     for recording_id in repo.list_ids():
-        manifest = repo.load(recording_id)
-        if manifest.status != "indexed" or not repo.has_stage(recording_id, "embed"):
+        try:
+            with writing(ctx, recording_id):
+                if not repo.exists(recording_id):
+                    continue
+                manifest = repo.load(recording_id)
+                if manifest.status != "indexed" or not repo.has_stage(recording_id, "embed"):
+                    continue
+                vectors = repo.load_stage(recording_id, "embed", dict[str, list[float]])
+                total += reindex_manifest(ctx, manifest, vectors)
+        except WithdrawnError:
             continue
-        vectors = repo.load_stage(recording_id, "embed", dict[str, list[float]])
-        total += reindex_manifest(ctx, manifest, vectors)
     return total

@@ -40,7 +40,7 @@ STAGES = ("probe", "audio", "transcribe", "diarize", "attribute", "chapters", "s
 
 def run_step(ctx: RunContext, recording_id: str, stage: str, tp: Any, compute: Callable[[], T], *,
              always: bool = False) -> str:
-    from pipelines.withdrawal import ensure_not_withdrawn
+    from pipelines.recording_lock import ensure_not_withdrawn
     from vidlib.consent import check_consent
 
     ensure_not_withdrawn(ctx, recording_id)
@@ -65,7 +65,7 @@ def stop_check(ctx: RunContext, recording_id: str) -> Callable[[], None]:
     """What a long stage calls between windows or batches: it raises when this recording must stop now, because
     its consent was withdrawn (``ConsentError``; the store is read at most every ``withdrawal_check_s``) or because
     the flow is ending (another stage failed, or the process was told to stop: ``ctx.request_stop``)."""
-    from pipelines.withdrawal import ensure_not_withdrawn
+    from pipelines.recording_lock import ensure_not_withdrawn
 
     last_read = [float("-inf")]
 

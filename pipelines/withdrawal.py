@@ -7,9 +7,13 @@ import shutil
 from dataclasses import dataclass
 
 from pipelines.context import RunContext
+from pipelines.recording_lock import lock_path, withdrawn_at
+from vidlib import filelock
 from storage.layout import quarantine_key, recording_prefix, tombstone_key
 from storage.manifests import now_iso
 from vidlib.errors import ConsentError, NotFoundError
+
+WITHDRAW_WAIT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -21,19 +25,8 @@ class WithdrawalReport:
     tombstone_key: str
 
 
-def withdrawn_at(ctx: RunContext, recording_id: str) -> str | None:
-    key = tombstone_key(recording_id)
-    return json.loads(ctx.store.get_bytes(key))["withdrawn_at"] if ctx.store.exists(key) else None
-
-
-def ensure_not_withdrawn(ctx: RunContext, recording_id: str) -> None:
-    """Raise ConsentError when consent for this recording was withdrawn (stops a running flow at its next stage)."""
-    when = withdrawn_at(ctx, recording_id)
-    if when is not None:
-        raise ConsentError(f"consent for {recording_id} was withdrawn on {when}: nothing more is processed")
-
-
-def withdraw_consent(ctx: RunContext, recording_id: str, participant: str | None, requested_by: str) -> WithdrawalReport:
+def withdraw_consent(ctx: RunContext, recording_id: str, participant: str | None, requested_by: str, *,
+                     wait_s: float = WITHDRAW_WAIT_S) -> WithdrawalReport:
     """Delete the original, audio, transcripts, clips, manifest, stage results, index points and work files.
 
     ``participant`` is a name or role from the consent record; the tombstone keeps only its role
@@ -51,11 +44,19 @@ def withdraw_consent(ctx: RunContext, recording_id: str, participant: str | None
         role = match[0].role
     tombstone = {"recording_id": recording_id, "withdrawn_at": now_iso(), "participant_role": role,
                  "requested_by": requested_by}
-    # the tombstone first: a flow still running stops at its next stage instead of writing new artefacts
+    # the tombstone first: a writer waiting for the recording's lock finds it and writes nothing, a flow still
+    # running stops at its next stage
     ctx.store.put_bytes(tombstone_key(recording_id), json.dumps(tombstone).encode(), "application/json")
-    points = ctx.index.count(recording_id)
-    ctx.index.delete_recording(recording_id)
-    objects = ctx.store.delete_prefix(recording_prefix(recording_id))
-    ctx.store.delete(quarantine_key(recording_id))
-    shutil.rmtree(ctx.settings.home / "work" / recording_id, ignore_errors=True)
+    # then the purge, under the lock: a re-cut or decision in progress ends (and its writes are purged) first. A
+    # processing run may hold it longer than ``wait_s``: the purge goes ahead, and the run, stopping at its next
+    # stage on the tombstone, purges what it wrote meanwhile (``pipelines.flows``)
+    fd = filelock.acquire(lock_path(ctx.settings, recording_id), wait_s)
+    try:
+        points = ctx.index.count(recording_id)
+        ctx.index.delete_recording(recording_id)
+        objects = ctx.store.delete_prefix(recording_prefix(recording_id))
+        ctx.store.delete(quarantine_key(recording_id))
+        shutil.rmtree(ctx.settings.home / "work" / recording_id, ignore_errors=True)
+    finally:
+        filelock.release(fd)
     return WithdrawalReport(recording_id, role, objects, points, tombstone_key(recording_id))

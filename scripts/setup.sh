@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything vidlib needs on a fresh Debian/Ubuntu machine, idempotently:
-#   1. system packages (ffmpeg; espeak-ng for the demo sample; chromium + chromedriver for the browser tests),
+#   1. system packages (ffmpeg; espeak-ng for the demo sample; tesseract with its French model for text on screen;
+#      chromium + chromedriver for the browser tests),
 #   2. a Python virtual environment cached OUTSIDE the clone, keyed by the requirement files
 #      (${XDG_CACHE_HOME:-~/.cache}/vidlib/venv-<hash>; the first build takes ~15-20 min, later runs seconds),
 #      linked as ./.venv,
@@ -13,6 +14,8 @@ command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 [ -x /usr/bin/chromium ] || missing+=(chromium)               # browser tests of the web pages
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+command -v tesseract >/dev/null || missing+=(tesseract-ocr)      # text on the video (names on tiles), to blur
+{ tesseract --list-langs 2>/dev/null | grep -qx fra; } || missing+=(tesseract-ocr-fra)
 if ((${#missing[@]})); then
   echo "setup: installing system packages: ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

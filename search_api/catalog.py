@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pipelines.context import RunContext
+from pipelines.recording_lock import ensure_not_withdrawn
 from search_api.tokens import Principal
 from vidlib.domain import Clip, Manifest
-from vidlib.errors import NotFoundError
+from vidlib.errors import NotFoundError, WithdrawnError
 
 _CLIP_ID = re.compile(r"^clip_[0-9a-f]{24}$")
 
@@ -55,7 +56,12 @@ class Catalog:
 
     def visible(self, clip_id: str, who: Principal) -> ClipRef:
         """The clip if ``who`` may see it. Students see published clips only; any other clip is 'not found'."""
-        ref = self.find(clip_id)
+        try:
+            ref = self.find(clip_id)
+        except WithdrawnError:
+            if who.at_least("moderator"):
+                raise
+            raise not_found(clip_id) from None  # a student learns nothing of a withdrawn recording
         if ref.clip.state != "published" and not who.at_least("moderator"):
             raise not_found(clip_id)
         return ref
@@ -68,11 +74,6 @@ class Catalog:
                 self._where[clip.clip_id] = rid
                 yield ClipRef(manifest, clip)
 
-    def forget(self, recording_id: str) -> None:
-        """Drop what is cached of a purged recording."""
-        for clip_id in [c for c, rid in self._where.items() if rid == recording_id]:
-            self._where.pop(clip_id, None)
-
     def _recording_from_index(self, clip_id: str) -> str | None:
         with self.lock:
             hit = self.ctx.index.get(clip_id)
@@ -82,6 +83,7 @@ class Catalog:
         try:
             manifest = self.ctx.repo.load(recording_id)
         except NotFoundError:
+            ensure_not_withdrawn(self.ctx, recording_id)  # a clip of a withdrawn recording: 410 with the reason
             return None
         for clip in manifest.clips:
             if clip.clip_id == clip_id:

@@ -19,9 +19,9 @@ def chapter_view(chapter: Chapter, clips: dict[str, Clip]) -> ChapterOut | None:
     if not mine:
         return None
     first_shown = mine[0].clip_id == (chapter.clip_ids[0] if chapter.clip_ids else None)
-    # the chapter's title is its first clip's opening question: shown only with that clip (a moderator's retitle
-    # of that clip wins); otherwise the first visible clip's title stands for it
-    title = chapter.title if first_shown and mine[0].title == chapter.title else mine[0].title
+    # the chapter's title is its first clip's opening question (a retitle of that clip carries over to it, a
+    # moderator may set it): shown only with that clip; otherwise the first visible clip's title stands for it
+    title = chapter.title if first_shown else mine[0].title
     return ChapterOut(chapter_id=chapter.chapter_id, start=mine[0].start, end=mine[-1].end, title=title,
                       topic=chapter.topic, topic_label=chapter.topic_label, clip_ids=[c.clip_id for c in mine])
 

@@ -11,6 +11,8 @@
     │   ├── VoicesCheckRequiredError 422: approval without the moderator's word: only consented voices heard
     │   ├── BadRequestError  400/422: a request that cannot be carried out as asked
     │   └── RangeError       416: a Range header outside the object
+    ├── BusyError            409: another writer (a processing run, a re-cut) holds the recording: try again
+    ├── WithdrawnError       410: consent for the recording was withdrawn; nothing was changed
     └── StorageError, MediaError, ...  503 / 500
 """
 
@@ -24,7 +26,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from vidlib.errors import ConsentError, MediaError, NotFoundError, StorageError, VidlibError
+from vidlib.errors import (BusyError, ConsentError, MediaError, NotFoundError, StorageError, VidlibError,
+                           WithdrawnError)
 
 log = logging.getLogger("vidlib.api")
 
@@ -100,6 +103,8 @@ def install_error_handlers(app: FastAPI) -> None:
 # our errors -> (code, HTTP status, log prefix or None: consent reasons name people and are never logged)
 _VIDLIB_ERRORS: tuple[tuple[type[VidlibError], str, int, str | None], ...] = (
     (NotFoundError, "not_found", 404, None),
+    (BusyError, "recording_busy", 409, None),
+    (WithdrawnError, "consent_withdrawn", 410, None),
     (StorageError, "storage_unavailable", 503, "storage error"),
     (ConsentError, "consent_error", 422, None),
     (MediaError, "media_error", 500, "media error"),

@@ -1,17 +1,17 @@
-"""Moderation decisions: approve, reject, unpublish, retitle, trim, redact.
+"""Moderation decisions: approve, reject, unpublish, retitle, trim, redact, edit (corrections: ``search_api.edits``).
 
 A published clip stays published through retitle, redact and a trim inside its window; a trim that takes in
 seconds beyond it (or leaves a consent problem) sends it back to review, since the approval covered the old window.
 
-Each decision, under the recording's lock: reload the manifest, compare the caller's expected version
-(409 if the clip changed), save the new manifest (the source of truth), append to the audit log, then
-update the index so that search sees the change at once. One process serves the API: the locks are
-in-process, and a second server on the same store could interleave decisions.
+Each decision, under the recording's one writer lock (``pipelines.recording_lock``, inter-process: the same lock as
+processing runs, consent withdraw/amend/confirm and expiry): check the withdrawal tombstone (410 if consent was
+withdrawn), reload the manifest, compare the caller's expected version (409 if the clip changed), save the new
+manifest (the source of truth), append to the audit log, then update the index so that search sees the change at
+once.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -19,10 +19,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from pipelines.recording_lock import writing
 from search_api.audit import append_audit
 from search_api.catalog import Catalog, ClipRef
 from search_api.errors import ConflictError, NotPublishableError, OverrideRequiredError, VoicesCheckRequiredError
 from search_api.schemas import AuditEntry
+from search_api.split import split_clip
 from search_api.text import sparse_terms
 from search_api.tokens import Principal
 from search_api.views import clip_version
@@ -30,7 +32,7 @@ from storage.index import IndexedClip
 from storage.manifests import now_iso
 from vidlib.domain import Clip, ClipState, Manifest
 
-Action = Literal["approve", "reject", "unpublish", "retitle", "trim", "redact"]
+Action = Literal["approve", "reject", "unpublish", "retitle", "trim", "redact", "edit"]
 
 # the states each action may start from, and the state it leaves
 TRANSITIONS: dict[str, tuple[frozenset[str], ClipState | None]] = {
@@ -40,8 +42,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], ClipState | None]] = {
     "retitle": (frozenset({"pending_review", "published", "rejected"}), None),
     "trim": (frozenset({"pending_review", "published", "rejected"}), None),
     "redact": (frozenset({"pending_review", "published", "rejected"}), None),
+    "edit": (frozenset({"pending_review", "published", "rejected"}), None),
 }
-REEMBED = frozenset({"retitle", "trim", "redact"})
+REEMBED = frozenset({"retitle", "trim", "redact", "edit"})
 
 
 def check_publishable(ref: ClipRef, override_reason: str | None, voices_checked: bool) -> None:
@@ -94,12 +97,6 @@ class Moderation:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.ctx = catalog.ctx
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
-
-    def _lock(self, recording_id: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(recording_id, threading.Lock())
 
     def decide(self, clip_id: str, action: Action, who: Principal, version: str, *, reason: str | None = None,
                voices_checked: bool = False, change: Callable[[ClipRef], ClipRef] | None = None,
@@ -109,7 +106,7 @@ class Moderation:
         For approve, ``reason`` is the override reason and ``voices_checked`` the moderator's word that only
         consented voices are heard (see ``check_publishable``; kept in the audit entry)."""
         rid = self.catalog.find(clip_id).recording_id
-        with self._lock(rid):
+        with writing(self.ctx, rid):
             ref = self.catalog.find(clip_id)  # re-read under the lock: the other decision may have won
             before = ref.clip
             current = clip_version(before)
@@ -137,7 +134,45 @@ class Moderation:
                                details=details() if details else {})
             append_audit(self.ctx.store, rid, entry)
             self._update_index(manifest, after, reembed=action in REEMBED)
+            self._update_payloads(manifest, before=ref.manifest, skip=clip_id)
         return ClipRef(manifest, after), entry
+
+    def split(self, clip_id: str, who: Principal, version: str, at_s: float) -> tuple[ClipRef, ClipRef, AuditEntry]:
+        """Split the clip in two at the sentence start nearest ``at_s`` (``search_api.split``): two clips in its
+        place, in the manifest, the index and the audit log (one ``split`` entry on the clip, naming the halves)."""
+        rid = self.catalog.find(clip_id).recording_id
+        with writing(self.ctx, rid):
+            ref = self.catalog.find(clip_id)
+            current = clip_version(ref.clip)
+            if version != current:
+                raise ConflictError(f"clip {clip_id} changed since you read it (now {ref.clip.state}); reload it and "
+                                    "decide again", current_version=current, state=ref.clip.state)
+            result = split_clip(self.ctx, ref, at_s)
+            manifest = self.ctx.repo.save(result.manifest)
+            first, second = result.halves
+            entry = AuditEntry(clip_id=clip_id, action="split", by=who.name, role=who.role, at=now_iso(),
+                               before=_audit_view(ref.clip), after=_audit_view(first),
+                               details={"into": [first.clip_id, second.clip_id], "at": round(second.start, 3)})
+            append_audit(self.ctx.store, rid, entry)
+            for half in result.halves:
+                append_audit(self.ctx.store, rid, AuditEntry(
+                    clip_id=half.clip_id, action="split", by=who.name, role=who.role, at=now_iso(),
+                    before=_audit_view(ref.clip), after=_audit_view(half), details={"from": clip_id}))
+            keep = {c.clip_id for c in manifest.clips}
+            self.ctx.index.delete_recording(rid, keep=keep)  # the whole clip's point
+            for half in result.halves:
+                self._update_index(manifest, half, reembed=True)
+            self._drop_embedding(rid, clip_id)
+            for key in result.old_keys:
+                self.ctx.store.delete(key)
+        return ClipRef(manifest, first), ClipRef(manifest, second), entry
+
+    def _drop_embedding(self, recording_id: str, clip_id: str) -> None:
+        repo = self.ctx.repo
+        if repo.has_stage(recording_id, "embed"):
+            vectors = repo.load_stage(recording_id, "embed", dict[str, list[float]])
+            vectors.pop(clip_id, None)
+            repo.save_stage(recording_id, "embed", vectors, dict[str, list[float]])
 
     def _update_index(self, manifest: Manifest, clip: Clip, *, reembed: bool) -> None:
         from pipelines.indexing import clip_payload, passage_text
@@ -151,6 +186,15 @@ class Moderation:
             index.upsert([IndexedClip(clip.clip_id, tuple(np.asarray(vector, dtype=float)), tuple(idx), tuple(vals),
                                       clip_payload(clip, manifest))])
         self._update_embed_stage(manifest.recording_id, clip.clip_id, [round(float(x), 7) for x in vector])
+
+    def _update_payloads(self, manifest: Manifest, *, before: Manifest, skip: str) -> None:
+        """The other clips a change touched (a chapter's topic is its clips' topic): their payloads follow."""
+        from pipelines.indexing import clip_payload
+
+        old = {c.clip_id: c for c in before.clips}
+        for clip in manifest.clips:
+            if clip.clip_id != skip and old.get(clip.clip_id) != clip:
+                self.ctx.index.set_payload(clip.clip_id, clip_payload(clip, manifest))
 
     def _update_embed_stage(self, recording_id: str, clip_id: str, vector: list[float]) -> None:
         """Keep the stored embeddings in step, so that ``vidlib reindex`` rebuilds the same index."""

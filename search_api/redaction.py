@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipelines.context import RunContext
-from pipelines.stages.media_cut import CutResult
+from pipelines.stages.media_cut import CutOptions, CutResult, write_thumbnail
 from pipelines.stages.redact import (
     MASK,
     bleep_audio,
@@ -25,16 +25,19 @@ from pipelines.stages.redact import (
     mask_transcript,
     widen_to_words,
 )
+from pipelines.stages.screen_text import blur_boxes
 from search_api.catalog import ClipRef
 from search_api.errors import BadRequestError
 from search_api.trim import update_cut_stage
-from vidlib.domain import AttributedTranscript, Clip, ClipEnrichment, Manifest, Redaction, Transcript
+from vidlib.domain import AttributedTranscript, Clip, ClipEnrichment, Manifest, Redaction, ScreenBox, Transcript
 from vidlib.wording import join_words
 
 
-def requested_spans(clip: Clip, spans: Sequence[tuple[float, float]], flag_indexes: Sequence[int]) -> list[Redaction]:
+def requested_spans(clip: Clip, spans: Sequence[tuple[float, float]], flag_indexes: Sequence[int], *,
+                    boxes: int = 0) -> list[Redaction]:
     """The spans asked for (seconds of the recording) plus those of the flags named by their index in the
-    clip's ``flags``; each must lie (at least partly) inside the clip."""
+    clip's ``flags``; each must lie (at least partly) inside the clip. Empty only when ``boxes`` of the picture
+    are asked for."""
     out = []
     for i in flag_indexes:
         if not 0 <= i < len(clip.flags):
@@ -45,15 +48,17 @@ def requested_spans(clip: Clip, spans: Sequence[tuple[float, float]], flag_index
             raise BadRequestError(f"span {start:.2f}-{end:.2f} s is empty or outside the clip "
                                   f"({clip.start:.2f}-{clip.end:.2f} s of the recording)")
         out.append(Redaction(max(start, clip.start), min(end, clip.end)))
-    if not out:
-        raise BadRequestError("give at least one span (start, end in seconds of the recording) or flag index")
+    if not out and not boxes:
+        raise BadRequestError("give at least one span (start, end in seconds of the recording), flag index or box of "
+                              "the picture")
     return out
 
 
 def recut_with_bleeps(ctx: RunContext, manifest: Manifest, clip: Clip, start: float, end: float,
-                      redactions: Sequence[Redaction]) -> tuple[Path, CutResult]:
-    """Cut ``[start, end]`` from the original into a work folder and bleep ``redactions`` in it.
-    Returns (the folder to delete, the CutResult with the bleeped video)."""
+                      redactions: Sequence[Redaction], boxes: Sequence[ScreenBox] = ()) -> tuple[Path, CutResult]:
+    """Cut ``[start, end]`` from the original into a work folder, bleep ``redactions`` in it and blur ``boxes`` of
+    its picture (its thumbnail taken again from the blurred picture).
+    Returns (the folder to delete, the CutResult with the bleeped and blurred video)."""
     from pipelines.stages.media import cut_clips
     from pipelines.steps import original_path
 
@@ -65,11 +70,18 @@ def recut_with_bleeps(ctx: RunContext, manifest: Manifest, clip: Clip, start: fl
         bleeped = out / f"bleeped{cut.video_path.suffix}"
         bleep_audio(cut.video_path, bleeped, inside, has_video=manifest.media.has_video)
         cut = replace(cut, video_path=bleeped)
+    if boxes and manifest.media.has_video:
+        blurred = blur_boxes(cut.video_path, out / "blurred.mp4", boxes)
+        thumbnail = out / "blurred.jpg"
+        write_thumbnail(blurred, thumbnail, (cut.end - cut.start) / 2, CutOptions().thumbnail_width, source=blurred)
+        cut = replace(cut, video_path=blurred, thumbnail_path=thumbnail)
     return out, cut
 
 
-def redact_clip(ctx: RunContext, ref: ClipRef, spans: Sequence[Redaction]) -> tuple[ClipRef, int]:
-    """Apply the redaction; returns the new (manifest, clip) and the number of words masked."""
+def redact_clip(ctx: RunContext, ref: ClipRef, spans: Sequence[Redaction],
+                boxes: Sequence[ScreenBox] = ()) -> tuple[ClipRef, int]:
+    """Apply the redaction (spans of sound, boxes of picture); returns the new (manifest, clip) and the number of
+    words masked."""
     from pipelines.stages.media import write_webvtt
 
     manifest, clip = ref.manifest, ref.clip
@@ -79,7 +91,8 @@ def redact_clip(ctx: RunContext, ref: ClipRef, spans: Sequence[Redaction]) -> tu
     attributed, masked = mask_attributed(manifest.attributed, spans)
     transcript = mask_transcript(manifest.transcript, spans) if manifest.transcript else None
     redactions = (*clip.redactions, *spans)
-    folder, cut = recut_with_bleeps(ctx, manifest, clip, clip.start, clip.end, redactions)
+    screen = (*clip.screen_redactions, *boxes)
+    folder, cut = recut_with_bleeps(ctx, manifest, clip, clip.start, clip.end, redactions, screen)
     try:
         store = ctx.store
         store.put_file(clip.video_key, cut.video_path, "video/mp4" if cut.video_path.suffix == ".mp4" else "audio/mp4")
@@ -87,6 +100,8 @@ def redact_clip(ctx: RunContext, ref: ClipRef, spans: Sequence[Redaction]) -> tu
         words = [w for w in attributed.words if w.start >= cut.start - 0.05 and w.end <= cut.end + 0.05]
         labelled = [replace(w, speaker=roles.get(w.speaker, w.speaker)) for w in words]
         store.put_bytes(clip.subtitles_key, write_webvtt(labelled, cut.start, cut.end).encode("utf-8"), "text/vtt")
+        if cut.thumbnail_path is not None and clip.thumbnail_key:
+            store.put_file(clip.thumbnail_key, cut.thumbnail_path, "image/jpeg")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     flags = tuple(f for f in clip.flags if not any(s.start <= (f.start + f.end) / 2 <= s.end for s in spans))
@@ -94,7 +109,7 @@ def redact_clip(ctx: RunContext, ref: ClipRef, spans: Sequence[Redaction]) -> tu
     new_clip = replace(clip, start=cut.start, end=cut.end, text=collapse_masks(join_words(w.text for w in words)),
                        title=mask_in(clip.title, gone), keyphrases=tuple(k for k in clip.keyphrases
                                                                          if mask_in(k, gone) == k),
-                       flags=flags, redactions=redactions)
+                       flags=flags, redactions=redactions, screen_redactions=screen)
     _save_stages(ctx, manifest.recording_id, attributed, transcript, new_clip, gone)
     update_cut_stage(ctx, manifest.recording_id, clip, cut.start, cut.end)
     new_manifest = replace(manifest, attributed=attributed, transcript=transcript)

@@ -54,6 +54,17 @@ class Turn(BaseModel):
     start: float = Field(description="seconds from the clip's start")
     end: float
     text: str
+    first_word: int = Field(description="index of its first word in the recording (a speaker correction names it)")
+    last_word: int
+
+
+class Word(BaseModel):
+    index: int = Field(description="index in the recording's words (a word correction names it)")
+    text: str
+    start: float = Field(description="seconds from the clip's start")
+    end: float
+    speaker: str
+    probability: float = Field(description="the recogniser's confidence, 0-1 (1: a person wrote it)")
 
 
 class ChapterOut(BaseModel):
@@ -101,6 +112,11 @@ class ClipDetail(ClipSummary):
         "approving the clip (voices_checked) says that nobody else is heard in it")
     redactions: list[dict[str, float]] = Field(default_factory=list,
                                                description="moderators only: bleeped spans (seconds of the recording)")
+    screen_redactions: list[dict[str, int]] = Field(
+        default_factory=list, description="moderators only: boxes of the picture blurred (x, y, w, h pixels)")
+    words: list[Word] = Field(default_factory=list, description="moderators only: the clip's words, to correct")
+    speakers: dict[str, str] = Field(default_factory=dict,
+                                     description="moderators only: the recording's speaker labels and their roles")
 
 
 class AuditEntry(BaseModel):
@@ -124,11 +140,30 @@ class QueueItem(ClipSummary):
     version: str
     created_at: str
     snippet: str
+    flags: int = Field(0, description="personal-data flags (approval needs a redaction or an override reason)")
+    publishable: bool = Field(True, description="false when consent forbids publishing it")
 
 
 class Queue(BaseModel):
     total: int
     clips: list[QueueItem]
+    jobs: list[str] = Field(default_factory=list, description="the jobs of the clips in this state, for a filter list")
+    sectors: list[str] = Field(default_factory=list)
+
+
+class BulkApproval(BaseModel):
+    voices_checked: bool = Field(description="true: you listened to the whole call and heard nobody beyond its "
+                                 "consented participants")
+
+
+class Skipped(BaseModel):
+    clip_id: str
+    reason: str
+
+
+class BulkResult(BaseModel):
+    approved: list[str]
+    skipped: list[Skipped]
 
 
 class Decision(BaseModel):
@@ -147,8 +182,30 @@ class Span(BaseModel):
     end: float = Field(gt=0, description="seconds of the recording")
 
 
+class Box(BaseModel):
+    x: int = Field(ge=0, le=10000, description="pixels of the clip's picture, from its left")
+    y: int = Field(ge=0, le=10000)
+    w: int = Field(ge=2, le=10000)
+    h: int = Field(ge=2, le=10000)
+
+
+class ScreenTextOut(BaseModel):
+    text: str
+    box: Box
+    frames: int = Field(description="on how many of the frames read it was found")
+    confidence: float
+    suggested: bool = Field(description="it names a participant (or a name heard): blur it")
+
+
+class ScreenTexts(BaseModel):
+    clip_id: str
+    items: list[ScreenTextOut]
+
+
 class Redact(Decision):
     spans: list[Span] = Field(default_factory=list, max_length=50)
+    boxes: list[Box] = Field(default_factory=list, max_length=20,
+                             description="boxes of the picture to blur for the whole clip (GET /clips/{id}/screen-text)")
     flags: list[int] = Field(default_factory=list, max_length=50, description="indexes into the clip's flags")
     reason: str | None = Field(None, max_length=500)
 
@@ -159,6 +216,35 @@ class Rejection(Decision):
 
 class Retitle(Decision):
     title: str = Field(min_length=3, max_length=160)
+
+
+class WordIn(BaseModel):
+    index: int = Field(ge=0)
+    text: str = Field(max_length=200)
+
+
+class SpeakerIn(BaseModel):
+    first_word: int = Field(ge=0)
+    last_word: int = Field(ge=0)
+    speaker: str = Field(max_length=64)
+
+
+class Edit(Decision):
+    words: list[WordIn] = Field(default_factory=list, max_length=500, description="corrected words (plain text)")
+    speakers: list[SpeakerIn] = Field(default_factory=list, max_length=100, description="a turn's right speaker")
+    title: str | None = Field(None, max_length=1000)
+    topic: str | None = Field(None, max_length=64, description="a topic identifier (GET /topics)")
+    chapter_title: str | None = Field(None, max_length=1000, description="the title of the clip's chapter")
+    chapter_topic: str | None = Field(None, max_length=64, description="the topic of the clip's chapter and its clips")
+
+
+class Split(Decision):
+    at: float = Field(gt=0, description="seconds of the clip: the split falls on the sentence start nearest it")
+
+
+class SplitResult(BaseModel):
+    clips: list[ClipDetail] = Field(description="the two clips that replace it, in order")
+    entry: AuditEntry
 
 
 class Trim(Decision):

@@ -1,4 +1,4 @@
-"""``vidlib serve``: run the API and the web pages with uvicorn (one process: moderation locks are in-process)."""
+"""``vidlib serve``: run the API and the web pages with uvicorn (one worker process: the embedded index admits one)."""
 
 from __future__ import annotations
 

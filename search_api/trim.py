@@ -41,7 +41,7 @@ def retrim(ctx: RunContext, manifest: Manifest, clip: Clip, start: float, end: f
     start, end = snap_to_words(attributed.words, start, end)
     store, rid = ctx.store, manifest.recording_id
     # redactions made so far are bleeped again in the new cut (the words are already masked)
-    out, cut = recut_with_bleeps(ctx, manifest, clip, start, end, clip.redactions)
+    out, cut = recut_with_bleeps(ctx, manifest, clip, start, end, clip.redactions, clip.screen_redactions)
     try:
         store.put_file(clip.video_key, cut.video_path, "video/mp4" if cut.video_path.suffix == ".mp4" else "audio/mp4")
         roles = dict(attributed.roles)

@@ -12,7 +12,8 @@ from pydantic import TypeAdapter
 
 from search_api.links import LinkSigner
 from search_api.chapters import chapter_context
-from search_api.schemas import ClipDetail, ClipSummary, Links, Turn
+from search_api.edits import clip_word_indexes
+from search_api.schemas import ClipDetail, ClipSummary, Links, Turn, Word
 from search_api.tokens import ApiRole
 from vidlib.domain import Clip, Manifest
 
@@ -60,18 +61,24 @@ def transcript_turns(clip: Clip, manifest: Manifest) -> list[Turn]:
         return []
     roles = dict(attributed.roles)
     turns: list[Turn] = []
-    for w in attributed.words:
-        middle = (w.start + w.end) / 2
-        if not clip.start <= middle < clip.end:
-            continue
+    for i in clip_word_indexes(clip, attributed.words):
+        w = attributed.words[i]
         start, end = round(max(0.0, w.start - clip.start), 2), round(min(w.end, clip.end) - clip.start, 2)
         if turns and turns[-1].speaker == w.speaker:
             last = turns[-1]
-            turns[-1] = last.model_copy(update={"end": end, "text": f"{last.text} {w.text.strip()}"})
+            turns[-1] = last.model_copy(update={"end": end, "text": f"{last.text} {w.text.strip()}", "last_word": i})
         else:
             turns.append(Turn(speaker=w.speaker, role=roles.get(w.speaker, "guest"), start=start, end=end,
-                              text=w.text.strip()))
+                              text=w.text.strip(), first_word=i, last_word=i))
     return turns
+
+
+def clip_words(clip: Clip, manifest: Manifest) -> list[Word]:
+    """The clip's words with their index in the recording, times from the clip's start, and their probability."""
+    words = manifest.attributed.words if manifest.attributed else ()
+    return [Word(index=i, text=words[i].text.strip(), start=round(max(0.0, words[i].start - clip.start), 2),
+                 end=round(min(words[i].end, clip.end) - clip.start, 2), speaker=words[i].speaker,
+                 probability=round(words[i].probability, 3)) for i in clip_word_indexes(clip, words)]
 
 
 def detail(clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner) -> ClipDetail:
@@ -83,7 +90,9 @@ def detail(clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner) ->
         blockers = publication_blockers(manifest, clip, now=datetime.now(timezone.utc))
         moderation = dict(flags=[asdict(f) for f in clip.flags], consent_flags=[asdict(f) for f in clip.consent_flags],
                           publishable=not blockers, blockers=blockers, redactions=[asdict(r) for r in clip.redactions],
-                          consented_voices=consented_roles(manifest.consent))
+                          screen_redactions=[asdict(b) for b in clip.screen_redactions],
+                          consented_voices=consented_roles(manifest.consent), words=clip_words(clip, manifest),
+                          speakers=dict(manifest.attributed.roles) if manifest.attributed else {})
     return ClipDetail(**base, version=clip_version(clip), keyphrases=list(clip.keyphrases), text=clip.text,
                       transcript=transcript_turns(clip, manifest), recording_start=clip.start,
                       context=chapter_context(clip, manifest, role), **moderation)

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search_api.app import create_app
+from search_api.text import fold_accents
 from tests.api_fixtures import Library, library  # noqa: F401 - fixture
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 
@@ -175,6 +176,15 @@ def test_review_queue_lists_pending_oldest_first(api: tuple[TestClient, Library,
     job = data["clips"][0]["job"]
     assert client.get("/review/queue", params={"job": job}, headers=auth(lib, "moderator")).json()["total"] == data["total"]
     assert client.get("/review/queue", params={"job": "astronaute"}, headers=auth(lib, "moderator")).json()["total"] == 0
+    # any part of the name, whatever the accents and case; the names to choose from come with the queue
+    sector = data["clips"][0]["sector"]
+    assert data["jobs"] == [job] and data["sectors"] == [sector]
+    for params in ({"job": fold_accents(job.split()[0]).upper()}, {"sector": fold_accents(sector)[:5]}):
+        assert client.get("/review/queue", params=params, headers=auth(lib, "moderator")).json()["total"] == data["total"]
+    page = client.get("/review/queue", params={"limit": 1, "offset": 1}, headers=auth(lib, "moderator")).json()
+    assert page["total"] == data["total"] and [c["clip_id"] for c in page["clips"]] == ids[1:2]
+    assert {c["clip_id"]: (c["flags"], c["publishable"]) for c in data["clips"]} == {
+        c.clip_id: (len(c.flags), True) for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id in ids}
     published = client.get("/review/queue", params={"state": "published"}, headers=auth(lib, "moderator")).json()
     assert [c["clip_id"] for c in published["clips"]] == [pub]
 

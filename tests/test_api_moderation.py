@@ -257,3 +257,29 @@ def test_a_trim_that_takes_in_a_name_shows_it_to_the_moderator(api: tuple[TestCl
     assert out["start"] <= flag.start
     assert any(f["text"] == flag.text and f["start"] == flag.start for f in out["flags"])
     lib.restore()  # the other modules start from the processed excerpt's cut
+
+
+def test_approve_every_clean_clip_of_a_call_at_once(api: tuple[TestClient, Library]) -> None:
+    """Each clip is still checked: the flagged one (personal data) and any blocked one are left, with the reason."""
+    client, lib = api
+    lib.restore()
+    rid, mod = lib.recording_id, auth(lib, "moderator")
+    clips = lib.ctx.repo.load(rid).clips
+    url = f"/review/recordings/{rid}/approve-clean"
+    refused = client.post(url, headers=mod, json={"voices_checked": False})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "voices_check_required"
+    assert client.post(url, headers=auth(lib, "student"), json={"voices_checked": True}).status_code == 403
+    res = client.post(url, headers=mod, json={"voices_checked": True})
+    assert res.status_code == 200, res.text
+    clean = [c.clip_id for c in clips if not c.flags]
+    assert res.json()["approved"] == clean and clean
+    assert [s["clip_id"] for s in res.json()["skipped"]] == [c.clip_id for c in clips if c.flags]
+    assert all("personnelle" in s["reason"] for s in res.json()["skipped"])
+    after = {c.clip_id: c.state for c in lib.ctx.repo.load(rid).clips}
+    assert all(after[c] == "published" for c in clean) and all(after[c.clip_id] == "pending_review"
+                                                                for c in clips if c.flags)
+    assert all(student_finds(client, lib, c.clip_id, word_of(c.text)) for c in clips if c.clip_id in clean)
+    approvals = [e for e in json.loads(lib.ctx.store.get_bytes(audit_key(rid))) if e["action"] == "approve"]
+    assert sorted(e["clip_id"] for e in approvals) == sorted(clean)
+    assert all(e["details"]["voices_checked"] is True for e in approvals)
+    lib.restore()

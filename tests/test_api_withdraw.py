@@ -25,6 +25,8 @@ def test_only_an_admin_can_withdraw_and_then_nothing_is_left(api: tuple[TestClie
     assert client.post(f"{url}", json={"participant": "Quelqu'un d'autre"},
                        headers=auth(lib, "admin")).status_code in (400, 422)
     assert lib.ctx.repo.exists(rid)  # a refused request purged nothing
+    queued = client.get("/review/queue", headers=auth(lib, "moderator")).json()["clips"]
+    versions = {item["clip_id"]: item["version"] for item in queued}  # a moderator's page, open during the withdrawal
 
     res = client.post(url, json={"participant": "student"}, headers=auth(lib, "admin"))
     assert res.status_code == 200, res.text
@@ -32,10 +34,16 @@ def test_only_an_admin_can_withdraw_and_then_nothing_is_left(api: tuple[TestClie
     assert report["participant_role"] == "student" and report["deleted_points"] == len(clips)
     assert report["deleted_objects"] > len(clips)
     assert list(lib.ctx.store.list_keys(f"recordings/{rid}/")) == [] and lib.ctx.index.count(rid) == 0
-    for who in ("student", "moderator", "admin"):
-        for clip_id in clips:
-            assert client.get(f"/clips/{clip_id}", headers=auth(lib, who)).status_code == 404
-            assert client.get(f"/clips/{clip_id}/media", headers=auth(lib, who)).status_code == 404
+    for clip_id in clips:  # a student learns nothing; staff are told why the clip is gone
+        assert client.get(f"/clips/{clip_id}", headers=auth(lib, "student")).status_code == 404
+        assert client.get(f"/clips/{clip_id}/media", headers=auth(lib, "student")).status_code == 404
+        for who in ("moderator", "admin"):
+            gone = client.get(f"/clips/{clip_id}", headers=auth(lib, who))
+            assert gone.status_code == 410 and "withdrawn" in gone.json()["error"]["message"], gone.text
+    late = client.post(f"/clips/{clips[1]}/reject", json={"version": versions[clips[1]], "reason": "hors sujet"},
+                       headers=auth(lib, "moderator"))
+    assert late.status_code == 410 and late.json()["error"]["code"] == "consent_withdrawn", late.text
+    assert list(lib.ctx.store.list_keys(f"recordings/{rid}/")) == []  # the refused decision wrote nothing
     queue = client.get("/review/queue", headers=auth(lib, "moderator")).json()
     assert not [i for i in queue["clips"] if i["clip_id"] in clips]
     again = client.post(url, json={}, headers=auth(lib, "admin"))

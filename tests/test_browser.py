@@ -131,37 +131,80 @@ def test_student_searches_and_plays_a_clip(server: tuple[str, Library], browser)
     assert shown == {clips[0].clip_id, clips[-1].clip_id}
 
 
-def test_moderator_approves_and_the_student_finds_it(server: tuple[str, Library], browser) -> None:  # noqa: ANN001
+def _press(driver, key: str) -> None:  # noqa: ANN001
+    """A key typed on the page itself (focus on nothing that takes text), as a moderator's shortcut."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    driver.execute_script("document.activeElement && document.activeElement.blur()")
+    ActionChains(driver).send_keys(key).perform()
+
+
+def test_moderator_corrects_a_word_trims_at_the_playhead_approves_by_keyboard_and_students_find_the_word(
+        server: tuple[str, Library], browser) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     base, lib = server
+    lib.restore()
     target = lib.ctx.repo.load(lib.recording_id).clips[1]
     assert target.state == "pending_review"
-    query = word_of(target.text)
-    assert target.clip_id not in _student_search(browser, base, lib.tokens["student"], query)
+    assert target.clip_id not in _student_search(browser, base, lib.tokens["student"], "pompiste")
 
     _sign_in(browser, base + "/moderation", lib.tokens["moderator"])
-    item = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f'#file li[data-clip="{target.clip_id}"]'))
-    item.click()
+    _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f'#file li[data-clip="{target.clip_id}"] button')).click()
     _wait(browser, lambda d: d.find_element(By.ID, "clip-titre").text == target.title
-          and d.find_elements(By.CSS_SELECTOR, "#transcription p"))
+          and d.find_elements(By.CSS_SELECTOR, "#transcription .mot"))
     assert "élève" in browser.find_element(By.ID, "voix").text  # the consent record's participants, by role
-    assert not target.flags and not browser.find_element(By.ID, "derogation").is_displayed()  # no flags: no field
-    browser.find_element(By.ID, "approuver").click()  # not yet said who is heard: refused on the page
+    # correct a word: click it (the player seeks there), type the right word, Enter
+    word = next(w for w in browser.find_elements(By.CSS_SELECTOR, "#transcription .mot")
+                if len(w.text) >= 5 and w.text.isalpha())
+    old_word = word.text
+    word.click()
+    _wait(browser, lambda d: d.find_element(By.ID, "mot-actuel").text == f"« {old_word} »")
+    box = browser.find_element(By.ID, "mot-nouveau")
+    box.clear()
+    box.send_keys("pompiste", Keys.ENTER)
+    _wait(browser, lambda d: "corrigé" in d.find_element(By.ID, "message").text)
+    assert "ok" in browser.find_element(By.ID, "message").get_attribute("class")  # success is shown as success
+    assert "pompiste" in [w.text for w in browser.find_elements(By.CSS_SELECTOR, "#transcription .mot")]
+    # trim: in-point and out-point from the playhead (clip seconds), keys i and o, then the Recouper button by keyboard
+    duration = target.end - target.start
+    browser.execute_script("document.querySelector('#lecteur video').currentTime = 1.0")
+    _wait(browser, lambda d: abs(d.execute_script("return document.querySelector('#lecteur video').currentTime") - 1) < 0.05)
+    _press(browser, "i")
+    browser.execute_script(f"document.querySelector('#lecteur video').currentTime = {duration - 1.0}")
+    _wait(browser, lambda d: abs(d.execute_script("return document.querySelector('#lecteur video').currentTime")
+                                 - (duration - 1)) < 0.05)
+    _press(browser, "o")
+    assert float(browser.find_element(By.ID, "debut").get_attribute("value")) == 1.0
+    assert "dans l'enregistrement" in browser.find_element(By.ID, "decoupe-enreg").text
+    browser.find_element(By.ID, "motif").send_keys("brouillon")  # a form the next clip must not inherit
+    browser.execute_script("document.getElementById('couper').focus()")
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    _wait(browser, lambda d: "recoupé" in d.find_element(By.ID, "message").text, timeout=90)
+    trimmed = next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == target.clip_id)
+    assert target.start + 0.3 < trimmed.start < target.start + 2.5 and target.end - 2.5 < trimmed.end < target.end - 0.3
+    # approve by keyboard: v (voices checked), a; the next clip opens, its forms empty
+    _press(browser, "a")
     _wait(browser, lambda d: "cochez la case des voix" in d.find_element(By.ID, "message").text)
-    assert lib.ctx.repo.load(lib.recording_id).clips[1].state == "pending_review"
-    browser.find_element(By.ID, "voix-ok").click()
-    browser.find_element(By.ID, "approuver").click()
-    _wait(browser, lambda d: "approuvé" in d.find_element(By.ID, "historique").text)
-    assert "moderatrice-test" in browser.find_element(By.ID, "historique").text
-    assert not browser.find_element(By.ID, "voix-ok").is_displayed()  # published: nothing left to approve
-    assert not browser.find_elements(By.CSS_SELECTOR, f'#file li[data-clip="{target.clip_id}"]')
+    _press(browser, "v")
+    _press(browser, "a")
+    _wait(browser, lambda d: "approuvé" in d.find_element(By.ID, "message").text)
+    assert next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == target.clip_id).state == "published"
+    assert browser.find_element(By.ID, "clip-titre").text != target.title  # the next clip is open
+    assert browser.find_element(By.ID, "motif").get_attribute("value") == ""
     browser.execute_script("document.querySelector('#lecteur video').currentTime = 4")
     time.sleep(1.0)
     browser.save_screenshot(str(DOCS / "moderator.png"))
-    assert lib.ctx.repo.load(lib.recording_id).clips[1].state == "published"
 
-    assert target.clip_id in _student_search(browser, base, lib.tokens["student"], query)
+    # the student finds the clip by the corrected word, sees it in the snippet and in the subtitles
+    assert _student_search(browser, base, lib.tokens["student"], "pompiste")[0] == target.clip_id
+    assert "<mark>pompiste</mark>" in browser.find_element(By.CSS_SELECTOR, "#resultats .extrait").get_attribute("innerHTML")
+    browser.find_element(By.CSS_SELECTOR, f'#resultats li[data-clip="{target.clip_id}"]').click()
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#lecteur video track"))
+    vtt = browser.execute_async_script("const done = arguments[0]; fetch(document.querySelector('#lecteur track').src)"
+                                       ".then(r => r.text()).then(done)")
+    assert "pompiste" in vtt
 
 
 def test_student_follows_the_chapters_of_a_call_by_keyboard_on_a_phone(server: tuple[str, Library],

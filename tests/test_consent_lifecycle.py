@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from fastapi.testclient import TestClient
 
+from pipelines.recording_lock import lock_path
 from pipelines.stages.publication import consent_flags, publication_blockers
 from pipelines.stages.speaker_check import extra_voice_turns
 from search_api.audit import load_audit
@@ -290,11 +291,14 @@ def test_withdraw_consent_flow_purges_the_recording(api: tuple[TestClient, Libra
     client, lib = api
     lib.restore()
     clip_id = lib.clip_ids()[0]
+    assert client.get(f"/clips/{clip_id}", headers=auth(lib, "moderator")).status_code == 200  # a moderator's page
     report = withdraw_consent(recording_id=lib.recording_id, requested_by="dpo", settings=lib.settings)
     assert report["recording_id"] == lib.recording_id and report["deleted_objects"] > 0
     assert report["participant_role"] == "unspecified"
     assert not lib.ctx.repo.exists(lib.recording_id)
-    assert client.get(f"/clips/{clip_id}", headers=auth(lib, "moderator")).status_code == 404
+    assert client.get(f"/clips/{clip_id}", headers=auth(lib, "student")).status_code == 404
+    gone = client.get(f"/clips/{clip_id}", headers=auth(lib, "moderator"))  # a clip this API had served before
+    assert gone.status_code == 410 and gone.json()["error"]["code"] == "consent_withdrawn", gone.text
     lib.restore()
 
 
@@ -427,9 +431,11 @@ def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approve
                                      "consented_at": "2026-11-20T10:00:00+00:00"})
     amended = tmp_path / "amended.json"
     amended.write_text(json.dumps(document))
-    with filelock.held(lib.settings.home / "locks" / f"{lib.recording_id}.lock"):  # as a running process flow
+    monkeypatch.setenv("VIDLIB_RECORDING_LOCK_WAIT_S", "1")
+    with filelock.held(lock_path(lib.settings, lib.recording_id)):  # as a running process flow
         assert main(["consent", "amend", lib.recording_id, "--file", str(amended)]) == 2
     assert "being processed" in capsys.readouterr().err
+    monkeypatch.delenv("VIDLIB_RECORDING_LOCK_WAIT_S")
     assert main(["consent", "amend", lib.recording_id, "--file", str(amended), "--requested-by", "dpo", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["added_roles"] == ["guardian"] and report["unblocked"] == [clip.clip_id], report
@@ -465,9 +471,11 @@ def test_cli_recheck_voices_applies_changed_thresholds_to_a_processed_recording(
     assert before.diarization is not None and before.diarization.unconsented == ()
     monkeypatch.setenv("VIDLIB_EXTRA_VOICE_MIN_SPEECH_S", "0")
     monkeypatch.setenv("VIDLIB_EXTRA_VOICE_MIN_DISTANCE", "0")
-    with filelock.held(lib.settings.home / "locks" / f"{lib.recording_id}.lock"):  # as a running process flow
+    monkeypatch.setenv("VIDLIB_RECORDING_LOCK_WAIT_S", "1")
+    with filelock.held(lock_path(lib.settings, lib.recording_id)):  # as a running process flow
         assert main(["consent", "recheck-voices", lib.recording_id]) == 2
     assert "being processed" in capsys.readouterr().err
+    monkeypatch.delenv("VIDLIB_RECORDING_LOCK_WAIT_S")
 
     assert main(["consent", "recheck-voices", lib.recording_id, "--requested-by", "dpo", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

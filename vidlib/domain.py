@@ -215,6 +215,16 @@ class ConsentFlag:
 
 
 @dataclass(frozen=True)
+class ScreenBox:
+    """A rectangle of a clip's picture, pixels from its top left corner (text found on the video, or blurred)."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+@dataclass(frozen=True)
 class Redaction:
     """A span (seconds in the recording) bleeped in the media and masked in the text."""
 
@@ -245,6 +255,7 @@ class Clip:
     redactions: tuple[Redaction, ...] = ()
     chapter_id: str = ""  # the chapter it belongs to ("" in manifests written before chapters)
     topic_label: str = ""  # the topic in French words, as students read it
+    screen_redactions: tuple[ScreenBox, ...] = ()  # boxes of its picture blurred on request (names on tiles)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
     VidlibError                    base: every error vidlib raises on purpose
     ├── ConsentError               a participant did not consent (or the record is unreadable)
+    │   └── WithdrawnError         consent for the recording was withdrawn: it is purged, nothing more is written
     ├── MediaError                 the recording cannot be used (corrupt, silent, no audio, too long...)
     ├── ModelMissingError          a model directory is absent: run the install command it names
     ├── StorageError               the object store or the index failed
     ├── NotFoundError              an id that does not exist
+    ├── BusyError                  another writer holds the recording (a processing run, a re-cut): try again
     └── StageError                 a processing stage failed for another reason
 
 Each message says what a person can do about it. Library code raises them with
@@ -21,6 +23,14 @@ class VidlibError(Exception):
 
 class ConsentError(VidlibError):
     """Processing is not allowed: missing, negative or unreadable consent."""
+
+
+class WithdrawnError(ConsentError):
+    """Consent for the recording was withdrawn: it is purged and nothing more may be written for it."""
+
+
+class BusyError(VidlibError):
+    """Another writer holds the recording's lock for longer than this change may wait."""
 
 
 class MediaError(VidlibError):

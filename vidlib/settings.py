@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     qdrant_api_key: SecretStr | None = None
     qdrant_collection: str = "clips"
     index_lock_timeout_s: float = Field(120.0, description="How long a process waits for the embedded index to be free.")
+    recording_lock_wait_s: float = Field(60.0, gt=0, description="How long a change to a recording (a decision, an "
+                                         "edit, a consent change) waits for another writer of it (a re-cut takes up "
+                                         "to ~25 s; a processing run minutes) before answering 'busy'.")
 
     @property
     def resolved_models_dir(self) -> Path:

@@ -85,7 +85,7 @@ def cut_clips(source: Path, windows: Sequence[tuple[str, float, float]], out_dir
             if not has_video:
                 return clip, None
             thumbnail = tmp / f"{clip_id}.jpg"
-            _write_thumbnail(clip, thumbnail, (end_us - start_us) / 2 / _US, options.thumbnail_width, source=source)
+            write_thumbnail(clip, thumbnail, (end_us - start_us) / 2 / _US, options.thumbnail_width, source=source)
             return clip, thumbnail
 
         with ThreadPoolExecutor(max_workers=max(1, options.copy_workers), thread_name_prefix="cut") as pool:
@@ -188,7 +188,7 @@ def _copy_clip(mezzanine: Path, dest: Path, start_us: int, end_us: int, *, sourc
     run_ffmpeg(stream, source=source, doing="copying a clip")
 
 
-def _write_thumbnail(clip: Path, dest: Path, at_s: float, width: int, *, source: Path) -> None:
+def write_thumbnail(clip: Path, dest: Path, at_s: float, width: int, *, source: Path) -> None:
     stream = ffmpeg.input(str(clip), ss=f"{at_s:.3f}").output(
         str(dest), vframes=1, vf=f"scale={width}:-2", **{"q:v": 3})
     run_ffmpeg(stream, source=source, doing="writing a thumbnail")

@@ -43,7 +43,9 @@ const vl = {
   initToken() {
     const input = document.getElementById("jeton");
     input.value = vl.token();
-    document.getElementById("jeton-ok").addEventListener("click", () => { vl.setToken(input.value); location.reload(); });
+    document.getElementById("jeton-form").addEventListener("submit", ev => {
+      ev.preventDefault(); vl.setToken(input.value); location.reload();
+    });
   },
   // a <video> with its French subtitles track, replacing the content of `box`
   player(box, clip) {

@@ -1,0 +1,122 @@
+"""Splitting a clip in two at a sentence start: two clips, each re-cut (bleeps and blurs kept), with its own text,
+subtitles, thumbnail, flags and title; the stage results a re-run reads (plan, cut, enrich) hold the two halves, so
+a re-run and a reindex keep the split. Both halves keep the clip's state: an approval of the whole covers each part.
+``Moderation.split`` saves the manifest, the audit log and the index under the recording's lock."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+from pipelines.context import RunContext
+from pipelines.stages.media import write_webvtt
+from pipelines.stages.publication import recording_consent_flags
+from pipelines.stages.titles import opening_question
+from search_api.catalog import ClipRef
+from search_api.errors import BadRequestError
+from search_api.redaction import recut_with_bleeps
+from search_api.trim import MIN_CLIP_S
+from storage.layout import clip_subtitles_key, clip_thumbnail_key, clip_video_key
+from vidlib.domain import AttributedTranscript, Clip, ClipEnrichment, ClipMedia, ClipSpec, Manifest
+from vidlib.ids import clip_id_for
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    manifest: Manifest
+    halves: tuple[Clip, Clip]
+    old_keys: tuple[str, ...]  # the whole clip's media, to delete once the manifest is saved
+
+
+def split_clip(ctx: RunContext, ref: ClipRef, at_s: float) -> SplitResult:
+    """Split ``ref.clip`` at the sentence start nearest ``at_s`` (seconds of the clip)."""
+    manifest, clip, repo, rid = ref.manifest, ref.clip, ctx.repo, ref.recording_id
+    attributed = manifest.attributed
+    if attributed is None or not repo.has_stage(rid, "plan"):
+        raise BadRequestError("this recording has no clip plan to split (process it again first)")
+    plan = repo.load_stage(rid, "plan", tuple[ClipSpec, ...])
+    spec = next((s for s in plan if s.clip_id == clip.clip_id), None)
+    if spec is None:
+        raise BadRequestError("this clip is not in the recording's plan (process it again first)")
+    utts = attributed.utterances
+    starts = [k for k in range(spec.first_utterance + 1, spec.last_utterance + 1)
+              if utts[k].start - clip.start >= MIN_CLIP_S and clip.end - utts[k].start >= MIN_CLIP_S]
+    if not starts:
+        raise BadRequestError(f"no sentence starts at least {MIN_CLIP_S:.0f} s from both ends of this clip: it cannot "
+                              "be split")
+    k = min(starts, key=lambda i: abs(utts[i].start - clip.start - at_s))
+    gap_end, next_start = utts[k - 1].end, utts[k].start
+    cut_at = (gap_end + next_start) / 2 if next_start - gap_end > 0.02 else next_start - 0.001
+    specs = (replace(spec, clip_id=clip_id_for(rid, clip.start, cut_at), end=cut_at, last_utterance=k - 1),
+             replace(spec, clip_id=clip_id_for(rid, cut_at, clip.end), start=cut_at, first_utterance=k))
+    halves, media = [], []
+    for half in specs:
+        piece, cut_media = _cut_half(ctx, manifest, clip, half, attributed)
+        halves.append(piece)
+        media.append(cut_media)
+    first, second = halves
+    title = opening_question(utts[specs[1].first_utterance:specs[1].last_utterance + 1], attributed.words)
+    second = replace(second, title=title[1] if title else f"{clip.title} (suite)")
+    clips = [c for c in manifest.clips if c.clip_id != clip.clip_id]
+    at = next(i for i, c in enumerate(manifest.clips) if c.clip_id == clip.clip_id)
+    clips[at:at] = [first, second]
+    clips = [replace(c, index=i) for i, c in enumerate(clips)]
+    chapters = tuple(replace(ch, clip_ids=tuple(x for c in ch.clip_ids for x in ((specs[0].clip_id, specs[1].clip_id)
+                                                                                  if c == clip.clip_id else (c,))))
+                     for ch in manifest.chapters)
+    _save_stages(ctx, rid, clip, specs, tuple(media), (first, second))
+    saved = replace(manifest, clips=tuple(clips), chapters=chapters)
+    by_id = {c.clip_id: c for c in saved.clips}
+    old_keys = tuple(k for k in (clip.video_key, clip.subtitles_key, clip.thumbnail_key) if k)
+    return SplitResult(saved, (by_id[first.clip_id], by_id[second.clip_id]), old_keys)
+
+
+def _cut_half(ctx: RunContext, manifest: Manifest, clip: Clip, spec: ClipSpec,
+              attributed: AttributedTranscript) -> tuple[Clip, ClipMedia]:
+    rid = manifest.recording_id
+    draft = replace(clip, clip_id=spec.clip_id)
+    folder, cut = recut_with_bleeps(ctx, manifest, draft, spec.start, spec.end, clip.redactions,
+                                    clip.screen_redactions)
+    store, roles = ctx.store, dict(attributed.roles)
+    suffix = cut.video_path.suffix
+    keys = (clip_video_key(rid, spec.clip_id, suffix), clip_subtitles_key(rid, spec.clip_id),
+            clip_thumbnail_key(rid, spec.clip_id) if cut.thumbnail_path is not None else "")
+    try:
+        store.put_file(keys[0], cut.video_path, "video/mp4" if suffix == ".mp4" else "audio/mp4")
+        labelled = [replace(w, speaker=roles.get(w.speaker, w.speaker)) for w in attributed.words]
+        store.put_bytes(keys[1], write_webvtt(labelled, cut.start, cut.end).encode("utf-8"), "text/vtt")
+        if cut.thumbnail_path is not None:
+            store.put_file(keys[2], cut.thumbnail_path, "image/jpeg")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    utts = attributed.utterances[spec.first_utterance:spec.last_utterance + 1]
+    speakers = tuple(dict.fromkeys(u.speaker for u in utts))
+    speaker_roles = tuple(roles.get(s, "guest") for s in speakers)
+    piece = replace(
+        draft, start=cut.start, end=cut.end, text=" ".join(u.text for u in utts), speakers=speakers,
+        roles=speaker_roles, video_key=keys[0], subtitles_key=keys[1], thumbnail_key=keys[2],
+        flags=tuple(f for f in clip.flags if f.end > cut.start and f.start < cut.end),
+        consent_flags=recording_consent_flags(manifest, cut.start, cut.end, speaker_roles,
+                                              now=datetime.now(timezone.utc)),
+        redactions=tuple(r for r in clip.redactions if r.end > cut.start and r.start < cut.end))
+    return piece, ClipMedia(spec.clip_id, keys[0], keys[1], keys[2], cut.start, cut.end)
+
+
+def _save_stages(ctx: RunContext, rid: str, clip: Clip, specs: tuple[ClipSpec, ClipSpec],
+                 media: tuple[ClipMedia, ...], halves: tuple[Clip, Clip]) -> None:
+    """Plan, cut and enrich stages: the two halves instead of the clip, so that a re-run keeps the split."""
+    repo = ctx.repo
+    plan = [s for old in repo.load_stage(rid, "plan", tuple[ClipSpec, ...])
+            for s in (specs if old.clip_id == clip.clip_id else (old,))]
+    repo.save_stage(rid, "plan", tuple(replace(s, index=i) for i, s in enumerate(plan)), tuple[ClipSpec, ...])
+    if repo.has_stage(rid, "cut"):
+        cut = [m for old in repo.load_stage(rid, "cut", tuple[ClipMedia, ...])
+               for m in (media if old.clip_id == clip.clip_id else (old,))]
+        repo.save_stage(rid, "cut", tuple(cut), tuple[ClipMedia, ...])
+    if repo.has_stage(rid, "enrich"):
+        enriched = [e for old in repo.load_stage(rid, "enrich", tuple[ClipEnrichment, ...])
+                    for e in ((replace(old, clip_id=halves[0].clip_id, title=halves[0].title),
+                               replace(old, clip_id=halves[1].clip_id, title=halves[1].title))
+                              if old.clip_id == clip.clip_id else (old,))]
+        repo.save_stage(rid, "enrich", tuple(enriched), tuple[ClipEnrichment, ...])
