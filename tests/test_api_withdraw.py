@@ -43,7 +43,10 @@ def test_only_an_admin_can_withdraw_and_then_nothing_is_left(api: tuple[TestClie
     late = client.post(f"/clips/{clips[1]}/reject", json={"version": versions[clips[1]], "reason": "hors sujet"},
                        headers=auth(lib, "moderator"))
     assert late.status_code == 410 and late.json()["error"]["code"] == "consent_withdrawn", late.text
-    assert list(lib.ctx.store.list_keys(f"recordings/{rid}/")) == []  # the refused decision wrote nothing
+    late_edit = client.post(f"/clips/{clips[1]}/edit", json={"version": versions[clips[1]], "title": "Nouveau titre"},
+                            headers=auth(lib, "moderator"))
+    assert late_edit.status_code == 410, late_edit.text
+    assert list(lib.ctx.store.list_keys(f"recordings/{rid}/")) == []  # the refused decisions wrote nothing
     queue = client.get("/review/queue", headers=auth(lib, "moderator")).json()
     assert not [i for i in queue["clips"] if i["clip_id"] in clips]
     again = client.post(url, json={}, headers=auth(lib, "admin"))

@@ -5,29 +5,19 @@ a reindex keep it; bad edits get a clear 4xx and write nothing."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from pipelines.indexing import clip_payload
-from search_api.app import create_app
 from search_api.audit import load_audit
 from storage.layout import recording_prefix
-from tests.api_fixtures import Library, library  # noqa: F401 - fixture
+from tests.api_fixtures import Library, api, library  # noqa: F401 - fixtures
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_api import auth
 
 pytestmark = pytest.mark.slow
 NEW_WORD = "pompiste"  # a word no call of the fixture holds
-
-
-@pytest.fixture(scope="module")
-def api(library: Library) -> Iterator[tuple[TestClient, Library]]:
-    library.restore()
-    with TestClient(create_app(library.settings, library.ctx)) as client:
-        yield client, library
-    library.restore()
 
 
 def _detail(client: TestClient, lib: Library, clip_id: str) -> dict:
@@ -40,17 +30,22 @@ def _content_word(detail: dict) -> dict:
     return next(w for w in detail["words"] if re.fullmatch(r"\w{5,}", w["text"]))
 
 
+def _published_clip(client: TestClient, lib: Library) -> tuple[str, dict, dict]:
+    """A clean library with one published clip: its id, its moderator's view, one of its content words."""
+    lib.restore()
+    clip_id = lib.clip_ids()[1]
+    lib.set_state(clip_id, "published")
+    detail = _detail(client, lib, clip_id)
+    return clip_id, detail, _content_word(detail)
+
+
 def test_a_corrected_word_reaches_subtitles_snippets_search_and_survives_a_rerun(
         api: tuple[TestClient, Library], prefect_harness: None) -> None:
     from pipelines import flows
     from pipelines.reindex import reindex_all
 
     client, lib = api
-    lib.restore()
-    clip_id = lib.clip_ids()[1]
-    lib.set_state(clip_id, "published")
-    before = _detail(client, lib, clip_id)
-    word = _content_word(before)
+    clip_id, before, word = _published_clip(client, lib)
     assert all(0 <= w["probability"] <= 1 for w in before["words"]) and before["speakers"]
     assert NEW_WORD not in before["text"]
     res = client.post(f"/clips/{clip_id}/edit", headers=auth(lib, "moderator"),
@@ -195,4 +190,22 @@ def test_a_clip_split_in_two_at_a_sentence_start_stays_split_after_a_rerun(
     assert clip.clip_id not in ids and ids.index(second["clip_id"]) == ids.index(first["clip_id"]) + 1
     assert lib.ctx.index.get(clip.clip_id) is None and lib.ctx.index.get(second["clip_id"]) is not None
     assert lib.ctx.index.count(lib.recording_id) == len(ids)
+    lib.restore()
+
+
+def test_text_a_moderator_types_is_escaped_where_students_read_it(api: tuple[TestClient, Library]) -> None:
+    """Plain text with characters that mean something in HTML or WebVTT (R&D, "quotes") is kept as typed and
+    escaped in the subtitles and the snippets (the student page inserts only the snippet as markup)."""
+    client, lib = api
+    clip_id, detail, word = _published_clip(client, lib)
+    res = client.post(f"/clips/{clip_id}/edit", headers=auth(lib, "moderator"),
+                      json={"version": detail["version"], "words": [{"index": word["index"], "text": "R&D"}],
+                            "title": 'Le "labo" R&D'})
+    assert res.status_code == 200, res.text
+    assert res.json()["clip"]["title"] == 'Le "labo" R&D'
+    vtt = client.get(res.json()["clip"]["links"]["subtitles"]).text
+    assert "R&amp;D" in vtt and "R&D" not in vtt
+    hits = client.get("/search", params={"q": "R&D labo", "mode": "keyword"}, headers=auth(lib, "student")).json()["hits"]
+    snippet = next(h["snippet"] for h in hits if h["clip_id"] == clip_id)
+    assert "R&amp;D" in snippet and "R&D" not in snippet.replace("R&amp;D", "")
     lib.restore()

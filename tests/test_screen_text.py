@@ -5,13 +5,11 @@ thumbnail too), and still blurred after a later trim: read again, the names are 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from search_api.app import create_app
-from tests.api_fixtures import Library, library  # noqa: F401 - fixture
+from tests.api_fixtures import Library, api, library  # noqa: F401 - fixtures
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_api import auth
 
@@ -20,14 +18,6 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("tesseract") is None,
                        reason="needs Debian's tesseract-ocr and tesseract-ocr-fra (scripts/setup.sh installs them)"),
 ]
-
-
-@pytest.fixture(scope="module")
-def api(library: Library) -> Iterator[tuple[TestClient, Library]]:
-    library.restore()
-    with TestClient(create_app(library.settings, library.ctx)) as client:
-        yield client, library
-    library.restore()
 
 
 def _read(client: TestClient, lib: Library, clip_id: str) -> dict[str, dict]:

@@ -60,6 +60,11 @@ function marquerActif() {
 
 function pageVue() { $("total").scrollIntoView({ block: "start" }); }
 
+function montrerDansFile(li) {  // scrolls the queue's own column only, never the page under the open clip
+  const box = $("file-bloc"), r = li.getBoundingClientRect(), b = box.getBoundingClientRect();
+  if (r.top < b.top || r.bottom > b.bottom) box.scrollTop += r.top - b.top - 40;
+}
+
 function viderFormulaires() {
   for (const id of ["derogation", "motif", "masque-debut", "masque-fin", "mot-nouveau"]) $(id).value = "";
   $("ecran-textes").replaceChildren(); $("ecran-etat").textContent = ""; $("flouter").hidden = true;
@@ -102,10 +107,10 @@ async function ouvrir(id, { garderMessage = false } = {}) {
     decoupeEnreg();
     transcription(clip);
     historique(id);
-    if (autre) {
-      $("detail").scrollTop = 0;
-      if (telephone()) $("detail").scrollIntoView({ block: "start" });
-      else { const li = document.querySelector("#file li.actif"); if (li) li.scrollIntoView({ block: "nearest" }); }
+    if (autre) {  // the player and the messages at the top of the window; on a desktop the clip's row in view
+      $("detail").scrollIntoView({ block: "start" });
+      const li = document.querySelector("#file li.actif");
+      if (li && !telephone()) montrerDansFile(li);
     }
   } catch (e) { erreur(e); }
 }
@@ -134,7 +139,7 @@ function transcription(clip) {
   const orateurs = Object.entries(clip.speakers);
   $("transcription").replaceChildren(...clip.transcript.map(turn => {
     const choix = vl.el("select", { "aria-label": `Qui parle à ${t(turn.start)}` },
-      ...orateurs.map(([s, r]) => vl.el("option", { value: s }, `${vl.roles[r] || r} (${s})`)));
+      ...orateurs.map(([s, r]) => vl.el("option", { value: s }, `${vl.roles[r] || r} · ${s.replace(/^SPEAKER_/, "")}`)));
     choix.value = turn.speaker;
     choix.addEventListener("change", () => decider("edit", { speakers: [{ first_word: turn.first_word, last_word: turn.last_word, speaker: choix.value }] }));
     const mots = [];
@@ -308,6 +313,7 @@ async function toutApprouver() {
 function clavier(ev) {
   const cible = ev.target;
   if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (cible.matches("video")) return; // the player's own keys (space, arrows) act on it
   if (cible.matches("input:not([type=checkbox]), select, textarea")) {
     if (ev.key === "Escape") cible.blur();
     return;
