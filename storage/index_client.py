@@ -112,7 +112,7 @@ class ClientClipIndex:
             prefetch = [qm.Prefetch(query=list(map(float, dense)), using=DENSE, filter=flt, limit=depth)]
             if sparse_q is not None and sparse_q.indices:
                 prefetch.append(qm.Prefetch(query=sparse_q, using=SPARSE, filter=flt, limit=depth))
-            # weighted RRF, dense list x3: measured better than plain RRF (bench/eval_search.py, README)
+            # weighted RRF, dense list x3: measured better than plain RRF (bench/eval_search.py, docs/benchmarks.md)
             fusion = (qm.RrfQuery(rrf=qm.Rrf(k=RRF_K, weights=[DENSE_WEIGHT, 1.0])) if len(prefetch) == 2
                       else qm.FusionQuery(fusion=qm.Fusion.RRF))
             res = self.client.query_points(self.collection, prefetch=prefetch, query=fusion,

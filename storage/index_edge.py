@@ -7,7 +7,7 @@ machines that write at once share a Qdrant server instead (``VIDLIB_QDRANT_URL``
 
 Fresh points land in an appendable segment searched by a plain scan; ``optimize()`` merges segments and builds the
 HNSW graph of those past the engine's indexing threshold. It runs on ``close()`` when points were added, never per
-upsert: measured on 100k synthetic clips (bench/eval_search.py, README), optimising after every 1000 points rebuilt
+upsert: measured on 100k synthetic clips (bench/eval_search.py, docs/benchmarks.md), optimising after every 1000 points rebuilt
 the graphs again and again (42k clips in 390 s), while one optimisation at the end took 62 s of upserts + 205 s; a
 pipeline run that adds a few clips to an optimised shard closes in about 0.2 s.
 """

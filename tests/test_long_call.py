@@ -24,7 +24,7 @@ from tests.pipeline_fixtures import models_dir  # noqa: F401 - fixture
 HOURS = 3.0
 # issue 6's bound for a 2-hour call, on the processing process (a deployed worker does not run Prefect's temporary
 # API server, which the tree includes). Measured 2026-11-26: 3.13 GB before diarisation mapped the call (failed), then
-# 2.58 GB (README, "Bad input").
+# 2.58 GB (docs/bad-input.md).
 PEAK_RSS_LIMIT_MB = 3000.0
 
 pytestmark = pytest.mark.skipif(os.environ.get("VIDLIB_LONG_TESTS") != "1",

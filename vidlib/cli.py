@@ -22,7 +22,7 @@ can search. Typical use:
   vidlib search "ce qui est difficile" --include-unpublished
 
 All state lives under $VIDLIB_HOME (default ~/.vidlib). Every setting is an environment variable
-VIDLIB_<NAME> (see the README).
+VIDLIB_<NAME> (docs/configuration.md).
 """
 
 
@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("ingest", help="register a recording and its consent record; prints the recording id")
     i.add_argument("file", type=Path, help="the recording (mp4, webm, ...)")
-    i.add_argument("--consent", type=Path, required=True, help="consent JSON (format in the README)")
+    i.add_argument("--consent", type=Path, required=True, help="consent JSON (format: docs/consent.md)")
 
     pr = sub.add_parser("process", help="run the processing flow on registered recordings")
     pr.add_argument("recording_ids", nargs="+", metavar="RECORDING_ID")

@@ -22,7 +22,7 @@ _ADAPTER = TypeAdapter(ConsentRecord)
 
 
 def parse_consent(data: dict[str, Any]) -> ConsentRecord:
-    """Validate a consent document (see README) into a ConsentRecord."""
+    """Validate a consent document (docs/consent.md) into a ConsentRecord."""
     try:
         record = _ADAPTER.validate_python(data)
     except ValidationError as exc:

@@ -1,6 +1,6 @@
 """Give each word a speaker (largest time overlap) and each speaker a participant role.
 
-Role heuristic (stated in the README): in a rencontre métier the professional talks most; the student is
+Role heuristic (docs/design.md): in a rencontre métier the professional talks most; the student is
 the other participant who asks the most questions; anyone else is the guardian when the consent record
 names one, else a guest.
 """
