@@ -21,8 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     from qdrant_client import QdrantClient
     from qdrant_client import models as qm
 
-    from storage.index import DENSE, SPARSE
-    from storage.index_client import PAYLOAD_INDEXES
+    from storage.index import DENSE, PAYLOAD_INDEXES, SPARSE
     from vidlib.settings import Settings
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

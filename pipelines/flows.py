@@ -18,6 +18,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pipelines import steps
 from pipelines.context import context_for
 from pipelines.recording_lock import held_for_run
+from storage.layout import manifest_key
 from vidlib.errors import ConsentError, MediaError, ModelMissingError, StorageError
 from vidlib.memory import release_freed_memory
 from vidlib.settings import Settings
@@ -130,7 +131,7 @@ def _process_recording(settings: Settings, recording_id: str) -> str:
         raise
     finally:  # let another worker's flow open the embedded index
         context_for(settings).release_index()
-    return f"recordings/{recording_id}/manifest.json"
+    return manifest_key(recording_id)
 
 
 @flow(name="process_inbox", persist_result=False, log_prints=False)

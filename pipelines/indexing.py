@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -137,12 +138,14 @@ def index_recording(ctx: RunContext, recording_id: str) -> int:
     return reindex_manifest(ctx, manifest, vectors)
 
 
+def indexed_clip(clip: Clip, manifest: Manifest, vector: Sequence[float]) -> IndexedClip:
+    """The index point of a clip: its dense vector, its French BM25 terms (title, keyphrases, text), its payload."""
+    idx, vals = sparse_terms(f"{clip.title} {' '.join(clip.keyphrases)} {clip.text}")
+    return IndexedClip(clip.clip_id, tuple(np.asarray(vector, dtype=float)), tuple(idx), tuple(vals),
+                       clip_payload(clip, manifest))
+
+
 def reindex_manifest(ctx: RunContext, manifest: Manifest, vectors: dict[str, list[float]]) -> int:
-    items = []
-    for clip in manifest.clips:
-        idx, vals = sparse_terms(f"{clip.title} {' '.join(clip.keyphrases)} {clip.text}")
-        items.append(IndexedClip(clip.clip_id, tuple(np.asarray(vectors[clip.clip_id], dtype=float)), tuple(idx),
-                                 tuple(vals), clip_payload(clip, manifest)))
-    count = ctx.index.upsert(items)
+    count = ctx.index.upsert([indexed_clip(clip, manifest, vectors[clip.clip_id]) for clip in manifest.clips])
     ctx.index.delete_recording(manifest.recording_id, keep={c.clip_id for c in manifest.clips})
     return count

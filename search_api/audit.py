@@ -5,15 +5,11 @@ from __future__ import annotations
 from pydantic import TypeAdapter
 
 from search_api.schemas import AuditEntry
-from storage.layout import recording_prefix
+from storage.layout import audit_key
 from storage.objectstore import ObjectStore
 from vidlib.errors import NotFoundError
 
 _ENTRIES = TypeAdapter(list[AuditEntry])
-
-
-def audit_key(recording_id: str) -> str:
-    return f"{recording_prefix(recording_id)}audit.json"
 
 
 def load_audit(store: ObjectStore, recording_id: str) -> list[AuditEntry]:

@@ -17,18 +17,16 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-import numpy as np
-
+from pipelines.indexing import clip_payload, indexed_clip, passage_text
 from pipelines.recording_lock import writing
+from pipelines.stages.publication import consented_roles, publication_blockers
 from search_api.audit import append_audit
 from search_api.catalog import Catalog, ClipRef
 from search_api.errors import ConflictError, NotPublishableError, OverrideRequiredError, VoicesCheckRequiredError
 from search_api.schemas import AuditEntry
 from search_api.split import split_clip
-from search_api.text import sparse_terms
 from search_api.tokens import Principal
 from search_api.views import clip_version
-from storage.index import IndexedClip
 from storage.manifests import now_iso
 from vidlib.domain import Clip, ClipState, Manifest
 
@@ -52,8 +50,6 @@ def check_publishable(ref: ClipRef, override_reason: str | None, voices_checked:
     and heard only the participants of the consent record (the automatic check for an extra voice misses many
     of a late-joining parent's short turns: docs/unconsented-voices.md); personal-data flags need an override
     reason (kept in the audit log) or a redaction first."""
-    from pipelines.stages.publication import consented_roles, publication_blockers
-
     blockers = publication_blockers(ref.manifest, ref.clip, now=datetime.now(timezone.utc))
     if blockers:
         raise NotPublishableError("this clip cannot be published: " + "; ".join(blockers) +
@@ -77,8 +73,6 @@ TRIM_TOLERANCE_S = 0.05  # a re-cut lands on a video frame: its edges may move t
 def _needs_review_again(trimmed: ClipRef, before: Clip) -> bool:
     """A published clip trimmed to take in seconds nobody approved (beyond its old window), or that consent no longer
     lets be published, goes back to review: the approval (and its ``voices_checked``) covered the old window only."""
-    from pipelines.stages.publication import publication_blockers
-
     clip = trimmed.clip
     extended = clip.start < before.start - TRIM_TOLERANCE_S or clip.end > before.end + TRIM_TOLERANCE_S
     return extended or bool(publication_blockers(trimmed.manifest, clip, now=datetime.now(timezone.utc)))
@@ -175,22 +169,16 @@ class Moderation:
             repo.save_stage(recording_id, "embed", vectors, dict[str, list[float]])
 
     def _update_index(self, manifest: Manifest, clip: Clip, *, reembed: bool) -> None:
-        from pipelines.indexing import clip_payload, passage_text
-
         with self.catalog.lock:
             index = self.ctx.index
             if not reembed and index.set_payload(clip.clip_id, {"state": clip.state}):
                 return
             vector = self.ctx.models.embedder().embed_passages([passage_text(clip)])[0]
-            idx, vals = sparse_terms(f"{clip.title} {' '.join(clip.keyphrases)} {clip.text}")
-            index.upsert([IndexedClip(clip.clip_id, tuple(np.asarray(vector, dtype=float)), tuple(idx), tuple(vals),
-                                      clip_payload(clip, manifest))])
+            index.upsert([indexed_clip(clip, manifest, vector)])
         self._update_embed_stage(manifest.recording_id, clip.clip_id, [round(float(x), 7) for x in vector])
 
     def _update_payloads(self, manifest: Manifest, *, before: Manifest, skip: str) -> None:
         """The other clips a change touched (a chapter's topic is its clips' topic): their payloads follow."""
-        from pipelines.indexing import clip_payload
-
         old = {c.clip_id: c for c in before.clips}
         for clip in manifest.clips:
             if clip.clip_id != skip and old.get(clip.clip_id) != clip:

@@ -1,6 +1,7 @@
 """Redacting a clip on request: bleep spans of its audio, mask the words everywhere the text is kept.
 
-The clip is re-cut from the original (as a trim does), every redaction of the clip so far is bleeped in it,
+The clip is re-cut from the original (``pipelines.clip_media.recut``, as a trim does), every redaction of the clip so
+far is bleeped in it and every box of its picture blurred,
 and its subtitles, text, transcript (manifest and stage results) are rebuilt from the masked words. The
 personal-data flags inside the spans are dropped: what they pointed at is gone. Re-embedding and
 re-indexing follow in ``Moderation.decide``.
@@ -9,26 +10,15 @@ re-indexing follow in ``Moderation.decide``.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
+from pipelines import clip_media
+from pipelines.clip_media import EDGE_S
 from pipelines.context import RunContext
-from pipelines.stages.media_cut import CutOptions, CutResult, write_thumbnail
-from pipelines.stages.redact import (
-    MASK,
-    bleep_audio,
-    collapse_masks,
-    mask_attributed,
-    mask_transcript,
-    widen_to_words,
-)
-from pipelines.stages.screen_text import blur_boxes
+from pipelines.stages.redact import MASK, collapse_masks, mask_attributed, mask_transcript, widen_to_words
 from search_api.catalog import ClipRef
 from search_api.errors import BadRequestError
-from search_api.trim import update_cut_stage
 from vidlib.domain import AttributedTranscript, Clip, ClipEnrichment, Manifest, Redaction, ScreenBox, Transcript
 from vidlib.wording import join_words
 
@@ -54,36 +44,10 @@ def requested_spans(clip: Clip, spans: Sequence[tuple[float, float]], flag_index
     return out
 
 
-def recut_with_bleeps(ctx: RunContext, manifest: Manifest, clip: Clip, start: float, end: float,
-                      redactions: Sequence[Redaction], boxes: Sequence[ScreenBox] = ()) -> tuple[Path, CutResult]:
-    """Cut ``[start, end]`` from the original into a work folder, bleep ``redactions`` in it and blur ``boxes`` of
-    its picture (its thumbnail taken again from the blurred picture).
-    Returns (the folder to delete, the CutResult with the bleeped and blurred video)."""
-    from pipelines.stages.media import cut_clips
-    from pipelines.steps import original_path
-
-    out = Path(tempfile.mkdtemp(dir=ctx.work_dir(manifest.recording_id), prefix="redact-"))
-    cut = cut_clips(original_path(ctx, manifest.recording_id), [(clip.clip_id, start, end)], out,
-                    has_video=manifest.media.has_video)[0]
-    inside = [(r.start - cut.start, r.end - cut.start) for r in redactions if r.end > cut.start and r.start < cut.end]
-    if inside:
-        bleeped = out / f"bleeped{cut.video_path.suffix}"
-        bleep_audio(cut.video_path, bleeped, inside, has_video=manifest.media.has_video)
-        cut = replace(cut, video_path=bleeped)
-    if boxes and manifest.media.has_video:
-        blurred = blur_boxes(cut.video_path, out / "blurred.mp4", boxes)
-        thumbnail = out / "blurred.jpg"
-        write_thumbnail(blurred, thumbnail, (cut.end - cut.start) / 2, CutOptions().thumbnail_width, source=blurred)
-        cut = replace(cut, video_path=blurred, thumbnail_path=thumbnail)
-    return out, cut
-
-
 def redact_clip(ctx: RunContext, ref: ClipRef, spans: Sequence[Redaction],
                 boxes: Sequence[ScreenBox] = ()) -> tuple[ClipRef, int]:
     """Apply the redaction (spans of sound, boxes of picture); returns the new (manifest, clip) and the number of
     words masked."""
-    from pipelines.stages.media import write_webvtt
-
     manifest, clip = ref.manifest, ref.clip
     if manifest.attributed is None:
         raise BadRequestError("this recording has no transcript yet; it cannot be redacted")
@@ -92,26 +56,17 @@ def redact_clip(ctx: RunContext, ref: ClipRef, spans: Sequence[Redaction],
     transcript = mask_transcript(manifest.transcript, spans) if manifest.transcript else None
     redactions = (*clip.redactions, *spans)
     screen = (*clip.screen_redactions, *boxes)
-    folder, cut = recut_with_bleeps(ctx, manifest, clip, clip.start, clip.end, redactions, screen)
-    try:
-        store = ctx.store
-        store.put_file(clip.video_key, cut.video_path, "video/mp4" if cut.video_path.suffix == ".mp4" else "audio/mp4")
-        roles = dict(attributed.roles)
-        words = [w for w in attributed.words if w.start >= cut.start - 0.05 and w.end <= cut.end + 0.05]
-        labelled = [replace(w, speaker=roles.get(w.speaker, w.speaker)) for w in words]
-        store.put_bytes(clip.subtitles_key, write_webvtt(labelled, cut.start, cut.end).encode("utf-8"), "text/vtt")
-        if cut.thumbnail_path is not None and clip.thumbnail_key:
-            store.put_file(clip.thumbnail_key, cut.thumbnail_path, "image/jpeg")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    media = clip_media.recut(ctx, manifest, clip.clip_id, clip.start, clip.end, attributed=attributed,
+                             redactions=redactions, boxes=screen)
+    words = [w for w in attributed.words if w.start >= media.start - EDGE_S and w.end <= media.end + EDGE_S]
     flags = tuple(f for f in clip.flags if not any(s.start <= (f.start + f.end) / 2 <= s.end for s in spans))
     gone = {w.text.strip(" .,;:!?") for w, m in zip(manifest.attributed.words, attributed.words) if w is not m}
-    new_clip = replace(clip, start=cut.start, end=cut.end, text=collapse_masks(join_words(w.text for w in words)),
+    new_clip = replace(clip, start=media.start, end=media.end, text=collapse_masks(join_words(w.text for w in words)),
                        title=mask_in(clip.title, gone), keyphrases=tuple(k for k in clip.keyphrases
                                                                          if mask_in(k, gone) == k),
                        flags=flags, redactions=redactions, screen_redactions=screen)
     _save_stages(ctx, manifest.recording_id, attributed, transcript, new_clip, gone)
-    update_cut_stage(ctx, manifest.recording_id, clip, cut.start, cut.end)
+    clip_media.update_cut_stage(ctx, manifest.recording_id, media)
     new_manifest = replace(manifest, attributed=attributed, transcript=transcript)
     return ClipRef(new_manifest, new_clip), masked
 

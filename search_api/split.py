@@ -5,19 +5,16 @@ a re-run and a reindex keep the split. Both halves keep the clip's state: an app
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
+from pipelines import clip_media
 from pipelines.context import RunContext
-from pipelines.stages.media import write_webvtt
 from pipelines.stages.publication import recording_consent_flags
 from pipelines.stages.titles import opening_question
 from search_api.catalog import ClipRef
 from search_api.errors import BadRequestError
-from search_api.redaction import recut_with_bleeps
 from search_api.trim import MIN_CLIP_S
-from storage.layout import clip_subtitles_key, clip_thumbnail_key, clip_video_key
 from vidlib.domain import AttributedTranscript, Clip, ClipEnrichment, ClipMedia, ClipSpec, Manifest
 from vidlib.ids import clip_id_for
 
@@ -74,33 +71,21 @@ def split_clip(ctx: RunContext, ref: ClipRef, at_s: float) -> SplitResult:
 
 def _cut_half(ctx: RunContext, manifest: Manifest, clip: Clip, spec: ClipSpec,
               attributed: AttributedTranscript) -> tuple[Clip, ClipMedia]:
-    rid = manifest.recording_id
-    draft = replace(clip, clip_id=spec.clip_id)
-    folder, cut = recut_with_bleeps(ctx, manifest, draft, spec.start, spec.end, clip.redactions,
-                                    clip.screen_redactions)
-    store, roles = ctx.store, dict(attributed.roles)
-    suffix = cut.video_path.suffix
-    keys = (clip_video_key(rid, spec.clip_id, suffix), clip_subtitles_key(rid, spec.clip_id),
-            clip_thumbnail_key(rid, spec.clip_id) if cut.thumbnail_path is not None else "")
-    try:
-        store.put_file(keys[0], cut.video_path, "video/mp4" if suffix == ".mp4" else "audio/mp4")
-        labelled = [replace(w, speaker=roles.get(w.speaker, w.speaker)) for w in attributed.words]
-        store.put_bytes(keys[1], write_webvtt(labelled, cut.start, cut.end).encode("utf-8"), "text/vtt")
-        if cut.thumbnail_path is not None:
-            store.put_file(keys[2], cut.thumbnail_path, "image/jpeg")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    media = clip_media.recut(ctx, manifest, spec.clip_id, spec.start, spec.end, attributed=attributed,
+                             redactions=clip.redactions, boxes=clip.screen_redactions)
+    roles = dict(attributed.roles)
     utts = attributed.utterances[spec.first_utterance:spec.last_utterance + 1]
     speakers = tuple(dict.fromkeys(u.speaker for u in utts))
     speaker_roles = tuple(roles.get(s, "guest") for s in speakers)
     piece = replace(
-        draft, start=cut.start, end=cut.end, text=" ".join(u.text for u in utts), speakers=speakers,
-        roles=speaker_roles, video_key=keys[0], subtitles_key=keys[1], thumbnail_key=keys[2],
-        flags=tuple(f for f in clip.flags if f.end > cut.start and f.start < cut.end),
-        consent_flags=recording_consent_flags(manifest, cut.start, cut.end, speaker_roles,
+        clip, clip_id=spec.clip_id, start=media.start, end=media.end, text=" ".join(u.text for u in utts),
+        speakers=speakers, roles=speaker_roles, video_key=media.video_key, subtitles_key=media.subtitles_key,
+        thumbnail_key=media.thumbnail_key,
+        flags=tuple(f for f in clip.flags if f.end > media.start and f.start < media.end),
+        consent_flags=recording_consent_flags(manifest, media.start, media.end, speaker_roles,
                                               now=datetime.now(timezone.utc)),
-        redactions=tuple(r for r in clip.redactions if r.end > cut.start and r.start < cut.end))
-    return piece, ClipMedia(spec.clip_id, keys[0], keys[1], keys[2], cut.start, cut.end)
+        redactions=tuple(r for r in clip.redactions if r.end > media.start and r.start < media.end))
+    return piece, media
 
 
 def _save_stages(ctx: RunContext, rid: str, clip: Clip, specs: tuple[ClipSpec, ClipSpec],

@@ -12,12 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from storage.index import (DENSE, DENSE_WEIGHT, RRF_K, SPARSE, Filters, Hit, IndexedClip, SearchMode,
-                           prefetch_depth)
+from storage.index import (DENSE, DENSE_WEIGHT, PAYLOAD_INDEXES, RRF_K, SPARSE, Filters, Hit, IndexedClip,
+                           SearchMode, prefetch_depth)
 from vidlib.errors import StorageError
 from vidlib.ids import point_id_for
 
-PAYLOAD_INDEXES = ("recording_id", "clip_id", "state", "job", "sector", "topic", "language")
 
 
 class ClientClipIndex:

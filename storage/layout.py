@@ -11,6 +11,14 @@ def manifest_key(recording_id: str) -> str:
     return f"recordings/{recording_id}/manifest.json"
 
 
+def audit_key(recording_id: str) -> str:
+    return f"recordings/{recording_id}/audit.json"
+
+
+def recordings_root() -> str:
+    return "recordings/"
+
+
 def original_key(recording_id: str, suffix: str) -> str:
     return f"recordings/{recording_id}/original{suffix.lower()}"
 

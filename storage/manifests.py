@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from storage.layout import manifest_key, stage_key
+from storage.layout import manifest_key, recordings_root, stage_key
 from storage.objectstore import ObjectStore
 from vidlib.domain import Manifest
 from vidlib.errors import NotFoundError, StorageError
@@ -54,7 +54,7 @@ class ManifestRepo:
         return stamped
 
     def list_ids(self) -> list[str]:
-        keys = self.store.list_keys("recordings/")
+        keys = self.store.list_keys(recordings_root())
         return sorted({k.split("/")[1] for k in keys if k.endswith("/manifest.json")})
 
     # --- stage results ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Test harness, run as its own process: the real API over the store that ``VIDLIB_*`` names, with every re-cut
-(trim, redaction) slowed by ``SECONDS``; a re-cut touches ``MARKER`` once it has cut, before anything is saved, so that a test can send a second
-writer while the first holds the recording. Only the timing is changed: the re-cut itself is the real one.
+(trim, redaction, split) slowed by ``SECONDS``; a re-cut touches ``MARKER`` once it has cut and stored the media,
+before the manifest is saved, so that a test can send a second writer while the first holds the recording. Only
+the timing is changed: the re-cut itself is the real one.
 
     python -m tests.slow_recut_server MARKER PORT SECONDS
 """
@@ -16,19 +17,19 @@ from typing import Any
 def main(marker: Path, port: int, seconds: float) -> None:
     import uvicorn
 
-    import search_api.redaction as redaction
+    from pipelines import clip_media
     from search_api.app import create_app
     from vidlib.settings import Settings
 
-    recut = redaction.recut_with_bleeps
+    recut = clip_media.recut
 
     def slow_recut(*args: Any, **kwargs: Any) -> Any:
-        result = recut(*args, **kwargs)  # the new media are cut and not saved yet
+        result = recut(*args, **kwargs)  # the new media are cut and stored, the manifest not saved yet
         marker.touch()
         time.sleep(seconds)
         return result
 
-    redaction.recut_with_bleeps = slow_recut  # trim and redaction both look it up on the module
+    clip_media.recut = slow_recut  # trim, redaction and split look it up on the module
     uvicorn.run(create_app(Settings()), host="127.0.0.1", port=port, log_level="warning")
 
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search_api.app import create_app
-from search_api.audit import audit_key
+from storage.layout import audit_key
 from tests.api_fixtures import Library, library  # noqa: F401 - fixture
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_api import auth, word_of
