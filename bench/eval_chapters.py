@@ -41,12 +41,23 @@ from vidlib.domain import Diarization, Transcript
 from vidlib.settings import Settings
 
 # annotated label -> our labels that count as right (the same sets as ../shared/tools/eval_calls.py)
-ACCEPTED = {"accueil": {"accueil"}, "conclusion": {"accueil"}, "presentation": {"presentation", "parcours_etudes"},
-            "parcours": {"parcours_etudes", "presentation"}, "etudes": {"parcours_etudes"},
-            "missions": {"missions", "journee_type"}, "journee": {"journee_type", "horaires", "missions"},
-            "horaires_nuit": {"horaires", "journee_type"}, "aime": {"ce_qu_on_aime"}, "difficultes": {"difficultes"},
-            "salaire": {"salaire"}, "evolution": {"evolution"}, "ia": {"ia_et_metier"}, "femmes": {"femmes_secteur"},
-            "conseils": {"conseils"}}
+ACCEPTED = {
+    "accueil": {"accueil"},
+    "conclusion": {"accueil"},
+    "presentation": {"presentation", "parcours_etudes"},
+    "parcours": {"parcours_etudes", "presentation"},
+    "etudes": {"parcours_etudes"},
+    "missions": {"missions", "journee_type"},
+    "journee": {"journee_type", "horaires", "missions"},
+    "horaires_nuit": {"horaires", "journee_type"},
+    "aime": {"ce_qu_on_aime"},
+    "difficultes": {"difficultes"},
+    "salaire": {"salaire"},
+    "evolution": {"evolution"},
+    "ia": {"ia_et_metier"},
+    "femmes": {"femmes_secteur"},
+    "conseils": {"conseils"},
+}
 
 
 @dataclass(frozen=True)
@@ -93,16 +104,27 @@ def metrics(truth: dict[str, Any], out: Produced) -> dict[str, Any]:
     pk, wd = pk_wd(ref, chapters, duration)
     clip_pk, _ = pk_wd(ref, [(c["start"], c["end"]) for c in out.clips], duration)
     crossing = sum(not any(a - 0.01 <= c["start"] and c["end"] <= b + 0.01 for a, b in chapters) for c in out.clips)
-    mid_word = sum(any(w["start"] + 0.02 < edge < w["end"] - 0.02 for w in out.words)
-                   for c in out.clips for edge in (c["start"], c["end"]))
+    mid_word = sum(
+        any(w["start"] + 0.02 < edge < w["end"] - 0.02 for w in out.words)
+        for c in out.clips
+        for edge in (c["start"], c["end"])
+    )
     rows = label_rows(truth, out.chapters)
     scored = [r for r in rows if r[0] in ACCEPTED]
     lens = [c["end"] - c["start"] for c in out.clips]
-    return {"dur_s": round(duration, 1), "pk": round(pk, 3), "wd": round(wd, 3), "clip_pk": round(clip_pk, 3),
-            "label_acc": round(sum(ok for _, _, ok in scored) / max(1, len(scored)), 3),
-            "chapters": len(chapters), "topics": len(ref), "clips": len(out.clips),
-            "clip_len_s": f"{min(lens):.0f}-{max(lens):.0f}" if lens else "-",
-            "crossing": crossing, "mid_word_edges": mid_word}
+    return {
+        "dur_s": round(duration, 1),
+        "pk": round(pk, 3),
+        "wd": round(wd, 3),
+        "clip_pk": round(clip_pk, 3),
+        "label_acc": round(sum(ok for _, _, ok in scored) / max(1, len(scored)), 3),
+        "chapters": len(chapters),
+        "topics": len(ref),
+        "clips": len(out.clips),
+        "clip_len_s": f"{min(lens):.0f}-{max(lens):.0f}" if lens else "-",
+        "crossing": crossing,
+        "mid_word_edges": mid_word,
+    }
 
 
 def label_rows(truth: dict[str, Any], chapters: list[dict[str, Any]]) -> list[tuple[str, str, bool]]:
@@ -145,10 +167,12 @@ def rerun(ctx: RunContext, rid: str, params: ChapteringParams, clip_params: Clip
     from dataclasses import asdict
 
     repo, manifest = ctx.repo, ctx.repo.load(rid)
-    attributed = attribute_speakers(repo.load_stage(rid, "transcribe", Transcript),
-                                    repo.load_stage(rid, "diarize", Diarization), manifest.consent)
-    chapters = plan_chapters(attributed, _memo(ctx, "passages"), _memo(ctx, "queries"), params,
-                             duration_s=manifest.media.duration_s)
+    attributed = attribute_speakers(
+        repo.load_stage(rid, "transcribe", Transcript), repo.load_stage(rid, "diarize", Diarization), manifest.consent
+    )
+    chapters = plan_chapters(
+        attributed, _memo(ctx, "passages"), _memo(ctx, "queries"), params, duration_s=manifest.media.duration_s
+    )
     segments = split_chapters(attributed, chapters, clip_params)
     clips = plan_clips(rid, attributed, segments, manifest.media.duration_s)
     enriched = enrich_clips(clips, attributed, chapters)
@@ -183,12 +207,14 @@ def export_call(ctx: RunContext, rid: str, truth: dict[str, Any], dest: Path) ->
     from pydantic import TypeAdapter
 
     manifest = ctx.repo.load(rid)
-    doc = {"source": f"{Path(manifest.source_name).name}, processed by vidlib (transcribe + diarize stage results)",
-           "duration_s": manifest.media.duration_s,
-           "consent": TypeAdapter(type(manifest.consent)).dump_python(manifest.consent, mode="json"),
-           "transcript": json.loads(ctx.store.get_bytes(stage_key(rid, "transcribe"))),
-           "diarization": json.loads(ctx.store.get_bytes(stage_key(rid, "diarize"))),
-           "topics": [{"start": t["start"], "end": t["end"], "label": t["label"]} for t in truth["topic_segments"]]}
+    doc = {
+        "source": f"{Path(manifest.source_name).name}, processed by vidlib (transcribe + diarize stage results)",
+        "duration_s": manifest.media.duration_s,
+        "consent": TypeAdapter(type(manifest.consent)).dump_python(manifest.consent, mode="json"),
+        "transcript": json.loads(ctx.store.get_bytes(stage_key(rid, "transcribe"))),
+        "diarization": json.loads(ctx.store.get_bytes(stage_key(rid, "diarize"))),
+        "topics": [{"start": t["start"], "end": t["end"], "label": t["label"]} for t in truth["topic_segments"]],
+    }
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(gzip.compress(json.dumps(doc, ensure_ascii=False).encode(), mtime=0))
     print(f"{dest}: {dest.stat().st_size} bytes")
@@ -216,8 +242,12 @@ def main() -> int:
     ap.add_argument("--set", nargs="*", default=[], help="overrides, e.g. segment.boundary_cost=0.9")
     ap.add_argument("--grid", action="store_true", help="mean chapter Pk and label accuracy over a parameter grid")
     ap.add_argument("--json", type=Path, help="write the rows here")
-    ap.add_argument("--export", type=Path, help="write each call's stored transcription and diarisation (what the "
-                    "text stages start from) and its annotated topics to DIR/NAME.json.gz, for tests")
+    ap.add_argument(
+        "--export",
+        type=Path,
+        help="write each call's stored transcription and diarisation (what the "
+        "text stages start from) and its annotated topics to DIR/NAME.json.gz, for tests",
+    )
     a = ap.parse_args()
     found: dict[str, tuple[RunContext, str]] = {}
     for home in a.home:
@@ -261,10 +291,12 @@ def print_summary(rows: dict[str, dict[str, Any]]) -> None:
     long = [r for r in rows.values() if r["dur_s"] >= 600]
     for name, group in (("short calls", short), ("long calls", long), ("all", list(rows.values()))):
         if group:
-            mean = lambda k: sum(r[k] for r in group) / len(group)  # noqa: E731
-            print(f"{name}: chapter Pk {mean('pk'):.3f}  WD {mean('wd'):.3f}  clip Pk {mean('clip_pk'):.3f}  "
-                  f"labels {mean('label_acc'):.3f}  crossing {sum(r['crossing'] for r in group)}  "
-                  f"mid-word {sum(r['mid_word_edges'] for r in group)}")
+            mean = lambda k, group=group: sum(r[k] for r in group) / len(group)  # noqa: E731
+            print(
+                f"{name}: chapter Pk {mean('pk'):.3f}  WD {mean('wd'):.3f}  clip Pk {mean('clip_pk'):.3f}  "
+                f"labels {mean('label_acc'):.3f}  crossing {sum(r['crossing'] for r in group)}  "
+                f"mid-word {sum(r['mid_word_edges'] for r in group)}"
+            )
 
 
 def print_confusion(pairs: Counter[tuple[str, str]]) -> None:
@@ -275,12 +307,20 @@ def print_confusion(pairs: Counter[tuple[str, str]]) -> None:
         print(f"| {g} | " + " | ".join(str(pairs[(g, o)] or "") for o in ours) + " |")
 
 
-GRID = {"segment.boundary_cost": (0.45, 0.6, 0.75), "segment.shift_weight": (0.4, 0.8, 1.2),
-        "segment.questions.follow_up": (0.2, 0.35), "segment.min_share": (0.4, 0.6)}
+GRID = {
+    "segment.boundary_cost": (0.45, 0.6, 0.75),
+    "segment.shift_weight": (0.4, 0.8, 1.2),
+    "segment.questions.follow_up": (0.2, 0.35),
+    "segment.min_share": (0.4, 0.6),
+}
 
 
-def grid(found: dict[str, tuple[RunContext, str]], calls: list[tuple[Path, dict[str, Any]]],
-         base: ChapteringParams, clip_params: ClipParams) -> int:
+def grid(
+    found: dict[str, tuple[RunContext, str]],
+    calls: list[tuple[Path, dict[str, Any]]],
+    base: ChapteringParams,
+    clip_params: ClipParams,
+) -> int:
     """Every combination of GRID on all calls together; prints the mean chapter Pk and label accuracy of each."""
     results = []
     for values in itertools.product(*GRID.values()):
@@ -289,8 +329,10 @@ def grid(found: dict[str, tuple[RunContext, str]], calls: list[tuple[Path, dict[
         pk = sum(m["pk"] for m in ms) / len(ms)
         acc = sum(m["label_acc"] for m in ms) / len(ms)
         results.append((pk, acc, values, [m["pk"] for m in ms]))
-        print(f"{dict(zip(GRID, values))}  mean Pk {pk:.3f}  labels {acc:.3f}  per call {[m['pk'] for m in ms]}",
-              flush=True)
+        print(
+            f"{dict(zip(GRID, values))}  mean Pk {pk:.3f}  labels {acc:.3f}  per call {[m['pk'] for m in ms]}",
+            flush=True,
+        )
     best = min(results, key=lambda r: (r[0], -r[1]))
     print("best (lowest mean Pk over all calls):", dict(zip(GRID, best[2])), f"Pk {best[0]:.3f} labels {best[1]:.3f}")
     return 0

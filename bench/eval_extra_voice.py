@@ -25,7 +25,8 @@ thresholds are chosen on these same cases (no held-out set; the report shows eac
 that only suits one of them shows): read the table as how the constants behave, not as a promise on unseen calls.
 All these recordings are 3.5 minutes or less. ``--long-negatives`` adds each call looped to longer: there the forced
 split of one voice gathers more seconds, so only the distance keeps it from being believed
-(docs/unconsented-voices.md). ``--segmentation-step`` runs the cases with another segmentation hop (``VIDLIB_DIARIZATION_SEGMENTATION_STEP``):
+(docs/unconsented-voices.md). ``--segmentation-step`` runs the cases with another segmentation hop
+(``VIDLIB_DIARIZATION_SEGMENTATION_STEP``):
 a finer hop gives a newcomer's short turns more embeddings (docs/unconsented-voices.md, "A stricter, slower setting").
 ``--same-channel`` first filters each spliced voice to the long-term spectrum of the call's student, as if the
 parent spoke into the student's microphone. That takes away the other microphone's colour but also the voice's own
@@ -124,7 +125,7 @@ def speech_of(case: Case, speaker: str, seconds: float) -> np.ndarray | None:
     pieces, total = [], 0.0
     for start, end in clean_turns(case, speaker):
         take = min(end - start, seconds - total)
-        pieces.append(case.waveform[int(start * SR):int((start + take) * SR)])
+        pieces.append(case.waveform[int(start * SR) : int((start + take) * SR)])
         total += take
         if total >= seconds - 1e-6:
             return np.concatenate(pieces)
@@ -136,7 +137,7 @@ def _rms(samples: np.ndarray) -> float:
 
 
 def speech_level(case: Case) -> float:
-    spans = [case.waveform[int(s.start * SR):int(s.end * SR)] for s in case.reference.get_timeline().support()]
+    spans = [case.waveform[int(s.start * SR) : int(s.end * SR)] for s in case.reference.get_timeline().support()]
     return _rms(np.concatenate(spans))
 
 
@@ -145,12 +146,11 @@ def pause_near(case: Case, t: float) -> float:
     return min((segment.end for segment in case.reference.get_timeline().support()), key=lambda end: abs(end - t))
 
 
-def insert_at(base: Case, cuts: list[float], pieces: list[np.ndarray]) -> tuple[np.ndarray,
-                                                                             list[tuple[float, float]]]:
+def insert_at(base: Case, cuts: list[float], pieces: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """``base`` with ``pieces`` inserted at the times ``cuts`` (sorted, seconds of ``base``); the inserted spans."""
     out, spans, previous, shift = [], [], 0, 0.0
     for cut, piece in zip(cuts, pieces):
-        out += [base.waveform[previous:int(cut * SR)], piece.astype(np.float32)]
+        out += [base.waveform[previous : int(cut * SR)], piece.astype(np.float32)]
         spans.append((cut + shift, cut + shift + len(piece) / SR))
         shift += len(piece) / SR
         previous = int(cut * SR)
@@ -172,7 +172,7 @@ def _hann(size: int) -> np.ndarray:
 
 def _power_spectrum(samples: np.ndarray) -> np.ndarray:
     """Mean power per FFT bin over Hann frames of ``CHANNEL_FFT`` samples, half overlapping."""
-    frames = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float64), CHANNEL_FFT)[::CHANNEL_FFT // 2]
+    frames = np.lib.stride_tricks.sliding_window_view(samples.astype(np.float64), CHANNEL_FFT)[:: CHANNEL_FFT // 2]
     return np.mean(np.abs(np.fft.rfft(frames * _hann(CHANNEL_FFT), axis=1)) ** 2, axis=0) + 1e-12
 
 
@@ -188,11 +188,11 @@ def to_channel_of(voice: np.ndarray, target: np.ndarray) -> np.ndarray:
     from -40 to +20 dB around its mean (it may cut deep, it lifts noise little); the splice sets the level."""
     gain = np.sqrt(_power_spectrum(target) / _power_spectrum(voice))
     gain = _smooth(gain)
-    gain = np.clip(gain / np.sqrt(np.mean(gain ** 2)), 0.01, 10.0)
+    gain = np.clip(gain / np.sqrt(np.mean(gain**2)), 0.01, 10.0)
     fir = np.roll(np.fft.irfft(gain, CHANNEL_FFT), CHANNEL_FFT // 2) * _hann(CHANNEL_FFT)
     size = len(voice) + CHANNEL_FFT - 1
     filtered = np.fft.irfft(np.fft.rfft(voice, size) * np.fft.rfft(fir, size), size)
-    return filtered[CHANNEL_FFT // 2:CHANNEL_FFT // 2 + len(voice)].astype(np.float32)
+    return filtered[CHANNEL_FFT // 2 : CHANNEL_FFT // 2 + len(voice)].astype(np.float32)
 
 
 def student_speech(base: Case) -> np.ndarray:
@@ -200,7 +200,7 @@ def student_speech(base: Case) -> np.ndarray:
     turns = clean_turns(base, "student")
     if not turns:
         raise ValueError(f"{base.uri} has no clean turn of a speaker labelled 'student' to take the channel from")
-    return np.concatenate([base.waveform[int(a * SR):int(b * SR)] for a, b in turns])
+    return np.concatenate([base.waveform[int(a * SR) : int(b * SR)] for a, b in turns])
 
 
 def mother_turns(data: Path) -> list[float]:
@@ -212,12 +212,16 @@ def mother_turns(data: Path) -> list[float]:
     grid = (data / "real" / "cfpp2000_textgrids" / "Dai-Dahn_H_18_Lauriane_F_15_13e.TextGrid").read_text("utf-8")
     tier = next(item for item in re.split(r"\n\s*item\s*\[\d+\]:", grid) if 'name = "la mère"' in item)
     spans = re.findall(r'xmin = ([\d.]+)\s*\n\s*xmax = ([\d.]+)\s*\n\s*text = "(.+)"', tier)
-    return [float(b) - float(a) for a, b, text in spans
-            if text.strip() and float(a) >= MOTHER_JOINS_S and float(b) - float(a) >= MIN_CLEAN_TURN_S]
+    return [
+        float(b) - float(a)
+        for a, b, text in spans
+        if text.strip() and float(a) >= MOTHER_JOINS_S and float(b) - float(a) >= MIN_CLEAN_TURN_S
+    ]
 
 
-def splice_joiner(base: Case, voice: np.ndarray, turn_lengths: list[float]) -> tuple[np.ndarray,
-                                                                                      list[tuple[float, float]]]:
+def splice_joiner(
+    base: Case, voice: np.ndarray, turn_lengths: list[float]
+) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """``base`` with a newcomer who joins after a third of it and then speaks in short turns (``turn_lengths`` in
     order, as a real parent spoke them) at pauses spread evenly over the rest of the call; the inserted spans."""
     duration = len(base.waveform) / SR
@@ -226,7 +230,7 @@ def splice_joiner(base: Case, voice: np.ndarray, turn_lengths: list[float]) -> t
     for length in turn_lengths:
         if at >= len(scaled):
             break
-        pieces.append(scaled[at:at + int(length * SR)])
+        pieces.append(scaled[at : at + int(length * SR)])
         at += int(length * SR)
     if at < len(scaled):
         pieces.append(scaled[at:])
@@ -234,8 +238,9 @@ def splice_joiner(base: Case, voice: np.ndarray, turn_lengths: list[float]) -> t
     return insert_at(base, [pauses[int(i * len(pauses) / len(pieces))] for i in range(len(pieces))], pieces)
 
 
-def candidates(pipeline: Any, waveform: np.ndarray, consented: int, spans: list[tuple[float, float]],
-               dump: Path | None = None) -> tuple[tuple[Candidate, ...], tuple[WindowFinding, ...]]:
+def candidates(
+    pipeline: Any, waveform: np.ndarray, consented: int, spans: list[tuple[float, float]], dump: Path | None = None
+) -> tuple[tuple[Candidate, ...], tuple[WindowFinding, ...]]:
     """Every speaker of the n + 1 clustering, before the two thresholds (as the stage computes them), and what the
     window check finds at each of ``WINDOW_DISTANCES``, before its two other thresholds."""
     from models.diarization import diarize, embed_spans
@@ -249,21 +254,31 @@ def candidates(pipeline: Any, waveform: np.ndarray, consented: int, spans: list[
     for speaker in sorted({t.speaker for t in one_more.turns}):
         turns = [t for t in one_more.turns if t.speaker == speaker]
         inside = sum(max(0.0, min(t.end, b) - max(t.start, a)) for t in turns for a, b in spans)
-        found.append(Candidate(speaker, round(sum(t.end - t.start for t in turns), 2), round(distances[speaker], 4),
-                               round(inside, 2)))
+        found.append(
+            Candidate(
+                speaker, round(sum(t.end - t.start for t in turns), 2), round(distances[speaker], 4), round(inside, 2)
+            )
+        )
     windows = speech_windows(known.turns)
     embeddings = embed_spans(pipeline, waveform, [(w.start, w.end) for w in windows])
     if dump is not None:  # the windows as the stage sees them, to try other rules on later without the models
-        np.savez_compressed(dump, embeddings=np.asarray(embeddings, dtype=np.float32),
-                            starts=np.array([w.start for w in windows]), ends=np.array([w.end for w in windows]),
-                            speakers=np.array([w.speaker for w in windows]), spans=np.array(spans).reshape(-1, 2))
+        np.savez_compressed(
+            dump,
+            embeddings=np.asarray(embeddings, dtype=np.float32),
+            starts=np.array([w.start for w in windows]),
+            ends=np.array([w.end for w in windows]),
+            speakers=np.array([w.speaker for w in windows]),
+            spans=np.array(spans).reshape(-1, 2),
+        )
     findings = []
     for min_window_distance in WINDOW_DISTANCES:
         out = outliers(windows, embeddings, min_window_distance)
-        inside = covered_s([w for w in out.windows if any(min(w.end, b) - max(w.start, a) > 0.5 * (w.end - w.start)
-                                                          for a, b in spans)])
-        findings.append(WindowFinding(min_window_distance, round(out.speech_s, 2), round(out.voice_distance, 4),
-                                      round(inside, 2)))
+        inside = covered_s(
+            [w for w in out.windows if any(min(w.end, b) - max(w.start, a) > 0.5 * (w.end - w.start) for a, b in spans)]
+        )
+        findings.append(
+            WindowFinding(min_window_distance, round(out.speech_s, 2), round(out.voice_distance, 4), round(inside, 2))
+        )
     return tuple(found), tuple(findings)
 
 
@@ -271,10 +286,13 @@ def verdict(outcome: Outcome, min_speech: float, min_distance: float) -> tuple[b
     """(flagged the spliced voice's turns, flagged turns elsewhere) under these thresholds, by the stage's rule."""
     from pipelines.stages.speaker_check import flagged_speakers
 
-    flagged = flagged_speakers({c.speaker: c.speech_s for c in outcome.candidates},
-                               {c.speaker: c.distance for c in outcome.candidates},
-                               outcome.consented + 1,
-                               min_speech_s=min_speech, min_distance=min_distance)
+    flagged = flagged_speakers(
+        {c.speaker: c.speech_s for c in outcome.candidates},
+        {c.speaker: c.distance for c in outcome.candidates},
+        outcome.consented + 1,
+        min_speech_s=min_speech,
+        min_distance=min_distance,
+    )
     kept = [c for c in outcome.candidates if c.speaker in flagged]
     found = any(c.inside_s >= 0.5 * c.speech_s for c in kept) if outcome.voice else False
     elsewhere = any(c.inside_s < 0.5 * c.speech_s for c in kept)
@@ -309,9 +327,16 @@ def both_verdict(outcome: Outcome, clustering: tuple[float, float], window: Wind
     return a[0] or b[0], a[1] or b[1]
 
 
-def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], patterns: list[str],
-              mother: list[float], long_minutes: list[float], same_channel: bool = False,
-              dump_dir: Path | None = None) -> list[Outcome]:
+def run_cases(
+    pipeline: Any,
+    cases: dict[str, Case],
+    durations: list[float],
+    patterns: list[str],
+    mother: list[float],
+    long_minutes: list[float],
+    same_channel: bool = False,
+    dump_dir: Path | None = None,
+) -> list[Outcome]:
     def dump(case: str) -> Path | None:
         return None if dump_dir is None else dump_dir / (re.sub(r"[^\w.@+-]+", "_", case) + ".npz")
 
@@ -327,10 +352,10 @@ def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], pat
             looped = np.tile(case.waveform, int(minutes * 60 * SR / len(case.waveform)) + 1)
             n = len(case.reference.labels())
             looped_name = f"{name} looped to {len(looped) / SR / 60:.0f} min"
-            outcomes.append(Outcome(looped_name, name, "", 0.0, "", n,
-                                    *candidates(pipeline, looped, n, [], dump(looped_name))))
-            print(f"{outcomes[-1].case} ({n} consented): {outcomes[-1].candidates} {outcomes[-1].windows}",
-                  flush=True)
+            outcomes.append(
+                Outcome(looped_name, name, "", 0.0, "", n, *candidates(pipeline, looped, n, [], dump(looped_name)))
+            )
+            print(f"{outcomes[-1].case} ({n} consented): {outcomes[-1].candidates} {outcomes[-1].windows}", flush=True)
     for pattern in patterns:
         for base_name in BASES:
             base = cases[base_name]
@@ -341,15 +366,25 @@ def run_cases(pipeline: Any, cases: dict[str, Case], durations: list[float], pat
                     for seconds in durations:
                         voice = speech_of(cases[source], speaker, seconds)
                         if voice is None:
-                            print(f"  {source}:{speaker} has under {seconds:.0f} s of clean speech: skipped", flush=True)
+                            print(
+                                f"  {source}:{speaker} has under {seconds:.0f} s of clean speech: skipped", flush=True
+                            )
                             continue
                         if channel is not None:
                             voice = to_channel_of(voice, channel)
-                        waveform, spans = splice(base, voice) if pattern == "halves" else \
-                            splice_joiner(base, voice, mother)
+                        waveform, spans = (
+                            splice(base, voice) if pattern == "halves" else splice_joiner(base, voice, mother)
+                        )
                         name = f"{base_name}+{source}:{speaker}@{seconds:.0f}s/{pattern}"
-                        outcome = Outcome(name, base_name, f"{source}:{speaker}", seconds, pattern, n,
-                                          *candidates(pipeline, waveform, n, spans, dump(name)))
+                        outcome = Outcome(
+                            name,
+                            base_name,
+                            f"{source}:{speaker}",
+                            seconds,
+                            pattern,
+                            n,
+                            *candidates(pipeline, waveform, n, spans, dump(name)),
+                        )
                         outcomes.append(outcome)
                         print(f"{outcome.case}: {outcome.candidates} {outcome.windows}", flush=True)
     return outcomes
@@ -362,14 +397,20 @@ def _found(outcomes: list[Outcome], thresholds: tuple[float, float]) -> str:
 def report(outcomes: list[Outcome], durations: list[float], current: tuple[float, float]) -> None:
     positives = [o for o in outcomes if o.voice]
     negatives = [o for o in outcomes if not o.voice]
-    print(f"\n{len(positives)} spliced cases ({len({o.voice for o in positives})} voices into {len(BASES)} calls), "
-          f"{len(negatives)} recordings with every voice consented")
+    print(
+        f"\n{len(positives)} spliced cases ({len({o.voice for o in positives})} voices into {len(BASES)} calls), "
+        f"{len(negatives)} recordings with every voice consented"
+    )
     header = " | ".join(f"@{d:g} s" for d in durations)
-    print("\nfound: the spliced voice's turns are flagged; noticed: something is flagged in the spliced call (a "
-          "moderator is alerted, maybe on the wrong turns); false alarms: something is flagged in a recording whose "
-          "voices all consented")
-    print(f"\n| min speech s | min distance | found {header} | noticed, all durations | false alarms | other voices "
-          f"flagged too in spliced calls |")
+    print(
+        "\nfound: the spliced voice's turns are flagged; noticed: something is flagged in the spliced call (a "
+        "moderator is alerted, maybe on the wrong turns); false alarms: something is flagged in a recording whose "
+        "voices all consented"
+    )
+    print(
+        f"\n| min speech s | min distance | found {header} | noticed, all durations | false alarms | other voices "
+        f"flagged too in spliced calls |"
+    )
     print("|---|---|" + "---|" * len(durations) + "---|---|---|")
     for min_speech in MIN_SPEECH:
         for min_distance in MIN_DISTANCE:
@@ -381,8 +422,10 @@ def report(outcomes: list[Outcome], durations: list[float], current: tuple[float
             false_alarms = sum(verdict(o, min_speech, min_distance)[1] for o in negatives)
             wrong = sum(verdict(o, min_speech, min_distance)[1] for o in positives)
             mark = " (current)" if (min_speech, min_distance) == current else ""
-            print(f"| {min_speech:g}{mark} | {min_distance:.2f} | {' | '.join(cells)} | {noticed}/{len(positives)} | "
-                  f"{false_alarms}/{len(negatives)} | {wrong}/{len(positives)} |")
+            print(
+                f"| {min_speech:g}{mark} | {min_distance:.2f} | {' | '.join(cells)} | {noticed}/{len(positives)} | "
+                f"{false_alarms}/{len(negatives)} | {wrong}/{len(positives)} |"
+            )
     print(f"\nAt the current thresholds {current}, found:")
     for pattern in sorted({o.pattern for o in positives}):
         for base in BASES:
@@ -398,8 +441,9 @@ def report(outcomes: list[Outcome], durations: list[float], current: tuple[float
         print(f"  {o.case}: {[(c.speech_s, c.distance, c.inside_s) for c in o.candidates]}")
 
 
-def report_windows(outcomes: list[Outcome], durations: list[float], clustering: tuple[float, float],
-                   window: WindowThresholds) -> None:
+def report_windows(
+    outcomes: list[Outcome], durations: list[float], clustering: tuple[float, float], window: WindowThresholds
+) -> None:
     current = (window.min_window_distance, window.min_speech_s, window.min_voice_distance)
     positives = [o for o in outcomes if o.voice and o.windows]
     negatives = [o for o in outcomes if not o.voice and o.windows]
@@ -416,38 +460,60 @@ def report_windows(outcomes: list[Outcome], durations: list[float], clustering: 
             at = [o for o in positives if o.spliced_s == d]
             cells.append(f"{sum(window_verdict(o, setting)[0] for o in at)}/{len(at)}")
         mark = " (current)" if setting == current else ""
-        print(f"| {setting[0]:.2f}{mark} | {setting[1]:g} | {setting[2]:.2f} | {' | '.join(cells)} | "
-              f"{sum(any(window_verdict(o, setting)) for o in negatives)}/{len(negatives)} | "
-              f"{sum(window_verdict(o, setting)[1] for o in positives)}/{len(positives)} |")
-    print(f"\nBoth checks, as the stage runs them (clustering {clustering}, windows {current}, hint at "
-          f"{window.hint_voice_distance:g}), found:")
+        print(
+            f"| {setting[0]:.2f}{mark} | {setting[1]:g} | {setting[2]:.2f} | {' | '.join(cells)} | "
+            f"{sum(any(window_verdict(o, setting)) for o in negatives)}/{len(negatives)} | "
+            f"{sum(window_verdict(o, setting)[1] for o in positives)}/{len(positives)} |"
+        )
+    print(
+        f"\nBoth checks, as the stage runs them (clustering {clustering}, windows {current}, hint at "
+        f"{window.hint_voice_distance:g}), found:"
+    )
     for pattern in sorted({o.pattern for o in positives}):
         for base in BASES:
             at = [o for o in positives if o.pattern == pattern and o.base == base]
-            cells = [f"{sum(both_verdict(o, clustering, window)[0] for o in at if o.spliced_s == d)}/"
-                     f"{sum(1 for o in at if o.spliced_s == d)}" for d in durations]
-            print(f"  {pattern:7} into {base:14}: {' | '.join(cells)} | all "
-                  f"{sum(both_verdict(o, clustering, window)[0] for o in at)}/{len(at)}")
-    for label, chosen in (("all", positives), ("real voices", [o for o in positives if o.voice.split(":")[0]
-                                                                 not in BASES]),
-                          ("synthetic voices", [o for o in positives if o.voice.split(":")[0] in BASES])):
-        cells = [f"{sum(both_verdict(o, clustering, window)[0] for o in chosen if o.spliced_s == d)}/"
-                 f"{sum(1 for o in chosen if o.spliced_s == d)}" for d in durations]
-        print(f"  {label:16}: {' | '.join(cells)} | all {sum(both_verdict(o, clustering, window)[0] for o in chosen)}"
-              f"/{len(chosen)}; clustering check alone {sum(verdict(o, *clustering)[0] for o in chosen)}, window "
-              f"check alone {sum(window_verdict(o, current)[0] for o in chosen)}, both without the hint "
-              f"{sum(verdict(o, *clustering)[0] or window_verdict(o, current)[0] for o in chosen)}")
-    print(f"  false alarms: {sum(any(both_verdict(o, clustering, window)) for o in negatives)}/{len(negatives)}; "
-          f"spliced calls where something else is flagged too: "
-          f"{sum(both_verdict(o, clustering, window)[1] for o in positives)}/{len(positives)}")
-    print("\nBoth checks by the hint's voice distance (on a hint, the clustering check believes speakers of the window "
-          "check's minimum speech):")
+            cells = [
+                f"{sum(both_verdict(o, clustering, window)[0] for o in at if o.spliced_s == d)}/"
+                f"{sum(1 for o in at if o.spliced_s == d)}"
+                for d in durations
+            ]
+            print(
+                f"  {pattern:7} into {base:14}: {' | '.join(cells)} | all "
+                f"{sum(both_verdict(o, clustering, window)[0] for o in at)}/{len(at)}"
+            )
+    for label, chosen in (
+        ("all", positives),
+        ("real voices", [o for o in positives if o.voice.split(":")[0] not in BASES]),
+        ("synthetic voices", [o for o in positives if o.voice.split(":")[0] in BASES]),
+    ):
+        cells = [
+            f"{sum(both_verdict(o, clustering, window)[0] for o in chosen if o.spliced_s == d)}/"
+            f"{sum(1 for o in chosen if o.spliced_s == d)}"
+            for d in durations
+        ]
+        print(
+            f"  {label:16}: {' | '.join(cells)} | all {sum(both_verdict(o, clustering, window)[0] for o in chosen)}"
+            f"/{len(chosen)}; clustering check alone {sum(verdict(o, *clustering)[0] for o in chosen)}, window "
+            f"check alone {sum(window_verdict(o, current)[0] for o in chosen)}, both without the hint "
+            f"{sum(verdict(o, *clustering)[0] or window_verdict(o, current)[0] for o in chosen)}"
+        )
+    print(
+        f"  false alarms: {sum(any(both_verdict(o, clustering, window)) for o in negatives)}/{len(negatives)}; "
+        f"spliced calls where something else is flagged too: "
+        f"{sum(both_verdict(o, clustering, window)[1] for o in positives)}/{len(positives)}"
+    )
+    print(
+        "\nBoth checks by the hint's voice distance (on a hint, the clustering check believes speakers of the window "
+        "check's minimum speech):"
+    )
     for hint in HINT_DISTANCES:
         at = replace(window, hint_voice_distance=hint)
         mark = " (current)" if hint == window.hint_voice_distance else ""
-        print(f"  {hint:g}{mark}: found {sum(both_verdict(o, clustering, at)[0] for o in positives)}/{len(positives)}, "
-              f"false alarms {sum(any(both_verdict(o, clustering, at)) for o in negatives)}/{len(negatives)}, "
-              f"flagged elsewhere {sum(both_verdict(o, clustering, at)[1] for o in positives)}/{len(positives)}")
+        print(
+            f"  {hint:g}{mark}: found {sum(both_verdict(o, clustering, at)[0] for o in positives)}/{len(positives)}, "
+            f"false alarms {sum(any(both_verdict(o, clustering, at)) for o in negatives)}/{len(negatives)}, "
+            f"flagged elsewhere {sum(both_verdict(o, clustering, at)[1] for o in positives)}/{len(positives)}"
+        )
     print("\nNegatives, window check at the current window distance (outlier seconds, their mean's distance):")
     for o in negatives:
         at = _finding(o, window.min_window_distance)
@@ -459,22 +525,43 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--durations", type=float, nargs="+", default=list(DURATIONS))
-    parser.add_argument("--patterns", nargs="*", choices=["halves", "joiner"], default=["halves", "joiner"],
-                        help="halves: the newcomer's speech in two halves at 1/3 and 2/3; joiner: in short turns "
-                             "after 1/3, with the turn lengths of a real parent joining (CFPP2000); none: no splice")
-    parser.add_argument("--long-negatives", type=float, nargs="*", default=[], metavar="MINUTES",
-                        help="also each call looped to about this long, every voice consented (about 4 min of CPU "
-                             "per hour of call)")
-    parser.add_argument("--segmentation-step", type=float, default=None,
-                        help="hop of the 10 s segmentation window as a fraction of it (default: the stage's, "
-                             "models.diarization.DEFAULT_SEGMENTATION_STEP)")
-    parser.add_argument("--same-channel", action="store_true",
-                        help="give each spliced voice the long-term spectrum of the call's student first (the "
-                             "microphone colour of a parent speaking beside the student; not its room or noise)")
+    parser.add_argument(
+        "--patterns",
+        nargs="*",
+        choices=["halves", "joiner"],
+        default=["halves", "joiner"],
+        help="halves: the newcomer's speech in two halves at 1/3 and 2/3; joiner: in short turns "
+        "after 1/3, with the turn lengths of a real parent joining (CFPP2000); none: no splice",
+    )
+    parser.add_argument(
+        "--long-negatives",
+        type=float,
+        nargs="*",
+        default=[],
+        metavar="MINUTES",
+        help="also each call looped to about this long, every voice consented (about 4 min of CPU per hour of call)",
+    )
+    parser.add_argument(
+        "--segmentation-step",
+        type=float,
+        default=None,
+        help="hop of the 10 s segmentation window as a fraction of it (default: the stage's, "
+        "models.diarization.DEFAULT_SEGMENTATION_STEP)",
+    )
+    parser.add_argument(
+        "--same-channel",
+        action="store_true",
+        help="give each spliced voice the long-term spectrum of the call's student first (the "
+        "microphone colour of a parent speaking beside the student; not its room or noise)",
+    )
     parser.add_argument("--json", type=Path, help="write every case's candidates here")
-    parser.add_argument("--dump-windows", type=Path, metavar="DIR",
-                        help="also write each case's windows (spans, participant, CAM++ embedding) and spliced "
-                             "stretches to DIR/<case>.npz, to try other window rules without the models")
+    parser.add_argument(
+        "--dump-windows",
+        type=Path,
+        metavar="DIR",
+        help="also write each case's windows (spans, participant, CAM++ embedding) and spliced "
+        "stretches to DIR/<case>.npz, to try other window rules without the models",
+    )
     parser.add_argument("--from-json", type=Path, nargs="+", help="report on the candidates earlier --json runs wrote")
     args = parser.parse_args(argv)
 
@@ -483,10 +570,19 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.from_json:
         fields = set(Candidate.__dataclass_fields__)
-        by_case = {o["case"]: Outcome(**{**o, "candidates": tuple(
-            Candidate(**{k: v for k, v in c.items() if k in fields}) for c in o["candidates"]),
-            "windows": tuple(WindowFinding(**w) for w in o.get("windows", ()))})
-            for path in args.from_json for o in json.loads(path.read_text())}  # a case run twice counts once
+        by_case = {
+            o["case"]: Outcome(
+                **{
+                    **o,
+                    "candidates": tuple(
+                        Candidate(**{k: v for k, v in c.items() if k in fields}) for c in o["candidates"]
+                    ),
+                    "windows": tuple(WindowFinding(**w) for w in o.get("windows", ())),
+                }
+            )
+            for path in args.from_json
+            for o in json.loads(path.read_text())
+        }  # a case run twice counts once
         outcomes = list(by_case.values())
     else:
         outcomes = measure(args)
@@ -508,8 +604,16 @@ def measure(args: argparse.Namespace) -> list[Outcome]:
     started = time.perf_counter()
     if args.dump_windows:
         args.dump_windows.mkdir(parents=True, exist_ok=True)
-    outcomes = run_cases(pipeline, cases, args.durations, args.patterns, mother_turns(args.data), args.long_negatives,
-                         args.same_channel, args.dump_windows)
+    outcomes = run_cases(
+        pipeline,
+        cases,
+        args.durations,
+        args.patterns,
+        mother_turns(args.data),
+        args.long_negatives,
+        args.same_channel,
+        args.dump_windows,
+    )
     print(f"\n{len(outcomes)} cases in {time.perf_counter() - started:.0f} s ({args.threads} thread(s))")
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))

@@ -87,9 +87,11 @@ def cos_plus_sparse(dense: Ranked, sparse: Ranked, w: float) -> Ranked:
 
 
 FUSIONS: dict[str, Callable[[Ranked, Ranked], Ranked]] = {
-    "dense only": lambda d, s: d, "sparse only": lambda d, s: s,
+    "dense only": lambda d, s: d,
+    "sparse only": lambda d, s: s,
     "rrf (plain)": lambda d, s: rrf([d, s], [1, 1]),
-    "wrrf-d2": lambda d, s: rrf([d, s], [2, 1]), "wrrf-d3": lambda d, s: rrf([d, s], [3, 1]),
+    "wrrf-d2": lambda d, s: rrf([d, s], [2, 1]),
+    "wrrf-d3": lambda d, s: rrf([d, s], [3, 1]),
     "dbsf": lambda d, s: dbsf([d, s]),
     **{f"cos+{w:g}S": (lambda d, s, w=w: cos_plus_sparse(d, s, w)) for w in (0.05, 0.1, 0.2, 0.3)},
 }
@@ -126,8 +128,10 @@ def quality(index: ClipIndex, queries: list[dict], qdense: np.ndarray) -> None:
     ranked: dict[str, dict[str, Ranked]] = {}
     for q, vec in zip(queries, qdense):
         sparse = sparse_terms(q["query"])
-        modes = {m: seg(index.search(m, dense=vec, sparse=sparse, filters=PUBLISHED, limit=10))
-                 for m in ("keyword", "semantic", "hybrid")}
+        modes = {
+            m: seg(index.search(m, dense=vec, sparse=sparse, filters=PUBLISHED, limit=10))
+            for m in ("keyword", "semantic", "hybrid")
+        }
         d = seg(index.search("semantic", dense=vec, sparse=None, filters=PUBLISHED, limit=DEPTH))
         s = seg(index.search("keyword", dense=None, sparse=sparse, filters=PUBLISHED, limit=DEPTH))
         fused = {name: f(d, s) for name, f in FUSIONS.items()}
@@ -145,8 +149,10 @@ def quality(index: ClipIndex, queries: list[dict], qdense: np.ndarray) -> None:
         return [float(x) for x in np.mean([metrics(ranked[q][variant], rel[q]) for q in ids], axis=0)]
 
     print("\n## Retrieval quality by mode (ClipIndex.search, filter state=published)\n")
-    rows = [[t, len(ids), *sum((mean_metrics(m, ids) for m in ("keyword", "semantic", "hybrid")), [])]
-            for t, ids in by_type.items()]
+    rows = [
+        [t, len(ids), *sum((mean_metrics(m, ids) for m in ("keyword", "semantic", "hybrid")), [])]
+        for t, ids in by_type.items()
+    ]
     print(table(["type", "n", *[f"{m} {k}" for m in ("kw", "sem", "hyb") for k in ("R@1", "R@5", "MRR")]], rows))
 
     print("\n## Negative queries: top score, and a gate on it (threshold calibrated in-sample, see gate())\n")
@@ -155,23 +161,51 @@ def quality(index: ClipIndex, queries: list[dict], qdense: np.ndarray) -> None:
         top = {q: (ranked[q][variant][0][1] if ranked[q][variant] else 0.0) for q in ranked}
         correct = {q for q in by_type["all answerable"] if ranked[q][variant] and ranked[q][variant][0][0] in rel[q]}
         t, neg_rate, false_rate = gate(top, correct, negatives)
-        rows.append([variant, float(np.mean([top[q] for q in negatives])),
-                     float(np.mean([top[q] for q in by_type["all answerable"]])), t, neg_rate, false_rate])
-    print(table(["ranking", "mean top score, negatives", "mean top score, answerable", "threshold",
-                 "negatives below", "answerable below"], rows))
+        rows.append(
+            [
+                variant,
+                float(np.mean([top[q] for q in negatives])),
+                float(np.mean([top[q] for q in by_type["all answerable"]])),
+                t,
+                neg_rate,
+                false_rate,
+            ]
+        )
+    print(
+        table(
+            [
+                "ranking",
+                "mean top score, negatives",
+                "mean top score, answerable",
+                "threshold",
+                "negatives below",
+                "answerable below",
+            ],
+            rows,
+        )
+    )
 
     print(f"\n## Hybrid fusions, client-side from the two prefetch lists (depth {DEPTH})\n")
-    rows = [[name, *mean_metrics(name, by_type["all answerable"]),
-             *[mean_metrics(name, by_type[t])[2] for t in TYPES]] for name in FUSIONS]
+    rows = [
+        [name, *mean_metrics(name, by_type["all answerable"]), *[mean_metrics(name, by_type[t])[2] for t in TYPES]]
+        for name in FUSIONS
+    ]
     print(table(["fusion", "R@1", "R@5", "MRR", *[f"MRR {t}" for t in TYPES]], rows))
 
     print("\n## Rank of the first relevant segment per query (- = not in the top 10)\n")
     shown = ("keyword", "semantic", "hybrid", "wrrf-d3", "dbsf", "cos+0.1S")
     rank = lambda r, q: next((str(i + 1) for i, (s, _) in enumerate(r[:10]) if s in rel[q]), "-")  # noqa: E731
-    rows = [[q["id"], q["type"], q["query"][:48], *[rank(ranked[q["id"]][v], q["id"]) for v in shown],
-             ranked[q["id"]]["hybrid"][0][0] if ranked[q["id"]]["hybrid"] else "",
-             tie(ranked[q["id"]]["rrf (plain)"])]
-            for q in queries]
+    rows = [
+        [
+            q["id"],
+            q["type"],
+            q["query"][:48],
+            *[rank(ranked[q["id"]][v], q["id"]) for v in shown],
+            ranked[q["id"]]["hybrid"][0][0] if ranked[q["id"]]["hybrid"] else "",
+            tie(ranked[q["id"]]["rrf (plain)"]),
+        ]
+        for q in queries
+    ]
     print(table(["id", "type", "query", *shown, "hybrid top-1", "RRF top-2 tie"], rows))
 
 
@@ -208,13 +242,21 @@ def latency(size: int, vocab, qdense: np.ndarray, qsparse: list, args, workdir: 
     open_s = time.perf_counter() - t1
     load0 = os.getloadavg()[0]
     nq = len(qdense)
-    cases = {"keyword": ("keyword", PUBLISHED), "semantic": ("semantic", PUBLISHED), "hybrid": ("hybrid", PUBLISHED),
-             "semantic + job filter": ("semantic", {**PUBLISHED, "job": "job_07"}),
-             "semantic, no filter": ("semantic", {})}
+    cases = {
+        "keyword": ("keyword", PUBLISHED),
+        "semantic": ("semantic", PUBLISHED),
+        "hybrid": ("hybrid", PUBLISHED),
+        "semantic + job filter": ("semantic", {**PUBLISHED, "job": "job_07"}),
+        "semantic, no filter": ("semantic", {}),
+    }
     calls: dict[str, Callable[[int], object]] = {
-        label: (lambda i, mode=mode, flt=flt: index.search(mode, dense=qdense[i % nq], sparse=qsparse[i % nq],
-                                                           filters=flt, limit=10))
-        for label, (mode, flt) in cases.items()}
+        label: (
+            lambda i, mode=mode, flt=flt: index.search(
+                mode, dense=qdense[i % nq], sparse=qsparse[i % nq], filters=flt, limit=10
+            )
+        )
+        for label, (mode, flt) in cases.items()
+    }
     calls["discover (random sample)"] = lambda i: index.sample(PUBLISHED, 10)
     rows = []
     for label, call in calls.items():
@@ -222,20 +264,33 @@ def latency(size: int, vocab, qdense: np.ndarray, qsparse: list, args, workdir: 
         rows.append([built, label, p50, p95, qps, n])
     index.close()
     load1 = os.getloadavg()[0]
-    print(f"- {built} clips upserted and optimised in {build_s:.1f} s ({built / build_s:.0f}/s); reopened in "
-          f"{open_s * 1e3:.0f} ms; 1-min load average "
-          f"{load0:.2f} before the queries, {load1:.2f} after", flush=True)
+    print(
+        f"- {built} clips upserted and optimised in {build_s:.1f} s ({built / build_s:.0f}/s); reopened in "
+        f"{open_s * 1e3:.0f} ms; 1-min load average "
+        f"{load0:.2f} before the queries, {load1:.2f} after",
+        flush=True,
+    )
     return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", nargs="+", type=Path,
-                        default=[DATA / "rec04_dev_web.json", DATA / "rec06_avocate.json"])
-    parser.add_argument("--queries-file", nargs="+", type=Path, default=[DATA / "queries.json"],
-                        help="one or more files in queries.json's format, e.g. add bench/queries_paraphrase.json")
-    parser.add_argument("--backend", choices=("edge", "client-local"), default="edge",
-                        help="edge: the embedded default (qdrant-edge-py); client-local: qdrant-client's local mode")
+    parser.add_argument(
+        "--calls", nargs="+", type=Path, default=[DATA / "rec04_dev_web.json", DATA / "rec06_avocate.json"]
+    )
+    parser.add_argument(
+        "--queries-file",
+        nargs="+",
+        type=Path,
+        default=[DATA / "queries.json"],
+        help="one or more files in queries.json's format, e.g. add bench/queries_paraphrase.json",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("edge", "client-local"),
+        default="edge",
+        help="edge: the embedded default (qdrant-edge-py); client-local: qdrant-client's local mode",
+    )
     parser.add_argument("--sizes", default="1000,10000,100000", help="synthetic index sizes, comma-separated")
     parser.add_argument("--queries", type=int, default=200, help="max timed calls per latency row")
     parser.add_argument("--seconds", type=float, default=20.0, help="max seconds per latency row")
@@ -263,18 +318,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n## Search latency, embedded index ({name}), limit 10\n")
         qsparse = [sparse_terms(q["query"]) for q in queries]
         vocab = vocabulary(clips)
-        print(f"- vocabulary: {len(vocab)} stems; {len(queries)} real query vectors cycled; "
-              f"each row <= {args.queries} calls and <= {args.seconds:g} s after 3 warm-up calls")
-        p50, p95, qps, n = time_loop(lambda i: embedder.embed_queries([queries[i % len(queries)]["query"]]),
-                                     min(args.queries, 50), args.seconds)
+        print(
+            f"- vocabulary: {len(vocab)} stems; {len(queries)} real query vectors cycled; "
+            f"each row <= {args.queries} calls and <= {args.seconds:g} s after 3 warm-up calls"
+        )
+        p50, p95, qps, n = time_loop(
+            lambda i: embedder.embed_queries([queries[i % len(queries)]["query"]]), min(args.queries, 50), args.seconds
+        )
         rows = [["-", "e5 query embedding (2 threads)", p50, p95, qps, n]]
         sizes = [int(s) for s in args.sizes.split(",") if s]
         for size in sizes:
             rows += latency(size, vocab, qdense, qsparse, args, Path(tmp))
         print()
         print(table(["clips", "query", "p50 ms", "p95 ms", "queries/s", "calls"], rows))
-    print(f"\nload average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-          f"total {time.perf_counter() - started:.0f} s")
+    print(
+        f"\nload average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"total {time.perf_counter() - started:.0f} s"
+    )
     return 0
 
 

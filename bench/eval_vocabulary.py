@@ -50,11 +50,25 @@ def wer(ref: list[str], hyp: list[str]) -> float:
 
 def consent_of(truth: dict[str, Any]) -> Any:
     roles = {"pro": "professional", "student": "student", "parent": "guardian"}
-    return parse_consent({
-        "recording": {"title": truth["job"]["title"], "job": truth["job"]["title"], "sector": truth["job"].get("sector", ""),
-                      "language": "fr"},
-        "participants": [{"role": roles.get(s["id"], "guest"), "name": s["name"], "consent": True,
-                          "consented_at": "2026-11-01T10:00:00Z"} for s in truth["speakers"]]})
+    return parse_consent(
+        {
+            "recording": {
+                "title": truth["job"]["title"],
+                "job": truth["job"]["title"],
+                "sector": truth["job"].get("sector", ""),
+                "language": "fr",
+            },
+            "participants": [
+                {
+                    "role": roles.get(s["id"], "guest"),
+                    "name": s["name"],
+                    "consent": True,
+                    "consented_at": "2026-11-01T10:00:00Z",
+                }
+                for s in truth["speakers"]
+            ],
+        }
+    )
 
 
 def vocabulary_recall(ref: list[str], hyp: list[str], vocabulary: str) -> tuple[int, int]:
@@ -87,23 +101,34 @@ def main() -> int:
             row: dict[str, Any] = {"call": media.stem, "dur_s": round(float(truth["duration"]), 1)}
             for name in a.variants.split(","):
                 hotwords = variants[name]
-                options = TranscribeOptions(language="fr", beam_size=settings.whisper_beam_size,
-                                            workers=settings.whisper_workers, hotwords=hotwords)
+                options = TranscribeOptions(
+                    language="fr",
+                    beam_size=settings.whisper_beam_size,
+                    workers=settings.whisper_workers,
+                    hotwords=hotwords,
+                )
                 t0 = time.perf_counter()
                 tr = transcribe(model, Pcm16Wav(wav), options)
                 seconds = time.perf_counter() - t0
                 hyp = [w for s in tr.sentences for w in norm_words(s.text)]
                 found, total = vocabulary_recall(ref, hyp, vocabulary)
-                row[name] = {"wer": round(wer(ref, hyp), 4), "seconds": round(seconds, 1),
-                             "vocabulary_found": f"{found}/{total}"}
+                row[name] = {
+                    "wer": round(wer(ref, hyp), 4),
+                    "seconds": round(seconds, 1),
+                    "vocabulary_found": f"{found}/{total}",
+                }
             print(json.dumps(row, ensure_ascii=False), flush=True)
             rows.append(row)
     for name in a.variants.split(","):
-        words = sum(len(norm_words(" ".join(t["text"] for t in json.loads(Path(d).read_text())["turns"])))
-                    for d in [p.with_suffix(".json") for x in a.data for p in x.glob("rec*.mp4")])
+        words = sum(
+            len(norm_words(" ".join(t["text"] for t in json.loads(Path(d).read_text())["turns"])))
+            for d in [p.with_suffix(".json") for x in a.data for p in x.glob("rec*.mp4")]
+        )
         mean = sum(r[name]["wer"] for r in rows) / max(1, len(rows))
-        print(f"{name} vocabulary: mean WER {mean:.4f} over {len(rows)} calls ({words} reference words), "
-              f"transcription {sum(r[name]['seconds'] for r in rows):.0f} s")
+        print(
+            f"{name} vocabulary: mean WER {mean:.4f} over {len(rows)} calls ({words} reference words), "
+            f"transcription {sum(r[name]['seconds'] for r in rows):.0f} s"
+        )
     if a.json:
         a.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1))
     return 0

@@ -16,10 +16,25 @@ def load_truth(media: Path) -> dict[str, Any]:
 def consent_from_truth(truth: dict[str, Any]) -> dict[str, Any]:
     """A vidlib consent document built from the call's consent block (every party consented)."""
     parties = truth["consent"]["parties"]
-    people = [{"role": p["role"], "name": p["name"], "consent": p["consented"] == "yes",
-               "consented_at": "2026-10-01T10:00:00+02:00", "minor": False} for p in parties]
-    return {"recording": {"title": truth["job"]["title"], "job": truth["job"]["label"], "sector": truth["job"]["sector"],
-                          "language": None}, "participants": people}
+    people = [
+        {
+            "role": p["role"],
+            "name": p["name"],
+            "consent": p["consented"] == "yes",
+            "consented_at": "2026-10-01T10:00:00+02:00",
+            "minor": False,
+        }
+        for p in parties
+    ]
+    return {
+        "recording": {
+            "title": truth["job"]["title"],
+            "job": truth["job"]["label"],
+            "sector": truth["job"]["sector"],
+            "language": None,
+        },
+        "participants": people,
+    }
 
 
 def reference_text(truth: dict[str, Any]) -> str:

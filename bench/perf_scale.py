@@ -43,20 +43,59 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 def make_call(source: Path, seconds: float, dest: Path) -> Path:
     """``source`` repeated and cut to ``seconds`` (stream copy: no re-encode)."""
-    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
-                            str(source)], capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(source)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     repeats = int(seconds // float(probe.stdout.strip())) + 1
     listing = dest.with_suffix(".txt")
     listing.write_text("".join(f"file '{source}'\n" for _ in range(repeats)))
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-t",
-                    f"{seconds:.3f}", "-c", "copy", str(dest)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(listing),
+            "-t",
+            f"{seconds:.3f}",
+            "-c",
+            "copy",
+            str(dest),
+        ],
+        check=True,
+    )
     return dest
 
 
 def decode_floor(media: Path, workdir: Path) -> float:
     t0 = time.perf_counter()
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(media), "-vn", "-ac", "1", "-ar", "16000",
-                    "-c:a", "pcm_s16le", str(workdir / "floor.wav")], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(media),
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            "16000",
+            "-c:a",
+            "pcm_s16le",
+            str(workdir / "floor.wav"),
+        ],
+        check=True,
+    )
     elapsed = time.perf_counter() - t0
     (workdir / "floor.wav").unlink()
     return elapsed
@@ -112,8 +151,17 @@ def run_call(media: Path, seconds: float, home: Path) -> dict[str, object]:
     env = {**os.environ, "VIDLIB_HOME": str(home), "VIDLIB_MODELS_DIR": str(Settings().resolved_models_dir)}
     vidlib = [sys.executable, "-m", "vidlib.cli"]
     floor = decode_floor(media, home)
-    rid = subprocess.run([*vidlib, "ingest", str(media), "--consent", str(consent)], env=env, check=True,
-                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    rid = (
+        subprocess.run(
+            [*vidlib, "ingest", str(media), "--consent", str(consent)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     t0 = time.perf_counter()
     proc = subprocess.Popen([*vidlib, "process", rid, "--no-progress"], env=env)
     sampler = Sampler(proc.pid, home / "store" / "recordings" / rid / "stages")
@@ -127,20 +175,31 @@ def run_call(media: Path, seconds: float, home: Path) -> dict[str, object]:
     stages_dir = home / "store" / "recordings" / rid / "stages" / "timings"
     timings = {p.stem: json.loads(p.read_text())["seconds"] for p in stages_dir.glob("*.json")}
     manifest = json.loads((home / "store" / "recordings" / rid / "manifest.json").read_text())
-    return {"seconds": seconds, "floor": floor, "wall": wall, "max_single_mb": usage.ru_maxrss / 1024,
-            "peak_tree_mb": max(sampler.peak.values(), default=0.0), "stage_peaks": sampler.peak,
-            "timings": timings, "clips": len(manifest["clips"]),
-            "words": sum(len(s["words"]) for s in manifest["transcript"]["sentences"])}
+    return {
+        "seconds": seconds,
+        "floor": floor,
+        "wall": wall,
+        "max_single_mb": usage.ru_maxrss / 1024,
+        "peak_tree_mb": max(sampler.peak.values(), default=0.0),
+        "stage_peaks": sampler.peak,
+        "timings": timings,
+        "clips": len(manifest["clips"]),
+        "words": sum(len(s["words"]) for s in manifest["transcript"]["sentences"]),
+    }
 
 
 def report(rows: list[dict[str, object]]) -> None:
-    print("| call | wall s | x real time | floor s (decode) | wall / floor | peak RSS, process tree | "
-          "largest process | clips | words |")
+    print(
+        "| call | wall s | x real time | floor s (decode) | wall / floor | peak RSS, process tree | "
+        "largest process | clips | words |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['seconds'] / 60:.1f} min | {r['wall']:.0f} | {r['seconds'] / r['wall']:.2f}x | {r['floor']:.1f} | "
-              f"{r['wall'] / r['floor']:.0f} | {r['peak_tree_mb'] / 1000:.2f} GB | {r['max_single_mb'] / 1000:.2f} GB | "
-              f"{r['clips']} | {r['words']} |")
+        print(
+            f"| {r['seconds'] / 60:.1f} min | {r['wall']:.0f} | {r['seconds'] / r['wall']:.2f}x | {r['floor']:.1f} | "
+            f"{r['wall'] / r['floor']:.0f} | {r['peak_tree_mb'] / 1000:.2f} GB | {r['max_single_mb'] / 1000:.2f} GB | "
+            f"{r['clips']} | {r['words']} |"
+        )
     print("\nPer-stage seconds (stored stage timings; transcribe and diarize overlap):\n")
     print("| stage | " + " | ".join(f"{r['seconds'] / 60:.1f} min" for r in rows) + " |")
     print("|---|" + "---|" * len(rows))
@@ -168,8 +227,11 @@ def main() -> int:
         for minutes in args.minutes:
             media = make_call(args.source, minutes * 60, Path(tmp) / f"call_{minutes:g}min.mp4")
             rows.append(run_call(media, minutes * 60, Path(tmp) / f"home_{minutes:g}"))
-            print(f"- {minutes:g} min done: wall {rows[-1]['wall']:.0f} s, load average "
-                  f"{os.getloadavg()[0]:.2f}; {json.dumps(rows[-1])}", flush=True)  # kept if a later call fails
+            print(
+                f"- {minutes:g} min done: wall {rows[-1]['wall']:.0f} s, load average "
+                f"{os.getloadavg()[0]:.2f}; {json.dumps(rows[-1])}",
+                flush=True,
+            )  # kept if a later call fails
     print()
     report(rows)
     print(f"\nload average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")

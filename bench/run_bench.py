@@ -31,8 +31,17 @@ def process_in_child(media: Path, home: Path) -> tuple[dict, float, float]:
     consent.write_text(json.dumps(consent_from_truth(load_truth(media))))
     env = {**os.environ, "VIDLIB_HOME": str(home)}
     vidlib = [sys.executable, "-m", "vidlib.cli"]
-    rid = subprocess.run([*vidlib, "ingest", str(media), "--consent", str(consent)], env=env, check=True,
-                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    rid = (
+        subprocess.run(
+            [*vidlib, "ingest", str(media), "--consent", str(consent)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     t0 = time.perf_counter()
     proc = subprocess.Popen([*vidlib, "process", rid, "--no-progress"], env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -61,8 +70,9 @@ def score(media: Path, manifest: dict) -> dict[str, float]:
         hyp[Segment(t["start"], t["end"])] = t["speaker"]
     der = DiarizationErrorRate(collar=0.0)(ref, hyp)
     clips = manifest["clips"]
-    seg = score_segmentation(reference_boundaries(truth["topic_segments"]), [c["start"] for c in clips[1:]],
-                             manifest["duration_s"])
+    seg = score_segmentation(
+        reference_boundaries(truth["topic_segments"]), [c["start"] for c in clips[1:]], manifest["duration_s"]
+    )
     return {"wer": wer, "der": der, "pk": seg.pk, "wd": seg.window_diff, "f1": seg.f1}
 
 
@@ -71,7 +81,11 @@ def main() -> None:
     ap.add_argument("recordings", nargs="+", type=Path)
     args = ap.parse_args()
     stages = ["audio", "transcribe", "diarize", "chapters", "segment", "cut", "enrich", "embed", "index"]
-    print("| recording | dur s | " + " | ".join(stages) + " | wall s | x RT | peak RSS MB | WER | DER | Pk | WD | F1±5s | clips | len s |")
+    print(
+        "| recording | dur s | "
+        + " | ".join(stages)
+        + " | wall s | x RT | peak RSS MB | WER | DER | Pk | WD | F1±5s | clips | len s |"
+    )
     print("|" + "---|" * (len(stages) + 13))
     for media in args.recordings:
         with tempfile.TemporaryDirectory(prefix="vidlib-bench-") as tmp:
@@ -83,9 +97,13 @@ def main() -> None:
         t = manifest["timings"]
         lengths = [c["end"] - c["start"] for c in manifest["clips"]]
         dur = manifest["duration_s"]
-        print(f"| {media.stem} | {dur:.0f} | " + " | ".join(f"{t.get(k, 0):.1f}" for k in stages)
-              + f" | {wall:.1f} | {dur / wall:.2f} | {rss:.0f} | {s['wer']:.3f} | {s['der']:.3f} | {s['pk']:.3f}"
-              f" | {s['wd']:.3f} | {s['f1']:.2f} | {len(lengths)} | {min(lengths):.0f}-{max(lengths):.0f} |", flush=True)
+        print(
+            f"| {media.stem} | {dur:.0f} | "
+            + " | ".join(f"{t.get(k, 0):.1f}" for k in stages)
+            + f" | {wall:.1f} | {dur / wall:.2f} | {rss:.0f} | {s['wer']:.3f} | {s['der']:.3f} | {s['pk']:.3f}"
+            f" | {s['wd']:.3f} | {s['f1']:.2f} | {len(lengths)} | {min(lengths):.0f}-{max(lengths):.0f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -67,11 +67,19 @@ def truth_clips(truth_files: Sequence[Path]) -> list[TruthClip]:
         texts = [" ".join(turns[i]["text"] for i in seg["turn_ids"]) for seg in segments]
         for k, seg in enumerate(segments):
             title = seg.get("question") or _first_sentence(turns[seg["turn_ids"][0]])
-            clips.append(TruthClip(
-                recording_id=truth["recording_id"], segment_id=seg["id"], start=float(seg["start"]),
-                end=float(seg["end"]), title=title, text=texts[k],
-                keyphrases=keyphrases(texts[k], texts[:k] + texts[k + 1:]),
-                job=truth["job"]["label"], sector=truth["job"]["sector"]))
+            clips.append(
+                TruthClip(
+                    recording_id=truth["recording_id"],
+                    segment_id=seg["id"],
+                    start=float(seg["start"]),
+                    end=float(seg["end"]),
+                    title=title,
+                    text=texts[k],
+                    keyphrases=keyphrases(texts[k], texts[:k] + texts[k + 1 :]),
+                    job=truth["job"]["label"],
+                    sector=truth["job"]["sector"],
+                )
+            )
     return clips
 
 
@@ -80,9 +88,18 @@ def index_truth_clips(clips: Sequence[TruthClip], embed_passages: EmbedFn) -> li
     out = []
     for clip, vec in zip(clips, vectors):
         idx, vals = sparse_terms(clip.sparse_text)
-        payload = {"recording_id": clip.recording_id, "segment_id": clip.segment_id, "start": clip.start,
-                   "end": clip.end, "title": clip.title, "text": clip.text, "keyphrases": list(clip.keyphrases),
-                   "job": clip.job, "sector": clip.sector, "state": "published"}
+        payload = {
+            "recording_id": clip.recording_id,
+            "segment_id": clip.segment_id,
+            "start": clip.start,
+            "end": clip.end,
+            "title": clip.title,
+            "text": clip.text,
+            "keyphrases": list(clip.keyphrases),
+            "job": clip.job,
+            "sector": clip.sector,
+            "state": "published",
+        }
         out.append(IndexedClip(clip.clip_id, tuple(float(x) for x in vec), tuple(idx), tuple(vals), payload))
     return out
 
@@ -92,8 +109,9 @@ def vocabulary(clips: Sequence[TruthClip]) -> Counter[str]:
     return Counter(term for c in clips for term in analyze(c.sparse_text))
 
 
-def synthetic_clips(n: int, vocab: Counter[str], *, jobs: int = 30, dim: int = 384, seed: int = 0,
-                    batch: int = 1000) -> Iterator[list[IndexedClip]]:
+def synthetic_clips(
+    n: int, vocab: Counter[str], *, jobs: int = 30, dim: int = 384, seed: int = 0, batch: int = 1000
+) -> Iterator[list[IndexedClip]]:
     """``n`` synthetic clips in batches: unit vectors, 40-200 terms each drawn by real frequency, 30 jobs,
     90% published. Sparse values use ``sparse_terms``' saturation tf*2.2/(tf+1.2) over ``term_index``."""
     rng = np.random.default_rng(seed)
@@ -113,9 +131,22 @@ def synthetic_clips(n: int, vocab: Counter[str], *, jobs: int = 30, dim: int = 3
             uniq, tf = np.unique(term_ids[drawn], return_counts=True)
             order = np.argsort(uniq)
             values = tf[order] * 2.2 / (tf[order] + 1.2)
-            payload = {"recording_id": f"syn_rec_{i // 10:06d}", "segment_id": f"syn_{i:07d}",
-                       "job": f"job_{pick.randrange(jobs):02d}", "sector": "synthetic",
-                       "state": "published" if pick.random() < 0.9 else "pending_review", "title": "", "text": ""}
-            out.append(IndexedClip(f"syn_clip_{i:07d}", tuple(vectors[row].tolist()),
-                                   tuple(int(x) for x in uniq[order]), tuple(float(v) for v in values), payload))
+            payload = {
+                "recording_id": f"syn_rec_{i // 10:06d}",
+                "segment_id": f"syn_{i:07d}",
+                "job": f"job_{pick.randrange(jobs):02d}",
+                "sector": "synthetic",
+                "state": "published" if pick.random() < 0.9 else "pending_review",
+                "title": "",
+                "text": "",
+            }
+            out.append(
+                IndexedClip(
+                    f"syn_clip_{i:07d}",
+                    tuple(vectors[row].tolist()),
+                    tuple(int(x) for x in uniq[order]),
+                    tuple(float(v) for v in values),
+                    payload,
+                )
+            )
         yield out

@@ -54,12 +54,15 @@ def main(argv: list[str] | None = None) -> None:
         cpu = []
         for windows in (None, WindowThresholds()):
             started = time.process_time()
-            result = diarize_checking_extra_voice(pipeline, looped, len(cases[name].reference.labels()),
-                                                  windows=windows)
+            result = diarize_checking_extra_voice(
+                pipeline, looped, len(cases[name].reference.labels()), windows=windows
+            )
             cpu.append(time.process_time() - started)
         flagged = sum(t.end - t.start for t in result.unconsented)
-        print(f"| {name} | {minutes:.1f} | {cpu[0] / minutes:.2f} | {cpu[1] / minutes:.2f} | {flagged:.1f} s |",
-              flush=True)
+        print(
+            f"| {name} | {minutes:.1f} | {cpu[0] / minutes:.2f} | {cpu[1] / minutes:.2f} | {flagged:.1f} s |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

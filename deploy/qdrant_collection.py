@@ -5,7 +5,8 @@ one shard, no replica, payload in RAM). Run this first for a cluster or a large 
 same vectors (dense e5 384-d cosine, sparse BM25 with IDF) and payload indexes, plus the layout below.
 It does nothing when the collection exists (change shards/replicas of a live collection with Qdrant's API).
 
-    VIDLIB_QDRANT_URL=http://qdrant:6333 VIDLIB_QDRANT_API_KEY=... python deploy/qdrant_collection.py --shards 6 --replicas 2
+    VIDLIB_QDRANT_URL=http://qdrant:6333 VIDLIB_QDRANT_API_KEY=... \
+        python deploy/qdrant_collection.py --shards 6 --replicas 2
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     if not (s.qdrant_url or args.path):
         print("error: set VIDLIB_QDRANT_URL (the embedded index needs no set-up)", file=sys.stderr)
         return 2
-    client = (QdrantClient(path=args.path) if args.path else
-              QdrantClient(url=s.qdrant_url, api_key=s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None))
+    client = (
+        QdrantClient(path=args.path)
+        if args.path
+        else QdrantClient(url=s.qdrant_url, api_key=s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None)
+    )
     name = s.qdrant_collection
     if client.collection_exists(name):
         print(f"collection {name!r} exists: left as it is")
@@ -45,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     client.create_collection(
         name,
         vectors_config={DENSE: qm.VectorParams(size=384, distance=qm.Distance.COSINE, on_disk=False)},
-        sparse_vectors_config={SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF,
-                                                             index=qm.SparseIndexParams(on_disk=True))},
+        sparse_vectors_config={
+            SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF, index=qm.SparseIndexParams(on_disk=True))
+        },
         shard_number=args.shards,
         replication_factor=args.replicas,
         write_consistency_factor=1,
@@ -57,8 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for field in PAYLOAD_INDEXES:
         client.create_payload_index(name, field, qm.PayloadSchemaType.KEYWORD)
-    print(f"collection {name!r}: {args.shards} shard(s) x {args.replicas} replica(s), payload on disk, "
-          f"HNSW m={args.hnsw_m} ef_construct={args.ef_construct}, {len(PAYLOAD_INDEXES)} keyword payload indexes")
+    print(
+        f"collection {name!r}: {args.shards} shard(s) x {args.replicas} replica(s), payload on disk, "
+        f"HNSW m={args.hnsw_m} ef_construct={args.ef_construct}, {len(PAYLOAD_INDEXES)} keyword payload indexes"
+    )
     return 0
 
 

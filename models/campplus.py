@@ -225,7 +225,9 @@ class CamPlusPlusEmbedding(Model):
         out = self.campplus(batch - batch.mean(dim=1, keepdim=True))
         return out if fbank.dim() == 3 else out[0]
 
-    def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(  # type: ignore[override]  # pyannote calls it with the weights as a keyword
+        self, waveforms: torch.Tensor, weights: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """(batch, 1, samples) [+ (batch, frames) masks] -> (batch, 192); NaN rows for empty masks.
 
         Without masks, waveforms shorter than MIN_SAMPLES raise ``ValueError`` (pyannote probes this
@@ -234,7 +236,8 @@ class CamPlusPlusEmbedding(Model):
         if weights is None and waveforms.shape[-1] < MIN_SAMPLES:
             raise ValueError(f"CAM++ needs at least {MIN_SAMPLES} samples")
         out = torch.full((waveforms.shape[0], EMBEDDING_DIM), math.nan, device=waveforms.device)
-        previous, full = None, None
+        previous: torch.Tensor | None = None
+        full = torch.empty(0)
         for row, waveform in enumerate(waveforms[:, 0]):
             if previous is None or not torch.equal(waveform, previous):  # one chunk, several speakers
                 previous, full = waveform, self.fbank(waveform)

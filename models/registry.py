@@ -27,8 +27,10 @@ class ModelRegistry:
     @property
     def whisper_path(self) -> Path:
         name = self.settings.whisper_model
-        path = Path(name) if Path(name).is_absolute() else self.settings.resolved_models_dir / (
-            WHISPER_DIR if name == "base" else name
+        path = (
+            Path(name)
+            if Path(name).is_absolute()
+            else self.settings.resolved_models_dir / (WHISPER_DIR if name == "base" else name)
         )
         if not (path / "model.bin").exists():
             raise ModelMissingError(f"Whisper model not found in {path}: run `{INSTALL_COMMAND}`")
@@ -50,25 +52,34 @@ class ModelRegistry:
 
                 s = self.settings
                 self._whisper = WhisperModel(
-                    str(self.whisper_path), device=s.whisper_device, compute_type=s.whisper_compute_type,
-                    cpu_threads=s.whisper_threads, num_workers=s.whisper_workers, local_files_only=True,
+                    str(self.whisper_path),
+                    device=s.whisper_device,
+                    compute_type=s.whisper_compute_type,
+                    cpu_threads=s.whisper_threads,
+                    num_workers=s.whisper_workers,
+                    local_files_only=True,
                 )
             return self._whisper
 
     def diarizer(self) -> Any:
         with self._lock:
             if self._diarizer is None:
-                from models.diarization import build_diarization_pipeline, diarization_model_paths
-
                 import torch
+
+                from models.diarization import build_diarization_pipeline, diarization_model_paths
 
                 segmentation, campplus = diarization_model_paths(self.diarization_path)
                 s = self.settings
                 # torch's thread count is process-wide: one for diarisation while Whisper uses the other core
                 torch.set_num_threads(s.diarization_threads)
-                tuned = {"threshold": s.diarization_threshold, "segmentation_step": s.diarization_segmentation_step}
+                tuned: dict[str, Any] = {
+                    "threshold": s.diarization_threshold,
+                    "segmentation_step": s.diarization_segmentation_step,
+                }
                 self._diarizer = build_diarization_pipeline(
-                    segmentation, campplus, device=s.diarization_device,
+                    segmentation,
+                    campplus,
+                    device=s.diarization_device,
                     **{k: v for k, v in tuned.items() if v is not None},
                 )
             return self._diarizer

@@ -44,8 +44,7 @@ class _Loaded:
 class TextEmbedder:
     """Embeds queries and passages into unit vectors; loads the model on first use."""
 
-    def __init__(self, model_dir: Path, *, threads: int = 2, batch_size: int = 16,
-                 window_overlap: int = 64) -> None:
+    def __init__(self, model_dir: Path, *, threads: int = 2, batch_size: int = 16, window_overlap: int = 64) -> None:
         if threads < 1 or batch_size < 1 or window_overlap < 0:
             raise ValueError("threads and batch_size must be >= 1, window_overlap >= 0")
         self._model_dir = Path(model_dir)
@@ -106,18 +105,20 @@ class TextEmbedder:
         budget = loaded.max_positions - 2
         windows: list[_Window] = []
         for index, encoding in enumerate(
-                tokenizer.encode_batch([prefix + text for text in texts], add_special_tokens=False)):
+            tokenizer.encode_batch([prefix + text for text in texts], add_special_tokens=False)
+        ):
             ids = encoding.ids
             if len(ids) <= budget:
                 windows.append(_Window(index, (loaded.bos_id, *ids, loaded.eos_id)))
                 continue
-            head = prefix_ids if ids[:len(prefix_ids)] == prefix_ids else []
-            content = ids[len(head):]
+            head = prefix_ids if ids[: len(prefix_ids)] == prefix_ids else []
+            content = ids[len(head) :]
             size = budget - len(head)
             stride = max(1, size - min(self._window_overlap, size // 2))
             starts = list(range(0, len(content) - size, stride)) + [len(content) - size]
-            windows.extend(_Window(index, (loaded.bos_id, *head, *content[s:s + size], loaded.eos_id))
-                           for s in starts)
+            windows.extend(
+                _Window(index, (loaded.bos_id, *head, *content[s : s + size], loaded.eos_id)) for s in starts
+            )
         return windows
 
     def _run_windows(self, windows: Sequence[_Window], loaded: _Loaded) -> np.ndarray:
@@ -127,7 +128,7 @@ class TextEmbedder:
         out = np.zeros((len(windows), int(loaded.model.config.hidden_size)), dtype=np.float64)
         with torch.inference_mode():
             for start in range(0, len(order), self._batch_size):
-                batch = order[start:start + self._batch_size]
+                batch = order[start : start + self._batch_size]
                 longest = max(len(windows[i].ids) for i in batch)
                 ids = torch.full((len(batch), longest), loaded.pad_id, dtype=torch.long)
                 mask = torch.zeros((len(batch), longest), dtype=torch.long)
@@ -146,7 +147,8 @@ class TextEmbedder:
         if missing:
             raise ModelMissingError(
                 f"multilingual-e5-small model not found in {self._model_dir} "
-                f"(missing {', '.join(missing)}): run `{INSTALL_COMMAND}`")
+                f"(missing {', '.join(missing)}): run `{INSTALL_COMMAND}`"
+            )
 
     def _ensure_loaded(self) -> _Loaded:
         if self._loaded is None:
@@ -163,16 +165,20 @@ class TextEmbedder:
         torch.set_num_threads(self._threads)
         try:
             tokenizer = AutoTokenizer.from_pretrained(self._model_dir, local_files_only=True)
-            model = AutoModel.from_pretrained(self._model_dir, local_files_only=True,
-                                              add_pooling_layer=False)
+            model = AutoModel.from_pretrained(self._model_dir, local_files_only=True, add_pooling_layer=False)
         except (OSError, ValueError) as exc:
-            raise StageError(f"cannot load the text embedder from {self._model_dir}: {exc}; "
-                             f"reinstall it with `{INSTALL_COMMAND}`") from exc
+            raise StageError(
+                f"cannot load the text embedder from {self._model_dir}: {exc}; reinstall it with `{INSTALL_COMMAND}`"
+            ) from exc
         model.eval()
-        return _Loaded(model=model, tokenizer=tokenizer.backend_tokenizer,
-                       bos_id=int(tokenizer.cls_token_id), eos_id=int(tokenizer.sep_token_id),
-                       pad_id=int(tokenizer.pad_token_id),
-                       max_positions=int(model.config.max_position_embeddings))
+        return _Loaded(
+            model=model,
+            tokenizer=tokenizer.backend_tokenizer,
+            bos_id=int(tokenizer.cls_token_id),
+            eos_id=int(tokenizer.sep_token_id),
+            pad_id=int(tokenizer.pad_token_id),
+            max_positions=int(model.config.max_position_embeddings),
+        )
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

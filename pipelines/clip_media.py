@@ -27,8 +27,11 @@ def store_cut(ctx: RunContext, recording_id: str, cut: CutResult, attributed: At
     suffix = cut.video_path.suffix
     video_key = clip_video_key(recording_id, cut.clip_id, suffix)
     store.put_file(video_key, cut.video_path, "video/mp4" if suffix == ".mp4" else "audio/mp4")
-    words = [replace(w, speaker=roles.get(w.speaker, w.speaker)) for w in attributed.words
-             if w.start >= cut.start - EDGE_S and w.end <= cut.end + EDGE_S]
+    words = [
+        replace(w, speaker=roles.get(w.speaker, w.speaker))
+        for w in attributed.words
+        if w.start >= cut.start - EDGE_S and w.end <= cut.end + EDGE_S
+    ]
     vtt_key = clip_subtitles_key(recording_id, cut.clip_id)
     store.put_bytes(vtt_key, write_webvtt(words, cut.start, cut.end).encode("utf-8"), "text/vtt")
     thumb_key = ""
@@ -49,16 +52,28 @@ def cut_and_store(ctx: RunContext, recording_id: str) -> tuple[ClipMedia, ...]:
     out_dir = ctx.work_dir(recording_id) / "clips"
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        results = cut_clips(original_path(ctx, recording_id), [(c.clip_id, c.start, c.end) for c in plan], out_dir,
-                            has_video=manifest.media.has_video)
+        results = cut_clips(
+            original_path(ctx, recording_id),
+            [(c.clip_id, c.start, c.end) for c in plan],
+            out_dir,
+            has_video=manifest.media.has_video,
+        )
         return tuple(store_cut(ctx, recording_id, cut, attributed) for cut in results)
     finally:
         shutil.rmtree(out_dir, ignore_errors=True)
 
 
-def recut(ctx: RunContext, manifest: Manifest, clip_id: str, start: float, end: float, *,
-          attributed: AttributedTranscript, redactions: Sequence[Redaction] = (),
-          boxes: Sequence[ScreenBox] = ()) -> ClipMedia:
+def recut(
+    ctx: RunContext,
+    manifest: Manifest,
+    clip_id: str,
+    start: float,
+    end: float,
+    *,
+    attributed: AttributedTranscript,
+    redactions: Sequence[Redaction] = (),
+    boxes: Sequence[ScreenBox] = (),
+) -> ClipMedia:
     """Cut ``[start, end]`` of the original again as ``clip_id``: ``redactions`` bleeped, ``boxes`` of the picture
     blurred (the thumbnail taken from the blurred picture), stored over the clip's media."""
     from pipelines.steps import original_path
@@ -67,7 +82,9 @@ def recut(ctx: RunContext, manifest: Manifest, clip_id: str, start: float, end: 
     folder = Path(tempfile.mkdtemp(dir=ctx.work_dir(rid), prefix="recut-"))
     try:
         cut = cut_clips(original_path(ctx, rid), [(clip_id, start, end)], folder, has_video=manifest.media.has_video)[0]
-        inside = [(r.start - cut.start, r.end - cut.start) for r in redactions if r.end > cut.start and r.start < cut.end]
+        inside = [
+            (r.start - cut.start, r.end - cut.start) for r in redactions if r.end > cut.start and r.start < cut.end
+        ]
         if inside:
             bleeped = folder / f"bleeped{cut.video_path.suffix}"
             bleep_audio(cut.video_path, bleeped, inside, has_video=manifest.media.has_video)
@@ -87,5 +104,9 @@ def update_cut_stage(ctx: RunContext, recording_id: str, media: ClipMedia) -> No
     repo = ctx.repo
     if repo.has_stage(recording_id, "cut"):
         stored = repo.load_stage(recording_id, "cut", tuple[ClipMedia, ...])
-        repo.save_stage(recording_id, "cut", tuple(media if m.clip_id == media.clip_id else m for m in stored),
-                        tuple[ClipMedia, ...])
+        repo.save_stage(
+            recording_id,
+            "cut",
+            tuple(media if m.clip_id == media.clip_id else m for m in stored),
+            tuple[ClipMedia, ...],
+        )

@@ -65,19 +65,25 @@ def _same_person(a: Participant, b: Participant) -> bool:
 def check_amendment(old: ConsentRecord, new: ConsentRecord, *, now: datetime) -> tuple[Participant, ...]:
     """Raise ConsentError when ``new`` may not replace ``old``; the participants it adds otherwise."""
     if new.recording != old.recording:
-        raise ConsentError("the new consent record describes another recording (its job, sector or date differ): "
-                           "amend only changes the participants")
+        raise ConsentError(
+            "the new consent record describes another recording (its job, sector or date differ): "
+            "amend only changes the participants"
+        )
     missing = [p for p in old.participants if not any(_same_person(p, q) for q in new.participants)]
     if missing:
-        raise ConsentError(f"the new consent record leaves out the {', '.join(p.role for p in missing)}: to take "
-                           "someone's consent back, use 'vidlib consent withdraw'")
+        raise ConsentError(
+            f"the new consent record leaves out the {', '.join(p.role for p in missing)}: to take "
+            "someone's consent back, use 'vidlib consent withdraw'"
+        )
     check_consent(new, now=now)
     added = tuple(q for q in new.participants if not any(_same_person(p, q) for p in old.participants))
     for p in added:
         if "publication" not in p.scope:
-            raise ConsentError(f"the {p.role} added consents to processing only: nothing tells which clips their "
-                               "voice is in, so their consent cannot lift the unconsented-voice flags; record their "
-                               "publication consent too, or reject those clips")
+            raise ConsentError(
+                f"the {p.role} added consents to processing only: nothing tells which clips their "
+                "voice is in, so their consent cannot lift the unconsented-voice flags; record their "
+                "publication consent too, or reject those clips"
+            )
     return added
 
 
@@ -90,8 +96,16 @@ def _locked_manifest(ctx: RunContext, recording_id: str) -> Iterator[Manifest]:
         yield ctx.repo.load(recording_id)
 
 
-def _reflag(ctx: RunContext, manifest: Manifest, *, action: str, by: str, reason: str, now: datetime,
-            added: tuple[Participant, ...] = ()) -> FlagsReport:
+def _reflag(
+    ctx: RunContext,
+    manifest: Manifest,
+    *,
+    action: str,
+    by: str,
+    reason: str,
+    now: datetime,
+    added: tuple[Participant, ...] = (),
+) -> FlagsReport:
     """Save ``manifest`` (its new consent record or confirmation) with every clip's consent flags computed again."""
     from search_api.audit import append_audit
     from search_api.schemas import AuditEntry
@@ -107,41 +121,67 @@ def _reflag(ctx: RunContext, manifest: Manifest, *, action: str, by: str, reason
     saved = replace(manifest, clips=tuple(clips))
     ctx.repo.save(saved)  # the manifest first: it is the source of truth
     for clip_id, (before, after) in changed.items():
-        append_audit(ctx.store, manifest.recording_id, AuditEntry(
-            clip_id=clip_id, action=action, by=by, role="system", at=now_iso(), reason=reason,
-            before={"consent_flags": before}, after={"consent_flags": after}))
+        append_audit(
+            ctx.store,
+            manifest.recording_id,
+            AuditEntry(
+                clip_id=clip_id,
+                action=action,
+                by=by,
+                role="system",
+                at=now_iso(),
+                reason=reason,
+                before={"consent_flags": before},
+                after={"consent_flags": after},
+            ),
+        )
     unpublished = unpublish_unconsented(ctx, saved, now)
     return FlagsReport(
-        recording_id=manifest.recording_id, participants=len(manifest.consent.participants),
+        recording_id=manifest.recording_id,
+        participants=len(manifest.consent.participants),
         added_roles=tuple(p.role for p in added),
         unblocked=tuple(c for c, (b, a) in changed.items() if b and not a),
         blocked=tuple(c for c, (b, a) in changed.items() if a and not b),
-        unpublished=unpublished.clip_ids if unpublished else ())
+        unpublished=unpublished.clip_ids if unpublished else (),
+    )
 
 
-def amend_consent(ctx: RunContext, recording_id: str, record: ConsentRecord, *, requested_by: str,
-                  now: datetime) -> FlagsReport:
+def amend_consent(
+    ctx: RunContext, recording_id: str, record: ConsentRecord, *, requested_by: str, now: datetime
+) -> FlagsReport:
     """Replace the recording's consent record by ``record`` (``check_amendment``) and re-flag its clips."""
     with _locked_manifest(ctx, recording_id) as manifest:
         added = check_amendment(manifest.consent, record, now=now)
-        return _reflag(ctx, replace(manifest, consent=record), action=AMEND_ACTION, by=requested_by,
-                       reason=f"consent record amended: {len(record.participants)} participants", now=now,
-                       added=added)
+        return _reflag(
+            ctx,
+            replace(manifest, consent=record),
+            action=AMEND_ACTION,
+            by=requested_by,
+            reason=f"consent record amended: {len(record.participants)} participants",
+            now=now,
+            added=added,
+        )
 
 
-def confirm_voices(ctx: RunContext, recording_id: str, *, reason: str, requested_by: str,
-                   now: datetime) -> FlagsReport:
+def confirm_voices(ctx: RunContext, recording_id: str, *, reason: str, requested_by: str, now: datetime) -> FlagsReport:
     """An admin heard no voice beyond the consent record's: lift the extra-voice flags, keeping who, when and why."""
     reason = " ".join(reason.split())
     if len(reason) < MIN_REASON_CHARS:
-        raise ConsentError(f"say what you heard (at least {MIN_REASON_CHARS} characters): the reason is kept in the "
-                           "audit log")
+        raise ConsentError(
+            f"say what you heard (at least {MIN_REASON_CHARS} characters): the reason is kept in the audit log"
+        )
     with _locked_manifest(ctx, recording_id) as manifest:
         if manifest.diarization is None or not manifest.diarization.unconsented:
             raise ConsentError(f"no extra voice was found in {recording_id}: there is nothing to confirm")
         confirmation = VoicesConfirmed(by=requested_by, at=now_iso(), reason=reason)
-        return _reflag(ctx, replace(manifest, voices_confirmed=confirmation), action=CONFIRM_ACTION,
-                       by=requested_by, reason=reason, now=now)
+        return _reflag(
+            ctx,
+            replace(manifest, voices_confirmed=confirmation),
+            action=CONFIRM_ACTION,
+            by=requested_by,
+            reason=reason,
+            now=now,
+        )
 
 
 def recheck_voices(ctx: RunContext, recording_id: str, *, requested_by: str, now: datetime) -> FlagsReport:
@@ -156,6 +196,11 @@ def recheck_voices(ctx: RunContext, recording_id: str, *, requested_by: str, now
         diarization = replace(manifest.diarization, unconsented=found.unconsented, consented=found.consented)
         ctx.repo.save_stage(recording_id, "diarize", diarization, Diarization)  # what a later run's manifest reads
         seconds = sum(t.end - t.start for t in found.unconsented)
-        return _reflag(ctx, replace(manifest, diarization=diarization), action=RECHECK_ACTION, by=requested_by,
-                       reason=f"voices checked again against {participants} participants: {seconds:.1f} s flagged",
-                       now=now)
+        return _reflag(
+            ctx,
+            replace(manifest, diarization=diarization),
+            action=RECHECK_ACTION,
+            by=requested_by,
+            reason=f"voices checked again against {participants} participants: {seconds:.1f} s flagged",
+            now=now,
+        )

@@ -44,7 +44,9 @@ def pk_windowdiff(
     return pk, wd
 
 
-def boundary_f1(reference: Sequence[float], hypothesis: Sequence[float], tolerance: float = 5.0) -> tuple[float, float, float]:
+def boundary_f1(
+    reference: Sequence[float], hypothesis: Sequence[float], tolerance: float = 5.0
+) -> tuple[float, float, float]:
     """Precision, recall, F1 with one-to-one matching of boundaries within ``tolerance`` seconds."""
     ref, hyp = sorted(reference), sorted(hypothesis)
     used: set[int] = set()

@@ -39,8 +39,11 @@ class ExpiryAction:
 
 def processing_expired(manifest: Manifest, now: datetime) -> list[str]:
     """The roles of the participants whose consent (every scope) has ended at ``now``."""
-    return [p.role for p in manifest.consent.participants
-            if (end := scope_ends(p, "processing")) is not None and has_passed(end, now)]
+    return [
+        p.role
+        for p in manifest.consent.participants
+        if (end := scope_ends(p, "processing")) is not None and has_passed(end, now)
+    ]
 
 
 def expire_consents(ctx: RunContext, now: datetime) -> tuple[ExpiryAction, ...]:
@@ -50,9 +53,15 @@ def expire_consents(ctx: RunContext, now: datetime) -> tuple[ExpiryAction, ...]:
         expired = processing_expired(ctx.repo.load(rid), now)
         if expired:  # withdraw_consent takes the lock itself
             report = withdraw_consent(ctx, rid, expired[0], requested_by=EXPIRY_ACTOR)
-            done.append(ExpiryAction(rid, "purged", f"consent to processing of the {', '.join(expired)} expired; "
-                                                    f"{report.deleted_objects} objects and {report.deleted_points} "
-                                                    "index points deleted"))
+            done.append(
+                ExpiryAction(
+                    rid,
+                    "purged",
+                    f"consent to processing of the {', '.join(expired)} expired; "
+                    f"{report.deleted_objects} objects and {report.deleted_points} "
+                    "index points deleted",
+                )
+            )
             continue
         try:
             with writing(ctx, rid):
@@ -87,8 +96,19 @@ def unpublish_unconsented(ctx: RunContext, manifest: Manifest, now: datetime) ->
     ctx.repo.save(replace(manifest, clips=clips))  # the manifest first: it is the source of truth
     for clip_id, blockers in reasons.items():
         ctx.index.set_state(clip_id, "pending_review")
-        append_audit(ctx.store, manifest.recording_id, AuditEntry(
-            clip_id=clip_id, action="unpublish", by=EXPIRY_ACTOR, role="system", at=now_iso(),
-            reason="; ".join(blockers), before={"state": "published"}, after={"state": "pending_review"}))
+        append_audit(
+            ctx.store,
+            manifest.recording_id,
+            AuditEntry(
+                clip_id=clip_id,
+                action="unpublish",
+                by=EXPIRY_ACTOR,
+                role="system",
+                at=now_iso(),
+                reason="; ".join(blockers),
+                before={"state": "published"},
+                after={"state": "pending_review"},
+            ),
+        )
     summary = sorted({b for bs in reasons.values() for b in bs})
     return ExpiryAction(manifest.recording_id, "unpublished", "; ".join(summary), tuple(reasons))

@@ -7,6 +7,7 @@ for transient failures (storage, I/O); a refusal (bad media, consent) fails at o
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,15 @@ def _stage_task(name: str, fn: Any, retries: int = 2, heavy: bool = False) -> An
         return fn(context_for(settings), recording_id)
 
     body.__name__ = f"{name}_task"
-    return task(name=name, retries=retries, retry_delay_seconds=[2, 10], retry_condition_fn=_transient_only,
-                cache_policy=NO_CACHE, persist_result=False, tags=[HEAVY_TAG] if heavy else None)(body)
+    return task(
+        name=name,
+        retries=retries,
+        retry_delay_seconds=[2, 10],
+        retry_condition_fn=_transient_only,
+        cache_policy=NO_CACHE,
+        persist_result=False,
+        tags=[HEAVY_TAG] if heavy else None,
+    )(body)
 
 
 probe_task = _stage_task("probe", steps.step_probe)
@@ -92,8 +100,7 @@ def _mark_failed(settings: Settings, recording_id: str, exc: BaseException) -> s
     return None
 
 
-@flow(name="process_recording", task_runner=ThreadPoolTaskRunner(max_workers=2), persist_result=False,
-      log_prints=False)
+@flow(name="process_recording", task_runner=ThreadPoolTaskRunner(max_workers=2), persist_result=False, log_prints=False)
 def process_recording(recording_id: str, settings: Settings | None = None) -> str:
     """All stages for one registered recording; returns its manifest key. Safe to re-run.
 
@@ -117,7 +124,16 @@ def _process_recording(settings: Settings, recording_id: str) -> str:
         context_for(settings).models.release_diarizer()
         context_for(settings).models.release_whisper()
         release_freed_memory()  # the two models' memory goes back before the cut and e5 need theirs
-        for stage in (attribute_task, chapters_task, segment_task, plan_task, cut_task, enrich_task, embed_task, index_task):
+        for stage in (
+            attribute_task,
+            chapters_task,
+            segment_task,
+            plan_task,
+            cut_task,
+            enrich_task,
+            embed_task,
+            index_task,
+        ):
             stage(settings, recording_id)
     except BaseException as exc:
         # a stage still running beside the failed one (diarisation when transcription failed, both on SIGTERM)
@@ -126,8 +142,10 @@ def _process_recording(settings: Settings, recording_id: str) -> str:
         withdrawn = _mark_failed(settings, recording_id, exc)
         if withdrawn is not None and isinstance(exc, Exception) and not isinstance(exc, ConsentError):
             # what a stage tripped on (its work files and objects purged under it) is not the reason it stopped
-            raise ConsentError(f"consent for {recording_id} was withdrawn on {withdrawn} while it was processed: "
-                               "processing stopped and everything of it was purged") from exc
+            raise ConsentError(
+                f"consent for {recording_id} was withdrawn on {withdrawn} while it was processed: "
+                "processing stopped and everything of it was purged"
+            ) from exc
         raise
     finally:  # let another worker's flow open the embedded index
         context_for(settings).release_index()
@@ -172,11 +190,11 @@ def consent_expiry(now: str | None = None, settings: Settings | None = None) -> 
 
     Returns what was done: [{recording_id, action: purged | unpublished, reason, clip_ids}]."""
     from dataclasses import asdict
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from pipelines.expiry import expire_consents
 
-    when = datetime.fromisoformat(now) if now else datetime.now(timezone.utc)
+    when = datetime.fromisoformat(now) if now else datetime.now(UTC)
     ctx = context_for(settings or Settings())
     try:
         actions = expire_consents(ctx, when)
@@ -189,8 +207,9 @@ def consent_expiry(now: str | None = None, settings: Settings | None = None) -> 
 
 
 @flow(name="withdraw_consent", persist_result=False, log_prints=False)
-def withdraw_consent(recording_id: str, requested_by: str, participant: str | None = None,
-                     settings: Settings | None = None) -> dict[str, Any]:
+def withdraw_consent(
+    recording_id: str, requested_by: str, participant: str | None = None, settings: Settings | None = None
+) -> dict[str, Any]:
     """Consent withdrawal as a deployment: purge everything of the recording, keep a tombstone
     (pipelines/withdrawal.py). ``participant``: the role (or name) withdrawing, when known — Prefect keeps a
     flow run's parameters, so give the role, not the name."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -39,9 +39,10 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
     manifest = repo.load(recording_id)
     previous = {c.clip_id: c for c in manifest.clips}
     flags = detect_personal_data(attributed.words, manifest.consent)
-    unconsented = uncovered_voices(repo.load_stage(recording_id, "diarize", Diarization), manifest.consent,
-                                   manifest.voices_confirmed)
-    now = datetime.now(timezone.utc)
+    unconsented = uncovered_voices(
+        repo.load_stage(recording_id, "diarize", Diarization), manifest.consent, manifest.voices_confirmed
+    )
+    now = datetime.now(UTC)
     roles = dict(attributed.roles)
     spans = _chapter_spans(ctx, recording_id)
     chapter_ids = [chapter_id_for(recording_id, ch.start, ch.end) for ch in spans]
@@ -52,20 +53,38 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
         speaker_roles = tuple(roles.get(s, "guest") for s in speakers)
         m, e = media[spec.clip_id], enrich[spec.clip_id]
         old = previous.get(spec.clip_id)
-        clips.append(Clip(
-            clip_id=spec.clip_id, recording_id=recording_id, index=spec.index, start=m.start, end=m.end,
-            title=old.title if old else e.title, topic=e.topic, topic_confidence=e.topic_confidence,
-            keyphrases=e.keyphrases, text=" ".join(u.text for u in utts), speakers=speakers,
-            roles=speaker_roles, video_key=m.video_key,
-            subtitles_key=m.subtitles_key, thumbnail_key=m.thumbnail_key,
-            state=old.state if old else "pending_review",
-            flags=tuple(f for f in flags if f.end > m.start and f.start < m.end),
-            consent_flags=consent_flags(m.start, m.end, speaker_roles, unconsented, manifest.consent, now=now),
-            redactions=old.redactions if old else (),
-            chapter_id=next((chapter_ids[i] for i, ch in enumerate(spans)  # the chapter holding its first utterance
-                             if ch.first_utterance <= spec.first_utterance <= ch.last_utterance), ""),
-            topic_label=topic_label(e.topic),
-        ))
+        clips.append(
+            Clip(
+                clip_id=spec.clip_id,
+                recording_id=recording_id,
+                index=spec.index,
+                start=m.start,
+                end=m.end,
+                title=old.title if old else e.title,
+                topic=e.topic,
+                topic_confidence=e.topic_confidence,
+                keyphrases=e.keyphrases,
+                text=" ".join(u.text for u in utts),
+                speakers=speakers,
+                roles=speaker_roles,
+                video_key=m.video_key,
+                subtitles_key=m.subtitles_key,
+                thumbnail_key=m.thumbnail_key,
+                state=old.state if old else "pending_review",
+                flags=tuple(f for f in flags if f.end > m.start and f.start < m.end),
+                consent_flags=consent_flags(m.start, m.end, speaker_roles, unconsented, manifest.consent, now=now),
+                redactions=old.redactions if old else (),
+                chapter_id=next(
+                    (
+                        chapter_ids[i]
+                        for i, ch in enumerate(spans)  # the chapter holding its first utterance
+                        if ch.first_utterance <= spec.first_utterance <= ch.last_utterance
+                    ),
+                    "",
+                ),
+                topic_label=topic_label(e.topic),
+            )
+        )
     return tuple(clips)
 
 
@@ -81,9 +100,17 @@ def build_chapters(recording_id: str, spans: tuple[ChapterSpan, ...], clips: tup
         chapter_id = chapter_id_for(recording_id, span.start, span.end)
         mine = [c for c in clips if c.chapter_id == chapter_id]
         start, end = (mine[0].start, mine[-1].end) if mine else (span.start, span.end)
-        out.append(Chapter(chapter_id=chapter_id, start=start, end=end, title=span.title or (mine[0].title if mine else ""),
-                           topic=span.topic, topic_label=topic_label(span.topic),
-                           clip_ids=tuple(c.clip_id for c in mine)))
+        out.append(
+            Chapter(
+                chapter_id=chapter_id,
+                start=start,
+                end=end,
+                title=span.title or (mine[0].title if mine else ""),
+                topic=span.topic,
+                topic_label=topic_label(span.topic),
+                clip_ids=tuple(c.clip_id for c in mine),
+            )
+        )
     return tuple(out)
 
 
@@ -102,11 +129,21 @@ def embed_clips(ctx: RunContext, recording_id: str) -> dict[str, list[float]]:
 def clip_payload(clip: Clip, manifest: Manifest) -> dict[str, object]:
     info = manifest.consent.recording
     return {
-        "recording_id": clip.recording_id, "start": clip.start, "end": clip.end, "title": clip.title,
-        "text": clip.text, "topic": clip.topic, "keyphrases": list(clip.keyphrases), "speakers": list(clip.speakers),
-        "roles": list(clip.roles), "job": info.job, "sector": info.sector, "topic_label": clip.topic_label,
+        "recording_id": clip.recording_id,
+        "start": clip.start,
+        "end": clip.end,
+        "title": clip.title,
+        "text": clip.text,
+        "topic": clip.topic,
+        "keyphrases": list(clip.keyphrases),
+        "speakers": list(clip.speakers),
+        "roles": list(clip.roles),
+        "job": info.job,
+        "sector": info.sector,
+        "topic_label": clip.topic_label,
         "chapter_id": clip.chapter_id,
-        "language": manifest.transcript.language if manifest.transcript else info.language, "state": clip.state,
+        "language": manifest.transcript.language if manifest.transcript else info.language,
+        "state": clip.state,
     }
 
 
@@ -141,8 +178,9 @@ def index_recording(ctx: RunContext, recording_id: str) -> int:
 def indexed_clip(clip: Clip, manifest: Manifest, vector: Sequence[float]) -> IndexedClip:
     """The index point of a clip: its dense vector, its French BM25 terms (title, keyphrases, text), its payload."""
     idx, vals = sparse_terms(f"{clip.title} {' '.join(clip.keyphrases)} {clip.text}")
-    return IndexedClip(clip.clip_id, tuple(np.asarray(vector, dtype=float)), tuple(idx), tuple(vals),
-                       clip_payload(clip, manifest))
+    return IndexedClip(
+        clip.clip_id, tuple(np.asarray(vector, dtype=float)), tuple(idx), tuple(vals), clip_payload(clip, manifest)
+    )
 
 
 def reindex_manifest(ctx: RunContext, manifest: Manifest, vectors: dict[str, list[float]]) -> int:

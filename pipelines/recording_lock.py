@@ -22,6 +22,7 @@ from vidlib.errors import BusyError, WithdrawnError
 from vidlib.ids import checked_recording_id
 from vidlib.settings import Settings
 
+
 def lock_path(settings: Settings, recording_id: str) -> Path:
     return settings.home / "locks" / f"{checked_recording_id(recording_id)}.lock"
 
@@ -35,8 +36,9 @@ def ensure_not_withdrawn(ctx: RunContext, recording_id: str) -> None:
     """Raise ConsentError when consent for this recording was withdrawn (stops a running flow at its next stage)."""
     when = withdrawn_at(ctx, recording_id)
     if when is not None:
-        raise WithdrawnError(f"consent for {recording_id} was withdrawn on {when}: it was purged, nothing more is "
-                             "processed or changed")
+        raise WithdrawnError(
+            f"consent for {recording_id} was withdrawn on {when}: it was purged, nothing more is processed or changed"
+        )
 
 
 @contextmanager
@@ -54,8 +56,10 @@ def writing(ctx: RunContext, recording_id: str) -> Iterator[None]:
     wait_s = ctx.settings.recording_lock_wait_s
     fd = filelock.acquire(lock_path(ctx.settings, recording_id), wait_s)
     if fd is None:
-        raise BusyError(f"{recording_id} is being processed or changed by another writer (a processing run, a "
-                        f"re-cut) for more than {wait_s:.0f} s: nothing was changed; try again in a few minutes")
+        raise BusyError(
+            f"{recording_id} is being processed or changed by another writer (a processing run, a "
+            f"re-cut) for more than {wait_s:.0f} s: nothing was changed; try again in a few minutes"
+        )
     try:
         ensure_not_withdrawn(ctx, recording_id)
         yield

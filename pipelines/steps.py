@@ -34,12 +34,25 @@ if TYPE_CHECKING:
     from pipelines.stages.media import Pcm16Wav
 
 T = TypeVar("T")
-STAGES = ("probe", "audio", "transcribe", "diarize", "attribute", "chapters", "segment", "plan", "cut", "enrich", "embed",
-          "index")
+STAGES = (
+    "probe",
+    "audio",
+    "transcribe",
+    "diarize",
+    "attribute",
+    "chapters",
+    "segment",
+    "plan",
+    "cut",
+    "enrich",
+    "embed",
+    "index",
+)
 
 
-def run_step(ctx: RunContext, recording_id: str, stage: str, tp: Any, compute: Callable[[], T], *,
-             always: bool = False) -> str:
+def run_step(
+    ctx: RunContext, recording_id: str, stage: str, tp: Any, compute: Callable[[], T], *, always: bool = False
+) -> str:
     from pipelines.recording_lock import ensure_not_withdrawn
     from vidlib.consent import check_consent
 
@@ -134,8 +147,15 @@ def step_probe(ctx: RunContext, recording_id: str) -> str:
     from vidlib.domain import MediaInfo
 
     s = ctx.settings
-    return run_step(ctx, recording_id, "probe", MediaInfo, lambda: probe_media(
-        original_path(ctx, recording_id), max_duration_s=s.max_duration_s, max_file_bytes=s.max_file_bytes))
+    return run_step(
+        ctx,
+        recording_id,
+        "probe",
+        MediaInfo,
+        lambda: probe_media(
+            original_path(ctx, recording_id), max_duration_s=s.max_duration_s, max_file_bytes=s.max_file_bytes
+        ),
+    )
 
 
 def step_audio(ctx: RunContext, recording_id: str) -> str:
@@ -159,12 +179,23 @@ def step_transcribe(ctx: RunContext, recording_id: str) -> str:
     s = ctx.settings
     manifest = _manifest(ctx, recording_id)
     hotwords = call_vocabulary(manifest.consent, load_lexicon()) if s.whisper_vocabulary else None
-    options = TranscribeOptions(language=s.language or manifest.consent.recording.language,
-                                beam_size=s.whisper_beam_size, batch_size=s.whisper_batch_size,
-                                allowed_languages=tuple(s.languages), workers=s.whisper_workers, hotwords=hotwords)
-    return run_step(ctx, recording_id, "transcribe", Transcript,
-                    lambda: transcribe(ctx.models.whisper(), wav_samples(ctx, recording_id), options,
-                                       check_stop=stop_check(ctx, recording_id)))
+    options = TranscribeOptions(
+        language=s.language or manifest.consent.recording.language,
+        beam_size=s.whisper_beam_size,
+        batch_size=s.whisper_batch_size,
+        allowed_languages=tuple(s.languages),
+        workers=s.whisper_workers,
+        hotwords=hotwords,
+    )
+    return run_step(
+        ctx,
+        recording_id,
+        "transcribe",
+        Transcript,
+        lambda: transcribe(
+            ctx.models.whisper(), wav_samples(ctx, recording_id), options, check_stop=stop_check(ctx, recording_id)
+        ),
+    )
 
 
 def diarize_checking_voices(ctx: RunContext, recording_id: str, participants: int) -> Diarization:
@@ -174,13 +205,25 @@ def diarize_checking_voices(ctx: RunContext, recording_id: str, participants: in
     from pipelines.stages.voice_windows import WindowThresholds
 
     s = ctx.settings
-    windows = WindowThresholds(s.extra_voice_window_distance, s.extra_voice_window_min_speech_s,
-                               s.extra_voice_window_voice_distance,
-                               s.extra_voice_window_hint_distance) if s.extra_voice_windows else None
-    return diarize_checking_extra_voice(ctx.models.diarizer(), load_samples(ctx, recording_id), participants,
-                                        check_stop=stop_check(ctx, recording_id),
-                                        min_speech_s=s.extra_voice_min_speech_s,
-                                        min_distance=s.extra_voice_min_distance, windows=windows)
+    windows = (
+        WindowThresholds(
+            s.extra_voice_window_distance,
+            s.extra_voice_window_min_speech_s,
+            s.extra_voice_window_voice_distance,
+            s.extra_voice_window_hint_distance,
+        )
+        if s.extra_voice_windows
+        else None
+    )
+    return diarize_checking_extra_voice(
+        ctx.models.diarizer(),
+        load_samples(ctx, recording_id),
+        participants,
+        check_stop=stop_check(ctx, recording_id),
+        min_speech_s=s.extra_voice_min_speech_s,
+        min_distance=s.extra_voice_min_distance,
+        windows=windows,
+    )
 
 
 def step_diarize(ctx: RunContext, recording_id: str) -> str:
@@ -197,10 +240,17 @@ def step_attribute(ctx: RunContext, recording_id: str) -> str:
     from pipelines.stages.attribute import attribute_speakers
 
     repo = ctx.repo
-    return run_step(ctx, recording_id, "attribute", AttributedTranscript, lambda: attribute_speakers(
-        repo.load_stage(recording_id, "transcribe", Transcript),
-        repo.load_stage(recording_id, "diarize", Diarization),
-        _manifest(ctx, recording_id).consent))
+    return run_step(
+        ctx,
+        recording_id,
+        "attribute",
+        AttributedTranscript,
+        lambda: attribute_speakers(
+            repo.load_stage(recording_id, "transcribe", Transcript),
+            repo.load_stage(recording_id, "diarize", Diarization),
+            _manifest(ctx, recording_id).consent,
+        ),
+    )
 
 
 def step_chapters(ctx: RunContext, recording_id: str) -> str:
@@ -214,10 +264,15 @@ def step_chapters(ctx: RunContext, recording_id: str) -> str:
         if repo.has_stage(recording_id, "segment"):
             # processed before chapters existed: its clips (their media, bleeps and review decisions) stay as they
             # are, each clip's segment becomes a chapter of its own
-            return chapters_from_segments(attributed, repo.load_stage(recording_id, "segment",
-                                                                      tuple[TopicSegment, ...]), embedder.embed_queries)
-        return plan_chapters(attributed, embedder.embed_passages, embedder.embed_queries,
-                             duration_s=_manifest(ctx, recording_id).media.duration_s)
+            return chapters_from_segments(
+                attributed, repo.load_stage(recording_id, "segment", tuple[TopicSegment, ...]), embedder.embed_queries
+            )
+        return plan_chapters(
+            attributed,
+            embedder.embed_passages,
+            embedder.embed_queries,
+            duration_s=_manifest(ctx, recording_id).media.duration_s,
+        )
 
     return run_step(ctx, recording_id, "chapters", tuple[ChapterSpan, ...], compute)
 
@@ -228,18 +283,35 @@ def step_segment(ctx: RunContext, recording_id: str) -> str:
     s = ctx.settings
     params = ClipParams(min_s=s.clip_min_s, max_s=s.clip_max_s)
     repo = ctx.repo
-    return run_step(ctx, recording_id, "segment", tuple[TopicSegment, ...], lambda: split_chapters(
-        repo.load_stage(recording_id, "attribute", AttributedTranscript),
-        repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...]), params))
+    return run_step(
+        ctx,
+        recording_id,
+        "segment",
+        tuple[TopicSegment, ...],
+        lambda: split_chapters(
+            repo.load_stage(recording_id, "attribute", AttributedTranscript),
+            repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...]),
+            params,
+        ),
+    )
 
 
 def step_plan(ctx: RunContext, recording_id: str) -> str:
     from pipelines.stages.plan import plan_clips
 
     repo = ctx.repo
-    return run_step(ctx, recording_id, "plan", tuple[ClipSpec, ...], lambda: plan_clips(
-        recording_id, repo.load_stage(recording_id, "attribute", AttributedTranscript),
-        repo.load_stage(recording_id, "segment", tuple[TopicSegment, ...]), _manifest(ctx, recording_id).media.duration_s))
+    return run_step(
+        ctx,
+        recording_id,
+        "plan",
+        tuple[ClipSpec, ...],
+        lambda: plan_clips(
+            recording_id,
+            repo.load_stage(recording_id, "attribute", AttributedTranscript),
+            repo.load_stage(recording_id, "segment", tuple[TopicSegment, ...]),
+            _manifest(ctx, recording_id).media.duration_s,
+        ),
+    )
 
 
 def step_cut(ctx: RunContext, recording_id: str) -> str:
@@ -252,10 +324,17 @@ def step_enrich(ctx: RunContext, recording_id: str) -> str:
     from pipelines.stages.enrich import enrich_clips
 
     repo = ctx.repo
-    return run_step(ctx, recording_id, "enrich", tuple[ClipEnrichment, ...], lambda: enrich_clips(
-        repo.load_stage(recording_id, "plan", tuple[ClipSpec, ...]),
-        repo.load_stage(recording_id, "attribute", AttributedTranscript),
-        repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...])))
+    return run_step(
+        ctx,
+        recording_id,
+        "enrich",
+        tuple[ClipEnrichment, ...],
+        lambda: enrich_clips(
+            repo.load_stage(recording_id, "plan", tuple[ClipSpec, ...]),
+            repo.load_stage(recording_id, "attribute", AttributedTranscript),
+            repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...]),
+        ),
+    )
 
 
 def step_embed(ctx: RunContext, recording_id: str) -> str:
@@ -265,9 +344,9 @@ def step_embed(ctx: RunContext, recording_id: str) -> str:
 
 
 def step_index(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.indexing import index_recording
-
     from dataclasses import replace
+
+    from pipelines.indexing import index_recording
 
     # always re-applied (an upsert by clip id, so no duplicates): the index may have been lost since
     key = run_step(ctx, recording_id, "index", int, lambda: index_recording(ctx, recording_id), always=True)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from pipelines.context import RunContext
 from pipelines.recording_lock import lock_path, withdrawn_at
-from vidlib import filelock
 from storage.layout import quarantine_key, recording_prefix, tombstone_key
 from storage.manifests import now_iso
+from vidlib import filelock
 from vidlib.errors import ConsentError, NotFoundError
 
 WITHDRAW_WAIT_S = 120.0
@@ -25,8 +25,9 @@ class WithdrawalReport:
     tombstone_key: str
 
 
-def withdraw_consent(ctx: RunContext, recording_id: str, participant: str | None, requested_by: str, *,
-                     wait_s: float = WITHDRAW_WAIT_S) -> WithdrawalReport:
+def withdraw_consent(
+    ctx: RunContext, recording_id: str, participant: str | None, requested_by: str, *, wait_s: float = WITHDRAW_WAIT_S
+) -> WithdrawalReport:
     """Delete the original, audio, transcripts, clips, manifest, stage results, index points and work files.
 
     ``participant`` is a name or role from the consent record; the tombstone keeps only its role
@@ -42,8 +43,12 @@ def withdraw_consent(ctx: RunContext, recording_id: str, participant: str | None
         if not match:
             raise ConsentError(f"'{participant}' is not a participant of {recording_id} (give a name or a role)")
         role = match[0].role
-    tombstone = {"recording_id": recording_id, "withdrawn_at": now_iso(), "participant_role": role,
-                 "requested_by": requested_by}
+    tombstone = {
+        "recording_id": recording_id,
+        "withdrawn_at": now_iso(),
+        "participant_role": role,
+        "requested_by": requested_by,
+    }
     # the tombstone first: a writer waiting for the recording's lock finds it and writes nothing, a flow still
     # running stops at its next stage
     ctx.store.put_bytes(tombstone_key(recording_id), json.dumps(tombstone).encode(), "application/json")

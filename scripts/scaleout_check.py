@@ -58,9 +58,16 @@ HOST = "127.0.0.1"
 # settings the check sets itself (the rest of the caller's VIDLIB_* pass through to both sides unchanged)
 OWN_SETTINGS = ("VIDLIB_HOME", "VIDLIB_STORE", "VIDLIB_S3_", "VIDLIB_QDRANT_", "VIDLIB_MODELS_DIR")
 PRIVACY_ENV = {
-    "DO_NOT_TRACK": "1", "PYANNOTE_METRICS_ENABLED": "0", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false", "PREFECT_SERVER_UI_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PYANNOTE_METRICS_ENABLED": "0",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_UI_ENABLED": "false",
+    "PREFECT_SERVER_UI_ENABLED": "false",
 }
 
 
@@ -91,8 +98,15 @@ class Proc:
 
     def start(self) -> Proc:
         with open(self.log_path, "ab") as out:
-            self.popen = subprocess.Popen(self.cmd, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL, stdout=out,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
+            self.popen = subprocess.Popen(
+                self.cmd,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     def alive(self) -> bool:
@@ -143,7 +157,9 @@ def prefect_cli(args: list[str], env: dict[str, str], timeout_s: float = 300.0) 
     cmd = [sys.executable, "-m", "prefect", "--no-prompt", *args]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout_s)
     if done.returncode != 0:
-        raise SetupError(f"`prefect {' '.join(args)}` failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        raise SetupError(
+            f"`prefect {' '.join(args)}` failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        )
     return done.stdout
 
 
@@ -151,11 +167,30 @@ def start_prefect_server(root: Path, env: dict[str, str]) -> tuple[Proc, str]:
     home = root / "prefect-server"
     home.mkdir()
     port = free_port()
-    server_env = {**env, "PREFECT_HOME": str(home),
-                  "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
-                  "PREFECT_SERVER_LOGGING_LEVEL": "WARNING"}
-    proc = Proc("prefect-server", [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port",
-                                   str(port), "--no-ui", "--analytics-off"], server_env, root / "prefect-server.log").start()
+    server_env = {
+        **env,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+    }
+    proc = Proc(
+        "prefect-server",
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--no-ui",
+            "--analytics-off",
+        ],
+        server_env,
+        root / "prefect-server.log",
+    ).start()
     api = f"http://{HOST}:{port}/api"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -180,8 +215,30 @@ def make_recordings(folder: Path, count: int) -> list[tuple[Path, Path]]:
     out = []
     for i, (start, duration) in enumerate(CUTS[:count]):
         video = folder / f"call{i}.mp4"
-        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-ss", str(start), "-i", str(EXCERPT), "-t", str(duration),
-                        "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", "-b:a", "96k", str(video)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-loglevel",
+                "error",
+                "-y",
+                "-ss",
+                str(start),
+                "-i",
+                str(EXCERPT),
+                "-t",
+                str(duration),
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "96k",
+                str(video),
+            ],
+            check=True,
+        )
         sub = folder / f"consent{i}"
         sub.mkdir()
         consent = excerpt_consent(sub).rename(folder / f"call{i}.consent.json")
@@ -217,7 +274,9 @@ def snapshot(ctx: Any, rid: str) -> dict[str, Any]:
 
 
 def clip_summary(manifest: Any) -> list[tuple[Any, ...]]:
-    return [(c.clip_id, round(c.start, 3), round(c.end, 3), c.title, c.topic, tuple(c.keyphrases)) for c in manifest.clips]
+    return [
+        (c.clip_id, round(c.start, 3), round(c.end, 3), c.title, c.topic, tuple(c.keyphrases)) for c in manifest.clips
+    ]
 
 
 def release_index(ctx: Any) -> None:
@@ -229,7 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--recordings", type=int, default=4, choices=range(2, len(CUTS) + 1))
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--heavy-limit", type=int, default=os.cpu_count() or 2, help="tag limit on heavy stages (default: cores)")
+    ap.add_argument(
+        "--heavy-limit", type=int, default=os.cpu_count() or 2, help="tag limit on heavy stages (default: cores)"
+    )
     ap.add_argument("--deploy", default="all", help="'all' (every deployment of prefect.yaml) or one deployment name")
     ap.add_argument("--timeout", type=float, default=2400, help="seconds to wait for the flow runs")
     ap.add_argument("--workdir", type=Path, help="keep everything here instead of a temporary folder")
@@ -298,9 +359,13 @@ def run_check(args: argparse.Namespace, root: Path, running: list[Any]) -> int:
     os.environ.update({"PREFECT_API_URL": api, "PREFECT_HOME": str(client_home), "PREFECT_LOGGING_LEVEL": "WARNING"})
 
     vidlib_env = {
-        "VIDLIB_HOME": str(root / "home"), "VIDLIB_MODELS_DIR": str(models_dir), "VIDLIB_STORE": "s3",
-        "VIDLIB_S3_ENDPOINT_URL": seaweed.endpoint_url, "VIDLIB_S3_BUCKET": seaweed.bucket,
-        "VIDLIB_S3_ACCESS_KEY_ID": seaweed.access_key, "VIDLIB_S3_SECRET_ACCESS_KEY": seaweed.secret_key,
+        "VIDLIB_HOME": str(root / "home"),
+        "VIDLIB_MODELS_DIR": str(models_dir),
+        "VIDLIB_STORE": "s3",
+        "VIDLIB_S3_ENDPOINT_URL": seaweed.endpoint_url,
+        "VIDLIB_S3_BUCKET": seaweed.bucket,
+        "VIDLIB_S3_ACCESS_KEY_ID": seaweed.access_key,
+        "VIDLIB_S3_SECRET_ACCESS_KEY": seaweed.secret_key,
         "VIDLIB_CODE_DIR": str(REPO),
     }
     worker_env = {**env, **vidlib_env}
@@ -314,8 +379,10 @@ def run_check(args: argparse.Namespace, root: Path, running: list[Any]) -> int:
     deploy_args = ["deploy", "--all"] if args.deploy == "all" else ["deploy", "--name", args.deploy]
     out = prefect_cli(deploy_args, worker_env, timeout_s=600)
     deployed = sorted({line.split("'")[1] for line in out.splitlines() if "Deployment '" in line and "'" in line})
-    log(f"pool {POOL} (queues {QUEUE}, {CONTROL_QUEUE}), tag limit {HEAVY_TAG}={args.heavy_limit}, "
-        f"deployed {deployed or '(see output)'} in {time.perf_counter() - t0:.1f} s")
+    log(
+        f"pool {POOL} (queues {QUEUE}, {CONTROL_QUEUE}), tag limit {HEAVY_TAG}={args.heavy_limit}, "
+        f"deployed {deployed or '(see output)'} in {time.perf_counter() - t0:.1f} s"
+    )
     report.figures["deployments"] = deployed
 
     # 3. workers ---------------------------------------------------------------------------------------------
@@ -324,9 +391,34 @@ def run_check(args: argparse.Namespace, root: Path, running: list[Any]) -> int:
     names = [f"scaleout-w{i + 1}" for i in range(args.workers)]
     workers: list[Proc] = []
     for name in names:
-        workers.append(Proc(name, [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--work-queue", QUEUE,
-                                 "--work-queue", CONTROL_QUEUE, "--limit", "1", "--name", name, "--type", "process",
-                                 "--install-policy", "never"], worker_env, root / f"{name}.log").start())
+        workers.append(
+            Proc(
+                name,
+                [
+                    sys.executable,
+                    "-m",
+                    "prefect",
+                    "worker",
+                    "start",
+                    "--pool",
+                    POOL,
+                    "--work-queue",
+                    QUEUE,
+                    "--work-queue",
+                    CONTROL_QUEUE,
+                    "--limit",
+                    "1",
+                    "--name",
+                    name,
+                    "--type",
+                    "process",
+                    "--install-policy",
+                    "never",
+                ],
+                worker_env,
+                root / f"{name}.log",
+            ).start()
+        )
         running.append(workers[-1])
     with get_client(sync_client=True) as client:
         deadline = time.monotonic() + 120
@@ -347,9 +439,15 @@ def run_check(args: argparse.Namespace, root: Path, running: list[Any]) -> int:
     from pipelines.context import close_contexts, configure_offline_environment, context_for
     from pipelines.ingest import ingest_recording
 
-    s3_settings = Settings(home=root / "home", models_dir=models_dir, store="s3", s3_endpoint_url=seaweed.endpoint_url,
-                           s3_bucket=seaweed.bucket, s3_access_key_id=seaweed.access_key,
-                           s3_secret_access_key=seaweed.secret_key)
+    s3_settings = Settings(
+        home=root / "home",
+        models_dir=models_dir,
+        store="s3",
+        s3_endpoint_url=seaweed.endpoint_url,
+        s3_bucket=seaweed.bucket,
+        s3_access_key_id=seaweed.access_key,
+        s3_secret_access_key=seaweed.secret_key,
+    )
     configure_offline_environment(s3_settings)
     files = make_recordings(root / "inbox", args.recordings)
     s3 = context_for(s3_settings)
@@ -398,17 +496,31 @@ def run_check(args: argparse.Namespace, root: Path, running: list[Any]) -> int:
 
     with get_client(sync_client=True) as client:
         from prefect.client.schemas.filters import (
-            DeploymentFilter, DeploymentFilterName, FlowRunFilter, FlowRunFilterId, TaskRunFilter, TaskRunFilterTags,
+            DeploymentFilter,
+            DeploymentFilterName,
+            FlowRunFilter,
+            FlowRunFilterId,
+            TaskRunFilter,
+            TaskRunFilterTags,
         )
 
         all_ids = [*ids.values(), rerun_id]
         task_runs = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=all_ids)),
-            task_run_filter=TaskRunFilter(tags=TaskRunFilterTags(all_=[HEAVY_TAG])), limit=200)
-        n_flow_runs = len(client.read_flow_runs(
-            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["process-recording"])), limit=200))
-        expiry = sorted(r.expected_start_time for r in client.read_flow_runs(
-            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["consent-expiry"])), limit=50))
+            task_run_filter=TaskRunFilter(tags=TaskRunFilterTags(all_=[HEAVY_TAG])),
+            limit=200,
+        )
+        n_flow_runs = len(
+            client.read_flow_runs(
+                deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["process-recording"])), limit=200
+            )
+        )
+        expiry = sorted(
+            r.expected_start_time
+            for r in client.read_flow_runs(
+                deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["consent-expiry"])), limit=50
+            )
+        )
     for p in workers:
         p.stop()
     log("workers stopped")
@@ -427,26 +539,45 @@ def run_check(args: argparse.Namespace, root: Path, running: list[Any]) -> int:
 
     report.lines.append("orchestration")
     report.check(got[-1] == got[0], f"same idempotency key -> same flow run ({got[0]} twice)")
-    report.check(n_flow_runs == len(rids) + 1,
-                 f"process-recording flow runs on the server: {n_flow_runs} (= {len(rids)} recordings + 1 re-run)")
+    report.check(
+        n_flow_runs == len(rids) + 1,
+        f"process-recording flow runs on the server: {n_flow_runs} (= {len(rids)} recordings + 1 re-run)",
+    )
     if args.deploy == "all":
-        report.check(bool(expiry), f"consent-expiry: the server scheduled {len(expiry)} daily runs, first at "
-                     f"{expiry[0].isoformat() if expiry else '-'} (cron 30 3 * * *, Europe/Paris)")
+        report.check(
+            bool(expiry),
+            f"consent-expiry: the server scheduled {len(expiry)} daily runs, first at "
+            f"{expiry[0].isoformat() if expiry else '-'} (cron 30 3 * * *, Europe/Paris)",
+        )
     for rid, run_id in ids.items():
         state = runs[run_id].state
-        report.check(state is not None and state.is_completed(), f"{rid}: flow run {state.name if state else '?'} on {worker_of.get(run_id, '?')}")
-    report.check(rerun.state is not None and rerun.state.is_completed(), f"second run of {rids[0]}: {rerun.state.name if rerun.state else '?'}")
-    report.check(len(set(worker_of.values())) == min(args.workers, len(rids)),
-                 f"work spread over the workers: {sorted(set(worker_of.values()))}")
+        report.check(
+            state is not None and state.is_completed(),
+            f"{rid}: flow run {state.name if state else '?'} on {worker_of.get(run_id, '?')}",
+        )
+    report.check(
+        rerun.state is not None and rerun.state.is_completed(),
+        f"second run of {rids[0]}: {rerun.state.name if rerun.state else '?'}",
+    )
+    report.check(
+        len(set(worker_of.values())) == min(args.workers, len(rids)),
+        f"work spread over the workers: {sorted(set(worker_of.values()))}",
+    )
     spans = [(r.start_time.timestamp(), r.end_time.timestamp()) for r in task_runs if r.start_time and r.end_time]
     heavy_peak = max_overlap(spans)
-    report.check(0 < heavy_peak <= args.heavy_limit,
-                 f"heavy task runs at once: peak {heavy_peak} <= limit {args.heavy_limit} ({len(spans)} heavy task runs)")
+    report.check(
+        0 < heavy_peak <= args.heavy_limit,
+        f"heavy task runs at once: peak {heavy_peak} <= limit {args.heavy_limit} ({len(spans)} heavy task runs)",
+    )
     per_worker_peak, all_runs = 0, {**runs, rerun_id: rerun}
     for name in names:
         mine = [all_runs[i] for i in all_ids if worker_of.get(i) == name]
-        per_worker_peak = max(per_worker_peak, max_overlap([(r.start_time.timestamp(), r.end_time.timestamp())
-                                                           for r in mine if r.start_time and r.end_time]))
+        per_worker_peak = max(
+            per_worker_peak,
+            max_overlap(
+                [(r.start_time.timestamp(), r.end_time.timestamp()) for r in mine if r.start_time and r.end_time]
+            ),
+        )
     report.check(per_worker_peak <= 1, f"flow runs at once per worker: peak {per_worker_peak} <= --limit 1")
 
     report.lines.append("exactly once (S3 store, embedded index)")
@@ -455,11 +586,18 @@ def run_check(args: argparse.Namespace, root: Path, running: list[Any]) -> int:
         m = a["manifest"]
         referenced = {k for c in m.clips for k in (c.video_key, c.subtitles_key, c.thumbnail_key) if k}
         stored = {k for k in a["keys"] if "/clips/" in k}
-        report.check(a["status"] == "indexed" and len(a["clips"]) >= 1, f"{rid}: status {a['status']}, {len(a['clips'])} clips")
+        report.check(
+            a["status"] == "indexed" and len(a["clips"]) >= 1, f"{rid}: status {a['status']}, {len(a['clips'])} clips"
+        )
         report.check(a["points"] == len(a["clips"]), f"{rid}: index points {a['points']} = clips {len(a['clips'])}")
-        report.check(stored == referenced, f"{rid}: clip objects {len(stored)} = referenced by the manifest {len(referenced)}")
-        report.check(a["keys"] == b["keys"] and a["points"] == b["points"],
-                     f"{rid}: second run left {len(a['keys'])} objects / {a['points']} points (before: {len(b['keys'])} / {b['points']})")
+        report.check(
+            stored == referenced, f"{rid}: clip objects {len(stored)} = referenced by the manifest {len(referenced)}"
+        )
+        report.check(
+            a["keys"] == b["keys"] and a["points"] == b["points"],
+            f"{rid}: second run left {len(a['keys'])} objects / {a['points']} points "
+            f"(before: {len(b['keys'])} / {b['points']})",
+        )
     n_clips = sum(len(after[r]["clips"]) for r in rids)
     report.check(total_points == n_clips, f"index total {total_points} points = {n_clips} clips (no stray point)")
 
@@ -482,39 +620,73 @@ def run_check(args: argparse.Namespace, root: Path, running: list[Any]) -> int:
     for rid in rids:
         mine, theirs = after[rid]["manifest"], ref.repo.load(rid)
         same = clip_summary(mine) == clip_summary(theirs)
-        report.check(same, f"{rid}: {len(mine.clips)} clips, same ids/boundaries/titles/topics/keyphrases"
-                     + ("" if same else f"\n      scale-out: {clip_summary(mine)}\n      single:    {clip_summary(theirs)}"))
+        report.check(
+            same,
+            f"{rid}: {len(mine.clips)} clips, same ids/boundaries/titles/topics/keyphrases"
+            + ("" if same else f"\n      scale-out: {clip_summary(mine)}\n      single:    {clip_summary(theirs)}"),
+        )
         ref_keys = sorted(ref.store.list_keys(f"recordings/{rid}/"))
-        report.check(ref_keys == after[rid]["keys"], f"{rid}: same {len(ref_keys)} object keys"
-                     + ("" if ref_keys == after[rid]["keys"] else f" (only S3: {sorted(set(after[rid]['keys']) - set(ref_keys))}, "
-                        f"only local: {sorted(set(ref_keys) - set(after[rid]['keys']))})"))
+        report.check(
+            ref_keys == after[rid]["keys"],
+            f"{rid}: same {len(ref_keys)} object keys"
+            + (
+                ""
+                if ref_keys == after[rid]["keys"]
+                else f" (only S3: {sorted(set(after[rid]['keys']) - set(ref_keys))}, "
+                f"only local: {sorted(set(ref_keys) - set(after[rid]['keys']))})"
+            ),
+        )
         report.check(ref.index.count(rid) == len(theirs.clips), f"{rid}: single-process index points = clips")
     close_contexts()
 
     # 8. figures ---------------------------------------------------------------------------------------------
-    run_walls = {rid: (runs[i].end_time - runs[i].start_time).total_seconds() if runs[i].start_time and runs[i].end_time
-                 else None for rid, i in ids.items()}
+    run_walls = {
+        rid: (runs[i].end_time - runs[i].start_time).total_seconds()
+        if runs[i].start_time and runs[i].end_time
+        else None
+        for rid, i in ids.items()
+    }
     durations = {rid: after[rid]["manifest"].media.duration_s for rid in rids}
-    report.figures.update({
-        "recordings": {rid: {"duration_s": round(durations[rid], 1), "clips": len(after[rid]["clips"]),
-                             "objects": len(after[rid]["keys"]), "points": after[rid]["points"],
-                             "worker": worker_of.get(ids[rid]), "flow_run_s": round(run_walls[rid] or 0, 1),
-                             "single_process_s": round(w, 1)}
-                       for rid, w in zip(rids, ref_walls, strict=True)},
-        "scaleout_wall_s": round(wall_scaleout, 1), "single_process_wall_s": round(wall_reference, 1),
-        "second_run_s": round(wall_rerun, 1), "heavy_peak": heavy_peak, "heavy_limit": args.heavy_limit,
-        "workers": args.workers, "cores": os.cpu_count(), "audio_s": round(sum(durations.values()), 1),
-    })
+    report.figures.update(
+        {
+            "recordings": {
+                rid: {
+                    "duration_s": round(durations[rid], 1),
+                    "clips": len(after[rid]["clips"]),
+                    "objects": len(after[rid]["keys"]),
+                    "points": after[rid]["points"],
+                    "worker": worker_of.get(ids[rid]),
+                    "flow_run_s": round(run_walls[rid] or 0, 1),
+                    "single_process_s": round(w, 1),
+                }
+                for rid, w in zip(rids, ref_walls, strict=True)
+            },
+            "scaleout_wall_s": round(wall_scaleout, 1),
+            "single_process_wall_s": round(wall_reference, 1),
+            "second_run_s": round(wall_rerun, 1),
+            "heavy_peak": heavy_peak,
+            "heavy_limit": args.heavy_limit,
+            "workers": args.workers,
+            "cores": os.cpu_count(),
+            "audio_s": round(sum(durations.values()), 1),
+        }
+    )
     report.lines.append("figures")
-    report.lines.append(f"  {'recording':<29} {'dur s':>6} {'clips':>5} {'objects':>7} {'points':>6} {'worker':>12} "
-                        f"{'flow run s':>10} {'1-proc s':>8}")
+    report.lines.append(
+        f"  {'recording':<29} {'dur s':>6} {'clips':>5} {'objects':>7} {'points':>6} {'worker':>12} "
+        f"{'flow run s':>10} {'1-proc s':>8}"
+    )
     for rid, f in report.figures["recordings"].items():
-        report.lines.append(f"  {rid:<29} {f['duration_s']:>6} {f['clips']:>5} {f['objects']:>7} {f['points']:>6} "
-                            f"{f['worker'] or '?':>12} {f['flow_run_s']:>10} {f['single_process_s']:>8}")
-    report.lines.append(f"  {len(rids)} recordings ({report.figures['audio_s']} s of audio), {args.workers} workers on "
-                        f"{os.cpu_count()} cores: {wall_scaleout:.1f} s wall (trigger -> last completion); "
-                        f"single process, one after another: {wall_reference:.1f} s "
-                        f"(x{wall_reference / wall_scaleout:.2f}); second run of a done recording: {wall_rerun:.1f} s")
+        report.lines.append(
+            f"  {rid:<29} {f['duration_s']:>6} {f['clips']:>5} {f['objects']:>7} {f['points']:>6} "
+            f"{f['worker'] or '?':>12} {f['flow_run_s']:>10} {f['single_process_s']:>8}"
+        )
+    report.lines.append(
+        f"  {len(rids)} recordings ({report.figures['audio_s']} s of audio), {args.workers} workers on "
+        f"{os.cpu_count()} cores: {wall_scaleout:.1f} s wall (trigger -> last completion); "
+        f"single process, one after another: {wall_reference:.1f} s "
+        f"(x{wall_reference / wall_scaleout:.2f}); second run of a done recording: {wall_rerun:.1f} s"
+    )
     return finish(report, args, t_all)
 
 

@@ -21,8 +21,13 @@ def create_app(settings: Settings, ctx: RunContext | None = None) -> FastAPI:
     configure_offline_environment(settings)
     ctx = ctx or context_for(settings)
     catalog = Catalog(ctx)
-    services = Services(ctx=ctx, catalog=catalog, moderation=Moderation(catalog), tokens=TokenBook(settings),
-                        signer=LinkSigner(settings))
+    services = Services(
+        ctx=ctx,
+        catalog=catalog,
+        moderation=Moderation(catalog),
+        tokens=TokenBook(settings),
+        signer=LinkSigner(settings),
+    )
     app = FastAPI(title="vidlib", summary="Clips of career calls: search, play, moderate", version="1")
     app.state.services = services
     install_error_handlers(app)

@@ -22,8 +22,15 @@ def chapter_view(chapter: Chapter, clips: dict[str, Clip]) -> ChapterOut | None:
     # the chapter's title is its first clip's opening question (a retitle of that clip carries over to it, a
     # moderator may set it): shown only with that clip; otherwise the first visible clip's title stands for it
     title = chapter.title if first_shown else mine[0].title
-    return ChapterOut(chapter_id=chapter.chapter_id, start=mine[0].start, end=mine[-1].end, title=title,
-                      topic=chapter.topic, topic_label=chapter.topic_label, clip_ids=[c.clip_id for c in mine])
+    return ChapterOut(
+        chapter_id=chapter.chapter_id,
+        start=mine[0].start,
+        end=mine[-1].end,
+        title=title,
+        topic=chapter.topic,
+        topic_label=chapter.topic_label,
+        clip_ids=[c.clip_id for c in mine],
+    )
 
 
 def recording_chapters(manifest: Manifest, role: ApiRole) -> RecordingChapters:
@@ -32,20 +39,24 @@ def recording_chapters(manifest: Manifest, role: ApiRole) -> RecordingChapters:
         raise NotFoundError(f"no recording with id {manifest.recording_id}")
     chapters = [view for ch in manifest.chapters if (view := chapter_view(ch, clips)) is not None]
     info = manifest.consent.recording
-    return RecordingChapters(recording_id=manifest.recording_id, title=info.title, job=info.job, sector=info.sector,
-                             chapters=chapters)
+    return RecordingChapters(
+        recording_id=manifest.recording_id, title=info.title, job=info.job, sector=info.sector, chapters=chapters
+    )
 
 
 def chapter_context(clip: Clip, manifest: Manifest, role: ApiRole) -> ChapterContext | None:
     """The clip's chapter, the clips before and after it in that chapter, and the first clip of the next chapter."""
     clips = _visible(manifest, role)
     views = [(ch, view) for ch in manifest.chapters if (view := chapter_view(ch, clips)) is not None]
-    for at, (chapter, view) in enumerate(views):
+    for at, (_chapter, view) in enumerate(views):
         if clip.clip_id not in view.clip_ids:
             continue
         i = view.clip_ids.index(clip.clip_id)
         following = views[at + 1][1].clip_ids[0] if at + 1 < len(views) else None
-        return ChapterContext(chapter=view, previous_clip_id=view.clip_ids[i - 1] if i else None,
-                              next_clip_id=view.clip_ids[i + 1] if i + 1 < len(view.clip_ids) else None,
-                              next_chapter_clip_id=following)
+        return ChapterContext(
+            chapter=view,
+            previous_clip_id=view.clip_ids[i - 1] if i else None,
+            next_clip_id=view.clip_ids[i + 1] if i + 1 < len(view.clip_ids) else None,
+            next_chapter_clip_id=following,
+        )
     return None

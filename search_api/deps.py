@@ -33,8 +33,9 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 bearer_scheme = HTTPBearer(auto_error=False)
 
 
-def current_principal(services: ServicesDep,
-                      creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]) -> Principal:
+def current_principal(
+    services: ServicesDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+) -> Principal:
     if creds is None:
         raise AuthError("this endpoint needs a token: send 'Authorization: Bearer <token>' (ask the operator for one)")
     who = services.tokens.lookup(creds.credentials)
@@ -46,8 +47,11 @@ def current_principal(services: ServicesDep,
 def _require(role: ApiRole):  # noqa: ANN202 - a dependency factory
     def check(who: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not who.at_least(role):
-            raise ForbiddenError(f"this endpoint is for the {role} role or above; your token is a {who.role} token",
-                                 required_role=role, your_role=who.role)
+            raise ForbiddenError(
+                f"this endpoint is for the {role} role or above; your token is a {who.role} token",
+                required_role=role,
+                your_role=who.role,
+            )
         return who
 
     return check

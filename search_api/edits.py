@@ -59,7 +59,8 @@ class ClipFixes:
 
     def empty(self) -> bool:
         return not (self.words or self.speakers) and all(
-            v is None for v in (self.title, self.topic, self.chapter_title, self.chapter_topic))
+            v is None for v in (self.title, self.topic, self.chapter_title, self.chapter_topic)
+        )
 
 
 def plain_text(value: str, what: str, max_chars: int) -> str:
@@ -93,8 +94,9 @@ def fix_clip(ctx: RunContext, ref: ClipRef, fixes: ClipFixes) -> tuple[ClipRef, 
     if fixes.empty():
         raise BadRequestError("nothing to change: send words, speakers, title, topic, chapter_title or chapter_topic")
     fixes = _checked(fixes)  # every field is checked before anything is written
-    if (fixes.chapter_title or fixes.chapter_topic) and not any(ch.chapter_id == ref.clip.chapter_id
-                                                                for ch in ref.manifest.chapters):
+    if (fixes.chapter_title or fixes.chapter_topic) and not any(
+        ch.chapter_id == ref.clip.chapter_id for ch in ref.manifest.chapters
+    ):
         raise BadRequestError("this clip belongs to no chapter (its recording was processed before chapters)")
     manifest, clip, done = ref.manifest, ref.clip, {}
     if fixes.words or fixes.speakers:
@@ -102,8 +104,12 @@ def fix_clip(ctx: RunContext, ref: ClipRef, fixes: ClipFixes) -> tuple[ClipRef, 
     if fixes.title is not None:
         done["title"] = [clip.title, fixes.title]
         chapter = next((ch for ch in manifest.chapters if ch.chapter_id == clip.chapter_id), None)
-        if chapter and chapter.clip_ids[:1] == (clip.clip_id,) and chapter.title == clip.title \
-                and fixes.chapter_title is None:
+        if (
+            chapter
+            and chapter.clip_ids[:1] == (clip.clip_id,)
+            and chapter.title == clip.title
+            and fixes.chapter_title is None
+        ):
             fixes = replace(fixes, chapter_title=fixes.title)  # the chapter's title is its first clip's question
         clip = replace(clip, title=fixes.title)
     if fixes.topic is not None:
@@ -128,12 +134,18 @@ def _checked(fixes: ClipFixes) -> ClipFixes:
 
     for fix in fixes.words:
         plain_text(fix.text, "word", MAX_WORD_CHARS)
-    return replace(fixes, title=text(fixes.title, "title"), topic=topic(fixes.topic),
-                   chapter_title=text(fixes.chapter_title, "chapter title"), chapter_topic=topic(fixes.chapter_topic))
+    return replace(
+        fixes,
+        title=text(fixes.title, "title"),
+        topic=topic(fixes.topic),
+        chapter_title=text(fixes.chapter_title, "chapter title"),
+        chapter_topic=topic(fixes.chapter_topic),
+    )
 
 
-def _fix_words(ctx: RunContext, manifest: Manifest, clip: Clip,
-               fixes: ClipFixes) -> tuple[Manifest, Clip, dict[str, Any]]:
+def _fix_words(
+    ctx: RunContext, manifest: Manifest, clip: Clip, fixes: ClipFixes
+) -> tuple[Manifest, Clip, dict[str, Any]]:
     attributed = manifest.attributed
     if attributed is None:
         raise BadRequestError("this recording has no transcript yet: there is no word to correct")
@@ -143,8 +155,9 @@ def _fix_words(ctx: RunContext, manifest: Manifest, clip: Clip,
     done: dict[str, Any] = {}
     for fix in fixes.words:
         if fix.index not in mine:
-            raise BadRequestError(f"word {fix.index} is not a word of this clip (its words are {mine.start}–"
-                                  f"{mine.stop - 1})")
+            raise BadRequestError(
+                f"word {fix.index} is not a word of this clip (its words are {mine.start}–{mine.stop - 1})"
+            )
         old = words[fix.index]
         if MASK in old.text:
             raise BadRequestError("a masked word stays masked: it was redacted as personal data")
@@ -156,27 +169,50 @@ def _fix_words(ctx: RunContext, manifest: Manifest, clip: Clip,
         if fix.first_word not in mine or fix.last_word not in mine or fix.last_word < fix.first_word:
             raise BadRequestError(f"words {fix.first_word}–{fix.last_word} are not a turn of this clip")
         if fix.speaker not in speakers:
-            raise BadRequestError(f"unknown speaker {fix.speaker!r}: one of {', '.join(speakers)}",
-                                  speakers=list(speakers))
-        covered = [k for k, u in enumerate(utterances) if u.first_word <= fix.last_word and u.last_word >= fix.first_word]
+            raise BadRequestError(
+                f"unknown speaker {fix.speaker!r}: one of {', '.join(speakers)}", speakers=list(speakers)
+            )
+        covered = [
+            k for k, u in enumerate(utterances) if u.first_word <= fix.last_word and u.last_word >= fix.first_word
+        ]
         if any(utterances[k].first_word < fix.first_word or utterances[k].last_word > fix.last_word for k in covered):
             raise BadRequestError("a speaker change covers whole turns: send a turn's first_word and last_word")
-        done.setdefault("speakers", []).append({"first_word": fix.first_word, "last_word": fix.last_word,
-                                                "before": words[fix.first_word].speaker, "after": fix.speaker})
+        done.setdefault("speakers", []).append(
+            {
+                "first_word": fix.first_word,
+                "last_word": fix.last_word,
+                "before": words[fix.first_word].speaker,
+                "after": fix.speaker,
+            }
+        )
         for i in range(fix.first_word, fix.last_word + 1):
             words[i] = replace(words[i], speaker=fix.speaker)
         for k in covered:
             utterances[k] = replace(utterances[k], speaker=fix.speaker, role=speakers[fix.speaker])
-    utterances = [replace(u, text=join_words(w.text for w in words[u.first_word:u.last_word + 1]))
-                  if any(u.first_word <= f.index <= u.last_word for f in fixes.words) else u for u in utterances]
+    utterances = [
+        replace(u, text=join_words(w.text for w in words[u.first_word : u.last_word + 1]))
+        if any(u.first_word <= f.index <= u.last_word for f in fixes.words)
+        else u
+        for u in utterances
+    ]
     fixed = replace(attributed, words=tuple(words), utterances=tuple(utterances))
     in_clip = [u for u in fixed.utterances if mine and mine.start <= u.first_word < mine.stop]
     clip_speakers = tuple(dict.fromkeys(u.speaker for u in in_clip))
     found = detect_personal_data(fixed.words, manifest.consent)
-    flags = tuple(f for f in found if f.end > clip.start and f.start < clip.end
-                  and not any(r.start <= (f.start + f.end) / 2 <= r.end for r in clip.redactions))
-    new_clip = replace(clip, text=" ".join(u.text for u in in_clip), speakers=clip_speakers,
-                       roles=tuple(speakers.get(s, "guest") for s in clip_speakers), flags=flags)
+    flags = tuple(
+        f
+        for f in found
+        if f.end > clip.start
+        and f.start < clip.end
+        and not any(r.start <= (f.start + f.end) / 2 <= r.end for r in clip.redactions)
+    )
+    new_clip = replace(
+        clip,
+        text=" ".join(u.text for u in in_clip),
+        speakers=clip_speakers,
+        roles=tuple(speakers.get(s, "guest") for s in clip_speakers),
+        flags=flags,
+    )
     labelled = [replace(w, speaker=speakers.get(w.speaker, w.speaker)) for w in fixed.words]
     ctx.store.put_bytes(clip.subtitles_key, write_webvtt(labelled, clip.start, clip.end).encode("utf-8"), "text/vtt")
     if ctx.repo.has_stage(manifest.recording_id, "attribute"):  # what a re-run builds its clips from
@@ -185,8 +221,7 @@ def _fix_words(ctx: RunContext, manifest: Manifest, clip: Clip,
     return replace(manifest, attributed=fixed), new_clip, done
 
 
-def _fix_chapter(ctx: RunContext, manifest: Manifest, clip: Clip,
-                 fixes: ClipFixes) -> tuple[Manifest, dict[str, Any]]:
+def _fix_chapter(ctx: RunContext, manifest: Manifest, clip: Clip, fixes: ClipFixes) -> tuple[Manifest, dict[str, Any]]:
     chapter = next(ch for ch in manifest.chapters if ch.chapter_id == clip.chapter_id)
     done: dict[str, Any] = {"chapter_id": chapter.chapter_id}
     changed: Chapter = chapter
@@ -199,9 +234,15 @@ def _fix_chapter(ctx: RunContext, manifest: Manifest, clip: Clip,
         done["chapter_topic"] = [chapter.topic, topic]
         changed = replace(changed, topic=topic, topic_label=topic_label(topic))
         # a clip carries its chapter's topic
-        clips = tuple(replace(c, topic=topic, topic_label=topic_label(topic), topic_confidence=1.0)
-                      if c.chapter_id == chapter.chapter_id else c for c in clips)
-        _save_topics(ctx, manifest.recording_id, {c.clip_id: topic for c in clips if c.chapter_id == chapter.chapter_id})
+        clips = tuple(
+            replace(c, topic=topic, topic_label=topic_label(topic), topic_confidence=1.0)
+            if c.chapter_id == chapter.chapter_id
+            else c
+            for c in clips
+        )
+        _save_topics(
+            ctx, manifest.recording_id, {c.clip_id: topic for c in clips if c.chapter_id == chapter.chapter_id}
+        )
     _save_chapter(ctx, manifest.recording_id, changed)
     chapters = tuple(changed if ch.chapter_id == chapter.chapter_id else ch for ch in manifest.chapters)
     return replace(manifest, chapters=chapters, clips=clips), done
@@ -210,15 +251,20 @@ def _fix_chapter(ctx: RunContext, manifest: Manifest, clip: Clip,
 def _save_topics(ctx: RunContext, recording_id: str, topics: dict[str, str]) -> None:
     repo = ctx.repo
     if repo.has_stage(recording_id, "enrich"):
-        enriched = tuple(replace(e, topic=topics[e.clip_id], topic_confidence=1.0) if e.clip_id in topics else e
-                         for e in repo.load_stage(recording_id, "enrich", tuple[ClipEnrichment, ...]))
+        enriched = tuple(
+            replace(e, topic=topics[e.clip_id], topic_confidence=1.0) if e.clip_id in topics else e
+            for e in repo.load_stage(recording_id, "enrich", tuple[ClipEnrichment, ...])
+        )
         repo.save_stage(recording_id, "enrich", enriched, tuple[ClipEnrichment, ...])
 
 
 def _save_chapter(ctx: RunContext, recording_id: str, chapter: Chapter) -> None:
     repo = ctx.repo
     if repo.has_stage(recording_id, "chapters"):
-        spans = tuple(replace(s, title=chapter.title, topic=chapter.topic, topic_confidence=1.0)
-                      if chapter_id_for(recording_id, s.start, s.end) == chapter.chapter_id else s
-                      for s in repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...]))
+        spans = tuple(
+            replace(s, title=chapter.title, topic=chapter.topic, topic_confidence=1.0)
+            if chapter_id_for(recording_id, s.start, s.end) == chapter.chapter_id
+            else s
+            for s in repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...])
+        )
         repo.save_stage(recording_id, "chapters", spans, tuple[ChapterSpan, ...])

@@ -1,19 +1,19 @@
 """Errors of the search API, under ``VidlibError``; ``install_error_handlers`` turns every error into JSON.
 
-    VidlibError
-    ├── NotFoundError        404: no such clip, or a clip the caller may not see (the same answer)
-    ├── ApiError             base of the API's own errors
-    │   ├── AuthError        401: no token, or one the operator did not configure
-    │   ├── ForbiddenError   403: a valid token whose role is too low for the endpoint
-    │   ├── ConflictError    409: the clip changed since the caller read it (send its new version)
-    │   │   └── NotPublishableError  409: consent forbids publishing the clip (no override possible)
-    │   ├── OverrideRequiredError    422: personal data flagged: redact, or approve with an override reason
-    │   ├── VoicesCheckRequiredError 422: approval without the moderator's word: only consented voices heard
-    │   ├── BadRequestError  400/422: a request that cannot be carried out as asked
-    │   └── RangeError       416: a Range header outside the object
-    ├── BusyError            409: another writer (a processing run, a re-cut) holds the recording: try again
-    ├── WithdrawnError       410: consent for the recording was withdrawn; nothing was changed
-    └── StorageError, MediaError, ...  503 / 500
+VidlibError
+├── NotFoundError        404: no such clip, or a clip the caller may not see (the same answer)
+├── ApiError             base of the API's own errors
+│   ├── AuthError        401: no token, or one the operator did not configure
+│   ├── ForbiddenError   403: a valid token whose role is too low for the endpoint
+│   ├── ConflictError    409: the clip changed since the caller read it (send its new version)
+│   │   └── NotPublishableError  409: consent forbids publishing the clip (no override possible)
+│   ├── OverrideRequiredError    422: personal data flagged: redact, or approve with an override reason
+│   ├── VoicesCheckRequiredError 422: approval without the moderator's word: only consented voices heard
+│   ├── BadRequestError  400/422: a request that cannot be carried out as asked
+│   └── RangeError       416: a Range header outside the object
+├── BusyError            409: another writer (a processing run, a re-cut) holds the recording: try again
+├── WithdrawnError       410: consent for the recording was withdrawn; nothing was changed
+└── StorageError, MediaError, ...  503 / 500
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from vidlib.errors import (BusyError, ConsentError, MediaError, NotFoundError, StorageError, VidlibError,
-                           WithdrawnError)
+from vidlib.errors import BusyError, ConsentError, MediaError, NotFoundError, StorageError, VidlibError, WithdrawnError
 
 log = logging.getLogger("vidlib.api")
 

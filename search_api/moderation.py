@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pipelines.indexing import clip_payload, indexed_clip, passage_text
@@ -50,21 +50,30 @@ def check_publishable(ref: ClipRef, override_reason: str | None, voices_checked:
     and heard only the participants of the consent record (the automatic check for an extra voice misses many
     of a late-joining parent's short turns: docs/unconsented-voices.md); personal-data flags need an override
     reason (kept in the audit log) or a redaction first."""
-    blockers = publication_blockers(ref.manifest, ref.clip, now=datetime.now(timezone.utc))
+    blockers = publication_blockers(ref.manifest, ref.clip, now=datetime.now(UTC))
     if blockers:
-        raise NotPublishableError("this clip cannot be published: " + "; ".join(blockers) +
-                                  " (no override is possible; reject it or trim the voice out)", blockers=blockers)
+        raise NotPublishableError(
+            "this clip cannot be published: "
+            + "; ".join(blockers)
+            + " (no override is possible; reject it or trim the voice out)",
+            blockers=blockers,
+        )
     if not voices_checked:
         roles = consented_roles(ref.manifest.consent)
-        raise VoicesCheckRequiredError("listen to the whole clip first: approve with voices_checked=true only if "
-                                       f"nobody is heard beyond the consented participants ({', '.join(roles)}); "
-                                       "if someone else is heard, reject the clip or trim the voice out",
-                                       consented_voices=roles)
+        raise VoicesCheckRequiredError(
+            "listen to the whole clip first: approve with voices_checked=true only if "
+            f"nobody is heard beyond the consented participants ({', '.join(roles)}); "
+            "if someone else is heard, reject the clip or trim the voice out",
+            consented_voices=roles,
+        )
     if ref.clip.flags and not (override_reason and override_reason.strip()):
         kinds = sorted({f.kind for f in ref.clip.flags})
-        raise OverrideRequiredError(f"this clip has {len(ref.clip.flags)} personal-data flag(s) ({', '.join(kinds)}): "
-                                    "redact them, or approve with an override_reason saying why they may stay",
-                                    flags=len(ref.clip.flags), kinds=kinds)
+        raise OverrideRequiredError(
+            f"this clip has {len(ref.clip.flags)} personal-data flag(s) ({', '.join(kinds)}): "
+            "redact them, or approve with an override_reason saying why they may stay",
+            flags=len(ref.clip.flags),
+            kinds=kinds,
+        )
 
 
 TRIM_TOLERANCE_S = 0.05  # a re-cut lands on a video frame: its edges may move this much without adding audio
@@ -75,7 +84,7 @@ def _needs_review_again(trimmed: ClipRef, before: Clip) -> bool:
     lets be published, goes back to review: the approval (and its ``voices_checked``) covered the old window only."""
     clip = trimmed.clip
     extended = clip.start < before.start - TRIM_TOLERANCE_S or clip.end > before.end + TRIM_TOLERANCE_S
-    return extended or bool(publication_blockers(trimmed.manifest, clip, now=datetime.now(timezone.utc)))
+    return extended or bool(publication_blockers(trimmed.manifest, clip, now=datetime.now(UTC)))
 
 
 def _with_voices_checked(details: Callable[[], dict[str, Any]] | None) -> Callable[[], dict[str, Any]]:
@@ -83,8 +92,15 @@ def _with_voices_checked(details: Callable[[], dict[str, Any]] | None) -> Callab
 
 
 def _audit_view(clip: Clip) -> dict[str, Any]:
-    return {"state": clip.state, "title": clip.title, "start": clip.start, "end": clip.end,
-            "version": clip_version(clip), "flags": len(clip.flags), "redactions": len(clip.redactions)}
+    return {
+        "state": clip.state,
+        "title": clip.title,
+        "start": clip.start,
+        "end": clip.end,
+        "version": clip_version(clip),
+        "flags": len(clip.flags),
+        "redactions": len(clip.redactions),
+    }
 
 
 class Moderation:
@@ -92,9 +108,18 @@ class Moderation:
         self.catalog = catalog
         self.ctx = catalog.ctx
 
-    def decide(self, clip_id: str, action: Action, who: Principal, version: str, *, reason: str | None = None,
-               voices_checked: bool = False, change: Callable[[ClipRef], ClipRef] | None = None,
-               details: Callable[[], dict[str, Any]] | None = None) -> tuple[ClipRef, AuditEntry]:
+    def decide(
+        self,
+        clip_id: str,
+        action: Action,
+        who: Principal,
+        version: str,
+        *,
+        reason: str | None = None,
+        voices_checked: bool = False,
+        change: Callable[[ClipRef], ClipRef] | None = None,
+        details: Callable[[], dict[str, Any]] | None = None,
+    ) -> tuple[ClipRef, AuditEntry]:
         """Apply ``action`` if the clip is still at ``version``; ``change`` computes retitle/trim/redact results
         (the clip, and for a redaction the manifest too); ``details`` adds to the audit entry once it ran.
         For approve, ``reason`` is the override reason and ``voices_checked`` the moderator's word that only
@@ -106,11 +131,15 @@ class Moderation:
             current = clip_version(before)
             allowed, target = TRANSITIONS[action]
             if version != current:
-                raise ConflictError(f"clip {clip_id} changed since you read it (now {before.state}); reload it and "
-                                    "decide again", current_version=current, state=before.state)
+                raise ConflictError(
+                    f"clip {clip_id} changed since you read it (now {before.state}); reload it and decide again",
+                    current_version=current,
+                    state=before.state,
+                )
             if before.state not in allowed:
-                raise ConflictError(f"cannot {action} a clip that is {before.state}", current_version=current,
-                                    state=before.state)
+                raise ConflictError(
+                    f"cannot {action} a clip that is {before.state}", current_version=current, state=before.state
+                )
             if action == "approve":
                 check_publishable(ref, reason, voices_checked)
                 details = _with_voices_checked(details)
@@ -120,12 +149,21 @@ class Moderation:
                 target = "pending_review"
             if target is not None:
                 after = replace(after, state=target)
-            manifest = replace(changed.manifest, clips=tuple(after if c.clip_id == clip_id else c
-                                                             for c in changed.manifest.clips))
+            manifest = replace(
+                changed.manifest, clips=tuple(after if c.clip_id == clip_id else c for c in changed.manifest.clips)
+            )
             manifest = self.ctx.repo.save(manifest)
-            entry = AuditEntry(clip_id=clip_id, action=action, by=who.name, role=who.role, at=now_iso(),
-                               reason=reason, before=_audit_view(before), after=_audit_view(after),
-                               details=details() if details else {})
+            entry = AuditEntry(
+                clip_id=clip_id,
+                action=action,
+                by=who.name,
+                role=who.role,
+                at=now_iso(),
+                reason=reason,
+                before=_audit_view(before),
+                after=_audit_view(after),
+                details=details() if details else {},
+            )
             append_audit(self.ctx.store, rid, entry)
             self._update_index(manifest, after, reembed=action in REEMBED)
             self._update_payloads(manifest, before=ref.manifest, skip=clip_id)
@@ -139,19 +177,40 @@ class Moderation:
             ref = self.catalog.find(clip_id)
             current = clip_version(ref.clip)
             if version != current:
-                raise ConflictError(f"clip {clip_id} changed since you read it (now {ref.clip.state}); reload it and "
-                                    "decide again", current_version=current, state=ref.clip.state)
+                raise ConflictError(
+                    f"clip {clip_id} changed since you read it (now {ref.clip.state}); reload it and decide again",
+                    current_version=current,
+                    state=ref.clip.state,
+                )
             result = split_clip(self.ctx, ref, at_s)
             manifest = self.ctx.repo.save(result.manifest)
             first, second = result.halves
-            entry = AuditEntry(clip_id=clip_id, action="split", by=who.name, role=who.role, at=now_iso(),
-                               before=_audit_view(ref.clip), after=_audit_view(first),
-                               details={"into": [first.clip_id, second.clip_id], "at": round(second.start, 3)})
+            entry = AuditEntry(
+                clip_id=clip_id,
+                action="split",
+                by=who.name,
+                role=who.role,
+                at=now_iso(),
+                before=_audit_view(ref.clip),
+                after=_audit_view(first),
+                details={"into": [first.clip_id, second.clip_id], "at": round(second.start, 3)},
+            )
             append_audit(self.ctx.store, rid, entry)
             for half in result.halves:
-                append_audit(self.ctx.store, rid, AuditEntry(
-                    clip_id=half.clip_id, action="split", by=who.name, role=who.role, at=now_iso(),
-                    before=_audit_view(ref.clip), after=_audit_view(half), details={"from": clip_id}))
+                append_audit(
+                    self.ctx.store,
+                    rid,
+                    AuditEntry(
+                        clip_id=half.clip_id,
+                        action="split",
+                        by=who.name,
+                        role=who.role,
+                        at=now_iso(),
+                        before=_audit_view(ref.clip),
+                        after=_audit_view(half),
+                        details={"from": clip_id},
+                    ),
+                )
             keep = {c.clip_id for c in manifest.clips}
             self.ctx.index.delete_recording(rid, keep=keep)  # the whole clip's point
             for half in result.halves:

@@ -16,7 +16,7 @@ _MAX_DIGITS = 18  # beyond any object size; int() refuses strings of thousands o
 
 
 def _number(digits: str) -> int:
-    return int(digits) if len(digits) <= _MAX_DIGITS else 10 ** _MAX_DIGITS
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10**_MAX_DIGITS
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -52,8 +52,9 @@ def _chunks(store: ObjectStore, key: str, first: int, last: int) -> Iterator[byt
         pos = end
 
 
-def object_response(store: ObjectStore, key: str, media_type: str, range_header: str | None, *,
-                    cache: str = "private, max-age=300") -> Response:
+def object_response(
+    store: ObjectStore, key: str, media_type: str, range_header: str | None, *, cache: str = "private, max-age=300"
+) -> Response:
     size = store.size(key)
     span = parse_range(range_header, size)
     headers = {"Accept-Ranges": "bytes", "Cache-Control": cache}
@@ -62,5 +63,4 @@ def object_response(store: ObjectStore, key: str, media_type: str, range_header:
         return StreamingResponse(_chunks(store, key, 0, size - 1), media_type=media_type, headers=headers)
     first, last = span
     headers.update({"Content-Range": f"bytes {first}-{last}/{size}", "Content-Length": str(last - first + 1)})
-    return StreamingResponse(_chunks(store, key, first, last), status_code=206, media_type=media_type,
-                             headers=headers)
+    return StreamingResponse(_chunks(store, key, first, last), status_code=206, media_type=media_type, headers=headers)

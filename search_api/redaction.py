@@ -19,12 +19,13 @@ from pipelines.context import RunContext
 from pipelines.stages.redact import MASK, collapse_masks, mask_attributed, mask_transcript, widen_to_words
 from search_api.catalog import ClipRef
 from search_api.errors import BadRequestError
-from vidlib.domain import AttributedTranscript, Clip, ClipEnrichment, Manifest, Redaction, ScreenBox, Transcript
+from vidlib.domain import AttributedTranscript, Clip, ClipEnrichment, Redaction, ScreenBox, Transcript
 from vidlib.wording import join_words
 
 
-def requested_spans(clip: Clip, spans: Sequence[tuple[float, float]], flag_indexes: Sequence[int], *,
-                    boxes: int = 0) -> list[Redaction]:
+def requested_spans(
+    clip: Clip, spans: Sequence[tuple[float, float]], flag_indexes: Sequence[int], *, boxes: int = 0
+) -> list[Redaction]:
     """The spans asked for (seconds of the recording) plus those of the flags named by their index in the
     clip's ``flags``; each must lie (at least partly) inside the clip. Empty only when ``boxes`` of the picture
     are asked for."""
@@ -35,17 +36,21 @@ def requested_spans(clip: Clip, spans: Sequence[tuple[float, float]], flag_index
         out.append(Redaction(clip.flags[i].start, clip.flags[i].end))
     for start, end in spans:
         if not (start < end and end > clip.start and start < clip.end):
-            raise BadRequestError(f"span {start:.2f}-{end:.2f} s is empty or outside the clip "
-                                  f"({clip.start:.2f}-{clip.end:.2f} s of the recording)")
+            raise BadRequestError(
+                f"span {start:.2f}-{end:.2f} s is empty or outside the clip "
+                f"({clip.start:.2f}-{clip.end:.2f} s of the recording)"
+            )
         out.append(Redaction(max(start, clip.start), min(end, clip.end)))
     if not out and not boxes:
-        raise BadRequestError("give at least one span (start, end in seconds of the recording), flag index or box of "
-                              "the picture")
+        raise BadRequestError(
+            "give at least one span (start, end in seconds of the recording), flag index or box of the picture"
+        )
     return out
 
 
-def redact_clip(ctx: RunContext, ref: ClipRef, spans: Sequence[Redaction],
-                boxes: Sequence[ScreenBox] = ()) -> tuple[ClipRef, int]:
+def redact_clip(
+    ctx: RunContext, ref: ClipRef, spans: Sequence[Redaction], boxes: Sequence[ScreenBox] = ()
+) -> tuple[ClipRef, int]:
     """Apply the redaction (spans of sound, boxes of picture); returns the new (manifest, clip) and the number of
     words masked."""
     manifest, clip = ref.manifest, ref.clip
@@ -56,15 +61,23 @@ def redact_clip(ctx: RunContext, ref: ClipRef, spans: Sequence[Redaction],
     transcript = mask_transcript(manifest.transcript, spans) if manifest.transcript else None
     redactions = (*clip.redactions, *spans)
     screen = (*clip.screen_redactions, *boxes)
-    media = clip_media.recut(ctx, manifest, clip.clip_id, clip.start, clip.end, attributed=attributed,
-                             redactions=redactions, boxes=screen)
+    media = clip_media.recut(
+        ctx, manifest, clip.clip_id, clip.start, clip.end, attributed=attributed, redactions=redactions, boxes=screen
+    )
     words = [w for w in attributed.words if w.start >= media.start - EDGE_S and w.end <= media.end + EDGE_S]
     flags = tuple(f for f in clip.flags if not any(s.start <= (f.start + f.end) / 2 <= s.end for s in spans))
     gone = {w.text.strip(" .,;:!?") for w, m in zip(manifest.attributed.words, attributed.words) if w is not m}
-    new_clip = replace(clip, start=media.start, end=media.end, text=collapse_masks(join_words(w.text for w in words)),
-                       title=mask_in(clip.title, gone), keyphrases=tuple(k for k in clip.keyphrases
-                                                                         if mask_in(k, gone) == k),
-                       flags=flags, redactions=redactions, screen_redactions=screen)
+    new_clip = replace(
+        clip,
+        start=media.start,
+        end=media.end,
+        text=collapse_masks(join_words(w.text for w in words)),
+        title=mask_in(clip.title, gone),
+        keyphrases=tuple(k for k in clip.keyphrases if mask_in(k, gone) == k),
+        flags=flags,
+        redactions=redactions,
+        screen_redactions=screen,
+    )
     _save_stages(ctx, manifest.recording_id, attributed, transcript, new_clip, gone)
     clip_media.update_cut_stage(ctx, manifest.recording_id, media)
     new_manifest = replace(manifest, attributed=attributed, transcript=transcript)
@@ -78,8 +91,14 @@ def mask_in(text: str, gone: set[str]) -> str:
     return collapse_masks(text)
 
 
-def _save_stages(ctx: RunContext, recording_id: str, attributed: AttributedTranscript,
-                 transcript: Transcript | None, clip: Clip, gone: set[str]) -> None:
+def _save_stages(
+    ctx: RunContext,
+    recording_id: str,
+    attributed: AttributedTranscript,
+    transcript: Transcript | None,
+    clip: Clip,
+    gone: set[str],
+) -> None:
     """The stage results hold the words too: mask them there, so a re-run of the flow cannot bring them back."""
     repo = ctx.repo
     if repo.has_stage(recording_id, "attribute"):
@@ -87,7 +106,8 @@ def _save_stages(ctx: RunContext, recording_id: str, attributed: AttributedTrans
     if transcript is not None and repo.has_stage(recording_id, "transcribe"):
         repo.save_stage(recording_id, "transcribe", transcript, Transcript)
     if repo.has_stage(recording_id, "enrich"):  # the generated title and keyphrases
-        enriched = tuple(replace(e, title=mask_in(e.title, gone), keyphrases=clip.keyphrases)
-                         if e.clip_id == clip.clip_id else e
-                         for e in repo.load_stage(recording_id, "enrich", tuple[ClipEnrichment, ...]))
+        enriched = tuple(
+            replace(e, title=mask_in(e.title, gone), keyphrases=clip.keyphrases) if e.clip_id == clip.clip_id else e
+            for e in repo.load_stage(recording_id, "enrich", tuple[ClipEnrichment, ...])
+        )
         repo.save_stage(recording_id, "enrich", enriched, tuple[ClipEnrichment, ...])

@@ -101,22 +101,29 @@ class ClipDetail(ClipSummary):
     context: ChapterContext | None = Field(None, description="its chapter and neighbours in the call")
     transcript: list[Turn]
     recording_start: float = Field(description="the clip's start in the recording, seconds")
-    flags: list[dict[str, object]] = Field(default_factory=list,
-                                           description="moderators only: personal data heard (kind, text, start, end)")
+    flags: list[dict[str, object]] = Field(
+        default_factory=list, description="moderators only: personal data heard (kind, text, start, end)"
+    )
     consent_flags: list[dict[str, object]] = Field(
-        default_factory=list, description="moderators only: consent problems (kind, detail, start, end)")
+        default_factory=list, description="moderators only: consent problems (kind, detail, start, end)"
+    )
     publishable: bool = Field(True, description="moderators only: false when consent forbids publishing it")
     blockers: list[str] = Field(default_factory=list, description="moderators only: why it cannot be published")
     consented_voices: list[str] = Field(
-        default_factory=list, description="moderators only: the roles of the participants the consent record names; "
-        "approving the clip (voices_checked) says that nobody else is heard in it")
-    redactions: list[dict[str, float]] = Field(default_factory=list,
-                                               description="moderators only: bleeped spans (seconds of the recording)")
+        default_factory=list,
+        description="moderators only: the roles of the participants the consent record names; "
+        "approving the clip (voices_checked) says that nobody else is heard in it",
+    )
+    redactions: list[dict[str, float]] = Field(
+        default_factory=list, description="moderators only: bleeped spans (seconds of the recording)"
+    )
     screen_redactions: list[dict[str, int]] = Field(
-        default_factory=list, description="moderators only: boxes of the picture blurred (x, y, w, h pixels)")
+        default_factory=list, description="moderators only: boxes of the picture blurred (x, y, w, h pixels)"
+    )
     words: list[Word] = Field(default_factory=list, description="moderators only: the clip's words, to correct")
-    speakers: dict[str, str] = Field(default_factory=dict,
-                                     description="moderators only: the recording's speaker labels and their roles")
+    speakers: dict[str, str] = Field(
+        default_factory=dict, description="moderators only: the recording's speaker labels and their roles"
+    )
 
 
 class AuditEntry(BaseModel):
@@ -152,8 +159,9 @@ class Queue(BaseModel):
 
 
 class BulkApproval(BaseModel):
-    voices_checked: bool = Field(description="true: you listened to the whole call and heard nobody beyond its "
-                                 "consented participants")
+    voices_checked: bool = Field(
+        description="true: you listened to the whole call and heard nobody beyond its consented participants"
+    )
 
 
 class Skipped(BaseModel):
@@ -171,10 +179,17 @@ class Decision(BaseModel):
 
 
 class Approval(Decision):
-    voices_checked: bool = Field(False, description="true: you listened to the whole clip and heard nobody beyond "
-                                 "consented_voices; approval is refused without it (422 voices_check_required)")
-    override_reason: str | None = Field(None, min_length=3, max_length=500,
-                                        description="required when the clip has personal-data flags; kept in the audit log")
+    voices_checked: bool = Field(
+        False,
+        description="true: you listened to the whole clip and heard nobody beyond "
+        "consented_voices; approval is refused without it (422 voices_check_required)",
+    )
+    override_reason: str | None = Field(
+        None,
+        min_length=3,
+        max_length=500,
+        description="required when the clip has personal-data flags; kept in the audit log",
+    )
 
 
 class Span(BaseModel):
@@ -204,8 +219,11 @@ class ScreenTexts(BaseModel):
 
 class Redact(Decision):
     spans: list[Span] = Field(default_factory=list, max_length=50)
-    boxes: list[Box] = Field(default_factory=list, max_length=20,
-                             description="boxes of the picture to blur for the whole clip (GET /clips/{id}/screen-text)")
+    boxes: list[Box] = Field(
+        default_factory=list,
+        max_length=20,
+        description="boxes of the picture to blur for the whole clip (GET /clips/{id}/screen-text)",
+    )
     flags: list[int] = Field(default_factory=list, max_length=50, description="indexes into the clip's flags")
     reason: str | None = Field(None, max_length=500)
 
@@ -279,8 +297,9 @@ class FlagsResult(BaseModel):
 
 
 class Withdrawal(BaseModel):
-    participant: str | None = Field(None, max_length=200,
-                                    description="Name or role of who withdrew; empty: the whole recording")
+    participant: str | None = Field(
+        None, max_length=200, description="Name or role of who withdrew; empty: the whole recording"
+    )
 
 
 class WithdrawalResult(BaseModel):

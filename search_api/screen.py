@@ -44,7 +44,13 @@ def clip_screen_text(ctx: RunContext, ref: ClipRef) -> list[ScreenTextOut]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     parts, initials = name_marks(ref)
-    return [ScreenTextOut(text=s.text, box=Box(x=s.box.x, y=s.box.y, w=max(2, s.box.w), h=max(2, s.box.h)),
-                          frames=s.frames, confidence=s.confidence,
-                          suggested=bool(_words(s.text) & parts) or fold_accents(s.text).upper().strip() in initials)
-            for s in found]
+    return [
+        ScreenTextOut(
+            text=s.text,
+            box=Box(x=s.box.x, y=s.box.y, w=max(2, s.box.w), h=max(2, s.box.h)),
+            frames=s.frames,
+            confidence=s.confidence,
+            suggested=bool(_words(s.text) & parts) or fold_accents(s.text).upper().strip() in initials,
+        )
+        for s in found
+    ]

@@ -35,11 +35,11 @@ def highlight_snippet(text: str, query: str, *, width: int = 32, before: int = 6
     pos = tokens[first].start()
     for i in range(first, last):
         m = tokens[i]
-        marked.append(html.escape(text[pos:m.start()]))
+        marked.append(html.escape(text[pos : m.start()]))
         word = html.escape(m.group())
         marked.append(f"<mark>{word}</mark>" if i in hit_set else word)
         pos = m.end()
-    tail = text[pos:tokens[last].start()] if last < len(tokens) else text[pos:]
+    tail = text[pos : tokens[last].start()] if last < len(tokens) else text[pos:]
     out = "".join(marked) + html.escape(tail if last == len(tokens) else "")
     prefix = "… " if first > 0 else ""
     suffix = " …" if last < len(tokens) else ""

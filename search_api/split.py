@@ -6,7 +6,7 @@ a re-run and a reindex keep the split. Both halves keep the clip's state: an app
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pipelines import clip_media
 from pipelines.context import RunContext
@@ -37,31 +37,43 @@ def split_clip(ctx: RunContext, ref: ClipRef, at_s: float) -> SplitResult:
     if spec is None:
         raise BadRequestError("this clip is not in the recording's plan (process it again first)")
     utts = attributed.utterances
-    starts = [k for k in range(spec.first_utterance + 1, spec.last_utterance + 1)
-              if utts[k].start - clip.start >= MIN_CLIP_S and clip.end - utts[k].start >= MIN_CLIP_S]
+    starts = [
+        k
+        for k in range(spec.first_utterance + 1, spec.last_utterance + 1)
+        if utts[k].start - clip.start >= MIN_CLIP_S and clip.end - utts[k].start >= MIN_CLIP_S
+    ]
     if not starts:
-        raise BadRequestError(f"no sentence starts at least {MIN_CLIP_S:.0f} s from both ends of this clip: it cannot "
-                              "be split")
+        raise BadRequestError(
+            f"no sentence starts at least {MIN_CLIP_S:.0f} s from both ends of this clip: it cannot be split"
+        )
     k = min(starts, key=lambda i: abs(utts[i].start - clip.start - at_s))
     gap_end, next_start = utts[k - 1].end, utts[k].start
     cut_at = (gap_end + next_start) / 2 if next_start - gap_end > 0.02 else next_start - 0.001
-    specs = (replace(spec, clip_id=clip_id_for(rid, clip.start, cut_at), end=cut_at, last_utterance=k - 1),
-             replace(spec, clip_id=clip_id_for(rid, cut_at, clip.end), start=cut_at, first_utterance=k))
+    specs = (
+        replace(spec, clip_id=clip_id_for(rid, clip.start, cut_at), end=cut_at, last_utterance=k - 1),
+        replace(spec, clip_id=clip_id_for(rid, cut_at, clip.end), start=cut_at, first_utterance=k),
+    )
     halves, media = [], []
     for half in specs:
         piece, cut_media = _cut_half(ctx, manifest, clip, half, attributed)
         halves.append(piece)
         media.append(cut_media)
     first, second = halves
-    title = opening_question(utts[specs[1].first_utterance:specs[1].last_utterance + 1], attributed.words)
+    title = opening_question(utts[specs[1].first_utterance : specs[1].last_utterance + 1], attributed.words)
     second = replace(second, title=title[1] if title else f"{clip.title} (suite)")
     clips = [c for c in manifest.clips if c.clip_id != clip.clip_id]
     at = next(i for i, c in enumerate(manifest.clips) if c.clip_id == clip.clip_id)
     clips[at:at] = [first, second]
     clips = [replace(c, index=i) for i, c in enumerate(clips)]
-    chapters = tuple(replace(ch, clip_ids=tuple(x for c in ch.clip_ids for x in ((specs[0].clip_id, specs[1].clip_id)
-                                                                                  if c == clip.clip_id else (c,))))
-                     for ch in manifest.chapters)
+    chapters = tuple(
+        replace(
+            ch,
+            clip_ids=tuple(
+                x for c in ch.clip_ids for x in ((specs[0].clip_id, specs[1].clip_id) if c == clip.clip_id else (c,))
+            ),
+        )
+        for ch in manifest.chapters
+    )
     _save_stages(ctx, rid, clip, specs, tuple(media), (first, second))
     saved = replace(manifest, clips=tuple(clips), chapters=chapters)
     by_id = {c.clip_id: c for c in saved.clips}
@@ -69,39 +81,75 @@ def split_clip(ctx: RunContext, ref: ClipRef, at_s: float) -> SplitResult:
     return SplitResult(saved, (by_id[first.clip_id], by_id[second.clip_id]), old_keys)
 
 
-def _cut_half(ctx: RunContext, manifest: Manifest, clip: Clip, spec: ClipSpec,
-              attributed: AttributedTranscript) -> tuple[Clip, ClipMedia]:
-    media = clip_media.recut(ctx, manifest, spec.clip_id, spec.start, spec.end, attributed=attributed,
-                             redactions=clip.redactions, boxes=clip.screen_redactions)
+def _cut_half(
+    ctx: RunContext, manifest: Manifest, clip: Clip, spec: ClipSpec, attributed: AttributedTranscript
+) -> tuple[Clip, ClipMedia]:
+    media = clip_media.recut(
+        ctx,
+        manifest,
+        spec.clip_id,
+        spec.start,
+        spec.end,
+        attributed=attributed,
+        redactions=clip.redactions,
+        boxes=clip.screen_redactions,
+    )
     roles = dict(attributed.roles)
-    utts = attributed.utterances[spec.first_utterance:spec.last_utterance + 1]
+    utts = attributed.utterances[spec.first_utterance : spec.last_utterance + 1]
     speakers = tuple(dict.fromkeys(u.speaker for u in utts))
     speaker_roles = tuple(roles.get(s, "guest") for s in speakers)
     piece = replace(
-        clip, clip_id=spec.clip_id, start=media.start, end=media.end, text=" ".join(u.text for u in utts),
-        speakers=speakers, roles=speaker_roles, video_key=media.video_key, subtitles_key=media.subtitles_key,
+        clip,
+        clip_id=spec.clip_id,
+        start=media.start,
+        end=media.end,
+        text=" ".join(u.text for u in utts),
+        speakers=speakers,
+        roles=speaker_roles,
+        video_key=media.video_key,
+        subtitles_key=media.subtitles_key,
         thumbnail_key=media.thumbnail_key,
         flags=tuple(f for f in clip.flags if f.end > media.start and f.start < media.end),
-        consent_flags=recording_consent_flags(manifest, media.start, media.end, speaker_roles,
-                                              now=datetime.now(timezone.utc)),
-        redactions=tuple(r for r in clip.redactions if r.end > media.start and r.start < media.end))
+        consent_flags=recording_consent_flags(manifest, media.start, media.end, speaker_roles, now=datetime.now(UTC)),
+        redactions=tuple(r for r in clip.redactions if r.end > media.start and r.start < media.end),
+    )
     return piece, media
 
 
-def _save_stages(ctx: RunContext, rid: str, clip: Clip, specs: tuple[ClipSpec, ClipSpec],
-                 media: tuple[ClipMedia, ...], halves: tuple[Clip, Clip]) -> None:
+def _save_stages(
+    ctx: RunContext,
+    rid: str,
+    clip: Clip,
+    specs: tuple[ClipSpec, ClipSpec],
+    media: tuple[ClipMedia, ...],
+    halves: tuple[Clip, Clip],
+) -> None:
     """Plan, cut and enrich stages: the two halves instead of the clip, so that a re-run keeps the split."""
     repo = ctx.repo
-    plan = [s for old in repo.load_stage(rid, "plan", tuple[ClipSpec, ...])
-            for s in (specs if old.clip_id == clip.clip_id else (old,))]
+    plan = [
+        s
+        for old in repo.load_stage(rid, "plan", tuple[ClipSpec, ...])
+        for s in (specs if old.clip_id == clip.clip_id else (old,))
+    ]
     repo.save_stage(rid, "plan", tuple(replace(s, index=i) for i, s in enumerate(plan)), tuple[ClipSpec, ...])
     if repo.has_stage(rid, "cut"):
-        cut = [m for old in repo.load_stage(rid, "cut", tuple[ClipMedia, ...])
-               for m in (media if old.clip_id == clip.clip_id else (old,))]
+        cut = [
+            m
+            for old in repo.load_stage(rid, "cut", tuple[ClipMedia, ...])
+            for m in (media if old.clip_id == clip.clip_id else (old,))
+        ]
         repo.save_stage(rid, "cut", tuple(cut), tuple[ClipMedia, ...])
     if repo.has_stage(rid, "enrich"):
-        enriched = [e for old in repo.load_stage(rid, "enrich", tuple[ClipEnrichment, ...])
-                    for e in ((replace(old, clip_id=halves[0].clip_id, title=halves[0].title),
-                               replace(old, clip_id=halves[1].clip_id, title=halves[1].title))
-                              if old.clip_id == clip.clip_id else (old,))]
+        enriched = [
+            e
+            for old in repo.load_stage(rid, "enrich", tuple[ClipEnrichment, ...])
+            for e in (
+                (
+                    replace(old, clip_id=halves[0].clip_id, title=halves[0].title),
+                    replace(old, clip_id=halves[1].clip_id, title=halves[1].title),
+                )
+                if old.clip_id == clip.clip_id
+                else (old,)
+            )
+        ]
         repo.save_stage(rid, "enrich", tuple(enriched), tuple[ClipEnrichment, ...])

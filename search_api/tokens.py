@@ -80,8 +80,10 @@ def parse_token_setting(value: str) -> dict[str, Principal]:
         role, _, digest = item.partition(":")
         digest = digest.strip().lower()
         if role not in ROLES or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise ValueError(f"VIDLIB_API_TOKENS entry {i + 1} is not 'role:sha256hex' with a role among "
-                             f"{', '.join(ROLES)} (store hashes, never tokens)")
+            raise ValueError(
+                f"VIDLIB_API_TOKENS entry {i + 1} is not 'role:sha256hex' with a role among "
+                f"{', '.join(ROLES)} (store hashes, never tokens)"
+            )
         out[digest] = Principal(name=f"{role}-{digest[:8]}", role=role)  # type: ignore[arg-type]
     return out
 
@@ -107,8 +109,11 @@ class TokenBook:
             self._from_file, self._mtime = {}, None
             return
         if mtime != self._mtime:
-            self._from_file = {e["sha256"]: Principal(e["name"], e["role"])  # type: ignore[arg-type]
-                               for e in _read_file(self._path) if e.get("role") in ROLES}
+            self._from_file = {
+                e["sha256"]: Principal(e["name"], e["role"])  # type: ignore[arg-type]
+                for e in _read_file(self._path)
+                if e.get("role") in ROLES
+            }
             self._mtime = mtime
 
 
@@ -125,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     print(token)
     import sys
 
-    print(f"stored its hash in {tokens_file(settings)}; the token is not stored: give it to {args.name} now",
-          file=sys.stderr)
+    print(
+        f"stored its hash in {tokens_file(settings)}; the token is not stored: give it to {args.name} now",
+        file=sys.stderr,
+    )
     return 0
 
 

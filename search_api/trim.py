@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pipelines import clip_media
 from pipelines.clip_media import EDGE_S
@@ -25,8 +25,11 @@ def snap_to_words(words: tuple[SpokenWord, ...], start: float, end: float) -> tu
     ends = [w.end for w in words if w.end > new_start]
     new_end = min(ends, key=lambda t: abs(t - end))
     if new_end - new_start < MIN_CLIP_S:
-        raise BadRequestError(f"the trimmed clip would last {new_end - new_start:.1f} s; keep at least {MIN_CLIP_S:.0f} s",
-                              start=new_start, end=new_end)
+        raise BadRequestError(
+            f"the trimmed clip would last {new_end - new_start:.1f} s; keep at least {MIN_CLIP_S:.0f} s",
+            start=new_start,
+            end=new_end,
+        )
     return new_start, new_end
 
 
@@ -39,17 +42,32 @@ def retrim(ctx: RunContext, manifest: Manifest, clip: Clip, start: float, end: f
     if not 0 <= start < end <= manifest.media.duration_s + 0.5:
         raise BadRequestError(f"start and end must satisfy 0 <= start < end <= {manifest.media.duration_s:.1f}")
     start, end = snap_to_words(attributed.words, start, end)
-    media = clip_media.recut(ctx, manifest, clip.clip_id, start, end, attributed=attributed,
-                             redactions=clip.redactions, boxes=clip.screen_redactions)
+    media = clip_media.recut(
+        ctx,
+        manifest,
+        clip.clip_id,
+        start,
+        end,
+        attributed=attributed,
+        redactions=clip.redactions,
+        boxes=clip.screen_redactions,
+    )
     clip_media.update_cut_stage(ctx, manifest.recording_id, media)
     roles = dict(attributed.roles)
     words = [w for w in attributed.words if w.start >= media.start - EDGE_S and w.end <= media.end + EDGE_S]
     speakers = tuple(dict.fromkeys(w.speaker for w in words))
     speaker_roles = tuple(roles.get(s, "guest") for s in speakers)
     found = detect_personal_data(attributed.words, manifest.consent)  # personal data heard in the new window
-    return replace(clip, start=media.start, end=media.end, text=join_words(w.text for w in words), speakers=speakers,
-                   roles=speaker_roles, video_key=media.video_key, subtitles_key=media.subtitles_key,
-                   thumbnail_key=media.thumbnail_key,
-                   flags=tuple(f for f in found if f.end > media.start and f.start < media.end),
-                   consent_flags=recording_consent_flags(manifest, media.start, media.end, speaker_roles,
-                                                         now=datetime.now(timezone.utc)))
+    return replace(
+        clip,
+        start=media.start,
+        end=media.end,
+        text=join_words(w.text for w in words),
+        speakers=speakers,
+        roles=speaker_roles,
+        video_key=media.video_key,
+        subtitles_key=media.subtitles_key,
+        thumbnail_key=media.thumbnail_key,
+        flags=tuple(f for f in found if f.end > media.start and f.start < media.end),
+        consent_flags=recording_consent_flags(manifest, media.start, media.end, speaker_roles, now=datetime.now(UTC)),
+    )

@@ -72,8 +72,16 @@ class ClipIndex(Protocol):
 
     def count(self, recording_id: str | None = None) -> int: ...
 
-    def search(self, mode: SearchMode, *, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
-               filters: Filters, limit: int = 10, offset: int = 0) -> list[Hit]: ...
+    def search(
+        self,
+        mode: SearchMode,
+        *,
+        dense: np.ndarray | None,
+        sparse: tuple[list[int], list[float]] | None,
+        filters: Filters,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[Hit]: ...
 
     def get(self, clip_id: str) -> Hit | None:
         """The clip's payload, or None when it is not indexed."""
@@ -95,8 +103,11 @@ def open_index(settings: Settings) -> ClipIndex:
     if settings.qdrant_url:
         from storage.index_client import ClientClipIndex
 
-        return ClientClipIndex(url=settings.qdrant_url, collection=settings.qdrant_collection,
-                               api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None)
+        return ClientClipIndex(
+            url=settings.qdrant_url,
+            collection=settings.qdrant_collection,
+            api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
+        )
     from storage.index_edge import EdgeClipIndex
 
     settings.home.mkdir(parents=True, exist_ok=True)

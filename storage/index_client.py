@@ -12,18 +12,34 @@ from typing import Any
 
 import numpy as np
 
-from storage.index import (DENSE, DENSE_WEIGHT, PAYLOAD_INDEXES, RRF_K, SPARSE, Filters, Hit, IndexedClip,
-                           SearchMode, prefetch_depth)
+from storage.index import (
+    DENSE,
+    DENSE_WEIGHT,
+    PAYLOAD_INDEXES,
+    RRF_K,
+    SPARSE,
+    Filters,
+    Hit,
+    IndexedClip,
+    SearchMode,
+    prefetch_depth,
+)
 from vidlib.errors import StorageError
 from vidlib.ids import point_id_for
-
 
 
 class ClientClipIndex:
     """The ClipIndex interface over qdrant-client: a server by URL, or local mode in a folder."""
 
-    def __init__(self, *, path: str | None = None, url: str | None = None, api_key: str | None = None,
-                 collection: str = "clips", dim: int = 384) -> None:
+    def __init__(
+        self,
+        *,
+        path: str | None = None,
+        url: str | None = None,
+        api_key: str | None = None,
+        collection: str = "clips",
+        dim: int = 384,
+    ) -> None:
         from qdrant_client import QdrantClient
 
         try:
@@ -65,7 +81,10 @@ class ClientClipIndex:
         points = [
             qm.PointStruct(
                 id=point_id_for(c.clip_id),
-                vector={DENSE: list(c.dense), SPARSE: qm.SparseVector(indices=list(c.sparse_indices), values=list(c.sparse_values))},
+                vector={
+                    DENSE: list(c.dense),
+                    SPARSE: qm.SparseVector(indices=list(c.sparse_indices), values=list(c.sparse_values)),
+                },
                 payload={**c.payload, "clip_id": c.clip_id},
             )
             for c in clips
@@ -90,8 +109,16 @@ class ClientClipIndex:
         flt = self._filter({"recording_id": recording_id}) if recording_id else None
         return self.client.count(self.collection, count_filter=flt, exact=True).count
 
-    def search(self, mode: SearchMode, *, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
-               filters: Filters, limit: int = 10, offset: int = 0) -> list[Hit]:
+    def search(
+        self,
+        mode: SearchMode,
+        *,
+        dense: np.ndarray | None,
+        sparse: tuple[list[int], list[float]] | None,
+        filters: Filters,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[Hit]:
         from qdrant_client import models as qm
 
         if not self.client.collection_exists(self.collection):
@@ -101,28 +128,56 @@ class ClientClipIndex:
         if mode == "keyword":
             if sparse_q is None or not sparse_q.indices:
                 return []
-            res = self.client.query_points(self.collection, query=sparse_q, using=SPARSE, query_filter=flt,
-                                           limit=limit, offset=offset, with_payload=True)
+            res = self.client.query_points(
+                self.collection,
+                query=sparse_q,
+                using=SPARSE,
+                query_filter=flt,
+                limit=limit,
+                offset=offset,
+                with_payload=True,
+            )
+        elif dense is None:
+            raise ValueError(f"{mode} search needs the query's dense vector")
         elif mode == "semantic":
-            res = self.client.query_points(self.collection, query=list(map(float, dense)), using=DENSE,
-                                           query_filter=flt, limit=limit, offset=offset, with_payload=True)
+            res = self.client.query_points(
+                self.collection,
+                query=list(map(float, dense)),
+                using=DENSE,
+                query_filter=flt,
+                limit=limit,
+                offset=offset,
+                with_payload=True,
+            )
         else:
             depth = prefetch_depth(limit, offset)
             prefetch = [qm.Prefetch(query=list(map(float, dense)), using=DENSE, filter=flt, limit=depth)]
             if sparse_q is not None and sparse_q.indices:
                 prefetch.append(qm.Prefetch(query=sparse_q, using=SPARSE, filter=flt, limit=depth))
             # weighted RRF, dense list x3: measured better than plain RRF (bench/eval_search.py, docs/benchmarks.md)
-            fusion = (qm.RrfQuery(rrf=qm.Rrf(k=RRF_K, weights=[DENSE_WEIGHT, 1.0])) if len(prefetch) == 2
-                      else qm.FusionQuery(fusion=qm.Fusion.RRF))
-            res = self.client.query_points(self.collection, prefetch=prefetch, query=fusion,
-                                           query_filter=flt, limit=limit, offset=offset, with_payload=True)
-        return [Hit(clip_id=p.payload["clip_id"], score=float(p.score), payload=dict(p.payload)) for p in res.points]
+            fusion = (
+                qm.RrfQuery(rrf=qm.Rrf(k=RRF_K, weights=[DENSE_WEIGHT, 1.0]))
+                if len(prefetch) == 2
+                else qm.FusionQuery(fusion=qm.Fusion.RRF)
+            )
+            res = self.client.query_points(
+                self.collection,
+                prefetch=prefetch,
+                query=fusion,
+                query_filter=flt,
+                limit=limit,
+                offset=offset,
+                with_payload=True,
+            )
+        return [Hit(clip_id=str(_payload(p)["clip_id"]), score=float(p.score), payload=_payload(p)) for p in res.points]
 
     @staticmethod
     def _filter(filters: Filters) -> Any:
         from qdrant_client import models as qm
 
-        must = [qm.FieldCondition(key=k, match=qm.MatchValue(value=v)) for k, v in filters.items() if v is not None]
+        must: list[Any] = [
+            qm.FieldCondition(key=k, match=qm.MatchValue(value=v)) for k, v in filters.items() if v is not None
+        ]
         return qm.Filter(must=must) if must else None
 
     # --- single clips (moderation and the search API) ---------------------------------------------
@@ -131,7 +186,7 @@ class ClientClipIndex:
         if not self.client.collection_exists(self.collection):
             return None
         points = self.client.retrieve(self.collection, ids=[point_id_for(clip_id)], with_payload=True)
-        return Hit(clip_id=clip_id, score=1.0, payload=dict(points[0].payload)) if points else None
+        return Hit(clip_id=clip_id, score=1.0, payload=_payload(points[0])) if points else None
 
     def set_payload(self, clip_id: str, values: dict[str, Any]) -> bool:
         """Overwrite some payload fields of one clip (e.g. ``{"state": "published"}``); False if not indexed."""
@@ -147,11 +202,13 @@ class ClientClipIndex:
         """Up to ``limit`` random clips matching ``filters`` (a uniform sample of the matching points)."""
         if not self.client.collection_exists(self.collection):
             return []
-        flt, hits, offset = self._filter(filters), [], None
+        flt, offset = self._filter(filters), None
+        hits: list[Hit] = []
         while True:
-            points, offset = self.client.scroll(self.collection, scroll_filter=flt, limit=256, offset=offset,
-                                                with_payload=True, with_vectors=False)
-            hits.extend(Hit(clip_id=p.payload["clip_id"], score=1.0, payload=dict(p.payload)) for p in points)
+            points, offset = self.client.scroll(
+                self.collection, scroll_filter=flt, limit=256, offset=offset, with_payload=True, with_vectors=False
+            )
+            hits.extend(Hit(clip_id=str(_payload(p)["clip_id"]), score=1.0, payload=_payload(p)) for p in points)
             if offset is None:
                 break
         return random.Random(seed).sample(hits, min(limit, len(hits)))
@@ -164,6 +221,12 @@ class ClientClipIndex:
             return []
         flt = self._filter(filters) or qm.Filter()
         flt.must_not = [qm.HasIdCondition(has_id=[point_id_for(clip_id)])]
-        res = self.client.query_points(self.collection, query=point_id_for(clip_id), using=DENSE, query_filter=flt,
-                                       limit=limit, with_payload=True)
-        return [Hit(clip_id=p.payload["clip_id"], score=float(p.score), payload=dict(p.payload)) for p in res.points]
+        res = self.client.query_points(
+            self.collection, query=point_id_for(clip_id), using=DENSE, query_filter=flt, limit=limit, with_payload=True
+        )
+        return [Hit(clip_id=str(_payload(p)["clip_id"]), score=float(p.score), payload=_payload(p)) for p in res.points]
+
+
+def _payload(point: Any) -> dict[str, Any]:
+    """A point's payload (qdrant-client types it optional: points are always stored with one here)."""
+    return dict(point.payload or {})

@@ -7,7 +7,8 @@ machines that write at once share a Qdrant server instead (``VIDLIB_QDRANT_URL``
 
 Fresh points land in an appendable segment searched by a plain scan; ``optimize()`` merges segments and builds the
 HNSW graph of those past the engine's indexing threshold. It runs on ``close()`` when points were added, never per
-upsert: measured on 100k synthetic clips (bench/eval_search.py, docs/benchmarks.md), optimising after every 1000 points rebuilt
+upsert: measured on 100k synthetic clips (bench/eval_search.py, docs/benchmarks.md), optimising after every 1000 points
+rebuilt
 the graphs again and again (42k clips in 390 s), while one optimisation at the end took 62 s of upserts + 205 s; a
 pipeline run that adds a few clips to an optimised shard closes in about 0.2 s.
 """
@@ -22,12 +23,21 @@ from typing import Any
 
 import numpy as np
 
-from storage.index import (DENSE, DENSE_WEIGHT, PAYLOAD_INDEXES, RRF_K, SPARSE, Filters, Hit, IndexedClip,
-                           SearchMode, prefetch_depth)
+from storage.index import (
+    DENSE,
+    DENSE_WEIGHT,
+    PAYLOAD_INDEXES,
+    RRF_K,
+    SPARSE,
+    Filters,
+    Hit,
+    IndexedClip,
+    SearchMode,
+    prefetch_depth,
+)
 from vidlib import filelock
 from vidlib.errors import StorageError
 from vidlib.ids import point_id_for
-
 
 
 class EdgeClipIndex:
@@ -37,7 +47,7 @@ class EdgeClipIndex:
         self.path = Path(path)
         self.dim = dim
         self._mutex = threading.RLock()
-        self._lock_file = _acquire_lock(self.path.with_name(self.path.name + ".lock"), lock_timeout_s)
+        self._lock_file: int | None = _acquire_lock(self.path.with_name(self.path.name + ".lock"), lock_timeout_s)
         self._pending = 0
         try:
             self.shard = self._open()
@@ -92,10 +102,14 @@ class EdgeClipIndex:
         if not clips:
             return 0
         points = [
-            qe.Point(point_id_for(c.clip_id),
-                     {DENSE: [float(x) for x in c.dense],
-                      SPARSE: qe.SparseVector([int(i) for i in c.sparse_indices], [float(v) for v in c.sparse_values])},
-                     {**c.payload, "clip_id": c.clip_id})
+            qe.Point(
+                point_id_for(c.clip_id),
+                {
+                    DENSE: [float(x) for x in c.dense],
+                    SPARSE: qe.SparseVector([int(i) for i in c.sparse_indices], [float(v) for v in c.sparse_values]),
+                },
+                {**c.payload, "clip_id": c.clip_id},
+            )
             for c in clips
         ]
         with self._mutex:
@@ -112,8 +126,10 @@ class EdgeClipIndex:
     def delete_recording(self, recording_id: str, keep: set[str] | frozenset[str] = frozenset()) -> None:
         import qdrant_edge as qe
 
-        flt = qe.Filter(must=[_match("recording_id", recording_id)],
-                        must_not=[qe.FieldCondition(key="clip_id", match=qe.MatchAny(sorted(keep)))] if keep else None)
+        flt = qe.Filter(
+            must=[_match("recording_id", recording_id)],
+            must_not=[qe.FieldCondition(key="clip_id", match=qe.MatchAny(sorted(keep)))] if keep else None,
+        )
         with self._mutex:
             self._call(self.shard.update, qe.UpdateOperation.delete_points_by_filter(flt))
             self._call(self.shard.flush)
@@ -125,30 +141,56 @@ class EdgeClipIndex:
         with self._mutex:
             return int(self._call(self.shard.count, qe.CountRequest(exact=True, filter=flt)))
 
-    def search(self, mode: SearchMode, *, dense: np.ndarray | None, sparse: tuple[list[int], list[float]] | None,
-               filters: Filters, limit: int = 10, offset: int = 0) -> list[Hit]:
+    def search(
+        self,
+        mode: SearchMode,
+        *,
+        dense: np.ndarray | None,
+        sparse: tuple[list[int], list[float]] | None,
+        filters: Filters,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[Hit]:
         import qdrant_edge as qe
 
         flt = _filter(filters)
-        sparse_q = qe.SparseVector([int(i) for i in sparse[0]], [float(v) for v in sparse[1]]) if sparse and sparse[0] else None
+        sparse_q = (
+            qe.SparseVector([int(i) for i in sparse[0]], [float(v) for v in sparse[1]])
+            if sparse and sparse[0]
+            else None
+        )
         dense_q = qe.Query.Nearest([float(x) for x in dense], using=DENSE) if dense is not None else None
         if mode == "keyword":
             if sparse_q is None:
                 return []
-            request = qe.QueryRequest(limit=limit, offset=offset, query=qe.Query.Nearest(sparse_q, using=SPARSE),
-                                      filter=flt, with_payload=True, with_vector=False)
+            request = qe.QueryRequest(
+                limit=limit,
+                offset=offset,
+                query=qe.Query.Nearest(sparse_q, using=SPARSE),
+                filter=flt,
+                with_payload=True,
+                with_vector=False,
+            )
         elif mode == "semantic":
-            request = qe.QueryRequest(limit=limit, offset=offset, query=dense_q, filter=flt, with_payload=True,
-                                      with_vector=False)
+            request = qe.QueryRequest(
+                limit=limit, offset=offset, query=dense_q, filter=flt, with_payload=True, with_vector=False
+            )
         else:
             depth = prefetch_depth(limit, offset)
             prefetch = [qe.Prefetch(limit=depth, query=dense_q, filter=flt)]
             if sparse_q is not None:
                 prefetch.append(qe.Prefetch(limit=depth, query=qe.Query.Nearest(sparse_q, using=SPARSE), filter=flt))
             # the same weighted RRF as the server backend (dense list x3)
-            fusion = qe.Fusion.Rrf(k=RRF_K, weights=[DENSE_WEIGHT, 1.0][:len(prefetch)])
-            request = qe.QueryRequest(limit=limit, offset=offset, prefetches=prefetch, query=fusion, filter=flt,
-                                      with_payload=True, with_vector=False)
+            fusion: Any = qe.Fusion.Rrf(k=RRF_K, weights=[DENSE_WEIGHT, 1.0][: len(prefetch)])  # a Fusion variant
+            request = qe.QueryRequest(
+                limit=limit,
+                offset=offset,
+                prefetches=prefetch,
+                query=fusion,
+                filter=flt,
+                with_payload=True,
+                with_vector=False,
+            )
         with self._mutex:
             points = self._call(self.shard.query, request)
         return [_hit(p) for p in points]
@@ -176,13 +218,20 @@ class EdgeClipIndex:
         flt = _filter(filters)
         with self._mutex:
             if seed is None:  # the engine's own random sample: no scan of the matching points
-                points = self._call(self.shard.query, qe.QueryRequest(limit=limit, query=qe.Sample.Random, filter=flt,
-                                                                      with_payload=True, with_vector=False))
+                points = self._call(
+                    self.shard.query,
+                    qe.QueryRequest(
+                        limit=limit, query=qe.Sample.Random, filter=flt, with_payload=True, with_vector=False
+                    ),
+                )
                 return [Hit(clip_id=p.payload["clip_id"], score=1.0, payload=dict(p.payload)) for p in points]
-            hits, offset = [], None
+            hits: list[Hit] = []
+            offset = None
             while True:  # a seeded sample must be reproducible: scroll all matches, then draw
-                records, offset = self._call(self.shard.scroll, qe.ScrollRequest(
-                    offset=offset, limit=256, filter=flt, with_payload=True, with_vector=False))
+                records, offset = self._call(
+                    self.shard.scroll,
+                    qe.ScrollRequest(offset=offset, limit=256, filter=flt, with_payload=True, with_vector=False),
+                )
                 hits.extend(Hit(clip_id=r.payload["clip_id"], score=1.0, payload=dict(r.payload)) for r in records)
                 if offset is None:
                     break
@@ -201,9 +250,16 @@ class EdgeClipIndex:
             vector = vector[DENSE] if isinstance(vector, dict) else vector
             flt = _filter(filters) or qe.Filter()
             flt = qe.Filter(must=flt.must, must_not=[qe.HasIdCondition({pid})])
-            points = self._call(self.shard.query, qe.QueryRequest(
-                limit=limit, query=qe.Query.Nearest(list(vector), using=DENSE), filter=flt, with_payload=True,
-                with_vector=False))
+            points = self._call(
+                self.shard.query,
+                qe.QueryRequest(
+                    limit=limit,
+                    query=qe.Query.Nearest(list(vector), using=DENSE),
+                    filter=flt,
+                    with_payload=True,
+                    with_vector=False,
+                ),
+            )
         return [_hit(p) for p in points]
 
     def _call(self, fn: Any, *args: Any) -> Any:
@@ -238,7 +294,8 @@ def _acquire_lock(path: Path, timeout_s: float) -> int:
     if fd is None:
         raise StorageError(
             f"the embedded index {path.with_suffix('')} is in use by another process and stayed so for "
-            f"{timeout_s:.0f} s; run one writer at a time, or share a Qdrant server (VIDLIB_QDRANT_URL)")
+            f"{timeout_s:.0f} s; run one writer at a time, or share a Qdrant server (VIDLIB_QDRANT_URL)"
+        )
     return fd
 
 

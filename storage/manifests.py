@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
@@ -24,7 +24,7 @@ def _adapter(tp: Any) -> TypeAdapter[Any]:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class ManifestRepo:
@@ -50,7 +50,9 @@ class ManifestRepo:
         from dataclasses import replace
 
         stamped = replace(manifest, updated_at=now_iso(), created_at=manifest.created_at or now_iso())
-        self.store.put_bytes(manifest_key(stamped.recording_id), _MANIFEST.dump_json(stamped, indent=1), "application/json")
+        self.store.put_bytes(
+            manifest_key(stamped.recording_id), _MANIFEST.dump_json(stamped, indent=1), "application/json"
+        )
         return stamped
 
     def list_ids(self) -> list[str]:
@@ -68,8 +70,10 @@ class ManifestRepo:
 
     def load_stage(self, recording_id: str, stage: str, tp: type[T] | Any) -> T:
         raw = self.store.get_bytes(stage_key(recording_id, stage))
-        return _adapter(tp).validate_json(raw)
+        value: T = _adapter(tp).validate_json(raw)
+        return value
 
     @staticmethod
     def to_json_dict(manifest: Manifest) -> dict[str, Any]:
-        return _MANIFEST.dump_python(manifest, mode="json")
+        data: dict[str, Any] = _MANIFEST.dump_python(manifest, mode="json")
+        return data

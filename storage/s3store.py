@@ -32,8 +32,14 @@ from vidlib.errors import NotFoundError, StorageError, VidlibError
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 _BAD_CREDENTIALS = {
-    "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "Forbidden",
-    "InvalidToken", "ExpiredToken", "AuthorizationHeaderMalformed",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AccessDenied",
+    "403",
+    "Forbidden",
+    "InvalidToken",
+    "ExpiredToken",
+    "AuthorizationHeaderMalformed",
 }
 _UNREACHABLE = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
 _TRANSFER_ERRORS = (Boto3Error, TransferRetriesExceededError, S3UploadFailedError, S3DownloadFailedError)

@@ -22,7 +22,6 @@ from storage.objectstore import LocalObjectStore
 from tests.pipeline_fixtures import copy_excerpt, excerpt_consent, make_settings
 from vidlib.settings import Settings
 
-
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
@@ -67,7 +66,9 @@ _SHARED: list[Library] = []
 
 
 @pytest.fixture(scope="session")
-def library(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, request: pytest.FixtureRequest) -> Iterator[Library]:
+def library(
+    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[Library]:
     """The processed excerpt. ``VIDLIB_TEST_LIBRARY_CACHE=DIR`` (development only) keeps the processed store
     in DIR and reuses it on the next run instead of processing again.
 
@@ -81,8 +82,9 @@ def library(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, request:
 
     tmp = tmp_path_factory.mktemp("api")
     admin_token = "vl_admin-token-from-the-environment-0123456789"
-    settings = make_settings(tmp / "home", models_dir,
-                             api_tokens=f"admin:{hashlib.sha256(admin_token.encode()).hexdigest()}")
+    settings = make_settings(
+        tmp / "home", models_dir, api_tokens=f"admin:{hashlib.sha256(admin_token.encode()).hexdigest()}"
+    )
     configure_offline_environment(settings)
     ctx = context_for(settings)
     cache = Path(os.environ["VIDLIB_TEST_LIBRARY_CACHE"]) if os.environ.get("VIDLIB_TEST_LIBRARY_CACHE") else None
@@ -100,8 +102,11 @@ def library(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, request:
         shutil.copytree(settings.store_dir, snapshot)
         if cache is not None:
             shutil.copytree(snapshot, cache)
-    tokens = {"student": create_token(settings, "student", "eleve-test"),
-              "moderator": create_token(settings, "moderator", "moderatrice-test"), "admin": admin_token}
+    tokens = {
+        "student": create_token(settings, "student", "eleve-test"),
+        "moderator": create_token(settings, "moderator", "moderatrice-test"),
+        "admin": admin_token,
+    }
     lib = Library(settings, ctx, rid, snapshot, tokens)
     lib.restore()
     _SHARED.append(lib)

@@ -10,8 +10,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from tests.conftest_s3 import s3_server  # noqa: E402,F401
-
 import atexit  # noqa: E402
 import tempfile  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
@@ -20,6 +18,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from tests import network_guard  # noqa: E402
+from tests.conftest_s3 import s3_server  # noqa: E402,F401
 
 network_guard.install()  # before any test imports a library that might phone home
 # Python subprocesses (CLI runs, Prefect's temporary server, workers) load tests/guard_site/sitecustomize.py, which
@@ -30,7 +29,8 @@ os.close(_fd)
 atexit.register(lambda: Path(_log).unlink(missing_ok=True))
 os.environ[network_guard.LOG_VARIABLE] = _log
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    [str(_ROOT / "tests" / "guard_site"), str(_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    [str(_ROOT / "tests" / "guard_site"), str(_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
 
 
 @pytest.fixture(autouse=True)

@@ -74,8 +74,12 @@ def _getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
 def install(*, subprocess: bool = False) -> None:
     if _installed:
         return
-    _installed.update(connect=socket.socket.connect, connect_ex=socket.socket.connect_ex,
-                      getaddrinfo=socket.getaddrinfo, subprocess=subprocess)
+    _installed.update(
+        connect=socket.socket.connect,
+        connect_ex=socket.socket.connect_ex,
+        getaddrinfo=socket.getaddrinfo,
+        subprocess=subprocess,
+    )
     socket.socket.connect = _connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign]
     socket.getaddrinfo = _getaddrinfo

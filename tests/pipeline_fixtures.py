@@ -17,10 +17,25 @@ EXCERPT = DATA / "rec04_excerpt.mp4"
 
 def excerpt_consent(tmp: Path, **changes: object) -> Path:
     truth = json.loads((DATA / "rec04_excerpt.json").read_text())
-    people = [{"role": p["role"], "name": p["name"], "consent": True, "consented_at": "2026-10-01T10:00:00+02:00",
-               "minor": False} for p in truth["consent"]["parties"]]
-    doc = {"recording": {"title": truth["job"]["title"], "job": truth["job"]["label"], "sector": truth["job"]["sector"],
-                         "language": None}, "participants": people}
+    people = [
+        {
+            "role": p["role"],
+            "name": p["name"],
+            "consent": True,
+            "consented_at": "2026-10-01T10:00:00+02:00",
+            "minor": False,
+        }
+        for p in truth["consent"]["parties"]
+    ]
+    doc = {
+        "recording": {
+            "title": truth["job"]["title"],
+            "job": truth["job"]["label"],
+            "sector": truth["job"]["sector"],
+            "language": None,
+        },
+        "participants": people,
+    }
     for key, value in changes.items():
         doc[key] = value  # type: ignore[assignment]
     path = tmp / "consent.json"

@@ -114,8 +114,13 @@ class SeaweedS3Server:
         with open(self.log_path, "ab") as log:
             log.write(f"\n--- start: {' '.join(command)}\n".encode())
             self._process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.workdir, env=env, start_new_session=True,
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                env=env,
+                start_new_session=True,
             )
         try:
             self._wait_ready()
@@ -181,8 +186,11 @@ class SeaweedS3Server:
         from botocore.config import Config
 
         client = boto3.client(
-            "s3", endpoint_url=self.endpoint_url, region_name="us-east-1",
-            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
             config=Config(signature_version="s3v4", retries={"max_attempts": 1}, connect_timeout=1, read_timeout=5),
         )
         deadline = time.monotonic() + self.ready_timeout_s

@@ -72,13 +72,20 @@ MATRIX = [
     ("POST", "/clips/{pend}/redact", (403, 409, 409)),
     ("POST", "/admin/reindex", (403, 403, 200)),
 ]
-BODIES = {"approve": {}, "reject": {"reason": "hors sujet"}, "unpublish": {}, "retitle": {"title": "Un titre"},
-          "trim": {"start": 1.0, "end": 20.0}, "redact": {"spans": [{"start": 1.0, "end": 2.0}]}}
+BODIES = {
+    "approve": {},
+    "reject": {"reason": "hors sujet"},
+    "unpublish": {},
+    "retitle": {"title": "Un titre"},
+    "trim": {"start": 1.0, "end": 20.0},
+    "redact": {"spans": [{"start": 1.0, "end": 2.0}]},
+}
 
 
 @pytest.mark.parametrize(("method", "path", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])
-def test_every_endpoint_for_every_role(api: tuple[TestClient, Library, str, str], method: str, path: str,
-                                       expected: tuple[int, int, int]) -> None:
+def test_every_endpoint_for_every_role(
+    api: tuple[TestClient, Library, str, str], method: str, path: str, expected: tuple[int, int, int]
+) -> None:
     client, lib, pub, pend = api
     url = path.format(pub=pub, pend=pend, rec=lib.recording_id)
     action = url.rsplit("/", 1)[-1]
@@ -109,8 +116,12 @@ def test_student_never_sees_pending_clips(api: tuple[TestClient, Library, str, s
     pending = next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == pend)
     student = auth(lib, "student")
     for mode in ("keyword", "semantic", "hybrid"):
-        ids = [h["clip_id"] for h in client.get("/search", params={"q": word_of(pending.text), "mode": mode},
-                                                headers=student).json()["hits"]]
+        ids = [
+            h["clip_id"]
+            for h in client.get("/search", params={"q": word_of(pending.text), "mode": mode}, headers=student).json()[
+                "hits"
+            ]
+        ]
         assert pend not in ids
     for _ in range(3):
         assert {c["clip_id"] for c in client.get("/discover?limit=50", headers=student).json()["clips"]} == {pub}
@@ -150,7 +161,9 @@ def test_search_hits_carry_what_the_page_shows(api: tuple[TestClient, Library, s
         assert client.get(hit["links"][link]).status_code == 200  # signed: no header needed
     job = hit["job"]
     assert client.get("/search", params={"q": word, "job": job}, headers=auth(lib, "student")).json()["hits"]
-    assert not client.get("/search", params={"q": word, "job": "astronaute"}, headers=auth(lib, "student")).json()["hits"]
+    assert not client.get("/search", params={"q": word, "job": "astronaute"}, headers=auth(lib, "student")).json()[
+        "hits"
+    ]
     assert client.get("/search", params={"q": word, "lang": "fr"}, headers=auth(lib, "student")).json()["hits"]
     assert not client.get("/search", params={"q": word, "lang": "en"}, headers=auth(lib, "student")).json()["hits"]
     assert client.get("/search", params={"q": word, "mode": "fuzzy"}, headers=auth(lib, "student")).status_code == 422
@@ -174,17 +187,25 @@ def test_review_queue_lists_pending_oldest_first(api: tuple[TestClient, Library,
     starts = [c["start"] for c in data["clips"]]
     assert starts == sorted(starts)
     job = data["clips"][0]["job"]
-    assert client.get("/review/queue", params={"job": job}, headers=auth(lib, "moderator")).json()["total"] == data["total"]
-    assert client.get("/review/queue", params={"job": "astronaute"}, headers=auth(lib, "moderator")).json()["total"] == 0
+    assert (
+        client.get("/review/queue", params={"job": job}, headers=auth(lib, "moderator")).json()["total"]
+        == data["total"]
+    )
+    assert (
+        client.get("/review/queue", params={"job": "astronaute"}, headers=auth(lib, "moderator")).json()["total"] == 0
+    )
     # any part of the name, whatever the accents and case; the names to choose from come with the queue
     sector = data["clips"][0]["sector"]
     assert data["jobs"] == [job] and data["sectors"] == [sector]
     for params in ({"job": fold_accents(job.split()[0]).upper()}, {"sector": fold_accents(sector)[:5]}):
-        assert client.get("/review/queue", params=params, headers=auth(lib, "moderator")).json()["total"] == data["total"]
+        assert (
+            client.get("/review/queue", params=params, headers=auth(lib, "moderator")).json()["total"] == data["total"]
+        )
     page = client.get("/review/queue", params={"limit": 1, "offset": 1}, headers=auth(lib, "moderator")).json()
     assert page["total"] == data["total"] and [c["clip_id"] for c in page["clips"]] == ids[1:2]
     assert {c["clip_id"]: (c["flags"], c["publishable"]) for c in data["clips"]} == {
-        c.clip_id: (len(c.flags), True) for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id in ids}
+        c.clip_id: (len(c.flags), True) for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id in ids
+    }
     published = client.get("/review/queue", params={"state": "published"}, headers=auth(lib, "moderator")).json()
     assert [c["clip_id"] for c in published["clips"]] == [pub]
 
@@ -197,7 +218,8 @@ def test_admin_reindex_keeps_states(api: tuple[TestClient, Library, str, str]) -
 
 
 def test_chapters_of_a_call_and_of_a_clip_show_a_student_published_clips_only(
-        api: tuple[TestClient, Library, str, str]) -> None:
+    api: tuple[TestClient, Library, str, str],
+) -> None:
     client, lib, pub, pend = api
     manifest = lib.ctx.repo.load(lib.recording_id)
     everything = client.get(f"/recordings/{lib.recording_id}/chapters", headers=auth(lib, "moderator")).json()

@@ -37,8 +37,11 @@ def version(client: TestClient, lib: Library, clip_id: str) -> str:
 
 
 def decide(client: TestClient, lib: Library, clip_id: str, action: str, **body: object) -> dict:
-    res = client.post(f"/clips/{clip_id}/{action}", headers=auth(lib, "moderator"),
-                      json={"version": version(client, lib, clip_id), **body})
+    res = client.post(
+        f"/clips/{clip_id}/{action}",
+        headers=auth(lib, "moderator"),
+        json={"version": version(client, lib, clip_id), **body},
+    )
     assert res.status_code == 200, res.text
     return res.json()
 
@@ -77,8 +80,11 @@ def test_approve_reject_unpublish_take_effect_at_once(api: tuple[TestClient, Lib
     history = client.get(f"/clips/{clip_id}/history", headers=auth(lib, "moderator")).json()["entries"]
     assert [e["action"] for e in history] == ["approve", "reject", "approve", "unpublish"]
     assert [(e["before"]["state"], e["after"]["state"]) for e in history] == [
-        ("pending_review", "published"), ("published", "rejected"), ("rejected", "published"),
-        ("published", "pending_review")]
+        ("pending_review", "published"),
+        ("published", "rejected"),
+        ("rejected", "published"),
+        ("published", "pending_review"),
+    ]
     assert all(e["by"] == "moderatrice-test" and e["role"] == "moderator" and e["at"] for e in history)
     stored = json.loads(lib.ctx.store.get_bytes(audit_key(lib.recording_id)))  # kept with the manifest
     assert len([e for e in stored if e["clip_id"] == clip_id]) == 4
@@ -96,7 +102,8 @@ def test_invalid_transitions_and_bodies(api: tuple[TestClient, Library]) -> None
 
 
 def test_approval_needs_the_moderators_word_that_only_consented_voices_are_heard(
-        api: tuple[TestClient, Library]) -> None:
+    api: tuple[TestClient, Library],
+) -> None:
     """The extra-voice check misses many of a late-joining parent's short turns (docs/unconsented-voices.md):
     approving is also the moderator's word, kept in the audit log, that nobody beyond the consent record is heard."""
     client, lib = api
@@ -106,8 +113,9 @@ def test_approval_needs_the_moderators_word_that_only_consented_voices_are_heard
     assert detail["state"] == "pending_review" and detail["consented_voices"] == roles
     entries = client.get(f"/clips/{clip_id}/history", headers=mod).json()["entries"]
     for body in ({}, {"voices_checked": False}):
-        res = client.post(f"/clips/{clip_id}/approve", headers=mod,
-                          json={"version": detail["version"], **OVERRIDE, **body})
+        res = client.post(
+            f"/clips/{clip_id}/approve", headers=mod, json={"version": detail["version"], **OVERRIDE, **body}
+        )
         assert res.status_code == 422, res.text
         error = res.json()["error"]
         assert error["code"] == "voices_check_required" and error["consented_voices"] == roles
@@ -118,7 +126,7 @@ def test_approval_needs_the_moderators_word_that_only_consented_voices_are_heard
     entry = decide(client, lib, clip_id, "approve", **APPROVE)["entry"]
     assert entry["details"]["voices_checked"] is True
     stored = json.loads(lib.ctx.store.get_bytes(audit_key(lib.recording_id)))
-    assert [e["details"] for e in stored if e["clip_id"] == clip_id][len(entries):] == [{"voices_checked": True}]
+    assert [e["details"] for e in stored if e["clip_id"] == clip_id][len(entries) :] == [{"voices_checked": True}]
     seen = client.get(f"/clips/{clip_id}", headers=auth(lib, "student")).json()
     assert seen["state"] == "published" and seen["consented_voices"] == [] and seen["flags"] == []  # moderators only
     decide(client, lib, clip_id, "unpublish")
@@ -133,11 +141,14 @@ def test_concurrent_decisions_one_wins_the_other_gets_409(api: tuple[TestClient,
 
     def run(action: str, body: dict) -> None:
         barrier.wait()
-        results[action] = client.post(f"/clips/{clip_id}/{action}", headers=auth(lib, "moderator"),
-                                      json={"version": v, **body}).status_code
+        results[action] = client.post(
+            f"/clips/{clip_id}/{action}", headers=auth(lib, "moderator"), json={"version": v, **body}
+        ).status_code
 
-    threads = [threading.Thread(target=run, args=("approve", APPROVE)),
-               threading.Thread(target=run, args=("reject", {"reason": "doublon"}))]
+    threads = [
+        threading.Thread(target=run, args=("approve", APPROVE)),
+        threading.Thread(target=run, args=("reject", {"reason": "doublon"})),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -160,8 +171,12 @@ def test_retitle_is_searchable_at_once(api: tuple[TestClient, Library]) -> None:
 
 
 def _duration(path: str) -> float:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(out.stdout)
 
 
@@ -185,20 +200,29 @@ def test_trim_recuts_media_and_subtitles_on_word_edges(api: tuple[TestClient, Li
     assert store.size(clip.video_key) < old_size
     vtt = store.get_bytes(clip.subtitles_key).decode()
     assert vtt.startswith("WEBVTT") and vtt != old_vtt
-    last_cue_end = max(int(ts[:2]) * 3600 + int(ts[3:5]) * 60 + float(ts[6:])
-                       for ts in (line.split(" --> ")[1] for line in vtt.splitlines() if " --> " in line))
+    last_cue_end = max(
+        int(ts[:2]) * 3600 + int(ts[3:5]) * 60 + float(ts[6:])
+        for ts in (line.split(" --> ")[1] for line in vtt.splitlines() if " --> " in line)
+    )
     assert last_cue_end <= out["duration"] + 0.01
     kept = [w.text.strip() for w in words if out["start"] - 0.05 <= w.start and w.end <= out["end"] + 0.05]
     assert out["text"].split()[:3] == " ".join(kept).split()[:3]
     assert lib.ctx.index.get(clip.clip_id).payload["start"] == out["start"]
-    assert client.get(f"/clips/{clip.clip_id}/history", headers=auth(lib, "moderator")).json()["entries"][-1]["action"] == "trim"
-    res = client.post(f"/clips/{clip.clip_id}/trim", headers=auth(lib, "moderator"),
-                      json={"version": out["version"], "start": out["start"], "end": out["start"] + 0.5})
+    assert (
+        client.get(f"/clips/{clip.clip_id}/history", headers=auth(lib, "moderator")).json()["entries"][-1]["action"]
+        == "trim"
+    )
+    res = client.post(
+        f"/clips/{clip.clip_id}/trim",
+        headers=auth(lib, "moderator"),
+        json={"version": out["version"], "start": out["start"], "end": out["start"] + 0.5},
+    )
     assert res.status_code == 422 and "at least" in res.json()["error"]["message"]
 
 
 def test_a_published_clip_trimmed_beyond_its_approved_window_goes_back_to_review(
-        api: tuple[TestClient, Library]) -> None:
+    api: tuple[TestClient, Library],
+) -> None:
     """The approval (and the moderator's voices_checked) covered the old window: a trim inside it keeps the clip
     published, a trim that takes in more of the recording sends it back to the queue."""
     client, lib = api
@@ -224,13 +248,17 @@ def test_media_range_requests(api: tuple[TestClient, Library]) -> None:
     full = client.get(f"/clips/{clip_id}/media", headers=mod)
     assert full.status_code == 200 and full.content == data and full.headers["accept-ranges"] == "bytes"
     assert full.headers["content-type"] == "video/mp4"
-    cases = {"bytes=0-99": (0, 99), "bytes=100-": (100, size - 1), "bytes=-500": (size - 500, size - 1),
-             f"bytes={size - 10}-{size + 1000}": (size - 10, size - 1)}
+    cases = {
+        "bytes=0-99": (0, 99),
+        "bytes=100-": (100, size - 1),
+        "bytes=-500": (size - 500, size - 1),
+        f"bytes={size - 10}-{size + 1000}": (size - 10, size - 1),
+    }
     for header, (first, last) in cases.items():
         res = client.get(f"/clips/{clip_id}/media", headers={**mod, "Range": header})
         assert res.status_code == 206, header
         assert res.headers["content-range"] == f"bytes {first}-{last}/{size}"
-        assert res.content == data[first:last + 1] and int(res.headers["content-length"]) == last - first + 1
+        assert res.content == data[first : last + 1] and int(res.headers["content-length"]) == last - first + 1
     for header in (f"bytes={size}-", f"bytes={size + 5}-{size + 10}", "bytes=-0"):
         res = client.get(f"/clips/{clip_id}/media", headers={**mod, "Range": header})
         assert res.status_code == 416 and res.headers["content-range"] == f"bytes */{size}", header
@@ -276,8 +304,9 @@ def test_approve_every_clean_clip_of_a_call_at_once(api: tuple[TestClient, Libra
     assert [s["clip_id"] for s in res.json()["skipped"]] == [c.clip_id for c in clips if c.flags]
     assert all("personnelle" in s["reason"] for s in res.json()["skipped"])
     after = {c.clip_id: c.state for c in lib.ctx.repo.load(rid).clips}
-    assert all(after[c] == "published" for c in clean) and all(after[c.clip_id] == "pending_review"
-                                                                for c in clips if c.flags)
+    assert all(after[c] == "published" for c in clean) and all(
+        after[c.clip_id] == "pending_review" for c in clips if c.flags
+    )
     assert all(student_finds(client, lib, c.clip_id, word_of(c.text)) for c in clips if c.clip_id in clean)
     approvals = [e for e in json.loads(lib.ctx.store.get_bytes(audit_key(rid))) if e["action"] == "approve"]
     assert sorted(e["clip_id"] for e in approvals) == sorted(clean)

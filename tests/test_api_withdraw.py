@@ -21,9 +21,14 @@ def test_only_an_admin_can_withdraw_and_then_nothing_is_left(api: tuple[TestClie
     for who in ("student", "moderator"):
         res = client.post(url, json={}, headers=auth(lib, who))
         assert res.status_code == 403 and "admin" in res.json()["error"]["message"].lower()
-    assert client.post("/admin/recordings/rec_..%2F..%2Fetc/withdraw", json={}, headers=auth(lib, "admin")).status_code == 404
-    assert client.post(f"{url}", json={"participant": "Quelqu'un d'autre"},
-                       headers=auth(lib, "admin")).status_code in (400, 422)
+    assert (
+        client.post("/admin/recordings/rec_..%2F..%2Fetc/withdraw", json={}, headers=auth(lib, "admin")).status_code
+        == 404
+    )
+    assert client.post(f"{url}", json={"participant": "Quelqu'un d'autre"}, headers=auth(lib, "admin")).status_code in (
+        400,
+        422,
+    )
     assert lib.ctx.repo.exists(rid)  # a refused request purged nothing
     queued = client.get("/review/queue", headers=auth(lib, "moderator")).json()["clips"]
     versions = {item["clip_id"]: item["version"] for item in queued}  # a moderator's page, open during the withdrawal
@@ -40,11 +45,17 @@ def test_only_an_admin_can_withdraw_and_then_nothing_is_left(api: tuple[TestClie
         for who in ("moderator", "admin"):
             gone = client.get(f"/clips/{clip_id}", headers=auth(lib, who))
             assert gone.status_code == 410 and "withdrawn" in gone.json()["error"]["message"], gone.text
-    late = client.post(f"/clips/{clips[1]}/reject", json={"version": versions[clips[1]], "reason": "hors sujet"},
-                       headers=auth(lib, "moderator"))
+    late = client.post(
+        f"/clips/{clips[1]}/reject",
+        json={"version": versions[clips[1]], "reason": "hors sujet"},
+        headers=auth(lib, "moderator"),
+    )
     assert late.status_code == 410 and late.json()["error"]["code"] == "consent_withdrawn", late.text
-    late_edit = client.post(f"/clips/{clips[1]}/edit", json={"version": versions[clips[1]], "title": "Nouveau titre"},
-                            headers=auth(lib, "moderator"))
+    late_edit = client.post(
+        f"/clips/{clips[1]}/edit",
+        json={"version": versions[clips[1]], "title": "Nouveau titre"},
+        headers=auth(lib, "moderator"),
+    )
     assert late_edit.status_code == 410, late_edit.text
     assert list(lib.ctx.store.list_keys(f"recordings/{rid}/")) == []  # the refused decisions wrote nothing
     queue = client.get("/review/queue", headers=auth(lib, "moderator")).json()

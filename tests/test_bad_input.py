@@ -16,8 +16,7 @@ import pytest
 from pipelines import flows
 from pipelines.context import RunContext, close_contexts, configure_offline_environment, context_for
 from pipelines.ingest import ingest_recording
-from tests.pipeline_fixtures import EXCERPT, excerpt_consent, make_settings
-from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
+from tests.pipeline_fixtures import EXCERPT, excerpt_consent, make_settings, models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_faults import assert_consistent
 from vidlib.errors import MediaError, NotFoundError
 
@@ -70,12 +69,15 @@ def test_an_unsupported_codec_is_refused_with_what_to_do(ctx: RunContext, tmp_pa
     assert any(k.startswith("quarantine/") for k in stored(ctx))
 
 
-@pytest.mark.parametrize("name", [
-    "Rencontre métier — infirmière de nuit 🌙 (1).mp4",
-    "..%2F..%2Fetc%2Fpasswd.mp4",
-    "-rf --delete 'quoted' \"double\" $HOME `id`.mp4",
-    "ﾃｽﾄ 試験 اختبار.MP4",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Rencontre métier — infirmière de nuit 🌙 (1).mp4",
+        "..%2F..%2Fetc%2Fpasswd.mp4",
+        "-rf --delete 'quoted' \"double\" $HOME `id`.mp4",
+        "ﾃｽﾄ 試験 اختبار.MP4",
+    ],
+)
 def test_path_like_and_unicode_names_are_only_names(ctx: RunContext, tmp_path: Path, name: str) -> None:
     media = tmp_path / "in" / name
     media.parent.mkdir()
@@ -85,8 +87,9 @@ def test_path_like_and_unicode_names_are_only_names(ctx: RunContext, tmp_path: P
     assert manifest.source_name == name
     assert manifest.original_key == f"recordings/{result.recording_id}/original.mp4"
     assert all(k.startswith(f"recordings/{result.recording_id}/") for k in stored(ctx))
-    store_files = {p.relative_to(ctx.settings.store_dir).as_posix() for p in ctx.settings.store_dir.rglob("*")
-                   if p.is_file()}
+    store_files = {
+        p.relative_to(ctx.settings.store_dir).as_posix() for p in ctx.settings.store_dir.rglob("*") if p.is_file()
+    }
     assert store_files == stored(ctx)  # nothing written anywhere else under the store
 
 
@@ -109,8 +112,9 @@ def test_the_same_file_ingested_twice_at_once_is_one_recording(ctx: RunContext, 
 
 
 @pytest.mark.slow
-def test_the_same_recording_processed_twice_at_once_runs_once(ctx: RunContext, tmp_path: Path,
-                                                                prefect_harness: None) -> None:  # noqa: F811
+def test_the_same_recording_processed_twice_at_once_runs_once(
+    ctx: RunContext, tmp_path: Path, prefect_harness: None
+) -> None:  # noqa: F811
     media = tmp_path / "short.mp4"
     ffmpeg("-i", str(EXCERPT), "-t", "40", "-c", "copy", str(media))
     rid = ingest_recording(ctx, media, excerpt_consent(tmp_path)).recording_id
@@ -140,24 +144,38 @@ def _process_expecting(ctx: RunContext, media: Path, tmp_path: Path, reason: str
 
 
 @pytest.mark.slow
-def test_music_and_noise_without_speech_are_quarantined(ctx: RunContext, tmp_path: Path,
-                                                        prefect_harness: None) -> None:  # noqa: F811
+def test_music_and_noise_without_speech_are_quarantined(ctx: RunContext, tmp_path: Path, prefect_harness: None) -> None:  # noqa: F811
     media = tmp_path / "music.m4a"
-    chord = "+".join(f"0.2*sin(2*PI*{f}*t)*(0.6+0.4*sin(2*PI*{r}*t))" for f, r in ((220, 0.5), (277.2, 0.7),
-                                                                                   (329.6, 0.3), (440, 1.1)))
-    ffmpeg("-f", "lavfi", "-i", f"aevalsrc={chord}:s=44100:d=30", "-f", "lavfi", "-i",
-           "anoisesrc=color=pink:amplitude=0.05:d=30", "-filter_complex", "amix=inputs=2:normalize=0",
-           "-c:a", "aac", str(media))
+    chord = "+".join(
+        f"0.2*sin(2*PI*{f}*t)*(0.6+0.4*sin(2*PI*{r}*t))"
+        for f, r in ((220, 0.5), (277.2, 0.7), (329.6, 0.3), (440, 1.1))
+    )
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"aevalsrc={chord}:s=44100:d=30",
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=color=pink:amplitude=0.05:d=30",
+        "-filter_complex",
+        "amix=inputs=2:normalize=0",
+        "-c:a",
+        "aac",
+        str(media),
+    )
     _process_expecting(ctx, media, tmp_path, "no speech was recognised")
 
 
 @pytest.mark.slow
-def test_a_call_in_another_language_is_quarantined(ctx: RunContext, tmp_path: Path,
-                                                   prefect_harness: None) -> None:  # noqa: F811
-    text = ("Hello, thank you for joining me today. I work as a night nurse in a large hospital in London. "
-            "The hardest part of the job is staying awake and focused at four in the morning, when patients "
-            "need you the most. What I love is the team, and the feeling that you really help people. "
-            "If you want to become a nurse, you should study biology and volunteer in a care home first.")
+def test_a_call_in_another_language_is_quarantined(ctx: RunContext, tmp_path: Path, prefect_harness: None) -> None:  # noqa: F811
+    text = (
+        "Hello, thank you for joining me today. I work as a night nurse in a large hospital in London. "
+        "The hardest part of the job is staying awake and focused at four in the morning, when patients "
+        "need you the most. What I love is the team, and the feeling that you really help people. "
+        "If you want to become a nurse, you should study biology and volunteer in a care home first."
+    )
     wav = tmp_path / "english.wav"
     subprocess.run(["espeak-ng", "-v", "en", "-s", "150", "-w", str(wav), text], check=True)
     media = tmp_path / "english.m4a"

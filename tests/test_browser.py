@@ -21,16 +21,30 @@ from tests.test_api import word_of
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
 # README screenshots are refreshed only on request (VIDLIB_SCREENSHOTS=1); otherwise they go to a temp folder
-DOCS = (Path(__file__).resolve().parent.parent / "docs" if os.environ.get("VIDLIB_SCREENSHOTS") == "1"
-        else Path(tempfile.mkdtemp(prefix="vidlib-screens-")))
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
-         "--autoplay-policy=no-user-gesture-required", "--window-size=1400,1000", "--lang=fr-FR")
+DOCS = (
+    Path(__file__).resolve().parent.parent / "docs"
+    if os.environ.get("VIDLIB_SCREENSHOTS") == "1"
+    else Path(tempfile.mkdtemp(prefix="vidlib-screens-"))
+)
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--autoplay-policy=no-user-gesture-required",
+    "--window-size=1400,1000",
+    "--lang=fr-FR",
+)
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
-                       reason="needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
+        reason="needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver",
+    ),
 ]
 
 
@@ -78,8 +92,9 @@ def _wait(driver: object, predicate: object, timeout: float = 30) -> object:
     from selenium.webdriver.support.ui import WebDriverWait
 
     # The pages re-render their lists; an element found just before a re-render goes stale: look again.
-    return WebDriverWait(driver, timeout, poll_frequency=0.2,
-                         ignored_exceptions=(StaleElementReferenceException,)).until(predicate)
+    return WebDriverWait(
+        driver, timeout, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(predicate)
 
 
 def _sign_in(driver, url: str, token: str) -> None:  # noqa: ANN001
@@ -90,8 +105,13 @@ def _sign_in(driver, url: str, token: str) -> None:  # noqa: ANN001
     box.clear()
     box.send_keys(token)
     driver.find_element(By.ID, "jeton-ok").click()
-    _wait(driver, lambda d: d.execute_script("return document.readyState") == "complete"
-          and d.find_element(By.ID, "jeton").get_attribute("value") == token)
+    _wait(
+        driver,
+        lambda d: (
+            d.execute_script("return document.readyState") == "complete"
+            and d.find_element(By.ID, "jeton").get_attribute("value") == token
+        ),
+    )
 
 
 def _student_search(driver, base: str, token: str, query: str) -> list[str]:  # noqa: ANN001
@@ -115,13 +135,21 @@ def test_student_searches_and_plays_a_clip(server: tuple[str, Library], browser)
     assert found and found[0] == clips[0].clip_id
     assert "<mark>" in browser.find_element(By.CSS_SELECTOR, "#resultats .extrait").get_attribute("innerHTML")
     browser.find_element(By.CSS_SELECTOR, "#resultats li.resultat").click()
-    _wait(browser, lambda d: d.execute_script("const v = document.querySelector('#lecteur video');"
-                                              "return v && v.currentTime > 1.5"))
-    tracks = browser.execute_script("const v = document.querySelector('#lecteur video'); v.textTracks[0].mode = 'showing';"
-                                    "return [v.textTracks.length, v.textTracks[0].language]")
+    _wait(
+        browser,
+        lambda d: d.execute_script(
+            "const v = document.querySelector('#lecteur video');return v && v.currentTime > 1.5"
+        ),
+    )
+    tracks = browser.execute_script(
+        "const v = document.querySelector('#lecteur video'); v.textTracks[0].mode = 'showing';"
+        "return [v.textTracks.length, v.textTracks[0].language]"
+    )
     assert tracks == [1, "fr"]
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#similaires li.resultat"))
-    assert browser.find_element(By.CSS_SELECTOR, "#similaires li.resultat").get_attribute("data-clip") == clips[-1].clip_id
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "#similaires li.resultat").get_attribute("data-clip") == clips[-1].clip_id
+    )
     time.sleep(1.0)  # a frame with a subtitle cue on screen
     DOCS.mkdir(exist_ok=True)
     browser.save_screenshot(str(DOCS / "student.png"))
@@ -140,7 +168,8 @@ def _press(driver, key: str) -> None:  # noqa: ANN001
 
 
 def test_moderator_corrects_a_word_trims_at_the_playhead_approves_by_keyboard_and_students_find_the_word(
-        server: tuple[str, Library], browser) -> None:  # noqa: ANN001
+    server: tuple[str, Library], browser
+) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -152,12 +181,20 @@ def test_moderator_corrects_a_word_trims_at_the_playhead_approves_by_keyboard_an
 
     _sign_in(browser, base + "/moderation", lib.tokens["moderator"])
     _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f'#file li[data-clip="{target.clip_id}"] button')).click()
-    _wait(browser, lambda d: d.find_element(By.ID, "clip-titre").text == target.title
-          and d.find_elements(By.CSS_SELECTOR, "#transcription .mot"))
+    _wait(
+        browser,
+        lambda d: (
+            d.find_element(By.ID, "clip-titre").text == target.title
+            and d.find_elements(By.CSS_SELECTOR, "#transcription .mot")
+        ),
+    )
     assert "élève" in browser.find_element(By.ID, "voix").text  # the consent record's participants, by role
     # correct a word: click it (the player seeks there), type the right word, Enter
-    word = next(w for w in browser.find_elements(By.CSS_SELECTOR, "#transcription .mot")
-                if len(w.text) >= 5 and w.text.isalpha())
+    word = next(
+        w
+        for w in browser.find_elements(By.CSS_SELECTOR, "#transcription .mot")
+        if len(w.text) >= 5 and w.text.isalpha()
+    )
     old_word = word.text
     word.click()
     _wait(browser, lambda d: d.find_element(By.ID, "mot-actuel").text == f"« {old_word} »")
@@ -170,11 +207,18 @@ def test_moderator_corrects_a_word_trims_at_the_playhead_approves_by_keyboard_an
     # trim: in-point and out-point from the playhead (clip seconds), keys i and o, then the Recouper button by keyboard
     duration = target.end - target.start
     browser.execute_script("document.querySelector('#lecteur video').currentTime = 1.0")
-    _wait(browser, lambda d: abs(d.execute_script("return document.querySelector('#lecteur video').currentTime") - 1) < 0.05)
+    _wait(
+        browser,
+        lambda d: abs(d.execute_script("return document.querySelector('#lecteur video').currentTime") - 1) < 0.05,
+    )
     _press(browser, "i")
     browser.execute_script(f"document.querySelector('#lecteur video').currentTime = {duration - 1.0}")
-    _wait(browser, lambda d: abs(d.execute_script("return document.querySelector('#lecteur video').currentTime")
-                                 - (duration - 1)) < 0.05)
+    _wait(
+        browser,
+        lambda d: (
+            abs(d.execute_script("return document.querySelector('#lecteur video').currentTime") - (duration - 1)) < 0.05
+        ),
+    )
     _press(browser, "o")
     assert float(browser.find_element(By.ID, "debut").get_attribute("value")) == 1.0
     assert "dans l'enregistrement" in browser.find_element(By.ID, "decoupe-enreg").text
@@ -190,7 +234,9 @@ def test_moderator_corrects_a_word_trims_at_the_playhead_approves_by_keyboard_an
     _press(browser, "v")
     _press(browser, "a")
     _wait(browser, lambda d: "approuvé" in d.find_element(By.ID, "message").text)
-    assert next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == target.clip_id).state == "published"
+    assert (
+        next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == target.clip_id).state == "published"
+    )
     assert browser.find_element(By.ID, "clip-titre").text != target.title  # the next clip is open
     assert browser.find_element(By.ID, "motif").get_attribute("value") == ""
     browser.execute_script("document.querySelector('#lecteur video').currentTime = 4")
@@ -199,16 +245,18 @@ def test_moderator_corrects_a_word_trims_at_the_playhead_approves_by_keyboard_an
 
     # the student finds the clip by the corrected word, sees it in the snippet and in the subtitles
     assert _student_search(browser, base, lib.tokens["student"], "pompiste")[0] == target.clip_id
-    assert "<mark>pompiste</mark>" in browser.find_element(By.CSS_SELECTOR, "#resultats .extrait").get_attribute("innerHTML")
+    assert "<mark>pompiste</mark>" in browser.find_element(By.CSS_SELECTOR, "#resultats .extrait").get_attribute(
+        "innerHTML"
+    )
     browser.find_element(By.CSS_SELECTOR, f'#resultats li[data-clip="{target.clip_id}"]').click()
     _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#lecteur video track"))
-    vtt = browser.execute_async_script("const done = arguments[0]; fetch(document.querySelector('#lecteur track').src)"
-                                       ".then(r => r.text()).then(done)")
+    vtt = browser.execute_async_script(
+        "const done = arguments[0]; fetch(document.querySelector('#lecteur track').src).then(r => r.text()).then(done)"
+    )
     assert "pompiste" in vtt
 
 
-def test_student_follows_the_chapters_of_a_call_by_keyboard_on_a_phone(server: tuple[str, Library],
-                                                                       browser) -> None:  # noqa: ANN001
+def test_student_follows_the_chapters_of_a_call_by_keyboard_on_a_phone(server: tuple[str, Library], browser) -> None:  # noqa: ANN001
     """Two published clips of different chapters: the chapter list shows those two only, the current one marked;
     'Thème suivant' and the keyboard (Tab, Enter on a chapter) play the other one."""
     from selenium.webdriver.common.by import By
@@ -222,24 +270,38 @@ def test_student_follows_the_chapters_of_a_call_by_keyboard_on_a_phone(server: t
     lib.set_state(second, "published")
     browser.set_window_size(390, 844)
     try:
-        _student_search(browser, base, lib.tokens["student"], word_of(next(c.text for c in manifest.clips
-                                                                               if c.clip_id == first)))
+        _student_search(
+            browser, base, lib.tokens["student"], word_of(next(c.text for c in manifest.clips if c.clip_id == first))
+        )
         browser.find_element(By.CSS_SELECTOR, f'#resultats li[data-clip="{first}"]').click()
         items = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#chapitres button.chapitre"))
         assert len(items) == 2  # the two chapters with a published clip, no other
         assert items[0].get_attribute("aria-current") == "true"
         assert manifest.chapters[1].topic_label in items[1].text
         browser.find_element(By.XPATH, "//button[contains(., 'Thème suivant')]").click()
-        _wait(browser, lambda d: d.find_element(By.ID, "clip-titre").text
-              == next(c.title for c in manifest.clips if c.clip_id == second))
-        _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#chapitres button.chapitre")[1]
-              .get_attribute("aria-current") == "true")
+        _wait(
+            browser,
+            lambda d: (
+                d.find_element(By.ID, "clip-titre").text == next(c.title for c in manifest.clips if c.clip_id == second)
+            ),
+        )
+        _wait(
+            browser,
+            lambda d: (
+                d.find_elements(By.CSS_SELECTOR, "#chapitres button.chapitre")[1].get_attribute("aria-current")
+                == "true"
+            ),
+        )
         # keyboard only: focus the first chapter and press Enter
         chapter = browser.find_elements(By.CSS_SELECTOR, "#chapitres button.chapitre")[0]
         browser.execute_script("arguments[0].focus()", chapter)
         browser.switch_to.active_element.send_keys(Keys.ENTER)
-        _wait(browser, lambda d: d.find_element(By.ID, "clip-titre").text
-              == next(c.title for c in manifest.clips if c.clip_id == first))
+        _wait(
+            browser,
+            lambda d: (
+                d.find_element(By.ID, "clip-titre").text == next(c.title for c in manifest.clips if c.clip_id == first)
+            ),
+        )
         browser.save_screenshot(str(DOCS / "student-phone-chapters.png"))
     finally:
         browser.set_window_size(1400, 1000)

@@ -25,14 +25,16 @@ ANSWER = "je travaille la nuit dans un service de cardiologie avec les patients 
 
 
 def test_cue_moves_back_over_a_short_acknowledgement_only() -> None:
-    att = make_transcript([
-        ("professional", "je code des pages et des serveurs pour les restaurants " * 3, 20.0),
-        ("student", "Ah d'accord.", 1.0),
-        ("student", "Et tu gagnes combien ?", 2.0),
-        ("professional", "deux mille euros net par mois au début " * 3, 20.0),
-        ("student", "Moi aussi je voudrais faire ça plus tard.", 3.0),
-        ("student", "Quelles études faut-il faire ?", 2.0),
-    ])
+    att = make_transcript(
+        [
+            ("professional", "je code des pages et des serveurs pour les restaurants " * 3, 20.0),
+            ("student", "Ah d'accord.", 1.0),
+            ("student", "Et tu gagnes combien ?", 2.0),
+            ("professional", "deux mille euros net par mois au début " * 3, 20.0),
+            ("student", "Moi aussi je voudrais faire ça plus tard.", 3.0),
+            ("student", "Quelles études faut-il faire ?", 2.0),
+        ]
+    )
     utts = att.utterances
     starts = turn_starts(utts)
     assert lead_in_start(utts, 2, starts[2]) == 1
@@ -44,15 +46,24 @@ def test_cue_moves_back_over_a_short_acknowledgement_only() -> None:
 
 def test_a_question_counts_whoever_asks_it() -> None:
     """A diarisation that gives the student's question to the professional does not erase the cue."""
-    lines = [("professional", ANSWER, 20.0), ("student", "Quelles études faut-il faire ?", 2.0),
-             ("professional", ANSWER, 20.0), ("professional", "Quelles études faut-il faire ?", 2.0)]
+    lines = [
+        ("professional", ANSWER, 20.0),
+        ("student", "Quelles études faut-il faire ?", 2.0),
+        ("professional", ANSWER, 20.0),
+        ("professional", "Quelles études faut-il faire ?", 2.0),
+    ]
     cues = question_cues(make_transcript(lines).utterances)
     assert cues[1] == 1.0 and cues[3] == 1.0
 
 
 def test_a_students_statement_answered_at_length_is_a_question_by_intonation() -> None:
-    lines = [("professional", ANSWER, 20.0), ("student", "Tu as fait des études d'informatique.", 2.0),
-             ("professional", ANSWER, 20.0), ("student", "Ok.", 1.0), ("professional", ANSWER, 20.0)]
+    lines = [
+        ("professional", ANSWER, 20.0),
+        ("student", "Tu as fait des études d'informatique.", 2.0),
+        ("professional", ANSWER, 20.0),
+        ("student", "Ok.", 1.0),
+        ("professional", ANSWER, 20.0),
+    ]
     cues = question_cues(make_transcript(lines).utterances)
     assert cues[1] == 0.4 and cues[3] == 0.0  # "Ok." is too short to ask anything
 
@@ -60,17 +71,29 @@ def test_a_students_statement_answered_at_length_is_a_question_by_intonation() -
 def test_follow_ups_are_weak_cues() -> None:
     assert is_follow_up("Même la nuit ?") and is_follow_up("Vraiment ?") and is_follow_up("Et vous, vous aimez ça ?")
     assert not is_follow_up("Quelles études faut-il faire pour devenir infirmière ?")
-    att = make_transcript([("student", "Bonjour.", 1.0), ("professional", ANSWER, 12.0),
-                           ("student", "Même la nuit ?", 1.0), ("professional", "oui souvent", 1.0),
-                           ("student", "Et le salaire, il est comment ?", 1.5)])
+    att = make_transcript(
+        [
+            ("student", "Bonjour.", 1.0),
+            ("professional", ANSWER, 12.0),
+            ("student", "Même la nuit ?", 1.0),
+            ("professional", "oui souvent", 1.0),
+            ("student", "Et le salaire, il est comment ?", 1.5),
+        ]
+    )
     cues = question_cues(att.utterances)
     assert cues[2] == 0.2
     assert cues[4] == 1.0  # the follow-up did not reset the 12 s of answer
 
 
 def test_boundaries_fall_at_sentence_starts_only() -> None:
-    att = make_transcript([("professional", "Je suis infirmière et", 3.0), ("professional", "je travaille.", 3.0),
-                           ("student", "D'accord.", 1.0)], pause=0.0)
+    att = make_transcript(
+        [
+            ("professional", "Je suis infirmière et", 3.0),
+            ("professional", "je travaille.", 3.0),
+            ("student", "D'accord.", 1.0),
+        ],
+        pause=0.0,
+    )
     assert list(sentence_starts(att.utterances)) == [False, False, True]
 
 
@@ -104,8 +127,12 @@ def _interview() -> tuple[list[tuple[str, str, float]], np.ndarray]:
     """Two topics of 60 s, each a question, an answer, a follow-up and its answer; vectors say which topic."""
     lines, topic = [], []
     for t, question in enumerate(("Qu'est-ce que vous faites au quotidien ?", "Quelles études faut-il faire ?")):
-        lines += [("student", question, 3.0), ("professional", ANSWER, 25.0), ("student", "Et vous aimez ça ?", 2.0),
-                  ("professional", ANSWER, 30.0)]
+        lines += [
+            ("student", question, 3.0),
+            ("professional", ANSWER, 25.0),
+            ("student", "Et vous aimez ça ?", 2.0),
+            ("professional", ANSWER, 30.0),
+        ]
         topic += [t] * 4
     return lines, np.array([np.eye(4)[t] + 0.1 for t in topic])
 
@@ -124,9 +151,14 @@ def test_a_change_of_subject_without_a_question_is_a_chapter() -> None:
 
 
 def test_clips_stay_inside_their_chapter_and_a_long_chapter_splits_at_a_question() -> None:
-    lines = [("student", "Vous faites quoi ?", 2.0), ("professional", ANSWER, 100.0),
-             ("student", "Et le matin, comment ça se passe ?", 3.0), ("professional", ANSWER, 100.0),
-             ("student", "Quelles études faut-il faire ?", 3.0), ("professional", ANSWER, 40.0)]
+    lines = [
+        ("student", "Vous faites quoi ?", 2.0),
+        ("professional", ANSWER, 100.0),
+        ("student", "Et le matin, comment ça se passe ?", 3.0),
+        ("professional", ANSWER, 100.0),
+        ("student", "Quelles études faut-il faire ?", 3.0),
+        ("professional", ANSWER, 40.0),
+    ]
     att = make_transcript(lines)
     chapters = spans_from_cuts(att.utterances, [4])
     clips = split_chapters(att, chapters, ClipParams(min_s=20, max_s=180))
@@ -137,8 +169,12 @@ def test_clips_stay_inside_their_chapter_and_a_long_chapter_splits_at_a_question
 
 
 def test_the_closing_thanks_are_a_chapter_of_their_own() -> None:
-    lines = [("student", "Qu'est-ce que vous me conseillez ?", 3.0), ("professional", ANSWER, 60.0),
-             ("student", "Merci beaucoup, ça m'a aidée.", 2.5), ("professional", "Avec plaisir, au revoir !", 2.0)]
+    lines = [
+        ("student", "Qu'est-ce que vous me conseillez ?", 3.0),
+        ("professional", ANSWER, 60.0),
+        ("student", "Merci beaucoup, ça m'a aidée.", 2.5),
+        ("professional", "Avec plaisir, au revoir !", 2.0),
+    ]
     att = make_transcript(lines)
     assert closing_start(att.utterances, att.utterances[-1].end) == 2
     chapters = chapter_cuts(att, lambda t: np.ones((len(t), 4)), ChapterParams(), duration_s=att.utterances[-1].end)
@@ -154,13 +190,17 @@ def test_participant_joining_is_a_cue() -> None:
 
 
 def test_clean_question_titles() -> None:
-    assert clean_question("Alors, euh, pour commencer, est-ce que vous pouvez vous présenter ?") == \
-        "Est-ce que vous pouvez vous présenter ?"
+    assert (
+        clean_question("Alors, euh, pour commencer, est-ce que vous pouvez vous présenter ?")
+        == "Est-ce que vous pouvez vous présenter ?"
+    )
     assert clean_question("C'est drôle. Et pourquoi le bâtiment, au départ?") == "Pourquoi le bâtiment, au départ ?"
     assert clean_question("Est-ce que est-ce que le le salaire il est bien") == "Est-ce que le salaire il est bien ?"
     assert clean_question("-ce qu'il est dur ?") == "Est-ce qu'il est dur ?"
-    assert clean_question("Est-ce que je peux vous demander combien gagne une infirmière ?") == \
-        "Combien gagne une infirmière ?"
+    assert (
+        clean_question("Est-ce que je peux vous demander combien gagne une infirmière ?")
+        == "Combien gagne une infirmière ?"
+    )
     assert clean_question("Ok.") is None
     assert clean_question("Et qu'est ce que vous aimez") == "Qu'est-ce que vous aimez ?"
     assert clean_question("L'IA est ce que ça change le métier.") == "L'IA est-ce que ça change le métier ?"
@@ -181,19 +221,35 @@ def test_a_question_recognised_with_low_probability_is_not_a_title() -> None:
     att = make_transcript([("student", "Comment on devient sage-femme ?", 3.0), ("professional", ANSWER, 20.0)])
     assert opening_question(att.utterances, good) == (0, "Comment on devient sage-femme ?")
     assert opening_question(att.utterances, bad) is None
-    cut = make_transcript([("student", "En quoi consiste votre", 1.5), ("professional", "métier au quotidien ?", 1.5),
-                           ("professional", ANSWER, 20.0)], pause=0.0)
-    assert opening_question(cut.utterances, _words("En quoi consiste votre métier au quotidien ?", 0.9)) == \
-        (1, "En quoi consiste votre métier au quotidien ?")
-    statement = make_transcript([("professional", "Tu peux commencer par un CAP ou un bac pro puis faire un BTS "
-                                  "en alternance.", 6.0), ("professional", ANSWER, 20.0)])
+    cut = make_transcript(
+        [
+            ("student", "En quoi consiste votre", 1.5),
+            ("professional", "métier au quotidien ?", 1.5),
+            ("professional", ANSWER, 20.0),
+        ],
+        pause=0.0,
+    )
+    assert opening_question(cut.utterances, _words("En quoi consiste votre métier au quotidien ?", 0.9)) == (
+        1,
+        "En quoi consiste votre métier au quotidien ?",
+    )
+    statement = make_transcript(
+        [
+            ("professional", "Tu peux commencer par un CAP ou un bac pro puis faire un BTS en alternance.", 6.0),
+            ("professional", ANSWER, 20.0),
+        ]
+    )
     assert opening_question(statement.utterances, _words(statement.utterances[0].text, 0.9)) is None
     assert keyphrase_title(("gardes de nuit", "primes"), "Le salaire") == "Le salaire : gardes de nuit, primes"
 
 
 def _fake_taxonomy() -> Taxonomy:
-    return Taxonomy(labels=("salaire", "conseils"), names=("Le salaire", "Les conseils"),
-                    questions=(("q salaire",), ("q conseils",)), answers=(("a salaire",), ("a conseils",)))
+    return Taxonomy(
+        labels=("salaire", "conseils"),
+        names=("Le salaire", "Les conseils"),
+        questions=(("q salaire",), ("q conseils",)),
+        answers=(("a salaire",), ("a conseils",)),
+    )
 
 
 def _fake_embed(texts: list[str]) -> np.ndarray:
@@ -215,8 +271,21 @@ def test_the_classifier_takes_the_nearest_examples_and_abstains_when_unsure() ->
 
 def test_the_taxonomy_has_french_names_and_several_examples_per_label() -> None:
     tax = load_taxonomy()
-    assert {"missions", "journee_type", "horaires", "ce_qu_on_aime", "difficultes", "parcours_etudes", "evolution",
-            "salaire", "ia_et_metier", "femmes_secteur", "conseils", "presentation", "accueil"} == set(tax.labels)
+    assert {
+        "missions",
+        "journee_type",
+        "horaires",
+        "ce_qu_on_aime",
+        "difficultes",
+        "parcours_etudes",
+        "evolution",
+        "salaire",
+        "ia_et_metier",
+        "femmes_secteur",
+        "conseils",
+        "presentation",
+        "accueil",
+    } == set(tax.labels)
     assert all(len(q) >= 4 and len(a) >= 4 for q, a in zip(tax.questions, tax.answers))
     assert topic_label("ia_et_metier") == "L'IA et le métier" and topic_label("autre") == "Autre"
     assert topic_label("accueil") == "Accueil et au revoir"

@@ -14,7 +14,9 @@ from tests.pipeline_fixtures import copy_excerpt, excerpt_consent
 def vidlib(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # the operator's environment: none of the Prefect settings other tests of this session may have set
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {"VIDLIB_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "vidlib.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "vidlib.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:
@@ -58,8 +60,9 @@ def _lavfi(tmp: Path, name: str, *inputs: str) -> Path:
     args = ["ffmpeg", "-loglevel", "error", "-y"]
     for spec in inputs:
         args += ["-f", "lavfi", "-i", spec]
-    subprocess.run([*args, "-t", "20", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out)],
-                   check=True)
+    subprocess.run(
+        [*args, "-t", "20", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out)], check=True
+    )
     return out
 
 

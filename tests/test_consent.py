@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -11,8 +11,10 @@ WHEN = "2026-10-01T10:00:00+02:00"
 
 
 def record(*participants: dict) -> dict:
-    return {"recording": {"title": "t", "job": "infirmière", "sector": "santé", "language": "fr"},
-            "participants": list(participants)}
+    return {
+        "recording": {"title": "t", "job": "infirmière", "sector": "santé", "language": "fr"},
+        "participants": list(participants),
+    }
 
 
 def person(role: str, name: str, consent: bool = True, minor: bool = False, **extra: object) -> dict:
@@ -20,8 +22,9 @@ def person(role: str, name: str, consent: bool = True, minor: bool = False, **ex
 
 
 def test_everyone_consented_passes() -> None:
-    check_consent(parse_consent(record(person("professional", "A"), person("student", "B", minor=True),
-                                       person("guardian", "C"))))
+    check_consent(
+        parse_consent(record(person("professional", "A"), person("student", "B", minor=True), person("guardian", "C")))
+    )
 
 
 def test_one_refusal_names_the_person() -> None:
@@ -35,8 +38,9 @@ def test_minor_without_guardian_consent_is_refused() -> None:
 
 
 def test_minor_with_guardian_consent_flag_passes() -> None:
-    check_consent(parse_consent(record(person("professional", "A"),
-                                       person("student", "B", minor=True, guardian_consent=True))))
+    check_consent(
+        parse_consent(record(person("professional", "A"), person("student", "B", minor=True, guardian_consent=True)))
+    )
 
 
 def test_missing_date_and_future_date_are_refused() -> None:
@@ -46,7 +50,7 @@ def test_missing_date_and_future_date_are_refused() -> None:
         check_consent(parse_consent(record(person("professional", "A"), p)))
     future = person("student", "B", consented_at="2099-01-01T00:00:00Z")
     with pytest.raises(ConsentError, match="future"):
-        check_consent(parse_consent(record(person("professional", "A"), future)), now=datetime.now(timezone.utc))
+        check_consent(parse_consent(record(person("professional", "A"), future)), now=datetime.now(UTC))
 
 
 def test_bad_role_and_corrupt_files_are_clear_errors(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,7 +26,7 @@ from vidlib.consent import check_consent, parse_consent, publication_problems
 from vidlib.domain import ConsentRecord, Diarization, PersonalDataFlag, SpeakerTurn, VoicesConfirmed
 from vidlib.errors import ConsentError
 
-NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 PAST, FUTURE = "2026-11-01T00:00:00+00:00", "2027-06-01T00:00:00+00:00"
 
 
@@ -46,8 +46,12 @@ def test_processing_needs_processing_scope_from_everyone_unexpired() -> None:
         check_consent(expired, now=NOW)
     with pytest.raises(ConsentError, match="expired"):
         check_consent(expired)  # without ``now``: checked against the current time
-    check_consent(parse_consent(record(person("professional", "A", expires_at=FUTURE),
-                                       person("student", "B", publication_expires_at=PAST))), now=NOW)
+    check_consent(
+        parse_consent(
+            record(person("professional", "A", expires_at=FUTURE), person("student", "B", publication_expires_at=PAST))
+        ),
+        now=NOW,
+    )
     with pytest.raises(ConsentError, match="invalid at 'participants.1.scope"):
         parse_consent(record(person("professional", "A"), person("student", "B", scope=["broadcast"])))
 
@@ -56,17 +60,26 @@ def test_publication_needs_every_speaker_consent_and_the_guardian_for_a_minor() 
     rec = parse_consent(record(person("professional", "A"), person("student", "B", scope=["processing"])))
     assert publication_problems(rec, ("professional",), now=NOW) == []
     assert publication_problems(rec, ("professional", "student"), now=NOW) == [
-        "student 'B' did not consent to publication"]
+        "student 'B' did not consent to publication"
+    ]
     late = parse_consent(record(person("professional", "A", publication_expires_at=PAST), person("student", "B")))
-    assert "professional 'A''s consent to publication expired" in publication_problems(late, ("professional",),
-                                                                                       now=NOW)[0]
-    minor = parse_consent(record(person("professional", "A"), person("student", "B", minor=True),
-                                 person("guardian", "C", scope=["processing"])))
+    assert (
+        "professional 'A''s consent to publication expired" in publication_problems(late, ("professional",), now=NOW)[0]
+    )
+    minor = parse_consent(
+        record(
+            person("professional", "A"),
+            person("student", "B", minor=True),
+            person("guardian", "C", scope=["processing"]),
+        )
+    )
     check_consent(minor, now=NOW)  # the guardian consents to processing...
     assert publication_problems(minor, ("student",), now=NOW) == [
-        "student 'B' is a minor and no guardian consents to publication"]  # ...not to publication
+        "student 'B' is a minor and no guardian consents to publication"
+    ]  # ...not to publication
     assert publication_problems(minor, ("guest",), now=NOW) == [
-        "a guest speaks in the clip but no guest is in the consent record"]
+        "a guest speaks in the clip but no guest is in the consent record"
+    ]
 
 
 # --- unconsented voices -----------------------------------------------------------------------------
@@ -148,8 +161,9 @@ def test_an_amended_record_naming_more_participants_than_were_checked_covers_the
     assert [p.role for p in check_amendment(two, three, now=NOW)] == ["guardian"]
     with pytest.raises(ConsentError, match="leaves out the student.*consent withdraw"):
         check_amendment(two, parse_consent(record(person("professional", "A"), person("student", "Z"))), now=NOW)
-    only_processing = parse_consent(record(person("professional", "A"), person("student", "B"),
-                                           person("guardian", "C", scope=["processing"])))
+    only_processing = parse_consent(
+        record(person("professional", "A"), person("student", "B"), person("guardian", "C", scope=["processing"]))
+    )
     with pytest.raises(ConsentError, match="processing only"):
         check_amendment(two, only_processing, now=NOW)
     other_job = record(person("professional", "A"), person("student", "B"), person("guardian", "C"))
@@ -217,7 +231,8 @@ def test_personal_data_flags_need_an_override_reason_kept_in_the_audit_log(api: 
     entry = ok.json()["entry"]
     assert entry["action"] == "approve" and entry["reason"] == "Numéro du standard de l'hôpital, public"
     assert [e.reason for e in load_audit(lib.ctx.store, lib.recording_id) if e.clip_id == clip.clip_id] == [
-        "Numéro du standard de l'hôpital, public"]
+        "Numéro du standard de l'hôpital, public"
+    ]
     assert student_finds(client, lib, clip.clip_id, word_of(clip.text))
     assert post(client, lib, clip.clip_id, "unpublish").status_code == 200
 
@@ -261,7 +276,7 @@ def test_consent_expiry_flow_unpublishes_then_purges(api: tuple[TestClient, Libr
     query = word_of(published[0].text)
     assert student_finds(client, lib, published[0].clip_id, query)
 
-    ended = datetime.now(timezone.utc) - timedelta(days=1)  # approvals check the real time
+    ended = datetime.now(UTC) - timedelta(days=1)  # approvals check the real time
     edit_consent(lib, "student", publication_expires_at=ended)
     assert consent_expiry(now=(ended - timedelta(days=1)).isoformat(), settings=lib.settings) == []  # not yet
     done = consent_expiry(settings=lib.settings)
@@ -303,8 +318,9 @@ def test_withdraw_consent_flow_purges_the_recording(api: tuple[TestClient, Libra
 
 
 @pytest.mark.slow
-def test_cli_consent_expire(api: tuple[TestClient, Library], monkeypatch: pytest.MonkeyPatch,
-                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_consent_expire(
+    api: tuple[TestClient, Library], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from vidlib.cli import main
 
     _, lib = api
@@ -313,7 +329,7 @@ def test_cli_consent_expire(api: tuple[TestClient, Library], monkeypatch: pytest
         monkeypatch.setenv(f"VIDLIB_{name.upper()}", str(value))  # same context and embedded index
     assert main(["consent", "expire", "--now", "2026-11-01T00:00:00+00:00"]) == 0
     assert "nothing to do" in capsys.readouterr().out
-    edit_consent(lib, "student", expires_at=datetime(2026, 11, 2, tzinfo=timezone.utc))
+    edit_consent(lib, "student", expires_at=datetime(2026, 11, 2, tzinfo=UTC))
     assert main(["consent", "expire", "--now", "2026-11-03T00:00:00+00:00", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [(d["recording_id"], d["action"]) for d in out] == [(lib.recording_id, "purged")]
@@ -337,7 +353,7 @@ def test_a_spliced_in_newcomer_is_found_and_a_two_person_call_is_clean(models_di
     pipeline = context_for(make_settings(tmp_path, models_dir)).models.diarizer()
     call, other = _decode(CALL, seconds=90), _decode(OTHER_CALL, seconds=117)
     assert diarize_checking_extra_voice(pipeline, call, 2).unconsented == ()
-    joined = np.concatenate([call[: 60 * SR], other[int(92.3 * SR): int(116.5 * SR)], call[60 * SR:]])
+    joined = np.concatenate([call[: 60 * SR], other[int(92.3 * SR) : int(116.5 * SR)], call[60 * SR :]])
     found = diarize_checking_extra_voice(pipeline, joined, 2)
     newcomer = sum(max(0.0, min(t.end, 84.2) - max(t.start, 60.0)) for t in found.unconsented)
     elsewhere = sum(t.end - t.start for t in found.unconsented) - newcomer
@@ -348,7 +364,8 @@ def test_a_spliced_in_newcomer_is_found_and_a_two_person_call_is_clean(models_di
 
 @pytest.mark.slow
 def test_the_stricter_setting_finds_a_late_joiner_in_short_turns(models_dir, tmp_path) -> None:  # noqa: ANN001
-    """Real audio, the stricter setting of docs/unconsented-voices.md (segmentation step 0.25, 4 s, 0.3), built from Settings as the
+    """Real audio, the stricter setting of docs/unconsented-voices.md (segmentation step 0.25, 4 s, 0.3), built from
+    Settings as the
     flow builds it: rec06 with 9 s of a real AMI speaker cut into the turn lengths of a real mother joining a real
     interview (``bench/eval_extra_voice.py``'s late joiner, case ``rec06_avocate+mixture:FEE016@9s/joiner``: her
     cluster measured 6.7 s, 0.62 from the others; the default setting missed her before the window check's hint,
@@ -363,8 +380,13 @@ def test_the_stricter_setting_finds_a_late_joiner_in_short_turns(models_dir, tmp
     needed = [items["rec06_avocate"].audio, items["mixture"].audio, DATA / "real" / "cfpp2000_textgrids"]
     if not all(path.exists() for path in needed):
         pytest.skip("the recordings of ../shared/data are not here")
-    settings = make_settings(tmp_path, models_dir, diarization_segmentation_step=0.25,
-                             extra_voice_min_speech_s=4.0, extra_voice_min_distance=0.3)
+    settings = make_settings(
+        tmp_path,
+        models_dir,
+        diarization_segmentation_step=0.25,
+        extra_voice_min_speech_s=4.0,
+        extra_voice_min_distance=0.3,
+    )
     pipeline = context_for(settings).models.diarizer()
     thresholds = {"min_speech_s": settings.extra_voice_min_speech_s, "min_distance": settings.extra_voice_min_distance}
     call, mixture = load_case(items["rec06_avocate"]), load_case(items["mixture"])
@@ -387,7 +409,7 @@ def test_a_stage_refuses_to_run_once_processing_consent_has_expired(tmp_path, mo
     ctx = RunContext(make_settings(tmp_path / "home", models_dir))
     rid = ingest_recording(ctx, copy_excerpt(tmp_path), excerpt_consent(tmp_path)).recording_id
     manifest = ctx.repo.load(rid)
-    ended = datetime.now(timezone.utc) - timedelta(minutes=1)
+    ended = datetime.now(UTC) - timedelta(minutes=1)
     people = tuple(replace(p, expires_at=ended) if p.role == "student" else p for p in manifest.consent.participants)
     ctx.repo.save(replace(manifest, consent=replace(manifest.consent, participants=people)))
     with pytest.raises(ConsentError, match="consent to processing expired"):
@@ -397,8 +419,8 @@ def test_a_stage_refuses_to_run_once_processing_consent_has_expired(tmp_path, mo
 
 @pytest.mark.slow
 def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approved(
-        api: tuple[TestClient, Library], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        tmp_path) -> None:  # noqa: ANN001
+    api: tuple[TestClient, Library], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:  # noqa: ANN001
     from pydantic import TypeAdapter
 
     from vidlib import filelock
@@ -411,10 +433,14 @@ def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approve
     manifest = lib.ctx.repo.load(lib.recording_id)
     clip = manifest.clips[1]
     voice = (SpeakerTurn(clip.start + 2, clip.start + 6, "SPEAKER_02"),)  # as the diarise step stores a newcomer
-    edit_manifest(lib, diarization=replace(manifest.diarization, unconsented=voice,
-                                           consented=len(manifest.consent.participants)))
-    edit_clip(lib, clip.clip_id, consent_flags=consent_flags(clip.start, clip.end, clip.roles, voice,
-                                                             manifest.consent, now=NOW))
+    edit_manifest(
+        lib, diarization=replace(manifest.diarization, unconsented=voice, consented=len(manifest.consent.participants))
+    )
+    edit_clip(
+        lib,
+        clip.clip_id,
+        consent_flags=consent_flags(clip.start, clip.end, clip.roles, voice, manifest.consent, now=NOW),
+    )
     assert approve(client, lib, clip.clip_id, override_reason="Je prends la responsabilité").status_code == 409
 
     document = TypeAdapter(ConsentRecord).dump_python(manifest.consent, mode="json")
@@ -427,8 +453,9 @@ def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approve
     assert client.post(url, json=dropped_body, headers=auth(lib, "moderator")).status_code == 403
     refused = client.post(url, json=dropped_body, headers=auth(lib, "admin"))
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "consent_error", refused.text
-    document["participants"].append({"role": "guardian", "name": "Parent Tardif", "consent": True,
-                                     "consented_at": "2026-11-20T10:00:00+00:00"})
+    document["participants"].append(
+        {"role": "guardian", "name": "Parent Tardif", "consent": True, "consented_at": "2026-11-20T10:00:00+00:00"}
+    )
     amended = tmp_path / "amended.json"
     amended.write_text(json.dumps(document))
     monkeypatch.setenv("VIDLIB_RECORDING_LOCK_WAIT_S", "1")
@@ -448,14 +475,16 @@ def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approve
     assert approve(client, lib, clip.clip_id, override_reason="Consentement du parent recueilli").status_code == 200
     entries = [e for e in load_audit(lib.ctx.store, lib.recording_id) if e.action == "consent_amended"]
     assert [(e.clip_id, e.by, e.before, e.after) for e in entries] == [
-        (clip.clip_id, "dpo", {"consent_flags": ["unconsented_speaker"]}, {"consent_flags": []})]
+        (clip.clip_id, "dpo", {"consent_flags": ["unconsented_speaker"]}, {"consent_flags": []})
+    ]
     assert "Parent Tardif" not in json.dumps([e.model_dump() for e in entries])
     lib.restore()
 
 
 @pytest.mark.slow
 def test_cli_recheck_voices_applies_changed_thresholds_to_a_processed_recording(
-        api: tuple[TestClient, Library], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    api: tuple[TestClient, Library], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The extra-voice thresholds are settings; a processed recording keeps its diarise step's result until its
     voices are checked again, on the stored audio with the real models. Thresholds of 0 believe any split of the
     n + 1 clustering (a mistaken setting): the excerpt's clips with the student get flagged; back at the defaults,
@@ -510,10 +539,14 @@ def test_an_admin_who_heard_nobody_else_lifts_the_extra_voice_flags(api: tuple[T
     assert nothing.status_code == 422 and "nothing to confirm" in nothing.json()["error"]["message"]
     clip = manifest.clips[1]
     voice = (SpeakerTurn(clip.start + 2, clip.start + 6, "SPEAKER_02"),)
-    edit_manifest(lib, diarization=replace(manifest.diarization, unconsented=voice,
-                                           consented=len(manifest.consent.participants)))
-    edit_clip(lib, clip.clip_id, consent_flags=consent_flags(clip.start, clip.end, clip.roles, voice,
-                                                             manifest.consent, now=NOW))
+    edit_manifest(
+        lib, diarization=replace(manifest.diarization, unconsented=voice, consented=len(manifest.consent.participants))
+    )
+    edit_clip(
+        lib,
+        clip.clip_id,
+        consent_flags=consent_flags(clip.start, clip.end, clip.roles, voice, manifest.consent, now=NOW),
+    )
     assert client.post(url, json=body, headers=auth(lib, "moderator")).status_code == 403
     assert client.post(url, json={"reason": "ok"}, headers=auth(lib, "admin")).status_code == 422
     done = client.post(url, json=body, headers=auth(lib, "admin"))

@@ -122,8 +122,13 @@ def pipeline(guard: NetworkGuard, diarization_dir: Path):  # -> SpeakerDiarizati
 
 def test_install_is_complete_and_idempotent(diarization_dir: Path) -> None:
     names = sorted(str(p.relative_to(diarization_dir)) for p in diarization_dir.rglob("*") if p.is_file())
-    assert names == [".complete", "SOURCES.txt", "campplus/campplus_cn_en_common.pt",
-                     "segmentation-3.0/config.yaml", "segmentation-3.0/pytorch_model.bin"]
+    assert names == [
+        ".complete",
+        "SOURCES.txt",
+        "campplus/campplus_cn_en_common.pt",
+        "segmentation-3.0/config.yaml",
+        "segmentation-3.0/pytorch_model.bin",
+    ]
     stamp = (diarization_dir / ".complete").stat().st_mtime_ns
     assert install_diarization_models(diarization_dir) == diarization_dir
     assert (diarization_dir / ".complete").stat().st_mtime_ns == stamp
@@ -208,7 +213,7 @@ def test_a_stop_check_ends_a_diarisation_between_batches(pipeline) -> None:
 def test_late_joiner_is_found_when_the_count_is_given(pipeline) -> None:
     """A parent joins: rec04's first minute, then rec06's professional alone for 24 s, then rec04 again."""
     call, other = _decode(CALL, seconds=90), _decode(OTHER_CALL, seconds=117)
-    joined = np.concatenate([call[: 60 * SR], other[int(92.3 * SR): int(116.5 * SR)], call[60 * SR:]])
+    joined = np.concatenate([call[: 60 * SR], other[int(92.3 * SR) : int(116.5 * SR)], call[60 * SR :]])
     result = diarize(pipeline, joined, num_speakers=3)
     assert result.num_speakers == 3
     during = {}  # talk time per speaker while only the newcomer speaks (60.4-83.6 s)
@@ -228,7 +233,9 @@ def test_turns_never_overlap() -> None:
     exclusive[Segment(4.0, 4.5)] = "B"
     exclusive[Segment(10.0, 12.0), "again"] = "A"
     assert speaker_turns(exclusive) == (
-        SpeakerTurn(0.0, 4.0, "A"), SpeakerTurn(4.0, 4.5, "B"), SpeakerTurn(4.5, 12.0, "A"),
+        SpeakerTurn(0.0, 4.0, "A"),
+        SpeakerTurn(4.0, 4.5, "B"),
+        SpeakerTurn(4.5, 12.0, "A"),
     )
 
 

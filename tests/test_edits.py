@@ -40,7 +40,8 @@ def _published_clip(client: TestClient, lib: Library) -> tuple[str, dict, dict]:
 
 
 def test_a_corrected_word_reaches_subtitles_snippets_search_and_survives_a_rerun(
-        api: tuple[TestClient, Library], prefect_harness: None) -> None:
+    api: tuple[TestClient, Library], prefect_harness: None
+) -> None:
     from pipelines import flows
     from pipelines.reindex import reindex_all
 
@@ -48,8 +49,11 @@ def test_a_corrected_word_reaches_subtitles_snippets_search_and_survives_a_rerun
     clip_id, before, word = _published_clip(client, lib)
     assert all(0 <= w["probability"] <= 1 for w in before["words"]) and before["speakers"]
     assert NEW_WORD not in before["text"]
-    res = client.post(f"/clips/{clip_id}/edit", headers=auth(lib, "moderator"),
-                      json={"version": before["version"], "words": [{"index": word["index"], "text": NEW_WORD}]})
+    res = client.post(
+        f"/clips/{clip_id}/edit",
+        headers=auth(lib, "moderator"),
+        json={"version": before["version"], "words": [{"index": word["index"], "text": NEW_WORD}]},
+    )
     assert res.status_code == 200, res.text
     after = res.json()["clip"]
     assert after["state"] == "published" and after["version"] != before["version"]
@@ -60,7 +64,8 @@ def test_a_corrected_word_reaches_subtitles_snippets_search_and_survives_a_rerun
     assert NEW_WORD in vtt
     entry = res.json()["entry"]
     assert entry["action"] == "edit" and entry["details"]["words"] == [
-        {"index": word["index"], "before": word["text"], "after": NEW_WORD}]
+        {"index": word["index"], "before": word["text"], "after": NEW_WORD}
+    ]
     assert [e.action for e in load_audit(lib.ctx.store, lib.recording_id)][-1] == "edit"
     for mode in ("keyword", "hybrid"):
         hits = client.get("/search", params={"q": NEW_WORD, "mode": mode}, headers=auth(lib, "student")).json()["hits"]
@@ -87,10 +92,17 @@ def test_a_turns_speaker_a_title_and_a_chapters_topic_are_corrected(api: tuple[T
     turn = detail["transcript"][0]
     other = next(s for s in detail["speakers"] if s != turn["speaker"])
     topic = next(t for t in client.get("/topics", headers=auth(lib, "moderator")).json() if t != chapter.topic)
-    res = client.post(f"/clips/{clip_id}/edit", headers=auth(lib, "moderator"), json={
-        "version": detail["version"], "speakers": [{"first_word": turn["first_word"], "last_word": turn["last_word"],
-                                                    "speaker": other}],
-        "title": "  Comment   devient-on   pompiste ? ", "chapter_title": "Devenir pompiste", "chapter_topic": topic})
+    res = client.post(
+        f"/clips/{clip_id}/edit",
+        headers=auth(lib, "moderator"),
+        json={
+            "version": detail["version"],
+            "speakers": [{"first_word": turn["first_word"], "last_word": turn["last_word"], "speaker": other}],
+            "title": "  Comment   devient-on   pompiste ? ",
+            "chapter_title": "Devenir pompiste",
+            "chapter_topic": topic,
+        },
+    )
     assert res.status_code == 200, res.text
     after = res.json()["clip"]
     assert after["transcript"][0]["speaker"] == other and after["transcript"][0]["role"] == detail["speakers"][other]
@@ -110,22 +122,26 @@ def _stored(lib: Library) -> dict[str, bytes]:
     return {k: store.get_bytes(k) for k in store.list_keys(recording_prefix(lib.recording_id))}
 
 
-@pytest.mark.parametrize("body, status, says", [
-    ({"words": [{"index": -1, "text": "x"}]}, 422, "index"),
-    ({"words": [{"index": "W", "text": "   "}]}, 422, "empty"),
-    ({"words": [{"index": "W", "text": "x" * 61}]}, 422, "at most"),
-    ({"words": [{"index": "W", "text": "<script>alert(1)</script>"}]}, 422, "markup"),
-    ({"words": [{"index": "W", "text": "bonjour&amp;"}]}, 422, "markup"),
-    ({"words": [{"index": 10 ** 6, "text": "mot"}]}, 422, "not a word of this clip"),
-    ({"words": [{"index": "W", "text": "mot"}], "title": "<img src=x onerror=alert(1)>"}, 422, "markup"),
-    ({"title": ""}, 422, "empty"),
-    ({"topic": "astrologie"}, 422, "unknown topic"),
-    ({"speakers": [{"first_word": "W", "last_word": "W", "speaker": "SPEAKER_99"}]}, 422, "unknown speaker"),
-    ({}, 422, "nothing to change"),
-    ({"version": "stale", "title": "Un titre"}, 409, "changed since"),
-])
-def test_bad_edits_get_a_clear_4xx_and_write_nothing(api: tuple[TestClient, Library], body: dict, status: int,
-                                                      says: str) -> None:
+@pytest.mark.parametrize(
+    "body, status, says",
+    [
+        ({"words": [{"index": -1, "text": "x"}]}, 422, "index"),
+        ({"words": [{"index": "W", "text": "   "}]}, 422, "empty"),
+        ({"words": [{"index": "W", "text": "x" * 61}]}, 422, "at most"),
+        ({"words": [{"index": "W", "text": "<script>alert(1)</script>"}]}, 422, "markup"),
+        ({"words": [{"index": "W", "text": "bonjour&amp;"}]}, 422, "markup"),
+        ({"words": [{"index": 10**6, "text": "mot"}]}, 422, "not a word of this clip"),
+        ({"words": [{"index": "W", "text": "mot"}], "title": "<img src=x onerror=alert(1)>"}, 422, "markup"),
+        ({"title": ""}, 422, "empty"),
+        ({"topic": "astrologie"}, 422, "unknown topic"),
+        ({"speakers": [{"first_word": "W", "last_word": "W", "speaker": "SPEAKER_99"}]}, 422, "unknown speaker"),
+        ({}, 422, "nothing to change"),
+        ({"version": "stale", "title": "Un titre"}, 409, "changed since"),
+    ],
+)
+def test_bad_edits_get_a_clear_4xx_and_write_nothing(
+    api: tuple[TestClient, Library], body: dict, status: int, says: str
+) -> None:
     client, lib = api
     clip_id = lib.clip_ids()[1]
     detail = _detail(client, lib, clip_id)
@@ -146,17 +162,22 @@ def test_a_student_cannot_edit_and_a_retitle_with_markup_is_refused(api: tuple[T
     clip_id = lib.clip_ids()[1]
     detail = _detail(client, lib, clip_id)
     before = _stored(lib)
-    res = client.post(f"/clips/{clip_id}/edit", headers=auth(lib, "student"),
-                      json={"version": detail["version"], "title": "Piraté"})
+    res = client.post(
+        f"/clips/{clip_id}/edit", headers=auth(lib, "student"), json={"version": detail["version"], "title": "Piraté"}
+    )
     assert res.status_code == 403
-    res = client.post(f"/clips/{clip_id}/retitle", headers=auth(lib, "moderator"),
-                      json={"version": detail["version"], "title": "<script>alert(1)</script>"})
+    res = client.post(
+        f"/clips/{clip_id}/retitle",
+        headers=auth(lib, "moderator"),
+        json={"version": detail["version"], "title": "<script>alert(1)</script>"},
+    )
     assert res.status_code == 422 and "markup" in res.text
     assert _stored(lib) == before
 
 
 def test_a_clip_split_in_two_at_a_sentence_start_stays_split_after_a_rerun(
-        api: tuple[TestClient, Library], prefect_harness: None) -> None:
+    api: tuple[TestClient, Library], prefect_harness: None
+) -> None:
     from pipelines import flows
     from pipelines.reindex import reindex_all
 
@@ -167,9 +188,12 @@ def test_a_clip_split_in_two_at_a_sentence_start_stays_split_after_a_rerun(
     detail = _detail(client, lib, clip.clip_id)
     url = f"/clips/{clip.clip_id}/split"
     assert client.post(url, headers=auth(lib, "moderator"), json={"version": "stale", "at": 10}).status_code == 409
-    assert client.post(url, headers=auth(lib, "student"), json={"version": detail["version"], "at": 10}).status_code == 403
-    res = client.post(url, headers=auth(lib, "moderator"), json={"version": detail["version"],
-                                                                 "at": detail["duration"] / 2})
+    assert (
+        client.post(url, headers=auth(lib, "student"), json={"version": detail["version"], "at": 10}).status_code == 403
+    )
+    res = client.post(
+        url, headers=auth(lib, "moderator"), json={"version": detail["version"], "at": detail["duration"] / 2}
+    )
     assert res.status_code == 200, res.text
     first, second = res.json()["clips"]
     assert {first["clip_id"], second["clip_id"]}.isdisjoint({clip.clip_id})
@@ -198,14 +222,22 @@ def test_text_a_moderator_types_is_escaped_where_students_read_it(api: tuple[Tes
     escaped in the subtitles and the snippets (the student page inserts only the snippet as markup)."""
     client, lib = api
     clip_id, detail, word = _published_clip(client, lib)
-    res = client.post(f"/clips/{clip_id}/edit", headers=auth(lib, "moderator"),
-                      json={"version": detail["version"], "words": [{"index": word["index"], "text": "R&D"}],
-                            "title": 'Le "labo" R&D'})
+    res = client.post(
+        f"/clips/{clip_id}/edit",
+        headers=auth(lib, "moderator"),
+        json={
+            "version": detail["version"],
+            "words": [{"index": word["index"], "text": "R&D"}],
+            "title": 'Le "labo" R&D',
+        },
+    )
     assert res.status_code == 200, res.text
     assert res.json()["clip"]["title"] == 'Le "labo" R&D'
     vtt = client.get(res.json()["clip"]["links"]["subtitles"]).text
     assert "R&amp;D" in vtt and "R&D" not in vtt
-    hits = client.get("/search", params={"q": "R&D labo", "mode": "keyword"}, headers=auth(lib, "student")).json()["hits"]
+    hits = client.get("/search", params={"q": "R&D labo", "mode": "keyword"}, headers=auth(lib, "student")).json()[
+        "hits"
+    ]
     snippet = next(h["snippet"] for h in hits if h["clip_id"] == clip_id)
     assert "R&amp;D" in snippet and "R&D" not in snippet.replace("R&amp;D", "")
     lib.restore()

@@ -25,8 +25,7 @@ from pipelines.context import RunContext, close_contexts, configure_offline_envi
 from pipelines.ingest import ingest_recording
 from pipelines.steps import STAGES
 from storage.layout import stage_key
-from tests.pipeline_fixtures import EXCERPT, excerpt_consent, make_settings
-from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
+from tests.pipeline_fixtures import EXCERPT, excerpt_consent, make_settings, models_dir, prefect_harness  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +71,7 @@ def test_a_failure_at_every_stage_then_a_rerun_completes(fresh: tuple[RunContext
     for target in STAGES:
         if ctx.store.exists(stage_key(rid, target)):
             continue  # diarize runs beside transcribe and may finish while transcribe fails: it is kept
+
         def fail_at(recording_id: str, stage: str, event: str, target: str = target) -> None:
             if stage == target and event == "start":
                 raise InjectedFault(f"injected failure at {target}")
@@ -91,15 +91,26 @@ def test_a_failure_at_every_stage_then_a_rerun_completes(fresh: tuple[RunContext
     assert_consistent(ctx, rid)
 
 
-def test_sigkill_of_the_worker_mid_stage_then_a_rerun_completes(fresh: tuple[RunContext, Path], short_call: Path) -> None:
+def test_sigkill_of_the_worker_mid_stage_then_a_rerun_completes(
+    fresh: tuple[RunContext, Path], short_call: Path
+) -> None:
     ctx, tmp = fresh
     settings = ctx.settings
     rid = ingest_recording(ctx, short_call, excerpt_consent(tmp)).recording_id
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env |= {"VIDLIB_HOME": str(settings.home), "VIDLIB_MODELS_DIR": str(settings.resolved_models_dir),
-            "VIDLIB_WHISPER_THREADS": "1"}
-    worker = subprocess.Popen([sys.executable, "-m", "vidlib.cli", "process", rid], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    env |= {
+        "VIDLIB_HOME": str(settings.home),
+        "VIDLIB_MODELS_DIR": str(settings.resolved_models_dir),
+        "VIDLIB_WHISPER_THREADS": "1",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "vidlib.cli", "process", rid],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     plan = settings.store_dir / stage_key(rid, "plan")
     deadline = time.monotonic() + 600
     try:
@@ -120,7 +131,8 @@ def test_sigkill_of_the_worker_mid_stage_then_a_rerun_completes(fresh: tuple[Run
 
 def test_a_withdrawal_stops_the_running_transcription_and_diarisation(fresh: tuple[RunContext, Path]) -> None:
     """Consent withdrawn two seconds into transcription (the whole 92 s excerpt: 25-40 s of work here, models loaded
-    beforehand): it stops at its next check instead of finishing the stage, diarisation beside it too, and everything of the recording is purged
+    beforehand): it stops at its next check instead of finishing the stage, diarisation beside it too, and everything
+    of the recording is purged
     but the tombstone."""
     from pipelines.withdrawal import withdraw_consent
     from vidlib.errors import ConsentError
@@ -158,10 +170,19 @@ def test_sigterm_stops_the_worker_within_seconds_and_leaves_no_process_behind(fr
     settings = ctx.settings
     rid = ingest_recording(ctx, make_call(EXCERPT, 600, tmp / "ten_minutes.mp4"), excerpt_consent(tmp)).recording_id
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env |= {"VIDLIB_HOME": str(settings.home), "VIDLIB_MODELS_DIR": str(settings.resolved_models_dir),
-            "VIDLIB_WHISPER_THREADS": "1"}
-    worker = subprocess.Popen([sys.executable, "-m", "vidlib.cli", "process", rid, "--no-progress"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    env |= {
+        "VIDLIB_HOME": str(settings.home),
+        "VIDLIB_MODELS_DIR": str(settings.resolved_models_dir),
+        "VIDLIB_WHISPER_THREADS": "1",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "vidlib.cli", "process", rid, "--no-progress"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     audio = settings.store_dir / "recordings" / rid / "audio.wav"
     deadline = time.monotonic() + 300
     try:

@@ -25,15 +25,38 @@ from storage.index_edge import EdgeClipIndex
 from vidlib.errors import StorageError
 
 SERVER_URL = os.environ.get("VIDLIB_TEST_QDRANT_URL")
-BACKENDS = ["edge", "client-local",
-            pytest.param("client-server", marks=pytest.mark.skipif(
-                not SERVER_URL, reason="no Qdrant server: set VIDLIB_TEST_QDRANT_URL to run these against one"))]
+BACKENDS = [
+    "edge",
+    "client-local",
+    pytest.param(
+        "client-server",
+        marks=pytest.mark.skipif(
+            not SERVER_URL, reason="no Qdrant server: set VIDLIB_TEST_QDRANT_URL to run these against one"
+        ),
+    ),
+]
 
 TEXTS = {
-    "nurse-night": ("La nuit, l'infirmière surveille les patients et gère les urgences à l'hôpital.", "infirmier", "santé"),
-    "nurse-hard": ("Le plus difficile dans ce métier d'infirmière, c'est la fatigue des gardes de nuit.", "infirmier", "santé"),
-    "dev-code": ("Le développeur écrit du code, fait des revues et corrige les bugs de l'application.", "développeur", "numérique"),
-    "dev-study": ("Pour devenir développeur web, j'ai fait un BTS puis une licence en informatique.", "développeur", "numérique"),
+    "nurse-night": (
+        "La nuit, l'infirmière surveille les patients et gère les urgences à l'hôpital.",
+        "infirmier",
+        "santé",
+    ),
+    "nurse-hard": (
+        "Le plus difficile dans ce métier d'infirmière, c'est la fatigue des gardes de nuit.",
+        "infirmier",
+        "santé",
+    ),
+    "dev-code": (
+        "Le développeur écrit du code, fait des revues et corrige les bugs de l'application.",
+        "développeur",
+        "numérique",
+    ),
+    "dev-study": (
+        "Pour devenir développeur web, j'ai fait un BTS puis une licence en informatique.",
+        "développeur",
+        "numérique",
+    ),
     "lawyer-court": ("L'avocate plaide au tribunal et prépare les dossiers de ses clients.", "avocat", "droit"),
     "lawyer-pay": ("Le salaire d'une avocate débutante dépend beaucoup du cabinet.", "avocat", "droit"),
 }
@@ -50,9 +73,13 @@ def _vector(key: str) -> np.ndarray:
 def _clip(key: str, recording: str = "rec-a", state: str = "published") -> IndexedClip:
     text, job, sector = TEXTS[key]
     idx, vals = sparse_terms(text)
-    return IndexedClip(clip_id=key, dense=tuple(_vector(key)), sparse_indices=tuple(idx), sparse_values=tuple(vals),
-                       payload={"recording_id": recording, "state": state, "job": job, "sector": sector,
-                                "title": text[:40]})
+    return IndexedClip(
+        clip_id=key,
+        dense=tuple(_vector(key)),
+        sparse_indices=tuple(idx),
+        sparse_values=tuple(vals),
+        payload={"recording_id": recording, "state": state, "job": job, "sector": sector, "title": text[:40]},
+    )
 
 
 def _open(kind: str, folder: Path) -> ClipIndex:
@@ -74,9 +101,16 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ClipIndex]
 
 
 def _library(index: ClipIndex) -> None:
-    index.upsert([_clip("nurse-night"), _clip("nurse-hard"), _clip("dev-code", "rec-b"),
-                  _clip("dev-study", "rec-b", state="pending"), _clip("lawyer-court", "rec-c"),
-                  _clip("lawyer-pay", "rec-c", state="rejected")])
+    index.upsert(
+        [
+            _clip("nurse-night"),
+            _clip("nurse-hard"),
+            _clip("dev-code", "rec-b"),
+            _clip("dev-study", "rec-b", state="pending"),
+            _clip("lawyer-court", "rec-c"),
+            _clip("lawyer-pay", "rec-c", state="rejected"),
+        ]
+    )
 
 
 def _ids(hits: list) -> list[str]:
@@ -97,7 +131,9 @@ def test_keyword_search_stems_french_and_filters(index: ClipIndex) -> None:
     assert _ids(hits)[:2] == ["nurse-night", "nurse-hard"] or _ids(hits)[:2] == ["nurse-hard", "nurse-night"]
     assert all(h.payload["state"] == "published" for h in hits)
     # "développeurs" (plural) finds the published developer clip only; the pending one never shows
-    assert _ids(index.search("keyword", dense=None, sparse=sparse_terms("développeurs"), filters=published)) == ["dev-code"]
+    assert _ids(index.search("keyword", dense=None, sparse=sparse_terms("développeurs"), filters=published)) == [
+        "dev-code"
+    ]
     assert index.search("keyword", dense=None, sparse=sparse_terms("le la les"), filters=published) == []
 
 
@@ -108,8 +144,9 @@ def test_semantic_and_hybrid_search_rank_by_meaning_and_respect_filters(index: C
     semantic = index.search("semantic", dense=query, sparse=None, filters=published, limit=3)
     assert _ids(semantic)[0] == "nurse-night" and _ids(semantic)[1] == "nurse-hard"
     assert semantic[0].score > semantic[-1].score
-    hybrid = index.search("hybrid", dense=_vector("lawyer-court"), sparse=sparse_terms("salaire avocate"),
-                          filters=published)
+    hybrid = index.search(
+        "hybrid", dense=_vector("lawyer-court"), sparse=sparse_terms("salaire avocate"), filters=published
+    )
     assert "lawyer-pay" not in _ids(hybrid)  # rejected
     assert _ids(hybrid)[0] == "lawyer-court"
     job = index.search("semantic", dense=query, sparse=None, filters={**published, "job": "développeur"})
@@ -184,8 +221,12 @@ def test_both_backends_fuse_hybrid_results_alike(tmp_path: Path) -> None:
     for kind in ("edge", "client-local"):
         idx = _open(kind, tmp_path)
         _library(idx)
-        rankings.append([_ids(idx.search("hybrid", dense=_vector(key), sparse=sparse_terms(text), filters={}))
-                         for key, (text, _, _) in TEXTS.items()])
+        rankings.append(
+            [
+                _ids(idx.search("hybrid", dense=_vector(key), sparse=sparse_terms(text), filters={}))
+                for key, (text, _, _) in TEXTS.items()
+            ]
+        )
         idx.close()
     assert rankings[0] == rankings[1]
 
@@ -195,11 +236,18 @@ def test_the_embedded_index_admits_one_process_at_a_time(tmp_path: Path) -> None
     holder.upsert([_clip("nurse-night")])
     with pytest.raises(StorageError, match="in use by another process"):
         EdgeClipIndex(tmp_path / "edge", lock_timeout_s=0.5)
-    script = ("import sys; from storage.index_edge import EdgeClipIndex; from vidlib.errors import StorageError\n"
-              "try:\n    EdgeClipIndex(sys.argv[1], lock_timeout_s=0.5)\nexcept StorageError as e:\n"
-              "    print('refused', e); sys.exit(3)\n")
-    other = subprocess.run([sys.executable, "-c", script, str(tmp_path / "edge")], capture_output=True, text=True,
-                           cwd=Path(__file__).resolve().parents[1], timeout=120)
+    script = (
+        "import sys; from storage.index_edge import EdgeClipIndex; from vidlib.errors import StorageError\n"
+        "try:\n    EdgeClipIndex(sys.argv[1], lock_timeout_s=0.5)\nexcept StorageError as e:\n"
+        "    print('refused', e); sys.exit(3)\n"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "edge")],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
     assert other.returncode == 3 and "VIDLIB_QDRANT_URL" in other.stdout
     holder.close()
     later = EdgeClipIndex(tmp_path / "edge", lock_timeout_s=0.5)  # free again once closed

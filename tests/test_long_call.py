@@ -18,8 +18,11 @@ from pathlib import Path
 import pytest
 
 from bench.perf_scale import make_call, tree_rss_mb
-from tests.pipeline_fixtures import EXCERPT, excerpt_consent
-from tests.pipeline_fixtures import models_dir  # noqa: F401 - fixture
+from tests.pipeline_fixtures import (
+    EXCERPT,
+    excerpt_consent,
+    models_dir,  # noqa: F401 - fixture
+)
 
 HOURS = 3.0
 # issue 6's bound for a 2-hour call, on the processing process (a deployed worker does not run Prefect's temporary
@@ -27,8 +30,9 @@ HOURS = 3.0
 # 2.58 GB (docs/bad-input.md).
 PEAK_RSS_LIMIT_MB = 3000.0
 
-pytestmark = pytest.mark.skipif(os.environ.get("VIDLIB_LONG_TESTS") != "1",
-                                reason="3-hour call, 30-60 min: set VIDLIB_LONG_TESTS=1 to run it")
+pytestmark = pytest.mark.skipif(
+    os.environ.get("VIDLIB_LONG_TESTS") != "1", reason="3-hour call, 30-60 min: set VIDLIB_LONG_TESTS=1 to run it"
+)
 
 
 def test_a_three_hour_call_is_processed_with_bounded_memory(tmp_path: Path, models_dir: Path) -> None:  # noqa: F811
@@ -36,8 +40,13 @@ def test_a_three_hour_call_is_processed_with_bounded_memory(tmp_path: Path, mode
     home = tmp_path / "home"
     env = {**os.environ, "VIDLIB_HOME": str(home), "VIDLIB_MODELS_DIR": str(models_dir)}
     vidlib = [sys.executable, "-m", "vidlib.cli"]
-    ingest = subprocess.run([*vidlib, "ingest", str(media), "--consent", str(excerpt_consent(tmp_path))], env=env,
-                            capture_output=True, text=True, check=True)
+    ingest = subprocess.run(
+        [*vidlib, "ingest", str(media), "--consent", str(excerpt_consent(tmp_path))],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     recording_id = ingest.stdout.strip().splitlines()[-1]
 
     worker = subprocess.Popen([*vidlib, "process", recording_id, "--no-progress"], env=env)
@@ -64,6 +73,8 @@ def test_a_three_hour_call_is_processed_with_bounded_memory(tmp_path: Path, mode
     assert last_word > HOURS * 3600 - 120  # transcribed to the end, not stopped after a window
     assert len(manifest["clips"]) >= HOURS * 3600 / 180  # clips are at most 3 minutes long
     flagged = sum(t["end"] - t["start"] for t in manifest["diarization"].get("unconsented", ()))  # everyone consented
-    print(f"3-hour call: peak RSS {process_peak_mb:.0f} MB (processing process), {peak[0]:.0f} MB (process tree), "
-          f"{len(manifest['clips'])} clips, timings {manifest['timings']}, {flagged:.1f} s flagged as unconsented")
+    print(
+        f"3-hour call: peak RSS {process_peak_mb:.0f} MB (processing process), {peak[0]:.0f} MB (process tree), "
+        f"{len(manifest['clips'])} clips, timings {manifest['timings']}, {flagged:.1f} s flagged as unconsented"
+    )
     assert process_peak_mb <= PEAK_RSS_LIMIT_MB, f"peak RSS of the processing process {process_peak_mb:.0f} MB"

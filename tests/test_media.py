@@ -41,8 +41,15 @@ _NUMBERED = "color=c=gray:size=160x120:rate={fps}:duration={s},geq=lum='mod(N*9\
 _TESTSRC = "testsrc=size=160x120:rate={fps}:duration={s}"
 
 
-def _make(path: Path, seconds: float, *, video: bool = True, audio: str | None = "sine",
-          numbered: bool = False, extra: tuple[str, ...] = ()) -> Path:
+def _make(
+    path: Path,
+    seconds: float,
+    *,
+    video: bool = True,
+    audio: str | None = "sine",
+    numbered: bool = False,
+    extra: tuple[str, ...] = (),
+) -> Path:
     inputs: list[str] = []
     if video:
         inputs += ["-f", "lavfi", "-i", (_NUMBERED if numbered else _TESTSRC).format(fps=FPS, s=seconds)]
@@ -50,8 +57,8 @@ def _make(path: Path, seconds: float, *, video: bool = True, audio: str | None =
         inputs += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=44100:duration={seconds}"]
     elif audio == "silence":
         inputs += ["-f", "lavfi", "-i", f"anullsrc=channel_layout=stereo:sample_rate=44100:d={seconds}"]
-    codecs = (["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"] if video else [])
-    codecs += (["-c:a", "aac", "-b:a", "64k"] if audio else [])
+    codecs = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"] if video else []
+    codecs += ["-c:a", "aac", "-b:a", "64k"] if audio else []
     _ffmpeg(*inputs, *codecs, *extra, str(path))
     return path
 
@@ -79,17 +86,18 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _streams(path: Path) -> list[dict]:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(path)],
-                         check=True, capture_output=True).stdout
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(path)], check=True, capture_output=True
+    ).stdout
     return json.loads(out)["streams"]
 
 
 def _top_level_boxes(path: Path) -> list[str]:
     boxes, data, pos = [], path.read_bytes(), 0
     while pos + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
         if size == 1:
-            size = struct.unpack(">Q", data[pos + 8:pos + 16])[0]
+            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
         boxes.append(kind.decode("latin-1"))
         if size == 0:
             break
@@ -101,8 +109,25 @@ def _brightness(path: Path, *, at_s: float = 0.0, last: bool = False) -> float:
     """Mean luma of the frame shown at ``at_s`` (or of the last frame)."""
     seek = ["-sseof", f"{-1.5 / FPS:.6f}"] if last else ["-ss", f"{at_s:.6f}"]
     frames = [] if last else ["-frames:v", "1"]
-    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", *seek, "-i", str(path), *frames,
-                          "-f", "rawvideo", "-pix_fmt", "gray", "-"], check=True, capture_output=True).stdout
+    raw = subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            *seek,
+            "-i",
+            str(path),
+            *frames,
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
     frame_bytes = 160 * 120
     return float(np.frombuffer(raw[-frame_bytes:], dtype=np.uint8).mean())
 
@@ -124,15 +149,18 @@ def test_probe_accepts_audio_only(media: dict[str, Path]) -> None:
     assert info.width is None and info.fps is None
 
 
-@pytest.mark.parametrize(("name", "limits", "reason"), [
-    ("empty", LIMITS, "empty"),
-    ("mp4_half", LIMITS, "incomplete"),
-    ("faststart_half", LIMITS, "truncated"),
-    ("text", LIMITS, "not an audio or video file"),
-    ("no_audio", LIMITS, "no audio"),
-    ("mp4", {**LIMITS, "max_duration_s": 2.0}, "over the limit"),
-    ("mp4", {**LIMITS, "max_file_bytes": 1000}, "over the limit"),
-])
+@pytest.mark.parametrize(
+    ("name", "limits", "reason"),
+    [
+        ("empty", LIMITS, "empty"),
+        ("mp4_half", LIMITS, "incomplete"),
+        ("faststart_half", LIMITS, "truncated"),
+        ("text", LIMITS, "not an audio or video file"),
+        ("no_audio", LIMITS, "no audio"),
+        ("mp4", {**LIMITS, "max_duration_s": 2.0}, "over the limit"),
+        ("mp4", {**LIMITS, "max_file_bytes": 1000}, "over the limit"),
+    ],
+)
 def test_probe_refuses_with_a_clear_reason(media: dict[str, Path], name: str, limits: dict, reason: str) -> None:
     with pytest.raises(MediaError) as caught:
         probe_media(media[name], **limits)
@@ -146,8 +174,25 @@ def test_probe_refuses_with_a_clear_reason(media: dict[str, Path], name: str, li
 def test_probe_refuses_an_unknown_duration(tmp_path: Path) -> None:
     path = tmp_path / "browser.webm"  # WebM written to a pipe, like a browser's MediaRecorder: no duration
     with path.open("wb") as out:
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=duration=3",
-                        "-c:a", "libopus", "-f", "webm", "-"], check=True, stdout=out)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=duration=3",
+                "-c:a",
+                "libopus",
+                "-f",
+                "webm",
+                "-",
+            ],
+            check=True,
+            stdout=out,
+        )
     with pytest.raises(MediaError, match="duration is unknown"):
         probe_media(path, **LIMITS)
 
@@ -212,8 +257,13 @@ WINDOWS = [("c1", 1.0, 6.5), ("c2", 6.5, 13.37), ("c3", 15.01, LONG_S)]  # a gap
 @pytest.fixture(scope="module")
 def cut(media: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> list[CutResult]:
     steps: list[str] = []
-    results = cut_clips(media["long"], WINDOWS, tmp_path_factory.mktemp("clips"), has_video=True,
-                        on_step=lambda step, _seconds: steps.append(step))
+    results = cut_clips(
+        media["long"],
+        WINDOWS,
+        tmp_path_factory.mktemp("clips"),
+        has_video=True,
+        on_step=lambda step, _seconds: steps.append(step),
+    )
     assert steps == ["encode", "copy+thumbnails"]
     return results
 
@@ -233,9 +283,24 @@ def test_cut_clips_are_frame_accurate_h264_aac(cut: list[CutResult]) -> None:
 
 def test_cut_clips_start_on_a_keyframe_with_faststart(cut: list[CutResult]) -> None:
     for result in cut:
-        out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-read_intervals", "%+#1",
-                              "-show_entries", "packet=pts_time,flags", "-of", "json", str(result.video_path)],
-                             check=True, capture_output=True).stdout
+        out = subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-read_intervals",
+                "%+#1",
+                "-show_entries",
+                "packet=pts_time,flags",
+                "-of",
+                "json",
+                str(result.video_path),
+            ],
+            check=True,
+            capture_output=True,
+        ).stdout
         first = json.loads(out)["packets"][0]
         assert "K" in first["flags"] and float(first["pts_time"]) == 0.0
         boxes = _top_level_boxes(result.video_path)
@@ -244,8 +309,11 @@ def test_cut_clips_start_on_a_keyframe_with_faststart(cut: list[CutResult]) -> N
 
 def test_cut_clips_first_and_last_frames_are_the_source_frames(cut: list[CutResult], media: dict[str, Path]) -> None:
     def nearest(shown: float, around: float) -> int:
-        options = {k: abs(shown - _brightness(media["long"], at_s=around + k / FPS)) for k in (-1, 0, 1)
-                   if 0 <= around + k / FPS < LONG_S - 0.5 / FPS}
+        options = {
+            k: abs(shown - _brightness(media["long"], at_s=around + k / FPS))
+            for k in (-1, 0, 1)
+            if 0 <= around + k / FPS < LONG_S - 0.5 / FPS
+        }
         return min(options, key=options.__getitem__)
 
     for result in cut:
@@ -260,7 +328,8 @@ def test_cut_clips_write_320px_thumbnails_and_leave_no_temp_files(cut: list[CutR
         assert _streams(result.thumbnail_path)[0]["width"] == 320
     out_dir = cut[0].video_path.parent
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(
-        f"{w[0]}{ext}" for w in WINDOWS for ext in (".mp4", ".jpg"))
+        f"{w[0]}{ext}" for w in WINDOWS for ext in (".mp4", ".jpg")
+    )
 
 
 def test_cut_clips_of_audio_only_gives_m4a_without_thumbnail(media: dict[str, Path], tmp_path: Path) -> None:
@@ -320,7 +389,8 @@ def _words(clip_start: float) -> list[SpokenWord]:
     script = [("Ana", "So what does a web developer do all day? Tell me everything & don't skip <details>.")] + [
         ("Ben", "Mostly I read code, talk with designers, and fix the bugs we find in review. " * 2),
         ("Ana", "Really?"),
-        ("Ben", "Yes.")]
+        ("Ben", "Yes."),
+    ]
     words, t = [], clip_start - 1.0  # the first words fall before the clip
     for speaker, sentence in script:
         for token in sentence.split():
@@ -348,7 +418,8 @@ def test_webvtt_cues_are_ordered_inside_the_clip_and_escaped() -> None:
         assert len(line) <= 42
     kept = [w.text.strip() for w in words if clip_start <= (w.start + w.end) / 2 < clip_end]
     assert plain.replace("\n", " ").split() == [
-        t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for t in kept]
+        t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for t in kept
+    ]
 
 
 def test_webvtt_labels_the_speaker_when_it_changes() -> None:
@@ -361,11 +432,15 @@ def test_webvtt_labels_the_speaker_when_it_changes() -> None:
 
 
 def test_webvtt_never_overlaps_with_overlapping_words() -> None:
-    words = [SpokenWord(0.0, 2.0, "one", "A"), SpokenWord(0.5, 1.0, "two", "B"),
-             SpokenWord(0.9, 9.5, "three", "B"), SpokenWord(9.9, 10.4, "edge", "A")]
+    words = [
+        SpokenWord(0.0, 2.0, "one", "A"),
+        SpokenWord(0.5, 1.0, "two", "B"),
+        SpokenWord(0.9, 9.5, "three", "B"),
+        SpokenWord(9.9, 10.4, "edge", "A"),
+    ]
     cues = _parse_vtt(write_webvtt(words, 0.0, 10.0, max_cue_s=3.0))
     assert [re.sub(r"</?v[^>]*>", "", text) for _, _, text in cues] == ["one", "two", "three"]
-    for (s1, e1, _), (s2, _, _) in zip(cues, cues[1:]):
+    for (_, e1, _), (s2, _, _) in zip(cues, cues[1:]):
         assert e1 <= s2
     assert all(e - s <= 3.0 + 1e-9 and e <= 10.0 for s, e, _ in cues)
     assert "edge" not in "".join(t for _, _, t in cues)  # its middle lies after the clip

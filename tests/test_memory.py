@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import wave
-
-import pytest
-
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from pipelines.stages.media import map_pcm16_wav
 from vidlib.memory import drop_mapped_pages, release_freed_memory
@@ -52,7 +50,9 @@ def test_a_mapped_call_gives_its_read_pages_back(tmp_path: Path) -> None:
         out.writeframes(samples.tobytes())
     mapped = map_pcm16_wav(path)
     before = _rss_file_mb()
-    assert int(mapped[::2048].astype(np.int64).sum()) == int(samples[::2048].astype(np.int64).sum())  # one read per page
+    assert int(mapped[::2048].astype(np.int64).sum()) == int(
+        samples[::2048].astype(np.int64).sum()
+    )  # one read per page
     touched = _rss_file_mb() - before
     assert touched > 70, f"reading every page of the mapped call made only {touched:.0f} MB resident"
     window = mapped[1_000_000:1_000_100]  # a view keeps the mapping alive, and is what diarisation holds

@@ -36,9 +36,11 @@ def test_the_guard_lets_loopback_through() -> None:
 def test_python_subprocesses_are_guarded_and_reported() -> None:
     """A subprocess (as a vidlib CLI run or Prefect's server is) gets the guard from tests/guard_site, and what
     it attempted reaches the test process."""
-    code = ("import socket\n"
-            "try:\n    socket.create_connection(('198.51.100.9', 80), timeout=1)\n"
-            "except OSError as exc:\n    print(exc)\n")
+    code = (
+        "import socket\n"
+        "try:\n    socket.create_connection(('198.51.100.9', 80), timeout=1)\n"
+        "except OSError as exc:\n    print(exc)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert "test network guard" in out.stdout
     seen = network_guard.take_attempts()

@@ -27,9 +27,14 @@ BAD_KEYS = ["../x", "a/../../x", "..", "/etc/passwd", "a\\..\\x", "a\x00b", "", 
 
 def s3_store(server: Any, **overrides: Any) -> S3ObjectStore:
     args: dict[str, Any] = {
-        "endpoint_url": server.endpoint_url, "bucket": server.bucket, "region": "us-east-1",
-        "access_key": server.access_key, "secret_key": server.secret_key,
-        "max_attempts": 3, "connect_timeout_s": 2.0, "read_timeout_s": 10.0,
+        "endpoint_url": server.endpoint_url,
+        "bucket": server.bucket,
+        "region": "us-east-1",
+        "access_key": server.access_key,
+        "secret_key": server.secret_key,
+        "max_attempts": 3,
+        "connect_timeout_s": 2.0,
+        "read_timeout_s": 10.0,
     }
     args.update(overrides)
     return S3ObjectStore(**args)
@@ -121,8 +126,12 @@ def test_range_reads(store: ObjectStore, ns: str) -> None:
 def test_missing_key_is_not_found(store: ObjectStore, ns: str, tmp_path: Path) -> None:
     key = ns + "does/not/exist"
     assert not store.exists(key)
-    for read in (store.get_bytes, store.size, lambda k: store.open_range(k, 0, 10),
-                 lambda k: store.download(k, tmp_path / "never")):
+    for read in (
+        store.get_bytes,
+        store.size,
+        lambda k: store.open_range(k, 0, 10),
+        lambda k: store.download(k, tmp_path / "never"),
+    ):
         with pytest.raises(NotFoundError, match="does not exist"):
             read(key)
     assert not (tmp_path / "never").exists()
@@ -130,8 +139,14 @@ def test_missing_key_is_not_found(store: ObjectStore, ns: str, tmp_path: Path) -
 
 @pytest.mark.parametrize("bad", BAD_KEYS)
 def test_traversal_keys_are_rejected(store: ObjectStore, bad: str, tmp_path: Path) -> None:
-    for use in (lambda k: store.put_bytes(k, b"evil"), store.get_bytes, store.exists, store.delete,
-                store.size, lambda k: store.open_range(k, 0, 1)):
+    for use in (
+        lambda k: store.put_bytes(k, b"evil"),
+        store.get_bytes,
+        store.exists,
+        store.delete,
+        store.size,
+        lambda k: store.open_range(k, 0, 1),
+    ):
         with pytest.raises(StorageError):
             use(bad)
     assert not (tmp_path / "x").exists() and not (tmp_path.parent / "x").exists()
@@ -223,8 +238,11 @@ def test_make_object_store_local(tmp_path: Path) -> None:
 
 def raw_client(server: Any) -> Any:
     return boto3.client(
-        "s3", endpoint_url=server.endpoint_url, region_name="us-east-1",
-        aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key,
+        "s3",
+        endpoint_url=server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key,
     )
 
 
@@ -232,8 +250,11 @@ def raw_client(server: Any) -> Any:
 def test_make_object_store_s3_creates_bucket(s3_server: Any) -> None:
     bucket = f"made-{uuid.uuid4().hex[:8]}"
     settings = Settings(
-        store="s3", s3_endpoint_url=s3_server.endpoint_url, s3_bucket=bucket,
-        s3_access_key_id=SecretStr(s3_server.access_key), s3_secret_access_key=SecretStr(s3_server.secret_key),
+        store="s3",
+        s3_endpoint_url=s3_server.endpoint_url,
+        s3_bucket=bucket,
+        s3_access_key_id=SecretStr(s3_server.access_key),
+        s3_secret_access_key=SecretStr(s3_server.secret_key),
     )
     store = make_object_store(settings)
     assert isinstance(store, S3ObjectStore)
@@ -267,8 +288,12 @@ def test_presigned_url_works_then_expires(s3_server: Any) -> None:
 def test_wrong_credentials_give_storage_error(s3_server: Any, which: str) -> None:
     wrong = {"secret_key": "not-the-secret"} if which == "secret" else {"access_key": "NOSUCHKEY"}
     store = s3_store(s3_server, **wrong)
-    for use in (lambda: store.put_bytes("t-wrong/k", b"v"), lambda: store.get_bytes("t-wrong/k"),
-                lambda: store.list_keys(""), store.ensure_bucket):
+    for use in (
+        lambda: store.put_bytes("t-wrong/k", b"v"),
+        lambda: store.get_bytes("t-wrong/k"),
+        lambda: store.list_keys(""),
+        store.ensure_bucket,
+    ):
         with pytest.raises(StorageError, match="VIDLIB_S3_SECRET_ACCESS_KEY"):
             use()
 

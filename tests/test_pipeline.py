@@ -18,8 +18,7 @@ from pipelines.ingest import ingest_recording
 from pipelines.stages.segment import ChapterParams
 from search_api.search import search_clips
 from search_api.text import analyze
-from tests.pipeline_fixtures import DATA, copy_excerpt, excerpt_consent, make_settings
-from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
+from tests.pipeline_fixtures import DATA, copy_excerpt, excerpt_consent, make_settings, models_dir, prefect_harness  # noqa: F401 - fixtures
 from vidlib.commands import manifest_view
 from vidlib.domain import Manifest
 from vidlib.errors import ConsentError
@@ -73,13 +72,25 @@ def test_manifest_is_complete(processed: Processed) -> None:
     assert 91 < view["duration_s"] < 93
     assert view["language"] == "fr"
     assert view["status"] == "indexed"
-    assert len(view["words"]) > 100 and all({"start", "end", "text", "speaker", "probability"} <= set(w)
-                                           for w in view["words"])
+    assert len(view["words"]) > 100 and all(
+        {"start", "end", "text", "speaker", "probability"} <= set(w) for w in view["words"]
+    )
     assert all(0.0 <= w["probability"] <= 1.0 for w in view["words"])
     assert any(w["probability"] < 1.0 for w in view["words"])  # Whisper's, not the default
     assert {t["role"] for t in view["turns"]} >= {"professional", "student"}
-    for stage in ("audio", "transcribe", "diarize", "attribute", "chapters", "segment", "plan", "cut", "enrich", "embed",
-                  "index"):
+    for stage in (
+        "audio",
+        "transcribe",
+        "diarize",
+        "attribute",
+        "chapters",
+        "segment",
+        "plan",
+        "cut",
+        "enrich",
+        "embed",
+        "index",
+    ):
         assert view["timings"][stage] >= 0
     assert set(view["models"]) == {"asr", "diarization", "embedding"}
     chapters = view["chapters"]
@@ -88,7 +99,9 @@ def test_manifest_is_complete(processed: Processed) -> None:
         assert {"chapter_id", "start", "end", "title", "topic", "topic_label", "clip_ids"} <= set(ch)
         assert ch["title"] and ch["topic_label"] and ch["start"] < ch["end"]
     for clip in view["clips"]:
-        assert {"clip_id", "start", "end", "title", "topic", "topic_label", "chapter_id", "keyphrases", "state"} <= set(clip)
+        assert {"clip_id", "start", "end", "title", "topic", "topic_label", "chapter_id", "keyphrases", "state"} <= set(
+            clip
+        )
         assert clip["state"] == "pending_review"
         chapter = next(ch for ch in chapters if ch["chapter_id"] == clip["chapter_id"])
         assert chapter["start"] <= clip["start"] and clip["end"] <= chapter["end"]  # a clip never crosses a chapter
@@ -148,10 +161,14 @@ def test_reingest_is_a_noop_and_rerun_adds_no_points(processed: Processed) -> No
     before = ctx.index.count(processed.recording_id)
     flows.process_recording(processed.recording_id, processed.settings)
     assert ctx.index.count(processed.recording_id) == before == len(processed.manifest.clips)
-    assert [c.clip_id for c in ctx.repo.load(processed.recording_id).clips] == [c.clip_id for c in processed.manifest.clips]
+    assert [c.clip_id for c in ctx.repo.load(processed.recording_id).clips] == [
+        c.clip_id for c in processed.manifest.clips
+    ]
 
 
-def test_rerun_after_a_stage_failure_completes_without_duplicates(processed: Processed, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rerun_after_a_stage_failure_completes_without_duplicates(
+    processed: Processed, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ctx, rid = processed.ctx, processed.recording_id
     for stage in ("enrich", "embed"):
         ctx.store.delete(f"recordings/{rid}/stages/{stage}.json")
@@ -171,7 +188,8 @@ def test_rerun_after_a_stage_failure_completes_without_duplicates(processed: Pro
 
 
 def test_a_recording_processed_before_chapters_keeps_its_clips_and_gets_a_chapter_per_clip(
-        processed: Processed) -> None:
+    processed: Processed,
+) -> None:
     """Its stored clip stages have no chapter (0 everywhere), its manifest no chapters: a re-run leaves its clips,
     media and decisions as they are and makes each clip's segment a chapter."""
     from dataclasses import replace
@@ -254,6 +272,6 @@ def test_no_transcript_or_name_reaches_the_logs(processed: Processed) -> None:
     for sentence in m.transcript.sentences:
         words = sentence.text.split()
         for i in range(0, max(1, len(words) - 3)):
-            assert " ".join(words[i:i + 4]).casefold() not in logs
+            assert " ".join(words[i : i + 4]).casefold() not in logs
     for person in m.consent.participants:
         assert person.name.casefold() not in logs

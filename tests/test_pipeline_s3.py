@@ -14,20 +14,29 @@ from pipelines.context import RunContext, close_contexts, configure_offline_envi
 from pipelines.ingest import ingest_recording
 from search_api.search import search_clips
 from storage.layout import manifest_key, stage_key
+from tests.pipeline_fixtures import copy_excerpt, excerpt_consent, make_settings, models_dir, prefect_harness  # noqa: F401 - fixtures
 from vidlib.errors import StorageError
-from tests.pipeline_fixtures import copy_excerpt, excerpt_consent, make_settings
-from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.slow, pytest.mark.s3]
 
 
 @pytest.fixture(scope="module")
-def on_s3(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, prefect_harness: None,  # noqa: F811
-          s3_server) -> Iterator[tuple[RunContext, str]]:  # noqa: F811
+def on_s3(
+    tmp_path_factory: pytest.TempPathFactory,
+    models_dir: Path,
+    prefect_harness: None,  # noqa: F811
+    s3_server,
+) -> Iterator[tuple[RunContext, str]]:  # noqa: F811
     tmp = tmp_path_factory.mktemp("s3flow")
     settings = make_settings(
-        tmp / "home", models_dir, store="s3", s3_endpoint_url=s3_server.endpoint_url, s3_bucket="vidlib-e2e",
-        s3_access_key_id=s3_server.access_key, s3_secret_access_key=s3_server.secret_key, s3_presign_expiry_s=60,
+        tmp / "home",
+        models_dir,
+        store="s3",
+        s3_endpoint_url=s3_server.endpoint_url,
+        s3_bucket="vidlib-e2e",
+        s3_access_key_id=s3_server.access_key,
+        s3_secret_access_key=s3_server.secret_key,
+        s3_presign_expiry_s=60,
     )
     configure_offline_environment(settings)
     ctx = context_for(settings)

@@ -44,8 +44,9 @@ def _api_process(lib: Library, marker: Path) -> Iterator[httpx.Client]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "tests.slow_recut_server", str(marker), str(port), str(SLOW_S)],
-                            cwd=ROOT, env=_env(lib))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.slow_recut_server", str(marker), str(port), str(SLOW_S)], cwd=ROOT, env=_env(lib)
+    )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
             deadline = time.monotonic() + 90
@@ -93,13 +94,18 @@ def test_a_withdrawal_during_a_trim_leaves_nothing_behind(library: Library, tmp_
     marker = tmp_path / "recut-started"
     with _api_process(lib, marker) as api:
         version = api.get(f"/clips/{clip.clip_id}", headers=_bearer(lib, "moderator")).json()["version"]
-        trim, trimmed = _in_background(api.post, f"/clips/{clip.clip_id}/trim", headers=_bearer(lib, "moderator"),
-                                       json={"version": version, "start": clip.start + 1.0, "end": clip.end - 1.0})
+        trim, trimmed = _in_background(
+            api.post,
+            f"/clips/{clip.clip_id}/trim",
+            headers=_bearer(lib, "moderator"),
+            json={"version": version, "start": clip.start + 1.0, "end": clip.end - 1.0},
+        )
         _wait_for(marker)  # the trim holds the recording now
         withdrawn = api.post(f"/admin/recordings/{rid}/withdraw", json={}, headers=_bearer(lib, "admin"))
         trim.join(120)
-        hits = api.get("/search", params={"q": clip.text.split()[3], "mode": "keyword"},
-                       headers=_bearer(lib, "student")).json()["hits"]
+        hits = api.get(
+            "/search", params={"q": clip.text.split()[3], "mode": "keyword"}, headers=_bearer(lib, "student")
+        ).json()["hits"]
         after = api.get(f"/clips/{clip.clip_id}", headers=_bearer(lib, "moderator"))
     assert list(lib.ctx.store.list_keys(recording_prefix(rid))) == []  # no media, manifest or audit came back
     assert lib.ctx.index.count(rid) == 0 and clip.clip_id not in [h["clip_id"] for h in hits]
@@ -120,21 +126,45 @@ def test_a_consent_amendment_during_a_redaction_loses_neither(library: Library, 
     manifest = lib.ctx.repo.load(rid)
     clip = manifest.clips[1]
     document = TypeAdapter(ConsentRecord).dump_python(manifest.consent, mode="json")
-    document["participants"].append({"role": "guardian", "name": "Parent Tardif", "consent": True,
-                                     "consented_at": "2026-11-20T10:00:00+00:00"})
+    document["participants"].append(
+        {"role": "guardian", "name": "Parent Tardif", "consent": True, "consented_at": "2026-11-20T10:00:00+00:00"}
+    )
     amended = tmp_path / "amended.json"
     amended.write_text(json.dumps(document))
     marker = tmp_path / "recut-started"
     with _api_process(lib, marker) as api:
         version = api.get(f"/clips/{clip.clip_id}", headers=_bearer(lib, "moderator")).json()["version"]
         redact, redacted = _in_background(
-            api.post, f"/clips/{clip.clip_id}/redact", headers=_bearer(lib, "moderator"),
-            json={"version": version, "spans": [{"start": clip.start + 2.0, "end": clip.start + 3.0}],
-                  "reason": "un prénom"})
+            api.post,
+            f"/clips/{clip.clip_id}/redact",
+            headers=_bearer(lib, "moderator"),
+            json={
+                "version": version,
+                "spans": [{"start": clip.start + 2.0, "end": clip.start + 3.0}],
+                "reason": "un prénom",
+            },
+        )
         _wait_for(marker)
-        amend = subprocess.run([sys.executable, "-m", "vidlib.cli", "consent", "amend", rid, "--file", str(amended),
-                                "--requested-by", "dpo", "--json"], cwd=ROOT, env=_env(lib), capture_output=True,
-                               text=True, timeout=180)
+        amend = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "vidlib.cli",
+                "consent",
+                "amend",
+                rid,
+                "--file",
+                str(amended),
+                "--requested-by",
+                "dpo",
+                "--json",
+            ],
+            cwd=ROOT,
+            env=_env(lib),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         redact.join(120)
         assert amend.returncode == 0, amend.stderr
         assert redacted[0].status_code == 200, redacted[0].text

@@ -15,8 +15,10 @@ from tests.test_api import auth
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("tesseract") is None,
-                       reason="needs Debian's tesseract-ocr and tesseract-ocr-fra (scripts/setup.sh installs them)"),
+    pytest.mark.skipif(
+        shutil.which("tesseract") is None,
+        reason="needs Debian's tesseract-ocr and tesseract-ocr-fra (scripts/setup.sh installs them)",
+    ),
 ]
 
 
@@ -38,8 +40,11 @@ def test_names_on_the_tiles_are_found_offered_and_blurred_for_good(api: tuple[Te
     names = [found[t]["box"] for t in ("Julie Tran", "Nathan", "JT")]
     detail = client.get(f"/clips/{clip.clip_id}", headers=auth(lib, "moderator")).json()
     thumbnail = client.get(detail["links"]["thumbnail"]).content
-    res = client.post(f"/clips/{clip.clip_id}/redact", headers=auth(lib, "moderator"),
-                      json={"version": detail["version"], "boxes": names, "reason": "noms à l'écran"})
+    res = client.post(
+        f"/clips/{clip.clip_id}/redact",
+        headers=auth(lib, "moderator"),
+        json={"version": detail["version"], "boxes": names, "reason": "noms à l'écran"},
+    )
     assert res.status_code == 200, res.text
     after = res.json()["clip"]
     assert after["screen_redactions"] == names and res.json()["entry"]["details"]["boxes"]
@@ -48,8 +53,11 @@ def test_names_on_the_tiles_are_found_offered_and_blurred_for_good(api: tuple[Te
     assert not [t for t in left if "Julie" in t or "Tran" in t or "Nathan" in t or t == "JT"], left
     assert "Élève de seconde" in left  # the rest of the picture is untouched
 
-    res = client.post(f"/clips/{clip.clip_id}/trim", headers=auth(lib, "moderator"),
-                      json={"version": after["version"], "start": clip.start + 1.0, "end": clip.end})
+    res = client.post(
+        f"/clips/{clip.clip_id}/trim",
+        headers=auth(lib, "moderator"),
+        json={"version": after["version"], "start": clip.start + 1.0, "end": clip.end},
+    )
     assert res.status_code == 200, res.text
     assert not [t for t in _read(client, lib, clip.clip_id) if "Julie" in t or "Nathan" in t]  # a re-cut keeps it
     lib.restore()

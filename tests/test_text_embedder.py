@@ -56,21 +56,25 @@ def test_vectors_have_the_model_dimension_and_unit_norm(embedder: TextEmbedder) 
 
 
 def test_a_french_paraphrase_is_closer_than_an_unrelated_sentence(embedder: TextEmbedder) -> None:
-    anchor, paraphrase, unrelated = embedder.embed_passages([
-        "J'ai toujours voulu travailler avec des enfants, c'est pour ça que je suis devenue institutrice.",
-        "Depuis petite, je rêvais d'enseigner aux enfants ; alors je suis devenue professeure des écoles.",
-        "Le moteur de la voiture a surchauffé sur l'autoroute et il a fallu appeler une dépanneuse.",
-    ])
+    anchor, paraphrase, unrelated = embedder.embed_passages(
+        [
+            "J'ai toujours voulu travailler avec des enfants, c'est pour ça que je suis devenue institutrice.",
+            "Depuis petite, je rêvais d'enseigner aux enfants ; alors je suis devenue professeure des écoles.",
+            "Le moteur de la voiture a surchauffé sur l'autoroute et il a fallu appeler une dépanneuse.",
+        ]
+    )
     assert float(anchor @ paraphrase) > float(anchor @ unrelated) + 0.05
 
 
 def test_an_english_query_finds_the_french_passage_on_its_topic(embedder: TextEmbedder) -> None:
-    passages = embedder.embed_passages([
-        "Pour être boulanger, il faut un CAP et se lever tous les jours à trois heures du matin.",
-        NURSE_FR,
-        "Le développeur web écrit du code pour les sites internet et les applications mobiles.",
-        "Le pilote de ligne vérifie la météo avant chaque vol et prépare son plan de vol.",
-    ])
+    passages = embedder.embed_passages(
+        [
+            "Pour être boulanger, il faut un CAP et se lever tous les jours à trois heures du matin.",
+            NURSE_FR,
+            "Le développeur web écrit du code pour les sites internet et les applications mobiles.",
+            "Le pilote de ligne vérifie la météo avant chaque vol et prépare son plan de vol.",
+        ]
+    )
     scores = passages @ embedder.embed_query("what does a nurse do at work")
     assert int(np.argmax(scores)) == 1
 

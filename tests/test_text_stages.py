@@ -13,15 +13,28 @@ from vidlib.consent import parse_consent
 from vidlib.domain import Diarization, Sentence, SpeakerTurn, Transcript, Word
 from vidlib.wording import join_words
 
-CONSENT = parse_consent({"recording": {"title": "t", "job": "j", "sector": "s"}, "participants": [
-    {"role": "professional", "name": "A", "consent": True, "consented_at": "2026-01-01T00:00:00Z"},
-    {"role": "student", "name": "B", "consent": True, "consented_at": "2026-01-01T00:00:00Z"}]})
+CONSENT = parse_consent(
+    {
+        "recording": {"title": "t", "job": "j", "sector": "s"},
+        "participants": [
+            {"role": "professional", "name": "A", "consent": True, "consented_at": "2026-01-01T00:00:00Z"},
+            {"role": "student", "name": "B", "consent": True, "consented_at": "2026-01-01T00:00:00Z"},
+        ],
+    }
+)
 
 
 def test_words_get_the_speaker_with_the_largest_overlap() -> None:
-    words = (Word(0.0, 1.0, "Bonjour"), Word(1.0, 2.0, "madame."), Word(2.1, 3.0, "Tu"), Word(3.0, 4.0, "fais"),
-             Word(4.0, 5.0, "quoi ?"))
-    tr = Transcript("fr", 1.0, 5.0, (Sentence(0, 2, "Bonjour madame.", words[:2]), Sentence(2.1, 5, "Tu fais quoi ?", words[2:])))
+    words = (
+        Word(0.0, 1.0, "Bonjour"),
+        Word(1.0, 2.0, "madame."),
+        Word(2.1, 3.0, "Tu"),
+        Word(3.0, 4.0, "fais"),
+        Word(4.0, 5.0, "quoi ?"),
+    )
+    tr = Transcript(
+        "fr", 1.0, 5.0, (Sentence(0, 2, "Bonjour madame.", words[:2]), Sentence(2.1, 5, "Tu fais quoi ?", words[2:]))
+    )
     # the turn edge at 2.4 s cuts "Tu" (2.1-3.0): most of it overlaps S2
     dia = Diarization((SpeakerTurn(0.0, 2.4, "S1"), SpeakerTurn(2.4, 5.0, "S2")), 2)
     att = attribute_speakers(tr, dia, CONSENT)
@@ -31,8 +44,12 @@ def test_words_get_the_speaker_with_the_largest_overlap() -> None:
 
 
 def test_roles_professional_talks_most_student_asks() -> None:
-    utts = [("S1", "Je soigne les patients la nuit.", 60.0), ("S2", "C'est dur ?", 2.0), ("S3", "Bonsoir.", 3.0),
-            ("S2", "Et le salaire ?", 2.0)]
+    utts = [
+        ("S1", "Je soigne les patients la nuit.", 60.0),
+        ("S2", "C'est dur ?", 2.0),
+        ("S3", "Bonsoir.", 3.0),
+        ("S2", "Et le salaire ?", 2.0),
+    ]
     roles = assign_roles(utts, CONSENT)
     assert roles == {"S1": "professional", "S2": "student", "S3": "guest"}
 
@@ -53,8 +70,14 @@ def test_question_detection() -> None:
 
 
 def test_a_piece_glued_to_the_word_before_keeps_its_speaker_and_words_keep_their_probability() -> None:
-    words = (Word(0.0, 0.4, "Est", 0.9), Word(0.4, 0.6, "-ce", 0.8), Word(0.6, 1.0, "que", 0.7),
-             Word(1.0, 2.0, "c'est", 0.6), Word(2.0, 3.0, "dur", 0.5), Word(3.0, 3.1, "?", 0.4))
+    words = (
+        Word(0.0, 0.4, "Est", 0.9),
+        Word(0.4, 0.6, "-ce", 0.8),
+        Word(0.6, 1.0, "que", 0.7),
+        Word(1.0, 2.0, "c'est", 0.6),
+        Word(2.0, 3.0, "dur", 0.5),
+        Word(3.0, 3.1, "?", 0.4),
+    )
     tr = Transcript("fr", 1.0, 3.1, (Sentence(0, 3.1, "Est-ce que c'est dur?", words),))
     # a turn edge at 0.45 s falls inside "Est-ce": "-ce" overlaps S2 more, but it belongs to "Est"
     dia = Diarization((SpeakerTurn(0.0, 0.45, "S1"), SpeakerTurn(0.45, 3.1, "S2")), 2)
@@ -144,9 +167,11 @@ def test_pk_windowdiff_and_f1() -> None:
 def test_personal_data_flags_carry_kinds_and_times() -> None:
     from pipelines.stages.personal_data import detect_personal_data
 
-    line = ("Bonjour je m'appelle Lina Dupont, mon numéro c'est 06 12 34 56 78, écris à lina.dupont@gmail.com "
-            "ou va sur www.lina-stage.fr. J'habite 12 rue des Lilas 75011 Paris, sécu 2 85 07 75 123 456 78. "
-            "Claire m'a aidée.")
+    line = (
+        "Bonjour je m'appelle Lina Dupont, mon numéro c'est 06 12 34 56 78, écris à lina.dupont@gmail.com "
+        "ou va sur www.lina-stage.fr. J'habite 12 rue des Lilas 75011 Paris, sécu 2 85 07 75 123 456 78. "
+        "Claire m'a aidée."
+    )
     att = make_transcript([("student", line, 40.0)])
     flags = detect_personal_data(att.words, CONSENT_NAMED)
     kinds = {f.kind for f in flags}
@@ -154,20 +179,33 @@ def test_personal_data_flags_carry_kinds_and_times() -> None:
     phone = next(f for f in flags if f.kind == "phone")
     assert phone.text == "06 12 34 56 78" and 0 < phone.start < phone.end < 40
     assert any(f.kind == "name" and f.text == "Claire" for f in flags)  # a participant named in the consent
-    assert detect_personal_data(make_transcript([("professional", "Je soigne les patients la nuit.", 5.0)]).words,
-                                CONSENT_NAMED) == ()
+    assert (
+        detect_personal_data(
+            make_transcript([("professional", "Je soigne les patients la nuit.", 5.0)]).words, CONSENT_NAMED
+        )
+        == ()
+    )
 
 
-CONSENT_NAMED = parse_consent({"recording": {"title": "t", "job": "j", "sector": "s"}, "participants": [
-    {"role": "professional", "name": "Claire Martin", "consent": True, "consented_at": "2026-01-01T00:00:00Z"},
-    {"role": "student", "name": "Lina", "consent": True, "consented_at": "2026-01-01T00:00:00Z"}]})
+CONSENT_NAMED = parse_consent(
+    {
+        "recording": {"title": "t", "job": "j", "sector": "s"},
+        "participants": [
+            {"role": "professional", "name": "Claire Martin", "consent": True, "consented_at": "2026-01-01T00:00:00Z"},
+            {"role": "student", "name": "Lina", "consent": True, "consented_at": "2026-01-01T00:00:00Z"},
+        ],
+    }
+)
 
 
 def test_keyphrases_of_all_equals_keyphrases_per_clip() -> None:
     """The linear form (each clip's phrases found once) gives exactly the per-clip c-TF-IDF phrases."""
     from pipelines.stages.enrich import keyphrases_of_all
 
-    texts = [LONG_ANSWER, "Le plus dur, ce sont les gardes de nuit et la fatigue des gardes de nuit.",
-             "Pour devenir infirmière, il faut un diplôme d'État après trois ans d'études en institut.",
-             "Les gardes de nuit à l'hôpital, on les fait en équipe avec les aides-soignantes."]
-    assert keyphrases_of_all(texts) == [keyphrases(t, texts[:i] + texts[i + 1:]) for i, t in enumerate(texts)]
+    texts = [
+        LONG_ANSWER,
+        "Le plus dur, ce sont les gardes de nuit et la fatigue des gardes de nuit.",
+        "Pour devenir infirmière, il faut un diplôme d'État après trois ans d'études en institut.",
+        "Les gardes de nuit à l'hôpital, on les fait en équipe avec les aides-soignantes.",
+    ]
+    assert keyphrases_of_all(texts) == [keyphrases(t, texts[:i] + texts[i + 1 :]) for i, t in enumerate(texts)]

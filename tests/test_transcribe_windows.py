@@ -11,8 +11,11 @@ import pytest
 from models.registry import ModelRegistry
 from pipelines.stages.media import Pcm16Wav, extract_audio, load_wav, map_pcm16_wav
 from pipelines.stages.transcribe import SAMPLE_RATE, TranscribeOptions, transcribe, window_bounds
-from tests.pipeline_fixtures import EXCERPT, make_settings
-from tests.pipeline_fixtures import models_dir  # noqa: F401 - fixture
+from tests.pipeline_fixtures import (
+    EXCERPT,
+    make_settings,
+    models_dir,  # noqa: F401 - fixture
+)
 
 
 def test_windows_cover_everything_and_cut_in_the_quietest_moment() -> None:
@@ -20,7 +23,7 @@ def test_windows_cover_everything_and_cut_in_the_quietest_moment() -> None:
     samples = (rng.normal(size=SAMPLE_RATE * 130) * 0.2).astype(np.float32)
     quiet = [int(SAMPLE_RATE * 51.3), int(SAMPLE_RATE * 97.0)]
     for q in quiet:
-        samples[q:q + SAMPLE_RATE] *= 0.001  # one quiet second before each 60 s mark... and one after 90 s
+        samples[q : q + SAMPLE_RATE] *= 0.001  # one quiet second before each 60 s mark... and one after 90 s
     bounds = window_bounds(samples, window_s=60, search_s=15)
     assert bounds[0][0] == 0 and bounds[-1][1] == len(samples)
     assert all(a < b for a, b in bounds) and all(b == c for (_, b), (c, _) in zip(bounds, bounds[1:]))
@@ -46,7 +49,8 @@ def test_windowed_transcription_matches_the_whole_call(tmp_path: Path, models_di
     assert words[-1].end <= windowed.duration_s + 0.5 and words[-1].end > 60  # the last window's times are shifted
     text = lambda t: " ".join(w.text for s in t.sentences for w in s.words).lower()  # noqa: E731
     assert jiwer.wer(text(whole), text(windowed)) < 0.15
-    # two windows at a time, read slice by slice from the file, language left to Whisper (the first window decides it, the others run in parallel):
+    # two windows at a time, read slice by slice from the file, language left to Whisper (the first window decides it,
+    # the others run in parallel):
     # the same sentences, in the call's order
     parallel = transcribe(model, Pcm16Wav(wav), TranscribeOptions(window_s=30, cut_search_s=10, workers=2))
     assert parallel.language == "fr"
@@ -72,8 +76,13 @@ def test_a_stop_check_ends_a_transcription_between_windows(tmp_path: Path, model
             raise _Stop("consent withdrawn")
 
     with pytest.raises(_Stop):
-        transcribe(model, Pcm16Wav(wav), TranscribeOptions(language="fr", window_s=30, cut_search_s=10, workers=2),
-                   progress=done.append, check_stop=stop_after_the_first_window)
+        transcribe(
+            model,
+            Pcm16Wav(wav),
+            TranscribeOptions(language="fr", window_s=30, cut_search_s=10, workers=2),
+            progress=done.append,
+            check_stop=stop_after_the_first_window,
+        )
     assert len(window_bounds(Pcm16Wav(wav), 30, 10)) >= 3
     assert len(done) <= 2  # at most the window running beside the first one finished; the last never started
     assert checks[0] >= 3  # checked before each window and between sentences, not once per stage

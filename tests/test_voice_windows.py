@@ -26,7 +26,9 @@ def test_turns_are_cut_into_windows_and_short_scraps_are_left_out() -> None:
     turns = [SpeakerTurn(0.0, 4.0, "A"), SpeakerTurn(4.0, 4.3, "B"), SpeakerTurn(5.0, 6.0, "B")]
     windows = speech_windows(turns)
     assert [(w.speaker, w.start, w.end) for w in windows] == [
-        ("A", 0.0, 1.5), ("A", 1.5, 3.0), ("A", 2.5, 4.0),  # the last 1 s: a window that ends with the turn
+        ("A", 0.0, 1.5),
+        ("A", 1.5, 3.0),
+        ("A", 2.5, 4.0),  # the last 1 s: a window that ends with the turn
         ("B", 5.0, 6.0),  # a 1 s turn is one window; the 0.3 s one gives none
     ]
     assert all(w.end - w.start <= WINDOW_S + 1e-9 for w in windows)
@@ -60,7 +62,10 @@ def test_windows_of_a_third_voice_are_found_wherever_the_diarisation_put_them() 
     turns = [SpeakerTurn(w.start, w.end, w.speaker) for w in windows]
     flagged = check_windows(turns, lambda spans: np.array([embeddings[s] for s in spans]), thresholds).turns
     assert [(t.start, t.end, t.speaker) for t in flagged] == [
-        (100.0, 101.5, UNKNOWN_VOICE), (104.0, 105.5, UNKNOWN_VOICE), (109.0, 110.5, UNKNOWN_VOICE)]
+        (100.0, 101.5, UNKNOWN_VOICE),
+        (104.0, 105.5, UNKNOWN_VOICE),
+        (109.0, 110.5, UNKNOWN_VOICE),
+    ]
     # one window of the newcomer (1.5 s) is below the 3 s minimum: a cough or a laugh is not a voice
     assert check_windows(turns[:-2], lambda spans: np.array([embeddings[s] for s in spans]), thresholds).turns == ()
 
@@ -131,8 +136,12 @@ def test_window_turns_merge_and_the_union_counts_no_second_twice() -> None:
     clustering = (SpeakerTurn(9.0, 10.5, "SPEAKER_02"), SpeakerTurn(12.0, 12.5, "SPEAKER_02"))
     both = united(clustering, merged)
     assert [(t.start, t.end, t.speaker) for t in both] == [
-        (9.0, 10.5, "SPEAKER_02"), (10.5, 12.0, UNKNOWN_VOICE), (12.0, 12.5, "SPEAKER_02"),
-        (12.5, 13.0, UNKNOWN_VOICE), (20.0, 21.0, UNKNOWN_VOICE)]
+        (9.0, 10.5, "SPEAKER_02"),
+        (10.5, 12.0, UNKNOWN_VOICE),
+        (12.0, 12.5, "SPEAKER_02"),
+        (12.5, 13.0, UNKNOWN_VOICE),
+        (20.0, 21.0, UNKNOWN_VOICE),
+    ]
     assert united((), ()) == ()
 
 
@@ -221,8 +230,10 @@ def test_windows_embedded_together_equal_windows_embedded_one_by_one(models_dir,
     together = embed_spans(pipeline, call, spans)
     model = pipeline._embedding.model_
     with torch.inference_mode():
-        alone = [model.embed(model.fbank(torch.from_numpy(call[int(a * SR):int(b * SR)].copy()))).numpy()
-                 for a, b in spans[:5]]
+        alone = [
+            model.embed(model.fbank(torch.from_numpy(call[int(a * SR) : int(b * SR)].copy()))).numpy()
+            for a, b in spans[:5]
+        ]
     np.testing.assert_allclose(together[:5], np.array(alone), atol=1e-4)
     assert np.isnan(together[5]).all() and not np.isnan(together[:5]).any()
 

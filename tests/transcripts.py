@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from vidlib.domain import AttributedTranscript, SpokenWord, Utterance
 from pipelines.stages.attribute import is_question
+from vidlib.domain import AttributedTranscript, SpokenWord, Utterance
 
 
 def make_transcript(lines: list[tuple[str, str, float]], pause: float = 0.5) -> AttributedTranscript:

@@ -27,7 +27,9 @@ VIDLIB_<NAME> (docs/configuration.md).
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vidlib", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="vidlib", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     m = sub.add_parser("models", help="install or check the local model folders")
@@ -59,26 +61,34 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--sector")
     se.add_argument("--topic")
     se.add_argument("--json", action="store_true")
-    se.add_argument("--include-unpublished", action="store_true",
-                    help="operators only: also clips not yet approved by a moderator")
+    se.add_argument(
+        "--include-unpublished", action="store_true", help="operators only: also clips not yet approved by a moderator"
+    )
 
-    c = sub.add_parser("consent", help="withdraw: purge a recording and everything derived from it; "
-                                       "amend: replace a recording's consent record (a participant consents "
-                                       "later); confirm-voices: you listened and heard nobody beyond the consent "
-                                       "record (lifts the extra-voice flags); recheck-voices: run the extra-voice "
-                                       "checks again with the current settings; expire: apply consent expiry "
-                                       "dates to every recording")
+    c = sub.add_parser(
+        "consent",
+        help="withdraw: purge a recording and everything derived from it; "
+        "amend: replace a recording's consent record (a participant consents "
+        "later); confirm-voices: you listened and heard nobody beyond the consent "
+        "record (lifts the extra-voice flags); recheck-voices: run the extra-voice "
+        "checks again with the current settings; expire: apply consent expiry "
+        "dates to every recording",
+    )
     c.add_argument("action", choices=["withdraw", "amend", "confirm-voices", "recheck-voices", "expire"])
     c.add_argument("recording_id", nargs="?", help="withdraw: the recording")
     c.add_argument("--participant", help="withdraw: the name or role of the person withdrawing")
     c.add_argument("--file", type=Path, help="amend: the new consent JSON (everyone of the old record, and more)")
     c.add_argument("--reason", help="confirm-voices: what you heard (kept in the manifest and the audit log)")
-    c.add_argument("--requested-by", default="operator",
-                   help="withdraw, amend, confirm-voices, recheck-voices: who asked (kept in the tombstone or audit "
-                        "log; no names)")
+    c.add_argument(
+        "--requested-by",
+        default="operator",
+        help="withdraw, amend, confirm-voices, recheck-voices: who asked (kept in the tombstone or audit "
+        "log; no names)",
+    )
     c.add_argument("--now", help="expire: act as if it were this ISO 8601 time (default: now)")
-    c.add_argument("--json", action="store_true",
-                   help="expire, amend, confirm-voices, recheck-voices: what was done, as JSON")
+    c.add_argument(
+        "--json", action="store_true", help="expire, amend, confirm-voices, recheck-voices: what was done, as JSON"
+    )
 
     sub.add_parser("reindex", help="rebuild the Qdrant index from the manifests")
 

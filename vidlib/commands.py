@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import asdict
+from datetime import UTC
 from typing import Any
 
 from vidlib.errors import ConsentError
@@ -13,9 +14,18 @@ from vidlib.settings import Settings
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     handler = {
-        "models": _models, "ingest": _ingest, "process": _process, "inbox": _inbox, "status": _status,
-        "show": _show, "search": _search, "reindex": _reindex, "demo": _demo, "consent": _consent,
-        "serve": _serve, "token": _token,
+        "models": _models,
+        "ingest": _ingest,
+        "process": _process,
+        "inbox": _inbox,
+        "status": _status,
+        "show": _show,
+        "search": _search,
+        "reindex": _reindex,
+        "demo": _demo,
+        "consent": _consent,
+        "serve": _serve,
+        "token": _token,
     }[args.command]
     return handler(args, settings)
 
@@ -36,7 +46,11 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{name}: {path}")
         return 0
     reg = ModelRegistry(settings)
-    for name, path in (("whisper", reg.whisper_path), ("embedding", reg.embedder_path), ("diarization", reg.diarization_path)):
+    for name, path in (
+        ("whisper", reg.whisper_path),
+        ("embedding", reg.embedder_path),
+        ("diarization", reg.diarization_path),
+    ):
         print(f"{name}: {path} ok")
     return 0
 
@@ -78,14 +92,25 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     rows = []
     for rid in repo.list_ids():
         m = repo.load(rid)
-        rows.append({"recording_id": rid, "status": m.status, "duration_s": round(m.media.duration_s, 1),
-                     "clips": len(m.clips), "title": m.consent.recording.title, "error": m.error})
+        rows.append(
+            {
+                "recording_id": rid,
+                "status": m.status,
+                "duration_s": round(m.media.duration_s, 1),
+                "clips": len(m.clips),
+                "title": m.consent.recording.title,
+                "error": m.error,
+            }
+        )
     if args.json:
         emit_json(rows)
     else:
         for r in rows:
             extra = f"  ({r['error']})" if r["error"] else ""
-            print(f"{r['recording_id']}  {r['status']:<12} {r['duration_s']:>7.1f}s  {r['clips']:>3} clips  {r['title']}{extra}")
+            print(
+                f"{r['recording_id']}  {r['status']:<12} {r['duration_s']:>7.1f}s  {r['clips']:>3} clips  "
+                f"{r['title']}{extra}"
+            )
     return 0
 
 
@@ -104,7 +129,9 @@ def manifest_view(manifest: Any) -> dict[str, Any]:
 
 
 def _turns(turns: Any, roles: dict[str, str]) -> list[dict[str, Any]]:
-    return [{"start": t.start, "end": t.end, "speaker": t.speaker, "role": roles.get(t.speaker, "guest")} for t in turns]
+    return [
+        {"start": t.start, "end": t.end, "speaker": t.speaker, "role": roles.get(t.speaker, "guest")} for t in turns
+    ]
 
 
 def _show(args: argparse.Namespace, settings: Settings) -> int:
@@ -114,7 +141,10 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         emit_json(manifest_view(manifest))
         return 0
-    print(f"{manifest.recording_id}  {manifest.status}  {manifest.media.duration_s:.1f}s  {manifest.consent.recording.title}")
+    print(
+        f"{manifest.recording_id}  {manifest.status}  {manifest.media.duration_s:.1f}s  "
+        f"{manifest.consent.recording.title}"
+    )
     clips = {c.clip_id: c for c in manifest.clips}
     shown: set[str] = set()
     for ch in manifest.chapters:
@@ -138,8 +168,16 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     from search_api.search import search_clips
     from vidlib.cli import emit_json
 
-    hits = search_clips(_ctx(settings), args.query, mode=args.mode, limit=args.limit, job=args.job,
-                        sector=args.sector, topic=args.topic, include_unpublished=args.include_unpublished)
+    hits = search_clips(
+        _ctx(settings),
+        args.query,
+        mode=args.mode,
+        limit=args.limit,
+        job=args.job,
+        sector=args.sector,
+        topic=args.topic,
+        include_unpublished=args.include_unpublished,
+    )
     if args.json:
         emit_json([asdict(h) for h in hits])
         return 0
@@ -160,26 +198,29 @@ def _consent(args: argparse.Namespace, settings: Settings) -> int:
     if not args.recording_id or not args.participant:
         raise ConsentError("consent withdraw needs RECORDING_ID and --participant NAME_OR_ROLE")
     r = withdraw_consent(_ctx(settings), args.recording_id, args.participant, args.requested_by)
-    print(f"{r.recording_id}: consent withdrawn by the {r.participant_role}; deleted {r.deleted_objects} objects "
-          f"(original, audio, transcripts, clips, manifest) and {r.deleted_points} index points; "
-          f"tombstone kept at {r.tombstone_key} (no personal data)")
+    print(
+        f"{r.recording_id}: consent withdrawn by the {r.participant_role}; deleted {r.deleted_objects} objects "
+        f"(original, audio, transcripts, clips, manifest) and {r.deleted_points} index points; "
+        f"tombstone kept at {r.tombstone_key} (no personal data)"
+    )
     return 0
 
 
 def _consent_reflag(args: argparse.Namespace, settings: Settings) -> int:
     """``consent amend``, ``confirm-voices`` and ``recheck-voices``: each re-flags every clip of the recording."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from pipelines.consent_amend import amend_consent, confirm_voices, recheck_voices
     from vidlib.cli import emit_json
     from vidlib.consent import load_consent
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if args.action == "amend":
         if not args.recording_id or not args.file:
             raise ConsentError("consent amend needs RECORDING_ID and --file NEW_CONSENT.json")
-        r = amend_consent(_ctx(settings), args.recording_id, load_consent(args.file), requested_by=args.requested_by,
-                          now=now)
+        r = amend_consent(
+            _ctx(settings), args.recording_id, load_consent(args.file), requested_by=args.requested_by, now=now
+        )
         added = f"; added: {', '.join(r.added_roles)}" if r.added_roles else ""
         done = f"consent record amended ({r.participants} participants{added})"
     elif args.action == "recheck-voices":
@@ -189,26 +230,29 @@ def _consent_reflag(args: argparse.Namespace, settings: Settings) -> int:
         done = f"voices checked again against the {r.participants} participants of the consent record"
     else:
         if not args.recording_id or not args.reason:
-            raise ConsentError("consent confirm-voices needs RECORDING_ID and --reason \"what you heard\"")
-        r = confirm_voices(_ctx(settings), args.recording_id, reason=args.reason, requested_by=args.requested_by,
-                           now=now)
+            raise ConsentError('consent confirm-voices needs RECORDING_ID and --reason "what you heard"')
+        r = confirm_voices(
+            _ctx(settings), args.recording_id, reason=args.reason, requested_by=args.requested_by, now=now
+        )
         done = "no voice beyond the consent record's, confirmed by ear"
     if args.json:
         emit_json(asdict(r))
         return 0
-    print(f"{r.recording_id}: {done}; {len(r.unblocked)} clips may now be approved, {len(r.blocked)} newly "
-          f"blocked, {len(r.unpublished)} sent back to review")
+    print(
+        f"{r.recording_id}: {done}; {len(r.unblocked)} clips may now be approved, {len(r.blocked)} newly "
+        f"blocked, {len(r.unpublished)} sent back to review"
+    )
     return 0
 
 
 def _consent_expire(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from pipelines.expiry import expire_consents
     from vidlib.cli import emit_json
 
     try:
-        now = datetime.fromisoformat(args.now) if args.now else datetime.now(timezone.utc)
+        now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
     except ValueError as exc:
         raise ConsentError(f"--now must be an ISO 8601 time such as 2027-01-01T00:00:00+00:00 ({exc})") from exc
     actions = expire_consents(_ctx(settings), now)

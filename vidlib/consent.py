@@ -9,7 +9,7 @@ participant who speaks in it. The file format is described in docs/consent.md.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ def load_consent(path: Path) -> ConsentRecord:
 
 def _naive(when: datetime) -> datetime:
     """Compare instants: aware times in UTC, naive ones taken as UTC."""
-    return when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
 
 
 def has_passed(when: datetime, now: datetime) -> bool:
@@ -99,11 +99,13 @@ def consent_problems(record: ConsentRecord, *, now: datetime | None = None) -> l
         problems.append("no professional is named in the consent record")
     if "student" not in roles:
         problems.append("no student is named in the consent record")
-    guardian_ok = any(p.role == "guardian" and scope_problem(p, "processing", now or datetime.now(timezone.utc)) is None
-                      for p in record.participants)
+    guardian_ok = any(
+        p.role == "guardian" and scope_problem(p, "processing", now or datetime.now(UTC)) is None
+        for p in record.participants
+    )
     for p in record.participants:
         label = f"{p.role} '{p.name}'"
-        processing = scope_problem(p, "processing", now or datetime.now(timezone.utc))
+        processing = scope_problem(p, "processing", now or datetime.now(UTC))
         if processing is not None:
             problems.append(processing)
         elif p.consented_at is None:

@@ -43,18 +43,61 @@ def make_sample_call(folder: Path) -> tuple[Path, Path]:
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(np.concatenate(pieces + [np.zeros(rate, dtype=np.int16)]).tobytes())
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
-                    "-i", str(audio), "-shortest", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-                    "-c:a", "aac", "-b:a", "96k", str(video)], check=True)
-    audio.unlink()
-    consent.write_text(json.dumps({
-        "recording": {"title": TITLE, "job": JOB, "sector": SECTOR, "language": "fr"},
-        "participants": [
-            {"role": PROFESSIONAL[0], "name": PROFESSIONAL[1], "consent": True, "consented_at": "2026-11-02T17:55:00+01:00", "minor": False},
-            {"role": STUDENT[0], "name": STUDENT[1], "consent": True, "consented_at": "2026-11-02T17:55:00+01:00",
-             "minor": True, "guardian_consent": True},
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25",
+            "-i",
+            str(audio),
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "96k",
+            str(video),
         ],
-    }, ensure_ascii=False, indent=1), encoding="utf-8")
+        check=True,
+    )
+    audio.unlink()
+    consent.write_text(
+        json.dumps(
+            {
+                "recording": {"title": TITLE, "job": JOB, "sector": SECTOR, "language": "fr"},
+                "participants": [
+                    {
+                        "role": PROFESSIONAL[0],
+                        "name": PROFESSIONAL[1],
+                        "consent": True,
+                        "consented_at": "2026-11-02T17:55:00+01:00",
+                        "minor": False,
+                    },
+                    {
+                        "role": STUDENT[0],
+                        "name": STUDENT[1],
+                        "consent": True,
+                        "consented_at": "2026-11-02T17:55:00+01:00",
+                        "minor": True,
+                        "guardian_consent": True,
+                    },
+                ],
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     return video, consent
 
 
@@ -74,7 +117,11 @@ def run_demo(ctx: RunContext) -> int:
         for clip_id in ch.clip_ids:
             c = clips[clip_id]
             print(f"      clip {c.start:6.1f}-{c.end:6.1f}s  {c.title}")
-    for query in ("qu'est-ce qui est dur quand on travaille la nuit", "combien gagne une infirmière", "what studies do I need"):
+    for query in (
+        "qu'est-ce qui est dur quand on travaille la nuit",
+        "combien gagne une infirmière",
+        "what studies do I need",
+    ):
         print(f"\nsearch (hybrid, operators' view): {query!r}")
         for h in search_clips(ctx, query, limit=3, include_unpublished=True):
             print(f"  {h.score:6.3f}  {h.start:6.1f}-{h.end:6.1f}s  {h.title}")

@@ -16,8 +16,9 @@ def run_with_progress(ctx: RunContext, recording_id: str, *, show: bool = True) 
         return ctx.repo.load(recording_id)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False
+    ) as bar:
         task_id = bar.add_task(f"{recording_id}: starting", total=len(STAGES))
         running: set[str] = set()
 

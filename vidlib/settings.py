@@ -22,7 +22,9 @@ class Settings(BaseSettings):
 
     # --- models -------------------------------------------------------------------------------
     models_dir: Path | None = Field(None, description="Model directories; default HOME/models.")
-    whisper_model: str = Field("base", description="Folder name under models_dir, or an absolute path to a CTranslate2 Whisper model.")
+    whisper_model: str = Field(
+        "base", description="Folder name under models_dir, or an absolute path to a CTranslate2 Whisper model."
+    )
     whisper_device: Literal["cpu", "cuda", "auto"] = "cpu"
     whisper_compute_type: str = "int8"
     whisper_threads: int = 1
@@ -31,16 +33,26 @@ class Settings(BaseSettings):
     whisper_workers: int = Field(2, ge=1)
     whisper_beam_size: int = 1
     whisper_batch_size: int = 0  # >0: batched pipeline (useful on GPU)
-    whisper_vocabulary: bool = Field(False, description="Give Whisper the call's vocabulary (job, names from the "
-                                     "consent record, career words) as hotwords. Off: with Whisper base it raised the WER "
-                                     "of the annotated calls (docs/benchmarks.md); try it with a larger model.")
+    whisper_vocabulary: bool = Field(
+        False,
+        description="Give Whisper the call's vocabulary (job, names from the "
+        "consent record, career words) as hotwords. Off: with Whisper base it raised the WER "
+        "of the annotated calls (docs/benchmarks.md); try it with a larger model.",
+    )
     language: str | None = Field(None, description="Force the language (e.g. 'fr'); default: detect per call.")
-    languages: tuple[str, ...] = Field(("fr",), description="Languages the library takes; a call in another one is "
-                                       "quarantined. Empty: any. Env: a JSON list, e.g. '[\"fr\", \"en\"]'.")
+    languages: tuple[str, ...] = Field(
+        ("fr",),
+        description="Languages the library takes; a call in another one is "
+        'quarantined. Empty: any. Env: a JSON list, e.g. \'["fr", "en"]\'.',
+    )
     diarization_device: str = "cpu"
     diarization_threads: int = 1
-    diarization_threshold: float | None = Field(None, description="Clustering threshold; default: the tuned value in models/diarization.py.")
-    diarization_segmentation_step: float | None = Field(None, description="Segmentation hop (fraction of 10 s); default: tuned.")
+    diarization_threshold: float | None = Field(
+        None, description="Clustering threshold; default: the tuned value in models/diarization.py."
+    )
+    diarization_segmentation_step: float | None = Field(
+        None, description="Segmentation hop (fraction of 10 s); default: tuned."
+    )
     embedder_threads: int = 2
 
     # --- segmentation / clips -----------------------------------------------------------------
@@ -78,13 +90,21 @@ class Settings(BaseSettings):
     s3_presign_expiry_s: int = 300
 
     # --- index ---------------------------------------------------------------------------------
-    qdrant_url: str | None = Field(None, description="Qdrant server URL; default: the embedded engine under HOME/index.")
+    qdrant_url: str | None = Field(
+        None, description="Qdrant server URL; default: the embedded engine under HOME/index."
+    )
     qdrant_api_key: SecretStr | None = None
     qdrant_collection: str = "clips"
-    index_lock_timeout_s: float = Field(120.0, description="How long a process waits for the embedded index to be free.")
-    recording_lock_wait_s: float = Field(60.0, gt=0, description="How long a change to a recording (a decision, an "
-                                         "edit, a consent change) waits for another writer of it (a re-cut takes up "
-                                         "to ~25 s; a processing run minutes) before answering 'busy'.")
+    index_lock_timeout_s: float = Field(
+        120.0, description="How long a process waits for the embedded index to be free."
+    )
+    recording_lock_wait_s: float = Field(
+        60.0,
+        gt=0,
+        description="How long a change to a recording (a decision, an "
+        "edit, a consent change) waits for another writer of it (a re-cut takes up "
+        "to ~25 s; a processing run minutes) before answering 'busy'.",
+    )
 
     @property
     def resolved_models_dir(self) -> Path:
@@ -108,8 +128,13 @@ class Settings(BaseSettings):
         return self.home / "inbox"
 
     # --- search API (appended) ---------------------------------------------------------------------
-    api_tokens: str = Field("", description="Bearer tokens of the search API as comma-separated 'role:sha256hex' "
-                                            "(student, moderator or admin; hashes, never tokens). Tokens made by "
-                                            "`search_api.tokens.create_token` live in HOME/api_tokens.json.")
-    media_link_secret: SecretStr | None = Field(None, description="Key that signs media links; default: random per server start.")
+    api_tokens: str = Field(
+        "",
+        description="Bearer tokens of the search API as comma-separated 'role:sha256hex' "
+        "(student, moderator or admin; hashes, never tokens). Tokens made by "
+        "`search_api.tokens.create_token` live in HOME/api_tokens.json.",
+    )
+    media_link_secret: SecretStr | None = Field(
+        None, description="Key that signs media links; default: random per server start."
+    )
     media_link_expiry_s: int = 15 * 60  # short: a page asks again for a link when it needs one

@@ -21,11 +21,14 @@ from vidlib.domain import (
     Transcript,
     Utterance,
 )
-from vidlib.wording import GLUE_PREFIXES as _GLUE_PREFIXES, join_words
+from vidlib.wording import GLUE_PREFIXES as _GLUE_PREFIXES
+from vidlib.wording import join_words
 
 UNKNOWN_SPEAKER = "SPEAKER_UNKNOWN"
 _SENTENCE_END = (".", "?", "!", "…")
-_OPENERS = r"(?:(?:et|alors|mais|donc|bon|ok|okay|d'accord|ah|oh|euh|bah|ben|pour finir|pour commencer|sinon|du coup)[\s,]+)*"
+_OPENERS = (
+    r"(?:(?:et|alors|mais|donc|bon|ok|okay|d'accord|ah|oh|euh|bah|ben|pour finir|pour commencer|sinon|du coup)[\s,]+)*"
+)
 _QUESTION_START = re.compile(
     r"^" + _OPENERS + r"(est[- ]ce|qu'est[- ]ce|comment|pourquoi|combien|quel|quelle|quels|quelles|c'est quoi|"
     r"tu peux|vous pouvez|tu pourrais|vous pourriez|"
@@ -34,9 +37,11 @@ _QUESTION_START = re.compile(
 )
 # French inversion: a verb glued to its subject pronoun ("faut-il", "pouvez-vous", "as-tu", "a-t-on")
 _INVERSION = re.compile(r"\b\w+-(?:t-)?(?:tu|vous|il|elle|on|ils|elles|je|nous)\b", re.IGNORECASE)
-_NOT_INVERSION = re.compile(r"\b(?:peut-être|c'est-à-dire|vis-à-vis|au-dessus|au-delà|rendez-vous|vous-même|"
-                            r"lui-même|elle-même|moi-même|toi-même|nous-mêmes|là-dessus|là-bas|celle-ci|celui-ci)\b",
-                            re.IGNORECASE)
+_NOT_INVERSION = re.compile(
+    r"\b(?:peut-être|c'est-à-dire|vis-à-vis|au-dessus|au-delà|rendez-vous|vous-même|"
+    r"lui-même|elle-même|moi-même|toi-même|nous-mêmes|là-dessus|là-bas|celle-ci|celui-ci)\b",
+    re.IGNORECASE,
+)
 # "est-ce que" anywhere, but not "c'est ce que" (a statement: "c'est ce qu'on appelle la revue de code")
 _QUESTION_INSIDE = re.compile(r"(?<![\w'])(?:est[- ]ce que|est[- ]ce qu'|qu'est[- ]ce)", re.IGNORECASE)
 
@@ -108,8 +113,9 @@ def attribute_speakers(
             # falling inside "est-ce" must not leave "-ce qu'il..." to the other speaker
             glued = current is not None and w.text.strip().startswith(_GLUE_PREFIXES)
             spk = current if glued and current is not None else speaker_for(w.start, w.end, turns, starts)
-            words.append(SpokenWord(start=w.start, end=w.end, text=w.text, speaker=spk,
-                                    probability=round(w.probability, 3)))
+            words.append(
+                SpokenWord(start=w.start, end=w.end, text=w.text, speaker=spk, probability=round(w.probability, 3))
+            )
             idx = len(words) - 1
             # a new utterance at each change of speaker and after each full stop: Whisper's segments often hold
             # several sentences ("Moi aussi, je suis d'accord. Tu peux te présenter ?"), and a topic starts at one

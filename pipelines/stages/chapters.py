@@ -38,8 +38,13 @@ CLOSING_TITLE = "Remerciements et au revoir"
 OPENING_TITLE = "Accueil"
 
 
-def label_and_title(attributed: AttributedTranscript, spans: Sequence[ChapterSpan], classifier: TopicClassifier,
-                    params: TitleParams = TitleParams(), closing: int | None = None) -> tuple[ChapterSpan, ...]:
+def label_and_title(
+    attributed: AttributedTranscript,
+    spans: Sequence[ChapterSpan],
+    classifier: TopicClassifier,
+    params: TitleParams = TitleParams(),
+    closing: int | None = None,
+) -> tuple[ChapterSpan, ...]:
     """Label and title each chapter; the one that starts at utterance ``closing`` (the closing thanks) is
     'accueil', titled as such."""
     utts, words = attributed.utterances, attributed.words
@@ -65,22 +70,34 @@ def label_and_title(attributed: AttributedTranscript, spans: Sequence[ChapterSpa
     return tuple(out)
 
 
-def chapters_from_segments(attributed: AttributedTranscript, segments: Sequence[TopicSegment], embed_queries: EmbedFn,
-                           params: ChapteringParams = ChapteringParams()) -> tuple[ChapterSpan, ...]:
+def chapters_from_segments(
+    attributed: AttributedTranscript,
+    segments: Sequence[TopicSegment],
+    embed_queries: EmbedFn,
+    params: ChapteringParams = ChapteringParams(),
+) -> tuple[ChapterSpan, ...]:
     """Chapters of a recording whose clips were planned before chapters existed: one per clip segment, labelled and
     titled, so that its clips and their review decisions stay as they are."""
-    spans = tuple(ChapterSpan(start=s.start, end=s.end, first_utterance=s.first_utterance,
-                              last_utterance=s.last_utterance) for s in segments)
+    spans = tuple(
+        ChapterSpan(start=s.start, end=s.end, first_utterance=s.first_utterance, last_utterance=s.last_utterance)
+        for s in segments
+    )
     return label_and_title(attributed, spans, TopicClassifier(embed_queries, params=params.topics), params.titles)
 
 
-def plan_chapters(attributed: AttributedTranscript, embed_passages: EmbedFn, embed_queries: EmbedFn,
-                  params: ChapteringParams = ChapteringParams(), duration_s: float | None = None) -> tuple[ChapterSpan, ...]:
+def plan_chapters(
+    attributed: AttributedTranscript,
+    embed_passages: EmbedFn,
+    embed_queries: EmbedFn,
+    params: ChapteringParams = ChapteringParams(),
+    duration_s: float | None = None,
+) -> tuple[ChapterSpan, ...]:
     """The chapters of the call, labelled and titled."""
     utts = attributed.utterances
     if not utts:
         return ()
     spans = spans_from_cuts(utts, chapter_cuts(attributed, embed_passages, params.segment, duration_s))
     closing = closing_start(utts, duration_s if duration_s is not None else utts[-1].end)
-    return label_and_title(attributed, spans, TopicClassifier(embed_queries, params=params.topics), params.titles,
-                           closing)
+    return label_and_title(
+        attributed, spans, TopicClassifier(embed_queries, params=params.topics), params.titles, closing
+    )

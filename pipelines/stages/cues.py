@@ -37,8 +37,11 @@ _FOLLOW_UP = re.compile(
     r"et (?:vous|toi|eux|lui|elle|ils|elles|c'est|ça|il|on|après)\b)",
     re.IGNORECASE,
 )
-_FILLER = re.compile(r"^(?:(?:ok|okay|d'accord|ah|oh|euh|bon|bah|ben|super|génial|oui|ouais|très bien|je vois|"
-                     r"c'est drôle|c'est fou|ça a l'air [\w ]+?|waouh|trop bien)[\s,.!]*)+", re.IGNORECASE)
+_FILLER = re.compile(
+    r"^(?:(?:ok|okay|d'accord|ah|oh|euh|bon|bah|ben|super|génial|oui|ouais|très bien|je vois|"
+    r"c'est drôle|c'est fou|ça a l'air [\w ]+?|waouh|trop bien)[\s,.!]*)+",
+    re.IGNORECASE,
+)
 _TERMINAL = (".", "?", "!", "…", ":")
 
 
@@ -126,8 +129,12 @@ def prompting_turns(utts: Sequence[Utterance], starts: Sequence[int], min_words:
         while j + 1 < len(utts) and starts[j + 1] == starts[i]:
             j += 1
         turn = utts[i : j + 1]
-        if (i > 0 and turn[0].role != "professional" and not any(u.is_question for u in turn)
-                and sum(len(u.text.split()) for u in turn) >= min_words):
+        if (
+            i > 0
+            and turn[0].role != "professional"
+            and not any(u.is_question for u in turn)
+            and sum(len(u.text.split()) for u in turn) >= min_words
+        ):
             k, answer = j + 1, 0.0
             while k < len(utts) and utts[k].role == "professional":
                 answer += utts[k].end - utts[k].start
@@ -174,12 +181,16 @@ def content_shift(utts: Sequence[Utterance], vectors: np.ndarray, window_s: floa
     return np.clip((dist - med) / (3.0 * sd), 0.0, 1.0)
 
 
-_THANKS = re.compile(r"\b(?:merci (?:beaucoup|infiniment|encore|pour|à vous|à toi|d'avoir)|au revoir|bonne (?:journée|soirée|"
-                     r"continuation)|bon courage|à bientôt)", re.IGNORECASE)
+_THANKS = re.compile(
+    r"\b(?:merci (?:beaucoup|infiniment|encore|pour|à vous|à toi|d'avoir)|au revoir|bonne (?:journée|soirée|"
+    r"continuation)|bon courage|à bientôt)",
+    re.IGNORECASE,
+)
 
 
-def closing_start(utts: Sequence[Utterance], duration_s: float, zone_share: float = 0.08,
-                  zone_min_s: float = 30.0) -> int | None:
+def closing_start(
+    utts: Sequence[Utterance], duration_s: float, zone_share: float = 0.08, zone_min_s: float = 30.0
+) -> int | None:
     """The utterance where the call's closing thanks start: the first sentence of thanks or goodbye in the last
     ``zone_share`` of the call (at least ``zone_min_s``) after which nobody asks a question any more."""
     zone = duration_s - max(zone_share * duration_s, zone_min_s)

@@ -24,7 +24,11 @@ def candidate_phrases(text: str, max_n: int = 3) -> Counter[str]:
         for n in range(1, max_n + 1):
             for i in range(len(toks) - n + 1):
                 gram = toks[i : i + n]
-                if is_stop(gram[0]) or is_stop(gram[-1]) or any(len(t) < 3 and not t.isupper() for t in (gram[0], gram[-1])):
+                if (
+                    is_stop(gram[0])
+                    or is_stop(gram[-1])
+                    or any(len(t) < 3 and not t.isupper() for t in (gram[0], gram[-1]))
+                ):
                     continue
                 key = " ".join(stem(t) for t in gram)
                 counts[key] += 1
@@ -88,6 +92,7 @@ def enrich_clips(
             title = opening[1]
         else:
             title = keyphrase_title(all_phrases[i], topic_label(topic) if topic != "autre" else None)
-        out.append(ClipEnrichment(clip.clip_id, title, all_phrases[i], topic,
-                                  chapter.topic_confidence if chapter else 0.0))
+        out.append(
+            ClipEnrichment(clip.clip_id, title, all_phrases[i], topic, chapter.topic_confidence if chapter else 0.0)
+        )
     return tuple(out)

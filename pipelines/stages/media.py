@@ -20,8 +20,8 @@ from pipelines.stages.media_probe import (
     probe_media,
     speech_activity_ratio,
 )
-from vidlib.wording import join_words
 from vidlib.domain import SpokenWord
+from vidlib.wording import join_words
 
 __all__ = [
     "AUDIO_SAMPLE_RATE",
@@ -51,8 +51,9 @@ class _Word:
     speaker: str
 
 
-def write_webvtt(words: Sequence[SpokenWord], clip_start: float, clip_end: float, *,
-                 max_chars: int = 84, max_cue_s: float = 6.0) -> str:
+def write_webvtt(
+    words: Sequence[SpokenWord], clip_start: float, clip_end: float, *, max_chars: int = 84, max_cue_s: float = 6.0
+) -> str:
     """WebVTT subtitles for the words of ``[clip_start, clip_end)`` (seconds of the recording).
 
     A word belongs to the clip when its middle does. Cues hold whole words (a single word longer than
@@ -103,11 +104,13 @@ def _group(words: list[_Word], max_chars: int, max_cue_ms: int) -> list[list[_Wo
 
 def _breaks(cue: list[_Word], word: _Word, max_chars: int, max_cue_ms: int) -> bool:
     last, length = cue[-1], sum(len(w.text) + 1 for w in cue) - 1
-    return (word.speaker != last.speaker
-            or length + 1 + len(word.text) > max_chars
-            or word.end_ms - cue[0].start_ms > max_cue_ms
-            or word.start_ms - last.end_ms >= round(PAUSE_BREAK_S * 1000)
-            or (last.text.endswith(_SENTENCE_END) and length >= max_chars // 3))
+    return (
+        word.speaker != last.speaker
+        or length + 1 + len(word.text) > max_chars
+        or word.end_ms - cue[0].start_ms > max_cue_ms
+        or word.start_ms - last.end_ms >= round(PAUSE_BREAK_S * 1000)
+        or (last.text.endswith(_SENTENCE_END) and length >= max_chars // 3)
+    )
 
 
 def _two_lines(text: str, max_chars: int) -> str:
@@ -116,7 +119,7 @@ def _two_lines(text: str, max_chars: int) -> str:
         return text
     middle = len(text) // 2
     cut = min((i for i, c in enumerate(text) if c == " "), key=lambda i: abs(i - middle))
-    return f"{text[:cut]}\n{text[cut + 1:]}"
+    return f"{text[:cut]}\n{text[cut + 1 :]}"
 
 
 def _escape(text: str) -> str:

@@ -54,8 +54,15 @@ class CutOptions:
     copy_workers: int = 2  # clips copied (and thumbnailed) at once after the encode
 
 
-def cut_clips(source: Path, windows: Sequence[tuple[str, float, float]], out_dir: Path, *, has_video: bool,
-              options: CutOptions = CutOptions(), on_step: StepHook | None = None) -> list[CutResult]:
+def cut_clips(
+    source: Path,
+    windows: Sequence[tuple[str, float, float]],
+    out_dir: Path,
+    *,
+    has_video: bool,
+    options: CutOptions = CutOptions(),
+    on_step: StepHook | None = None,
+) -> list[CutResult]:
     """Cut ``(clip_id, start, end)`` windows of ``source`` into ``out_dir/<clip_id>.mp4`` (+ ``.jpg``).
 
     Files appear in ``out_dir`` only once complete; existing files of the same names are replaced.
@@ -69,8 +76,9 @@ def cut_clips(source: Path, windows: Sequence[tuple[str, float, float]], out_dir
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".cutting-") as tmp_name:
         tmp = Path(tmp_name)
         t0 = time.perf_counter()
-        mezzanine = _encode_mezzanine(source, tmp / ("all.mp4" if has_video else "all.m4a"),
-                                      boundaries, has_video=has_video, options=options)
+        mezzanine = _encode_mezzanine(
+            source, tmp / ("all.mp4" if has_video else "all.m4a"), boundaries, has_video=has_video, options=options
+        )
         report("encode", time.perf_counter() - t0)
 
         t0 = time.perf_counter()
@@ -91,10 +99,16 @@ def cut_clips(source: Path, windows: Sequence[tuple[str, float, float]], out_dir
         with ThreadPoolExecutor(max_workers=max(1, options.copy_workers), thread_name_prefix="cut") as pool:
             files = list(pool.map(copy_one, snapped))
         report("copy+thumbnails", time.perf_counter() - t0)
-        results = [CutResult(clip_id=clip_id, video_path=clip.replace(out_dir / clip.name),
-                             thumbnail_path=None if thumbnail is None else thumbnail.replace(out_dir / thumbnail.name),
-                             start=start_us / _US, end=end_us / _US)
-                   for (clip_id, start_us, end_us), (clip, thumbnail) in zip(snapped, files)]
+        results = [
+            CutResult(
+                clip_id=clip_id,
+                video_path=clip.replace(out_dir / clip.name),
+                thumbnail_path=None if thumbnail is None else thumbnail.replace(out_dir / thumbnail.name),
+                start=start_us / _US,
+                end=end_us / _US,
+            )
+            for (clip_id, start_us, end_us), (clip, thumbnail) in zip(snapped, files)
+        ]
     return results
 
 
@@ -115,8 +129,9 @@ def _timestamp(us: int) -> str:
     return f"{us // _US}.{us % _US:06d}"
 
 
-def _encode_mezzanine(source: Path, dest: Path, boundaries: Sequence[float], *, has_video: bool,
-                      options: CutOptions) -> Path:
+def _encode_mezzanine(
+    source: Path, dest: Path, boundaries: Sequence[float], *, has_video: bool, options: CutOptions
+) -> Path:
     inp = ffmpeg.input(str(source))
     audio: dict[str, object] = {"map_metadata": -1, "map_chapters": -1}  # metadata may name people or places
     if options.copy_aac_audio and _audio_codec(source) == "aac":
@@ -124,12 +139,23 @@ def _encode_mezzanine(source: Path, dest: Path, boundaries: Sequence[float], *, 
     else:
         audio.update(acodec="aac", audio_bitrate=options.audio_bitrate)
     if has_video:
-        video = (inp["v:0"]
-                 .filter("scale", "trunc(iw/2)*2", "trunc(ih/2)*2")  # libx264 4:2:0 needs even sizes
-                 .filter("format", "yuv420p"))
+        video = (
+            inp["v:0"]
+            .filter("scale", "trunc(iw/2)*2", "trunc(ih/2)*2")  # libx264 4:2:0 needs even sizes
+            .filter("format", "yuv420p")
+        )
         keyframes = ",".join(_timestamp(round(t * _US)) for t in boundaries if t > 0)
-        stream = ffmpeg.output(video, inp["a:0"], str(dest), vcodec="libx264", preset=options.preset,
-                               crf=options.crf, bf=0, force_key_frames=keyframes, **audio)
+        stream = ffmpeg.output(
+            video,
+            inp["a:0"],
+            str(dest),
+            vcodec="libx264",
+            preset=options.preset,
+            crf=options.crf,
+            bf=0,
+            force_key_frames=keyframes,
+            **audio,
+        )
     else:
         stream = ffmpeg.output(inp["a:0"], str(dest), **audio)
     run_ffmpeg(stream, source=source, doing="encoding the recording for cutting")
@@ -153,8 +179,12 @@ class _Timeline:
         if not has_video:
             fmt = ffprobe_json(mezzanine, doing="reading the encoded audio")["format"]
             return cls(None, round(float(fmt["duration"]) * _US))
-        info = ffprobe_json(mezzanine, doing="reading the encoded keyframes", select_streams="v:0",
-                            show_entries="packet=pts,duration,flags")
+        info = ffprobe_json(
+            mezzanine,
+            doing="reading the encoded keyframes",
+            select_streams="v:0",
+            show_entries="packet=pts,duration,flags",
+        )
         base = Fraction(info["streams"][0]["time_base"])
         packets = [p for p in info.get("packets", []) if "pts" in p]
         keyframes = sorted(round(int(p["pts"]) * base * _US) for p in packets if "K" in p.get("flags", ""))
@@ -166,8 +196,10 @@ class _Timeline:
         if self.keyframes_us is not None:
             start_us, end_us = self._nearest_boundary(start_us), self._nearest_boundary(end_us)
         if start_us >= end_us:
-            raise MediaError(f"clip {clip_id}: the window {start:.2f}-{end:.2f} s lies past the end of the "
-                             f"recording ({self.end_us / _US:.2f} s)")
+            raise MediaError(
+                f"clip {clip_id}: the window {start:.2f}-{end:.2f} s lies past the end of the "
+                f"recording ({self.end_us / _US:.2f} s)"
+            )
         return start_us, end_us
 
     def _nearest_boundary(self, us: int) -> int:
@@ -176,7 +208,7 @@ class _Timeline:
         assert self.keyframes_us is not None
         candidates = self.keyframes_us + (self.end_us,)
         i = bisect_left(candidates, us)
-        return min(candidates[max(i - 1, 0): i + 1], key=lambda k: abs(k - us))
+        return min(candidates[max(i - 1, 0) : i + 1], key=lambda k: abs(k - us))
 
 
 def _copy_clip(mezzanine: Path, dest: Path, start_us: int, end_us: int, *, source: Path) -> None:
@@ -184,11 +216,13 @@ def _copy_clip(mezzanine: Path, dest: Path, start_us: int, end_us: int, *, sourc
     # -t then keeps the packets before end. Output-side -ss would read from the file's start and,
     # with stream copy, drop the boundary keyframe.
     stream = ffmpeg.input(str(mezzanine), ss=_timestamp(start_us)).output(
-        str(dest), c="copy", t=_timestamp(end_us - start_us), movflags="+faststart")
+        str(dest), c="copy", t=_timestamp(end_us - start_us), movflags="+faststart"
+    )
     run_ffmpeg(stream, source=source, doing="copying a clip")
 
 
 def write_thumbnail(clip: Path, dest: Path, at_s: float, width: int, *, source: Path) -> None:
     stream = ffmpeg.input(str(clip), ss=f"{at_s:.3f}").output(
-        str(dest), vframes=1, vf=f"scale={width}:-2", **{"q:v": 3})
+        str(dest), vframes=1, vf=f"scale={width}:-2", **{"q:v": 3}
+    )
     run_ffmpeg(stream, source=source, doing="writing a thumbnail")

@@ -46,8 +46,10 @@ def ffmpeg_failure(path: Path, doing: str, exc: ffmpeg.Error) -> MediaError:
     stderr = (exc.stderr or b"").decode("utf-8", "replace").lower()
     if "moov atom not found" in stderr:
         if _looks_like_mp4(path):
-            reason = ("the MP4 file is incomplete (its index, the 'moov' box, is missing): the upload or "
-                      "the recording was cut short; upload the complete file again")
+            reason = (
+                "the MP4 file is incomplete (its index, the 'moov' box, is missing): the upload or "
+                "the recording was cut short; upload the complete file again"
+            )
         else:
             reason = "this is not an audio or video file (the name says .mp4 but the content is something else)"
     elif "invalid data found when processing input" in stderr:
@@ -68,8 +70,7 @@ def ffmpeg_failure(path: Path, doing: str, exc: ffmpeg.Error) -> MediaError:
 def run_ffmpeg(stream: Any, *, source: Path, doing: str) -> None:
     """Run an ffmpeg-python graph quietly; translate its failures into MediaError."""
     try:
-        stream.global_args(*_FFMPEG_GLOBAL_ARGS).run(
-            overwrite_output=True, capture_stdout=True, capture_stderr=True)
+        stream.global_args(*_FFMPEG_GLOBAL_ARGS).run(overwrite_output=True, capture_stdout=True, capture_stderr=True)
     except ffmpeg.Error as exc:
         raise ffmpeg_failure(source, doing, exc) from exc
     except FileNotFoundError as exc:
@@ -104,8 +105,10 @@ def probe_media(path: Path, *, max_duration_s: float, max_file_bytes: int) -> Me
     if size == 0:
         raise MediaError(f"{path.name}: the file is empty (0 bytes): the upload did not complete; upload it again")
     if size > max_file_bytes:
-        raise MediaError(f"{path.name}: the file is {_gib(size)}, over the limit of {_gib(max_file_bytes)}; "
-                         "split the recording or export it at a lower bitrate")
+        raise MediaError(
+            f"{path.name}: the file is {_gib(size)}, over the limit of {_gib(max_file_bytes)}; "
+            "split the recording or export it at a lower bitrate"
+        )
 
     probe = ffprobe_json(path, doing="reading the recording")
     fmt = probe.get("format", {})
@@ -113,24 +116,33 @@ def probe_media(path: Path, *, max_duration_s: float, max_file_bytes: int) -> Me
     if not streams:
         raise MediaError(f"{path.name}: this is not an audio or video file (no streams found)")
     audio = [s for s in streams if s.get("codec_type") == "audio"]
-    video = [s for s in streams if s.get("codec_type") == "video"
-             and not s.get("disposition", {}).get("attached_pic")]  # cover art is not video
+    video = [
+        s for s in streams if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
+    ]  # cover art is not video
     if not audio:
-        raise MediaError(f"{path.name}: the recording has no audio track, so nothing can be transcribed; "
-                         "export it again with the sound")
+        raise MediaError(
+            f"{path.name}: the recording has no audio track, so nothing can be transcribed; "
+            "export it again with the sound"
+        )
     for kind, stream in (("audio", audio[0]), ("video", video[0] if video else None)):
         if stream is not None and stream.get("codec_name") in (None, "", "none"):
             tag = stream.get("codec_tag_string") or "unknown"
-            raise MediaError(f"{path.name}: the {kind} codec ({tag}) is not supported: no decoder for it here; "
-                             "export the recording as MP4 (H.264 video, AAC audio) or M4A")
+            raise MediaError(
+                f"{path.name}: the {kind} codec ({tag}) is not supported: no decoder for it here; "
+                "export the recording as MP4 (H.264 video, AAC audio) or M4A"
+            )
 
     duration = _duration(fmt, streams)
     if duration is None:
-        raise MediaError(f"{path.name}: the duration is unknown (often a browser WebM recording without a "
-                         "duration header); remux it first, e.g. `ffmpeg -i in.webm -c copy out.mkv`")
+        raise MediaError(
+            f"{path.name}: the duration is unknown (often a browser WebM recording without a "
+            "duration header); remux it first, e.g. `ffmpeg -i in.webm -c copy out.mkv`"
+        )
     if duration > max_duration_s:
-        raise MediaError(f"{path.name}: the recording lasts {_hms(duration)}, over the limit of "
-                         f"{_hms(max_duration_s)}; split it into shorter recordings")
+        raise MediaError(
+            f"{path.name}: the recording lasts {_hms(duration)}, over the limit of "
+            f"{_hms(max_duration_s)}; split it into shorter recordings"
+        )
     _refuse_truncated_mp4(path, fmt, streams, size, duration)
 
     v = video[0] if video else {}
@@ -148,8 +160,9 @@ def probe_media(path: Path, *, max_duration_s: float, max_file_bytes: int) -> Me
     )
 
 
-def _refuse_truncated_mp4(path: Path, fmt: dict[str, Any], streams: list[dict[str, Any]],
-                          size: int, duration: float) -> None:
+def _refuse_truncated_mp4(
+    path: Path, fmt: dict[str, Any], streams: list[dict[str, Any]], size: int, duration: float
+) -> None:
     """A 'faststart' MP4 cut short still probes fine (its index comes first): compare the payload the
     index announces with the bytes actually present."""
     if "mp4" not in str(fmt.get("format_name", "")):
@@ -161,8 +174,10 @@ def _refuse_truncated_mp4(path: Path, fmt: dict[str, Any], streams: list[dict[st
             return  # fragmented MP4 and the like: no per-stream totals to compare
         announced += rate * (dur if dur is not None else duration) / 8
     if announced > size * _TRUNCATION_SLACK:
-        raise MediaError(f"{path.name}: the MP4 file is truncated ({size} bytes present, about {int(announced)} "
-                         "announced by its index): the upload was cut short; upload the complete file again")
+        raise MediaError(
+            f"{path.name}: the MP4 file is truncated ({size} bytes present, about {int(announced)} "
+            "announced by its index): the upload was cut short; upload the complete file again"
+        )
 
 
 def _duration(fmt: dict[str, Any], streams: list[dict[str, Any]]) -> float | None:
@@ -205,7 +220,8 @@ def extract_audio(path: Path, dest_wav: Path) -> Path:
     dest_wav.parent.mkdir(parents=True, exist_ok=True)
     partial = dest_wav.with_name(dest_wav.name + ".part")
     stream = ffmpeg.input(str(path)).output(
-        str(partial), map="0:a:0", ac=1, ar=AUDIO_SAMPLE_RATE, acodec="pcm_s16le", f="wav")
+        str(partial), map="0:a:0", ac=1, ar=AUDIO_SAMPLE_RATE, acodec="pcm_s16le", f="wav"
+    )
     try:
         run_ffmpeg(stream, source=path, doing="extracting the audio")
         partial.replace(dest_wav)
@@ -255,8 +271,12 @@ def _pcm16_data(path: Path) -> tuple[int, int]:
                     fh.seek(size + size % 2, 1)
     except OSError as exc:
         raise MediaError(f"{path.name}: not a readable WAV file ({exc})") from exc
-    if (fmt is None or int.from_bytes(fmt[0:2], "little") not in (1, 0xFFFE)
-            or int.from_bytes(fmt[2:4], "little") != 1 or int.from_bytes(fmt[14:16], "little") != 16):
+    if (
+        fmt is None
+        or int.from_bytes(fmt[0:2], "little") not in (1, 0xFFFE)
+        or int.from_bytes(fmt[2:4], "little") != 1
+        or int.from_bytes(fmt[14:16], "little") != 16
+    ):
         raise MediaError(f"{path.name}: expected mono 16-bit PCM")
     available = (path.stat().st_size - offset) // 2
     return offset, (min(size // 2, available) if size not in (0, 0xFFFFFFFF) else available)
@@ -307,8 +327,9 @@ class Pcm16Wav:
             raise MediaError(f"{self.path.name}: the audio could not be read ({exc})") from exc
 
 
-def speech_activity_ratio(samples: np.ndarray, sr: int, *, threshold_dbfs: float = SPEECH_THRESHOLD_DBFS,
-                          frame_s: float = SPEECH_FRAME_S) -> float:
+def speech_activity_ratio(
+    samples: np.ndarray, sr: int, *, threshold_dbfs: float = SPEECH_THRESHOLD_DBFS, frame_s: float = SPEECH_FRAME_S
+) -> float:
     """Fraction of 30 ms frames whose RMS level is above ``threshold_dbfs`` (0 dBFS = full scale).
 
     An absolute threshold is crude but robust: a silent or disconnected-microphone recording stays far
@@ -323,7 +344,7 @@ def speech_activity_ratio(samples: np.ndarray, sr: int, *, threshold_dbfs: float
     scale = 32768.0 if samples.dtype == np.int16 else 1.0
     loud, step = 0, 2000 * n  # a minute of frames at a time: memory stays flat whatever the call's length
     for start in range(0, frames * n, step):
-        blocks = samples[start:min(start + step, frames * n)].astype(np.float64).reshape(-1, n) / scale
+        blocks = samples[start : min(start + step, frames * n)].astype(np.float64).reshape(-1, n) / scale
         rms = np.sqrt(np.mean(blocks * blocks, axis=1))
         loud += int(np.count_nonzero(20.0 * np.log10(np.maximum(rms, 1e-10)) > threshold_dbfs))
     return loud / frames

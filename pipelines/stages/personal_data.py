@@ -15,12 +15,25 @@ from vidlib.wording import join_words
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("email", re.compile(r"\b[\w.+-]+\s?(?:@|arobase)\s?[\w-]+(?:\.[\w-]+)+\b", re.IGNORECASE)),
     ("url", re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+\.(?:fr|com|org|net|io|eu)\b(?:/\S*)?", re.IGNORECASE)),
-    ("social_security_number", re.compile(r"\b[12][\s.]?\d{2}[\s.]?(?:0[1-9]|1[0-2])[\s.]?\d{2}[\s.]?\d{3}[\s.]?\d{3}(?:[\s.]?\d{2})?\b")),
+    (
+        "social_security_number",
+        re.compile(r"\b[12][\s.]?\d{2}[\s.]?(?:0[1-9]|1[0-2])[\s.]?\d{2}[\s.]?\d{3}[\s.]?\d{3}(?:[\s.]?\d{2})?\b"),
+    ),
     ("phone", re.compile(r"(?:\+33\s?|\b0)[1-9](?:[\s.-]?\d{2}){4}\b")),
-    ("address", re.compile(
-        r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s(?:rue|avenue|av\.|boulevard|bd|place|impasse|allée|chemin|route|quai|cours)"
-        r"(?:\s(?:de|du|des|la|le|l'|d')?\s?[A-Za-zÀ-ÿ'-]+){1,4}|\b\d{5}\s[A-ZÀ-Ý][a-zà-ÿ-]+", re.IGNORECASE)),
-    ("self_introduction", re.compile(r"\b(?:je m'appelle|mon nom est|mon prénom c'est|moi c'est)\s+([A-ZÀ-Ý][\w-]+(?:\s[A-ZÀ-Ý][\w-]+)?)")),
+    (
+        "address",
+        re.compile(
+            r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s(?:rue|avenue|av\.|boulevard|bd|place|impasse|allée|chemin|route|quai|cours)"
+            r"(?:\s(?:de|du|des|la|le|l'|d')?\s?[A-Za-zÀ-ÿ'-]+){1,4}|\b\d{5}\s[A-ZÀ-Ý][a-zà-ÿ-]+",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "self_introduction",
+        re.compile(
+            r"\b(?:je m'appelle|mon nom est|mon prénom c'est|moi c'est)\s+([A-ZÀ-Ý][\w-]+(?:\s[A-ZÀ-Ý][\w-]+)?)"
+        ),
+    ),
 )
 
 

@@ -21,8 +21,9 @@ MIN_UNCONSENTED_OVERLAP_S = 0.5  # less than this of an unknown voice inside a c
 UNCONSENTED_VOICE = "une voix qui ne correspond à aucun participant ayant consenti"
 
 
-def uncovered_voices(diarization: Diarization | None, consent: ConsentRecord,
-                     confirmed: VoicesConfirmed | None = None) -> tuple[SpeakerTurn, ...]:
+def uncovered_voices(
+    diarization: Diarization | None, consent: ConsentRecord, confirmed: VoicesConfirmed | None = None
+) -> tuple[SpeakerTurn, ...]:
     """The turns flagged as a voice nobody consented for, unless ``consent`` (amended since, ``vidlib consent amend``)
     names more participants than the record the check ran against (everyone heard has consented now), or an admin
     listened and heard no voice beyond the record's (``confirmed``, ``vidlib consent confirm-voices``)."""
@@ -32,25 +33,35 @@ def uncovered_voices(diarization: Diarization | None, consent: ConsentRecord,
     return () if len(consent.participants) > checked else diarization.unconsented
 
 
-def consent_flags(start: float, end: float, roles: tuple[Role, ...], unconsented: tuple[SpeakerTurn, ...],
-                  consent: ConsentRecord, *, now: datetime) -> tuple[ConsentFlag, ...]:
+def consent_flags(
+    start: float,
+    end: float,
+    roles: tuple[Role, ...],
+    unconsented: tuple[SpeakerTurn, ...],
+    consent: ConsentRecord,
+    *,
+    now: datetime,
+) -> tuple[ConsentFlag, ...]:
     """The consent flags of a clip spanning [start, end] whose speakers have ``roles``."""
     flags: list[ConsentFlag] = []
     inside = [t for t in unconsented if min(end, t.end) - max(start, t.start) > 0]
     if sum(min(end, t.end) - max(start, t.start) for t in inside) >= MIN_UNCONSENTED_OVERLAP_S:
-        flags.append(ConsentFlag("unconsented_speaker", UNCONSENTED_VOICE,
-                                 max(start, inside[0].start), min(end, inside[-1].end)))
+        flags.append(
+            ConsentFlag("unconsented_speaker", UNCONSENTED_VOICE, max(start, inside[0].start), min(end, inside[-1].end))
+        )
     held = {p.role for p in consent.participants}
     for role in dict.fromkeys(r for r in roles if r not in held):
-        flags.append(ConsentFlag("unconsented_speaker", f"a {role} speaks but no {role} is in the consent record",
-                                 start, end))
+        flags.append(
+            ConsentFlag("unconsented_speaker", f"a {role} speaks but no {role} is in the consent record", start, end)
+        )
     for problem in publication_problems(consent, tuple(r for r in roles if r in held), now=now):
         flags.append(ConsentFlag("no_publication_consent", problem, start, end))
     return tuple(flags)
 
 
-def recording_consent_flags(manifest: Manifest, start: float, end: float, roles: tuple[Role, ...], *,
-                            now: datetime) -> tuple[ConsentFlag, ...]:
+def recording_consent_flags(
+    manifest: Manifest, start: float, end: float, roles: tuple[Role, ...], *, now: datetime
+) -> tuple[ConsentFlag, ...]:
     """``consent_flags`` of a span of ``manifest``'s recording, against its consent record, its stored diarisation
     and any confirmation by ear."""
     unconsented = uncovered_voices(manifest.diarization, manifest.consent, manifest.voices_confirmed)

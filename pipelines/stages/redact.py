@@ -30,7 +30,7 @@ def _inside(start: float, end: float, spans: Sequence[Redaction]) -> bool:
 
 
 def collapse_masks(text: str) -> str:
-    """"[masqué] [masqué]" (a masked first and last name) reads as one "[masqué]"."""
+    """ "[masqué] [masqué]" (a masked first and last name) reads as one "[masqué]"."""
     return _REPEATED_MASK.sub(MASK, text)
 
 
@@ -51,14 +51,17 @@ def mask_attributed(attributed: AttributedTranscript, spans: Sequence[Redaction]
         return attributed, 0
     words = tuple(replace(w, text=f" {MASK}") if i in masked else w for i, w in enumerate(attributed.words))
     utterances = tuple(
-        replace(u, text=collapse_masks(join_words(w.text for w in words[u.first_word:u.last_word + 1])))
-        if any(u.first_word <= i <= u.last_word for i in masked) else u
-        for u in attributed.utterances)
+        replace(u, text=collapse_masks(join_words(w.text for w in words[u.first_word : u.last_word + 1])))
+        if any(u.first_word <= i <= u.last_word for i in masked)
+        else u
+        for u in attributed.utterances
+    )
     return replace(attributed, words=words, utterances=utterances), len(masked)
 
 
 def mask_transcript(transcript: Transcript, spans: Sequence[Redaction]) -> Transcript:
     """The ASR transcript with the same words masked (it is kept in the manifest and the stage results)."""
+
     def sentence(s: Sentence) -> Sentence:
         words = tuple(replace(w, text=f" {MASK}") if _inside(w.start, w.end, spans) else w for w in s.words)
         if words == s.words:
@@ -81,12 +84,12 @@ def bleep_audio(source: Path, dest: Path, spans: Sequence[tuple[float, float]], 
     when = _enable(kept)
     src = ffmpeg.input(str(source))
     muted = src.audio.filter("volume", volume=0, enable=when)
-    tone = (ffmpeg.input(f"sine=frequency={BLEEP_HZ}:sample_rate=48000", f="lavfi")
-            .filter("volume", volume=f"if({when},{BLEEP_VOLUME},0)", eval="frame"))
+    tone = ffmpeg.input(f"sine=frequency={BLEEP_HZ}:sample_rate=48000", f="lavfi").filter(
+        "volume", volume=f"if({when},{BLEEP_VOLUME},0)", eval="frame"
+    )
     audio = ffmpeg.filter([muted, tone], "amix", inputs=2, duration="first", normalize=0)
     streams = [src.video, audio] if has_video else [audio]
     video_args = {"vcodec": "copy"} if has_video else {"vn": None}
     out = ffmpeg.output(*streams, str(dest), acodec="aac", audio_bitrate="128k", movflags="+faststart", **video_args)
     run_ffmpeg(out, source=source, doing="bleeping the redacted span")
     return dest
-

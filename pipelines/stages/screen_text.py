@@ -21,8 +21,10 @@ from pipelines.stages.media_probe import ffprobe_json, run_ffmpeg
 from vidlib.domain import ScreenBox
 from vidlib.errors import StageError
 
-NO_TESSERACT = ("tesseract is not installed (it reads the text on the video): apt-get install tesseract-ocr "
-                "tesseract-ocr-fra, or run scripts/setup.sh")
+NO_TESSERACT = (
+    "tesseract is not installed (it reads the text on the video): apt-get install tesseract-ocr "
+    "tesseract-ocr-fra, or run scripts/setup.sh"
+)
 BLUR_PAD_PX = 4  # around the letters, so that no stroke stays readable at the edge
 
 
@@ -45,8 +47,13 @@ class OcrParams:
 def read_image_text(image: Path, params: OcrParams = OcrParams()) -> list[tuple[str, ScreenBox, float]]:
     """The lines of text on one image: (text, box, mean confidence)."""
     try:
-        done = subprocess.run(["tesseract", str(image), "stdout", "-l", params.language, "--psm", "11", "tsv"],
-                              capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            ["tesseract", str(image), "stdout", "-l", params.language, "--psm", "11", "tsv"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     except FileNotFoundError as exc:
         raise StageError(NO_TESSERACT) from exc
     if done.returncode != 0:
@@ -69,7 +76,9 @@ def read_image_text(image: Path, params: OcrParams = OcrParams()) -> list[tuple[
     return out
 
 
-def find_screen_text(video: Path, duration: float, work: Path, params: OcrParams = OcrParams()) -> tuple[ScreenText, ...]:
+def find_screen_text(
+    video: Path, duration: float, work: Path, params: OcrParams = OcrParams()
+) -> tuple[ScreenText, ...]:
     """Every line of text read on frames spread over ``video``, once each (its box the union over frames)."""
     n = max(1, min(params.max_frames, int(duration / params.every_s)))
     found: dict[str, list[tuple[ScreenBox, float]]] = {}
@@ -77,8 +86,11 @@ def find_screen_text(video: Path, duration: float, work: Path, params: OcrParams
     for i in range(n):
         frame = work / f"frame-{i}.png"
         at = (i + 0.5) * duration / n
-        run_ffmpeg(ffmpeg.input(str(video), ss=f"{at:.3f}").output(str(frame), vframes=1), source=video,
-                   doing="taking a frame to read its text")
+        run_ffmpeg(
+            ffmpeg.input(str(video), ss=f"{at:.3f}").output(str(frame), vframes=1),
+            source=video,
+            doing="taking a frame to read its text",
+        )
         for text, box, confidence in read_image_text(frame, params):
             found.setdefault(" ".join(text.split()), []).append((box, confidence))
     out = []
@@ -86,8 +98,11 @@ def find_screen_text(video: Path, duration: float, work: Path, params: OcrParams
         boxes = [b for b, _ in seen]
         x0, y0 = min(b.x for b in boxes), min(b.y for b in boxes)
         x1, y1 = max(b.x + b.w for b in boxes), max(b.y + b.h for b in boxes)
-        out.append(ScreenText(text, ScreenBox(x0, y0, x1 - x0, y1 - y0), len(seen),
-                              round(sum(c for _, c in seen) / len(seen), 1)))
+        out.append(
+            ScreenText(
+                text, ScreenBox(x0, y0, x1 - x0, y1 - y0), len(seen), round(sum(c for _, c in seen) / len(seen), 1)
+            )
+        )
     return tuple(sorted(out, key=lambda s: (s.box.y, s.box.x)))
 
 
@@ -95,8 +110,9 @@ def blur_boxes(source: Path, dest: Path, boxes: Sequence[ScreenBox]) -> Path:
     """Copy ``source`` to ``dest`` with ``boxes`` blurred on every frame (each padded, kept inside the picture)."""
     if not boxes:
         raise ValueError("no box to blur")
-    stream = next(s for s in ffprobe_json(source, doing="reading the picture size")["streams"]
-                  if s.get("codec_type") == "video")
+    stream = next(
+        s for s in ffprobe_json(source, doing="reading the picture size")["streams"] if s.get("codec_type") == "video"
+    )
     width, height = int(stream["width"]), int(stream["height"])
     src = ffmpeg.input(str(source))
     video = src.video
@@ -111,7 +127,16 @@ def blur_boxes(source: Path, dest: Path, boxes: Sequence[ScreenBox]) -> Path:
         coarse = region.crop(x, y, w, h).filter("scale", max(1, w // 6), max(1, h // 6))
         hidden = coarse.filter("scale", w, h, flags="neighbor").filter("boxblur", max(1, min(4, w // 4, h // 4)))
         video = base.overlay(hidden, x=x, y=y)
-    out = ffmpeg.output(video, src.audio, str(dest), vcodec="libx264", preset="veryfast", crf=23, pix_fmt="yuv420p",
-                        acodec="copy", movflags="+faststart")
+    out = ffmpeg.output(
+        video,
+        src.audio,
+        str(dest),
+        vcodec="libx264",
+        preset="veryfast",
+        crf=23,
+        pix_fmt="yuv420p",
+        acodec="copy",
+        movflags="+faststart",
+    )
     run_ffmpeg(out, source=source, doing="blurring text on the video")
     return dest

@@ -68,8 +68,17 @@ class ClipParams:
     max_s: float = 180.0
 
 
-def best_cuts(utts: Sequence[Utterance], scores: np.ndarray, allowed: np.ndarray, *, min_s: float, max_s: float,
-              cost: float, lo: int = 0, hi: int | None = None) -> list[int]:
+def best_cuts(
+    utts: Sequence[Utterance],
+    scores: np.ndarray,
+    allowed: np.ndarray,
+    *,
+    min_s: float,
+    max_s: float,
+    cost: float,
+    lo: int = 0,
+    hi: int | None = None,
+) -> list[int]:
     """Boundaries (utterance indices in ``lo+1..hi-1``, where ``allowed``) maximising the summed ``scores - cost``,
     every piece of ``utts[lo:hi]`` lasting ``min_s``..``max_s``. When the bounds cannot be met (a monologue longer
     than ``max_s`` with no allowed start), pieces are cut at the latest allowed start before ``max_s``."""
@@ -118,16 +127,23 @@ def _greedy_cuts(utts: Sequence[Utterance], allowed: np.ndarray, max_s: float, l
     return cuts
 
 
-def chapter_scores(utts: Sequence[Utterance], vectors: np.ndarray, params: ChapterParams,
-                   duration_s: float) -> np.ndarray:
-    return (params.question_weight * question_cues(utts, params.questions)
-            + params.shift_weight * content_shift(utts, vectors, params.window_s(duration_s))
-            + params.pause_weight * pause_cues(utts)
-            + params.joining_weight * joining_cues(utts))
+def chapter_scores(
+    utts: Sequence[Utterance], vectors: np.ndarray, params: ChapterParams, duration_s: float
+) -> np.ndarray:
+    return (
+        params.question_weight * question_cues(utts, params.questions)
+        + params.shift_weight * content_shift(utts, vectors, params.window_s(duration_s))
+        + params.pause_weight * pause_cues(utts)
+        + params.joining_weight * joining_cues(utts)
+    )
 
 
-def chapter_cuts(attributed: AttributedTranscript, embed: EmbedFn, params: ChapterParams = ChapterParams(),
-                 duration_s: float | None = None) -> list[int]:
+def chapter_cuts(
+    attributed: AttributedTranscript,
+    embed: EmbedFn,
+    params: ChapterParams = ChapterParams(),
+    duration_s: float | None = None,
+) -> list[int]:
     """Indices of the utterances that open a chapter (the first chapter's excluded)."""
     utts = attributed.utterances
     if len(utts) < 2:
@@ -135,8 +151,9 @@ def chapter_cuts(attributed: AttributedTranscript, embed: EmbedFn, params: Chapt
     duration = duration_s if duration_s is not None else utts[-1].end
     vectors = embed([u.text for u in utts])
     scores = chapter_scores(utts, vectors, params, duration)
-    cuts = best_cuts(utts, scores, sentence_starts(utts), min_s=params.min_s(duration), max_s=params.max_s,
-                     cost=params.boundary_cost)
+    cuts = best_cuts(
+        utts, scores, sentence_starts(utts), min_s=params.min_s(duration), max_s=params.max_s, cost=params.boundary_cost
+    )
     return with_closing(utts, cuts, duration, params.min_s(duration))
 
 
@@ -157,12 +174,16 @@ def with_closing(utts: Sequence[Utterance], cuts: list[int], duration_s: float, 
 
 def spans_from_cuts(utts: Sequence[Utterance], cuts: Sequence[int]) -> tuple[ChapterSpan, ...]:
     edges = [0, *cuts, len(utts)]
-    return tuple(ChapterSpan(start=utts[a].start, end=utts[b - 1].end, first_utterance=a, last_utterance=b - 1)
-                 for a, b in zip(edges, edges[1:]) if b > a)
+    return tuple(
+        ChapterSpan(start=utts[a].start, end=utts[b - 1].end, first_utterance=a, last_utterance=b - 1)
+        for a, b in zip(edges, edges[1:])
+        if b > a
+    )
 
 
-def split_chapters(attributed: AttributedTranscript, chapters: Sequence[ChapterSpan],
-                   params: ClipParams = ClipParams()) -> tuple[TopicSegment, ...]:
+def split_chapters(
+    attributed: AttributedTranscript, chapters: Sequence[ChapterSpan], params: ClipParams = ClipParams()
+) -> tuple[TopicSegment, ...]:
     """The clips of each chapter, in order; a clip never crosses a chapter edge."""
     utts = attributed.utterances
     if not utts:
@@ -174,9 +195,17 @@ def split_chapters(attributed: AttributedTranscript, chapters: Sequence[ChapterS
     out: list[TopicSegment] = []
     for index, ch in enumerate(chapters):
         lo, hi = ch.first_utterance, ch.last_utterance + 1
-        cuts = [] if ch.end - ch.start <= params.max_s else best_cuts(
-            utts, scores, allowed, min_s=params.min_s, max_s=params.max_s, cost=10.0, lo=lo, hi=hi)
+        cuts = (
+            []
+            if ch.end - ch.start <= params.max_s
+            else best_cuts(utts, scores, allowed, min_s=params.min_s, max_s=params.max_s, cost=10.0, lo=lo, hi=hi)
+        )
         edges = [lo, *cuts, hi]
-        out.extend(TopicSegment(start=utts[a].start, end=utts[b - 1].end, first_utterance=a, last_utterance=b - 1,
-                                chapter=index) for a, b in zip(edges, edges[1:]) if b > a)
+        out.extend(
+            TopicSegment(
+                start=utts[a].start, end=utts[b - 1].end, first_utterance=a, last_utterance=b - 1, chapter=index
+            )
+            for a, b in zip(edges, edges[1:])
+            if b > a
+        )
     return tuple(out)

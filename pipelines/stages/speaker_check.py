@@ -17,7 +17,8 @@ So once the split is believed, every speaker but the one who speaks most (in a "
 professional) is flagged: the newcomer's clips and, in a two-person call, the student's are blocked until the
 newcomer's consent is recorded (``vidlib consent amend``), an admin who listened confirms nobody else was there
 (``vidlib consent confirm-voices``), or a moderator rejects them. The measured rates and the choice of the two
-constants (settings ``VIDLIB_EXTRA_VOICE_MIN_SPEECH_S`` / ``_MIN_DISTANCE``) are in docs/unconsented-voices.md. Flagged turns go into
+constants (settings ``VIDLIB_EXTRA_VOICE_MIN_SPEECH_S`` / ``_MIN_DISTANCE``) are in docs/unconsented-voices.md.
+Flagged turns go into
 ``Diarization.unconsented``; the clips they are heard in cannot be published (pipelines/stages/publication.py).
 
 This check misses a parent who says a few short things; a second one, on short windows of the known turns
@@ -68,11 +69,16 @@ def _reused_features(pipeline: Any) -> Iterator[None]:
         del pipeline.get_segmentations, pipeline.get_embeddings  # back to the class's methods
 
 
-def diarize_checking_extra_voice(pipeline: Any, waveform: np.ndarray, participants: int,
-                                 check_stop: Callable[[], None] | None = None, *,
-                                 min_speech_s: float = MIN_EXTRA_SPEECH_S,
-                                 min_distance: float = MIN_EXTRA_DISTANCE,
-                                 windows: WindowThresholds | None = WindowThresholds()) -> Diarization:
+def diarize_checking_extra_voice(
+    pipeline: Any,
+    waveform: np.ndarray,
+    participants: int,
+    check_stop: Callable[[], None] | None = None,
+    *,
+    min_speech_s: float = MIN_EXTRA_SPEECH_S,
+    min_distance: float = MIN_EXTRA_DISTANCE,
+    windows: WindowThresholds | None = WindowThresholds(),
+) -> Diarization:
     """Turns with the consented count, plus the turns of any extra voice (``unconsented``): those this clustering
     check flags and, unless ``windows`` is None, those the window check (``pipelines.stages.voice_windows``) finds.
     ``check_stop``: as in ``models.diarization.diarize``; the two thresholds: as in ``flagged_speakers`` (on the
@@ -124,9 +130,14 @@ def _one_more_speaker(pipeline: Any, waveform: np.ndarray, count: int) -> tuple[
     return Diarization(turns=turns, num_speakers=len({t.speaker for t in turns})), nearest
 
 
-def extra_voice_turns(one_more: Diarization, distances: dict[str, float], count: int, *,
-                      min_speech_s: float = MIN_EXTRA_SPEECH_S,
-                      min_distance: float = MIN_EXTRA_DISTANCE) -> tuple[SpeakerTurn, ...]:
+def extra_voice_turns(
+    one_more: Diarization,
+    distances: dict[str, float],
+    count: int,
+    *,
+    min_speech_s: float = MIN_EXTRA_SPEECH_S,
+    min_distance: float = MIN_EXTRA_DISTANCE,
+) -> tuple[SpeakerTurn, ...]:
     """The turns of the ``one_more`` speakers (a clustering forced to ``count`` speakers) that ``flagged_speakers``
     flags."""
     speech: dict[str, float] = defaultdict(float)
@@ -136,8 +147,14 @@ def extra_voice_turns(one_more: Diarization, distances: dict[str, float], count:
     return tuple(t for t in one_more.turns if t.speaker in extra)
 
 
-def flagged_speakers(speech: dict[str, float], distances: dict[str, float], count: int, *,
-                     min_speech_s: float = MIN_EXTRA_SPEECH_S, min_distance: float = MIN_EXTRA_DISTANCE) -> set[str]:
+def flagged_speakers(
+    speech: dict[str, float],
+    distances: dict[str, float],
+    count: int,
+    *,
+    min_speech_s: float = MIN_EXTRA_SPEECH_S,
+    min_distance: float = MIN_EXTRA_DISTANCE,
+) -> set[str]:
     """The speakers to flag, given each speaker's seconds of ``speech`` and cosine distance to the nearest other
     speaker's centroid (``distances``) in a clustering forced to ``count`` (consented + 1) speakers.
 

@@ -30,8 +30,10 @@ _OPENER = re.compile(
 _FILLER_WORD = re.compile(r"(?<![\w'-])(?:euh|heu|hum|hmm|bah|ben)(?![\w'-])[,]?\s*", re.IGNORECASE)
 _RESTART = re.compile(r"(?<![\w'-])((?:[\w'-]+\s+){0,2}[\w'-]+)(?:\s*,?\s+\1)+(?![\w'-])", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.?!…]+[.?!…]*")
-_INTERROGATIVE = re.compile(r"(?<![\w'])(?:est[- ]ce|qu'est[- ]ce|pourquoi|combien|comment|quel(?:le)?s?|\w+-(?:t-)?(?:vous|tu|il|elle|on))\b",
-                            re.IGNORECASE)
+_INTERROGATIVE = re.compile(
+    r"(?<![\w'])(?:est[- ]ce|qu'est[- ]ce|pourquoi|combien|comment|quel(?:le)?s?|\w+-(?:t-)?(?:vous|tu|il|elle|on))\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,13 @@ def confident(words: Sequence[SpokenWord], params: TitleParams = TitleParams()) 
     return sum(probs) / len(probs) >= params.min_mean and min(content, default=1.0) >= params.min_word
 
 
-def opening_question(utts: Sequence[Utterance], words: Sequence[SpokenWord], *, within_s: float = 25.0,
-                     params: TitleParams = TitleParams()) -> tuple[int, str] | None:
+def opening_question(
+    utts: Sequence[Utterance],
+    words: Sequence[SpokenWord],
+    *,
+    within_s: float = 25.0,
+    params: TitleParams = TitleParams(),
+) -> tuple[int, str] | None:
     """(index in ``utts``, cleaned text) of the question that opens these utterances: the first question heard
     within ``within_s`` of their start, when it is clean and confidently recognised (a later follow-up does not
     stand in for it: it would title the topic by a detail)."""

@@ -36,9 +36,12 @@ class Taxonomy:
 @lru_cache(maxsize=4)
 def load_taxonomy(path: Path = TAXONOMY_FILE) -> Taxonomy:
     raw = json.loads(path.read_text(encoding="utf-8"))["labels"]
-    return Taxonomy(labels=tuple(raw), names=tuple(v["label"] for v in raw.values()),
-                    questions=tuple(tuple(v["questions"]) for v in raw.values()),
-                    answers=tuple(tuple(v["answers"]) for v in raw.values()))
+    return Taxonomy(
+        labels=tuple(raw),
+        names=tuple(v["label"] for v in raw.values()),
+        questions=tuple(tuple(v["questions"]) for v in raw.values()),
+        answers=tuple(tuple(v["answers"]) for v in raw.values()),
+    )
 
 
 def topic_label(topic: str) -> str:

@@ -66,8 +66,10 @@ def transcribe(
     duration = len(samples) / SAMPLE_RATE
     language = options.language
     if language and options.allowed_languages and language not in options.allowed_languages:
-        raise MediaError(f"the call is declared in '{language}', but this library takes "
-                         f"{', '.join(options.allowed_languages)} only (VIDLIB_LANGUAGES)")
+        raise MediaError(
+            f"the call is declared in '{language}', but this library takes "
+            f"{', '.join(options.allowed_languages)} only (VIDLIB_LANGUAGES)"
+        )
     pending = window_bounds(samples, options.window_s, options.cut_search_s)
     results: list[tuple[Any, list[Sentence]]] = []
     while pending and language is None:  # undeclared language: windows one by one until speech says which
@@ -78,8 +80,10 @@ def transcribe(
             _check_language(language, float(window_info.language_probability), options.allowed_languages)
     if pending:
         with ThreadPoolExecutor(max_workers=max(1, options.workers), thread_name_prefix="whisper") as pool:
-            futures = [pool.submit(_run_window, model, samples, bounds, options, language, progress, check_stop)
-                       for bounds in pending]
+            futures = [
+                pool.submit(_run_window, model, samples, bounds, options, language, progress, check_stop)
+                for bounds in pending
+            ]
             try:
                 results.extend(future.result() for future in futures)
             except BaseException:  # a failed window: the windows not started yet are not transcribed for nothing
@@ -98,14 +102,21 @@ def transcribe(
     )
 
 
-def _run_window(model: Any, samples: np.ndarray, bounds: tuple[int, int], options: TranscribeOptions,
-                language: str | None, progress: Callable[[float], None] | None,
-                check_stop: Callable[[], None] | None = None) -> tuple[Any, list[Sentence]]:
+def _run_window(
+    model: Any,
+    samples: np.ndarray,
+    bounds: tuple[int, int],
+    options: TranscribeOptions,
+    language: str | None,
+    progress: Callable[[float], None] | None,
+    check_stop: Callable[[], None] | None = None,
+) -> tuple[Any, list[Sentence]]:
     start, end = bounds
     if check_stop is not None:
         check_stop()
-    outcome = _transcribe_window(model, _as_float(samples[start:end]), options, language, start / SAMPLE_RATE,
-                                 check_stop)
+    outcome = _transcribe_window(
+        model, _as_float(samples[start:end]), options, language, start / SAMPLE_RATE, check_stop
+    )
     if progress is not None:
         progress(end / SAMPLE_RATE)
     return outcome
@@ -113,9 +124,11 @@ def _run_window(model: Any, samples: np.ndarray, bounds: tuple[int, int], option
 
 def _check_language(language: str, probability: float, allowed: tuple[str, ...]) -> None:
     if allowed and language not in allowed:
-        raise MediaError(f"the call is in another language than {', '.join(allowed)} (detected '{language}', "
-                         f"probability {probability:.2f}); this library takes {', '.join(allowed)} calls only "
-                         "(VIDLIB_LANGUAGES)")
+        raise MediaError(
+            f"the call is in another language than {', '.join(allowed)} (detected '{language}', "
+            f"probability {probability:.2f}); this library takes {', '.join(allowed)} calls only "
+            "(VIDLIB_LANGUAGES)"
+        )
 
 
 def window_bounds(samples: np.ndarray, window_s: float, search_s: float) -> list[tuple[int, int]]:
@@ -142,8 +155,14 @@ def _as_float(block: np.ndarray) -> np.ndarray:
     return np.asarray(block, dtype=np.float32)
 
 
-def _transcribe_window(model: Any, audio: np.ndarray, options: TranscribeOptions, language: str | None,
-                       offset: float, check_stop: Callable[[], None] | None = None) -> tuple[Any, list[Sentence]]:
+def _transcribe_window(
+    model: Any,
+    audio: np.ndarray,
+    options: TranscribeOptions,
+    language: str | None,
+    offset: float,
+    check_stop: Callable[[], None] | None = None,
+) -> tuple[Any, list[Sentence]]:
     kwargs: dict[str, Any] = dict(
         language=language,
         beam_size=options.beam_size,
@@ -184,8 +203,12 @@ def _transcribe_window(model: Any, audio: np.ndarray, options: TranscribeOptions
 
 def _sentence(seg: Any, offset: float = 0.0) -> Sentence | None:
     words = tuple(
-        Word(start=offset + float(w.start), end=offset + float(max(w.end, w.start)), text=w.word.strip(),
-             probability=float(w.probability))
+        Word(
+            start=offset + float(w.start),
+            end=offset + float(max(w.end, w.start)),
+            text=w.word.strip(),
+            probability=float(w.probability),
+        )
         for w in (seg.words or ())
         if w.word.strip()
     )

@@ -129,7 +129,8 @@ def believed(found: Outliers, thresholds: WindowThresholds) -> bool:
 def hinted(found: Outliers, thresholds: WindowThresholds) -> bool:
     """Whether the outliers are a hint of a voice that fits no print (module docstring); true whenever believed."""
     return found.speech_s >= thresholds.min_speech_s and found.voice_distance >= min(
-        thresholds.hint_voice_distance, thresholds.min_voice_distance)
+        thresholds.hint_voice_distance, thresholds.min_voice_distance
+    )
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,9 @@ def as_turns(windows: Sequence[Window]) -> tuple[SpeakerTurn, ...]:
     return tuple(SpeakerTurn(start=round(a, 3), end=round(b, 3), speaker=UNKNOWN_VOICE) for a, b in _merged(windows))
 
 
-def check_windows(turns: Sequence[SpeakerTurn], embed: Embed,
-                  thresholds: WindowThresholds = WindowThresholds()) -> WindowCheck:
+def check_windows(
+    turns: Sequence[SpeakerTurn], embed: Embed, thresholds: WindowThresholds = WindowThresholds()
+) -> WindowCheck:
     """The turns of a voice unlike every participant's, and whether there is a hint of one (module docstring)."""
     windows = speech_windows(turns)
     if not windows:

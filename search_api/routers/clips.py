@@ -24,9 +24,14 @@ from vidlib.errors import NotFoundError
 router = APIRouter(prefix="/clips", tags=["clips"])
 
 
-def media_principal(clip_id: str, services: ServicesDep,
-                    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-                    role: str | None = None, exp: int | None = None, sig: str | None = None) -> Principal:
+def media_principal(
+    clip_id: str,
+    services: ServicesDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    role: str | None = None,
+    exp: int | None = None,
+    sig: str | None = None,
+) -> Principal:
     if creds is not None:
         return current_principal(services, creds)
     if role is None or exp is None or sig is None:
@@ -47,8 +52,12 @@ def get_clip(clip_id: str, services: ServicesDep, who: CurrentUser) -> ClipDetai
 
 
 @router.get("/{clip_id}/media")
-def clip_media(clip_id: str, services: ServicesDep, who: MediaUser,
-               range_header: Annotated[str | None, Header(alias="Range")] = None) -> Response:
+def clip_media(
+    clip_id: str,
+    services: ServicesDep,
+    who: MediaUser,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+) -> Response:
     clip = services.catalog.visible(clip_id, who).clip
     media_type = "video/mp4" if clip.video_key.endswith(".mp4") else "audio/mp4"
     return object_response(services.ctx.store, clip.video_key, media_type, range_header)
@@ -66,16 +75,21 @@ def clip_thumbnail(clip_id: str, services: ServicesDep, who: MediaUser) -> Respo
     clip = services.catalog.visible(clip_id, who).clip
     if not clip.thumbnail_key:
         raise NotFoundError(f"clip {clip_id} has no thumbnail (audio-only recording)")
-    return Response(services.ctx.store.get_bytes(clip.thumbnail_key), media_type="image/jpeg",
-                    headers={"Cache-Control": "private, no-cache"})
+    return Response(
+        services.ctx.store.get_bytes(clip.thumbnail_key),
+        media_type="image/jpeg",
+        headers={"Cache-Control": "private, no-cache"},
+    )
 
 
 @router.get("/{clip_id}/similar", response_model=ClipList)
-def similar(clip_id: str, services: ServicesDep, who: CurrentUser,
-            limit: Annotated[int, Query(ge=1, le=20)] = 5) -> ClipList:
+def similar(
+    clip_id: str, services: ServicesDep, who: CurrentUser, limit: Annotated[int, Query(ge=1, le=20)] = 5
+) -> ClipList:
     services.catalog.visible(clip_id, who)
     state = None if who.at_least("moderator") else "published"
     with services.catalog.lock:
         hits = services.ctx.index.similar(clip_id, {"state": state}, limit)
-    return ClipList(clips=[ClipSummary(**summary_fields(h.clip_id, h.payload, who.role, services.signer))
-                           for h in hits])
+    return ClipList(
+        clips=[ClipSummary(**summary_fields(h.clip_id, h.payload, who.role, services.signer)) for h in hits]
+    )

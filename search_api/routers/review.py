@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -68,10 +68,17 @@ def _folded(text: str) -> str:
 
 
 @router.get("/review/queue", response_model=Queue)
-def review_queue(services: ServicesDep, who: ModeratorUser, state: ClipState = "pending_review",
-                 job: str | None = None, sector: str | None = None, topic: str | None = None,
-                 recording_id: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                 offset: Annotated[int, Query(ge=0)] = 0) -> Queue:
+def review_queue(
+    services: ServicesDep,
+    who: ModeratorUser,
+    state: ClipState = "pending_review",
+    job: str | None = None,
+    sector: str | None = None,
+    topic: str | None = None,
+    recording_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Queue:
     """Clips in ``state`` (pending by default), oldest recording first, then in the order of the call. ``job`` and
     ``sector`` match any part of the name whatever the accents and case ("sante" finds "Santé", "avocat" finds
     "avocate"); ``jobs`` and ``sectors`` list those of the clips in ``state``, for a filter list."""
@@ -85,17 +92,27 @@ def review_queue(services: ServicesDep, who: ModeratorUser, state: ClipState = "
         sectors.add(info.sector)
         if recording_id and ref.recording_id != recording_id or topic is not None and ref.clip.topic != topic:
             continue
-        if any(v and v not in _folded(have) for v, have in ((wanted["job"], info.job), (wanted["sector"], info.sector))):
+        if any(
+            v and v not in _folded(have) for v, have in ((wanted["job"], info.job), (wanted["sector"], info.sector))
+        ):
             continue
         refs.append(ref)
     refs.sort(key=lambda r: (r.manifest.created_at, r.recording_id, r.clip.start))
-    now = datetime.now(timezone.utc)
-    items = [QueueItem(**summary(r.clip, r.manifest, who.role, services.signer).model_dump(),
-                       version=clip_version(r.clip), created_at=r.manifest.created_at,
-                       snippet=highlight_snippet(r.clip.text, "", width=40), flags=len(r.clip.flags),
-                       publishable=not publication_blockers(r.manifest, r.clip, now=now))
-             for r in refs[offset:offset + limit]]
-    return Queue(total=len(refs), clips=items, jobs=sorted(j for j in jobs if j), sectors=sorted(s for s in sectors if s))
+    now = datetime.now(UTC)
+    items = [
+        QueueItem(
+            **summary(r.clip, r.manifest, who.role, services.signer).model_dump(),
+            version=clip_version(r.clip),
+            created_at=r.manifest.created_at,
+            snippet=highlight_snippet(r.clip.text, "", width=40),
+            flags=len(r.clip.flags),
+            publishable=not publication_blockers(r.manifest, r.clip, now=now),
+        )
+        for r in refs[offset : offset + limit]
+    ]
+    return Queue(
+        total=len(refs), clips=items, jobs=sorted(j for j in jobs if j), sectors=sorted(s for s in sectors if s)
+    )
 
 
 @router.post("/review/recordings/{recording_id}/approve-clean", response_model=BulkResult)
@@ -104,16 +121,22 @@ def approve_clean(recording_id: str, body: BulkApproval, services: ServicesDep, 
     blockers, personal-data flags: a flagged clip needs its own decision), with ``voices_checked`` as your word for
     the whole call. The clips left are listed with the reason."""
     if not body.voices_checked:
-        raise VoicesCheckRequiredError("listen to the whole call first: approve with voices_checked=true only if "
-                                       "nobody is heard beyond the consented participants")
+        raise VoicesCheckRequiredError(
+            "listen to the whole call first: approve with voices_checked=true only if "
+            "nobody is heard beyond the consented participants"
+        )
     manifest = services.ctx.repo.load(checked_recording_id(recording_id))
     approved, skipped = [], []
     for clip in manifest.clips:
         if clip.state != "pending_review":
             continue
         if clip.flags:
-            skipped.append(Skipped(clip_id=clip.clip_id, reason=f"{len(clip.flags)} donnée(s) personnelle(s) "
-                                   "signalée(s) : à masquer ou approuver une à une"))
+            skipped.append(
+                Skipped(
+                    clip_id=clip.clip_id,
+                    reason=f"{len(clip.flags)} donnée(s) personnelle(s) signalée(s) : à masquer ou approuver une à une",
+                )
+            )
             continue
         try:
             services.moderation.decide(clip.clip_id, "approve", who, clip_version(clip), voices_checked=True)
@@ -129,8 +152,9 @@ def history(clip_id: str, services: ServicesDep, who: ModeratorUser) -> History:
     return History(clip_id=clip_id, entries=clip_history(services.ctx.store, ref.recording_id, clip_id))
 
 
-def _decide(services: ServicesDep, clip_id: str, action: Action, who: Principal, body: Decision,
-            **kwargs: object) -> DecisionResult:
+def _decide(
+    services: ServicesDep, clip_id: str, action: Action, who: Principal, body: Decision, **kwargs: object
+) -> DecisionResult:
     ref, entry = services.moderation.decide(clip_id, action, who, body.version, **kwargs)  # type: ignore[arg-type]
     return DecisionResult(clip=detail(ref.clip, ref.manifest, who.role, services.signer), entry=entry)
 
@@ -141,8 +165,9 @@ def approve(clip_id: str, body: Approval, services: ServicesDep, who: ModeratorU
     beyond the consented participants (``voices_checked``; 422 without it). A clip with personal-data flags needs
     an ``override_reason`` (422 without one; kept in the audit log); a clip with a consent problem (a speaker
     without publication consent, an unconsented voice) is refused with 409 whatever the reason."""
-    return _decide(services, clip_id, "approve", who, body, reason=body.override_reason,
-                   voices_checked=body.voices_checked)
+    return _decide(
+        services, clip_id, "approve", who, body, reason=body.override_reason, voices_checked=body.voices_checked
+    )
 
 
 @router.post("/clips/{clip_id}/reject", response_model=DecisionResult)
@@ -160,8 +185,14 @@ def unpublish(clip_id: str, body: Decision, services: ServicesDep, who: Moderato
 @router.post("/clips/{clip_id}/retitle", response_model=DecisionResult)
 def retitle(clip_id: str, body: Retitle, services: ServicesDep, who: ModeratorUser) -> DecisionResult:
 
-    return _decide(services, clip_id, "retitle", who, body,
-                   change=lambda ref: fix_clip(services.ctx, ref, ClipFixes(title=body.title))[0])
+    return _decide(
+        services,
+        clip_id,
+        "retitle",
+        who,
+        body,
+        change=lambda ref: fix_clip(services.ctx, ref, ClipFixes(title=body.title))[0],
+    )
 
 
 @router.post("/clips/{clip_id}/edit", response_model=DecisionResult)
@@ -170,10 +201,14 @@ def edit(clip_id: str, body: Edit, services: ServicesDep, who: ModeratorUser) ->
     (its first and last word, a speaker label of ``speakers``), ``title``, ``topic``, ``chapter_title``,
     ``chapter_topic``. Subtitles, text, flags, vectors and the version follow; the audit entry keeps before/after.
     422 and nothing written for an empty, oversized or markup-like text, an unknown word, speaker or topic."""
-    fixes = ClipFixes(words=tuple(WordFix(w.index, w.text) for w in body.words),
-                      speakers=tuple(SpeakerFix(s.first_word, s.last_word, s.speaker) for s in body.speakers),
-                      title=body.title, topic=body.topic, chapter_title=body.chapter_title,
-                      chapter_topic=body.chapter_topic)
+    fixes = ClipFixes(
+        words=tuple(WordFix(w.index, w.text) for w in body.words),
+        speakers=tuple(SpeakerFix(s.first_word, s.last_word, s.speaker) for s in body.speakers),
+        title=body.title,
+        topic=body.topic,
+        chapter_title=body.chapter_title,
+        chapter_topic=body.chapter_topic,
+    )
     done: dict[str, object] = {}
 
     def change(ref: ClipRef) -> ClipRef:
@@ -194,6 +229,7 @@ def topics(who: CurrentUser) -> dict[str, str]:
 @router.post("/clips/{clip_id}/trim", response_model=DecisionResult)
 def trim(clip_id: str, body: Trim, services: ServicesDep, who: ModeratorUser) -> DecisionResult:
     """New start/end (seconds of the recording), snapped to word edges; media and subtitles are re-cut."""
+
     def change(ref: ClipRef) -> ClipRef:
         return ClipRef(ref.manifest, retrim(services.ctx, ref.manifest, ref.clip, body.start, body.end))
 
@@ -212,10 +248,13 @@ def redact(clip_id: str, body: Redact, services: ServicesDep, who: ModeratorUser
     def change(ref: ClipRef) -> ClipRef:
         spans = requested_spans(ref.clip, [(s.start, s.end) for s in body.spans], body.flags, boxes=len(boxes))
         new, masked = redact_clip(services.ctx, ref, spans, boxes)
-        added = new.clip.redactions[len(ref.clip.redactions):]
-        done.update(spans=[[round(r.start, 3), round(r.end, 3)] for r in added], masked_words=masked,
-                    flags_removed=len(ref.clip.flags) - len(new.clip.flags),
-                    boxes=[[b.x, b.y, b.w, b.h] for b in boxes])
+        added = new.clip.redactions[len(ref.clip.redactions) :]
+        done.update(
+            spans=[[round(r.start, 3), round(r.end, 3)] for r in added],
+            masked_words=masked,
+            flags_removed=len(ref.clip.flags) - len(new.clip.flags),
+            boxes=[[b.x, b.y, b.w, b.h] for b in boxes],
+        )
         return new
 
     return _decide(services, clip_id, "redact", who, body, reason=body.reason, change=change, details=lambda: done)
@@ -227,8 +266,9 @@ def split(clip_id: str, body: Split, services: ServicesDep, who: ModeratorUser) 
     both parts are re-cut (bleeps and blurs kept), keep the clip's state and get their own text, subtitles,
     flags, title and version; the clip's id is gone (404). A re-run or reindex keeps the split."""
     first, second, entry = services.moderation.split(clip_id, who, body.version, body.at)
-    return SplitResult(clips=[detail(r.clip, r.manifest, who.role, services.signer) for r in (first, second)],
-                       entry=entry)
+    return SplitResult(
+        clips=[detail(r.clip, r.manifest, who.role, services.signer) for r in (first, second)], entry=entry
+    )
 
 
 @router.get("/clips/{clip_id}/screen-text", response_model=ScreenTexts)
@@ -251,10 +291,14 @@ def amend(recording_id: str, body: ConsentAmendment, services: ServicesDep, who:
     flags are computed again (``pipelines.consent_amend``). 422 ``consent_error`` when the new record leaves someone
     out, describes another recording, or adds a participant without publication consent."""
 
-
     record = parse_consent(body.consent)
-    report = amend_consent(services.ctx, checked_recording_id(recording_id), record,
-                           requested_by=f"admin:{who.name}", now=datetime.now(timezone.utc))
+    report = amend_consent(
+        services.ctx,
+        checked_recording_id(recording_id),
+        record,
+        requested_by=f"admin:{who.name}",
+        now=datetime.now(UTC),
+    )
     return FlagsResult(**asdict(report))
 
 
@@ -263,9 +307,13 @@ def confirm(recording_id: str, body: VoicesConfirmation, services: ServicesDep, 
     """You listened to the call and heard nobody beyond the consent record: the extra-voice flags (a machine guess)
     are lifted; who, when and ``reason`` are kept in the manifest and the audit log. 422 when nothing was flagged."""
 
-
-    report = confirm_voices(services.ctx, checked_recording_id(recording_id), reason=body.reason,
-                            requested_by=f"admin:{who.name}", now=datetime.now(timezone.utc))
+    report = confirm_voices(
+        services.ctx,
+        checked_recording_id(recording_id),
+        reason=body.reason,
+        requested_by=f"admin:{who.name}",
+        now=datetime.now(UTC),
+    )
     return FlagsResult(**asdict(report))
 
 
@@ -274,7 +322,7 @@ def withdraw(recording_id: str, body: Withdrawal, services: ServicesDep, who: Ad
     """Consent withdrawn: purge every artefact of the recording (clips, media, transcripts, manifest, index points,
     work files, the original) and keep a tombstone with no personal data (id, date, role, who asked)."""
 
-
-    report = withdraw_consent(services.ctx, checked_recording_id(recording_id), body.participant,
-                              requested_by=f"admin:{who.name}")
+    report = withdraw_consent(
+        services.ctx, checked_recording_id(recording_id), body.participant, requested_by=f"admin:{who.name}"
+    )
     return WithdrawalResult(**asdict(report))
