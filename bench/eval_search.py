@@ -45,10 +45,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.search_corpus import index_truth_clips, synthetic_clips, truth_clips, vocabulary  # noqa: E402
 from models.text_embedder import TextEmbedder  # noqa: E402
-from search_api.text import sparse_terms  # noqa: E402
 from storage.index import ClipIndex  # noqa: E402
 from storage.index_client import ClientClipIndex  # noqa: E402
 from storage.index_edge import EdgeClipIndex  # noqa: E402
+from vidlib.text import sparse_terms  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "calls"
 E5_DIR = Path.home() / ".vidlib" / "models" / "e5-small"

@@ -10,7 +10,7 @@ recording's ground truth) still names every voice. For each call, in a fresh VID
 - floor: ffmpeg decoding the same file to 16 kHz mono WAV, timed in the same run;
 - ``vidlib ingest`` then ``vidlib process`` in a child process; a sampler reads every 0.5 s the RSS of the child
   and all its descendants (ffmpeg included) from /proc and which stage is running (the first stage of
-  pipelines.steps.STAGES without a stored result; transcribe and diarize run together);
+  pipelines.timings.STAGES without a stored result; transcribe and diarize run together);
 - per-stage seconds are the stage timings the pipeline stores.
 
 Prints one table: wall, x real time, ratio to the floor, peak RSS (whole process tree, sampled, and the largest
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.ground_truth import consent_from_truth, load_truth  # noqa: E402
-from pipelines.steps import STAGES  # noqa: E402
+from pipelines.timings import STAGES  # noqa: E402
 from vidlib.settings import Settings  # noqa: E402
 
 SOURCE = ROOT.parent / "shared" / "data" / "calls" / "rec04_dev_web.mp4"

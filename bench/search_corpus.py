@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from pipelines.stages.enrich import keyphrases
-from search_api.text import analyze, sparse_terms, term_index
 from storage.index import IndexedClip
 from vidlib.ids import clip_id_for
+from vidlib.text import analyze, sparse_terms, term_index
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 

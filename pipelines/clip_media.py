@@ -43,7 +43,6 @@ def store_cut(ctx: RunContext, recording_id: str, cut: CutResult, attributed: At
 
 def cut_and_store(ctx: RunContext, recording_id: str) -> tuple[ClipMedia, ...]:
     """Cut every planned clip (one encode pass, then stream copies) and store its media."""
-    from pipelines.steps import original_path
 
     repo = ctx.repo
     manifest = repo.load(recording_id)
@@ -53,7 +52,7 @@ def cut_and_store(ctx: RunContext, recording_id: str) -> tuple[ClipMedia, ...]:
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         results = cut_clips(
-            original_path(ctx, recording_id),
+            ctx.original_path(recording_id),
             [(c.clip_id, c.start, c.end) for c in plan],
             out_dir,
             has_video=manifest.media.has_video,
@@ -76,12 +75,11 @@ def recut(
 ) -> ClipMedia:
     """Cut ``[start, end]`` of the original again as ``clip_id``: ``redactions`` bleeped, ``boxes`` of the picture
     blurred (the thumbnail taken from the blurred picture), stored over the clip's media."""
-    from pipelines.steps import original_path
 
     rid = manifest.recording_id
     folder = Path(tempfile.mkdtemp(dir=ctx.work_dir(rid), prefix="recut-"))
     try:
-        cut = cut_clips(original_path(ctx, rid), [(clip_id, start, end)], folder, has_video=manifest.media.has_video)[0]
+        cut = cut_clips(ctx.original_path(rid), [(clip_id, start, end)], folder, has_video=manifest.media.has_video)[0]
         inside = [
             (r.start - cut.start, r.end - cut.start) for r in redactions if r.end > cut.start and r.start < cut.end
         ]

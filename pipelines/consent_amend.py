@@ -36,9 +36,11 @@ from pipelines.context import RunContext
 from pipelines.expiry import unpublish_unconsented
 from pipelines.recording_lock import writing
 from pipelines.stages.publication import recording_consent_flags
+from pipelines.steps import diarize_checking_voices
+from storage.audit import append_audit
 from storage.manifests import now_iso
 from vidlib.consent import check_consent
-from vidlib.domain import Clip, ConsentRecord, Diarization, Manifest, Participant, VoicesConfirmed
+from vidlib.domain import AuditEntry, Clip, ConsentRecord, Diarization, Manifest, Participant, VoicesConfirmed
 from vidlib.errors import ConsentError, NotFoundError
 from vidlib.ids import checked_recording_id
 
@@ -107,9 +109,6 @@ def _reflag(
     added: tuple[Participant, ...] = (),
 ) -> FlagsReport:
     """Save ``manifest`` (its new consent record or confirmation) with every clip's consent flags computed again."""
-    from search_api.audit import append_audit
-    from search_api.schemas import AuditEntry
-
     clips: list[Clip] = []
     changed: dict[str, tuple[list[str], list[str]]] = {}
     for clip in manifest.clips:
@@ -186,7 +185,6 @@ def confirm_voices(ctx: RunContext, recording_id: str, *, reason: str, requested
 
 def recheck_voices(ctx: RunContext, recording_id: str, *, requested_by: str, now: datetime) -> FlagsReport:
     """Run the checks for a voice beyond the consent record again with the current settings (module docstring)."""
-    from pipelines.steps import diarize_checking_voices
 
     with _locked_manifest(ctx, recording_id) as manifest:
         if manifest.diarization is None or manifest.status != "indexed":

@@ -7,12 +7,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+from models.registry import ModelRegistry
+from storage.index import ClipIndex, open_index
+from storage.manifests import ManifestRepo
+from storage.objectstore import ObjectStore, make_object_store
 from vidlib.settings import Settings
-
-if TYPE_CHECKING:
-    from storage.index import ClipIndex
 
 ProgressHook = Callable[[str, str, str], None]  # recording id, stage, event ("start" | "done" | "skip")
 
@@ -43,34 +43,28 @@ def configure_offline_environment(settings: Settings) -> None:
 class RunContext:
     settings: Settings
     progress: ProgressHook | None = None
-    _store: Any = None
-    _repo: Any = None
-    _models: Any = None
-    _index: Any = None
+    _store: ObjectStore | None = None
+    _repo: ManifestRepo | None = None
+    _models: ModelRegistry | None = None
+    _index: ClipIndex | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: set[str] = field(default_factory=set)
 
     @property
-    def store(self) -> Any:
+    def store(self) -> ObjectStore:
         with self._lock:
             if self._store is None:
-                from storage.objectstore import make_object_store
-
                 self._store = make_object_store(self.settings)
             return self._store
 
     @property
-    def repo(self) -> Any:
-        from storage.manifests import ManifestRepo
-
+    def repo(self) -> ManifestRepo:
         if self._repo is None:
             self._repo = ManifestRepo(self.store)
         return self._repo
 
     @property
-    def models(self) -> Any:
-        from models.registry import ModelRegistry
-
+    def models(self) -> ModelRegistry:
         with self._lock:
             if self._models is None:
                 self._models = ModelRegistry(self.settings)
@@ -79,8 +73,6 @@ class RunContext:
     @property
     def index(self) -> ClipIndex:
         """The clip index, opened on first use (the embedded one locks its folder until ``release_index``)."""
-        from storage.index import open_index
-
         with self._lock:
             if self._index is None:
                 self._index = open_index(self.settings)
@@ -92,6 +84,17 @@ class RunContext:
             if self._index is not None:
                 self._index.close()
                 self._index = None
+
+    def original_path(self, recording_id: str) -> Path:
+        """The recording's original file on disk: in place in a local store, else downloaded once to its work folder."""
+        manifest = self.repo.load(recording_id)
+        local = self.store.local_path(manifest.original_key)
+        if local is not None:
+            return local
+        dest = self.work_dir(recording_id) / Path(manifest.original_key).name
+        if not dest.exists():
+            self.store.download(manifest.original_key, dest)
+        return dest
 
     def work_dir(self, recording_id: str) -> Path:
         path = self.settings.home / "work" / recording_id

@@ -21,9 +21,10 @@ from pipelines.context import RunContext
 from pipelines.recording_lock import writing
 from pipelines.stages.publication import publication_blockers
 from pipelines.withdrawal import withdraw_consent
+from storage.audit import append_audit
 from storage.manifests import now_iso
 from vidlib.consent import has_passed, scope_ends
-from vidlib.domain import Manifest
+from vidlib.domain import AuditEntry, Manifest
 from vidlib.errors import BusyError, WithdrawnError
 
 EXPIRY_ACTOR = "consent_expiry"
@@ -81,9 +82,6 @@ def expire_consents(ctx: RunContext, now: datetime) -> tuple[ExpiryAction, ...]:
 def unpublish_unconsented(ctx: RunContext, manifest: Manifest, now: datetime) -> ExpiryAction | None:
     """Send back to review every published clip that may no longer be published at ``now``. The caller holds the
     recording's writer lock and read ``manifest`` under it."""
-    from search_api.audit import append_audit
-    from search_api.schemas import AuditEntry
-
     reasons: dict[str, list[str]] = {}
     for clip in manifest.clips:
         if clip.state == "published":

@@ -18,8 +18,12 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines import steps
 from pipelines.context import context_for
-from pipelines.recording_lock import held_for_run
-from storage.layout import manifest_key
+from pipelines.expiry import expire_consents
+from pipelines.ingest import ACCEPTED_SUFFIXES, ingest_recording
+from pipelines.recording_lock import held_for_run, withdrawn_at
+from pipelines.reindex import reindex_all
+from pipelines.withdrawal import withdraw_consent as purge
+from storage.layout import manifest_key, recording_prefix
 from vidlib.errors import ConsentError, MediaError, ModelMissingError, StorageError
 from vidlib.memory import release_freed_memory
 from vidlib.settings import Settings
@@ -77,9 +81,6 @@ def _mark_failed(settings: Settings, recording_id: str, exc: BaseException) -> s
     """Record the failure in the manifest; after a consent withdrawal, purge what a running stage left and return
     when consent was withdrawn (None otherwise)."""
     from dataclasses import replace
-
-    from pipelines.recording_lock import withdrawn_at
-    from storage.layout import recording_prefix
 
     ctx = context_for(settings)
     try:
@@ -158,7 +159,6 @@ def process_inbox(inbox: str | None = None, settings: Settings | None = None) ->
 
     Returns {file name: recording id or the reason it was refused}."""
     settings = settings or Settings()
-    from pipelines.ingest import ACCEPTED_SUFFIXES, ingest_recording
 
     ctx = context_for(settings)
     folder = Path(inbox) if inbox else settings.inbox_dir
@@ -178,7 +178,6 @@ def process_inbox(inbox: str | None = None, settings: Settings | None = None) ->
 @flow(name="reindex", persist_result=False, log_prints=False)
 def reindex(settings: Settings | None = None) -> int:
     """Rebuild the Qdrant index from the manifests; returns the number of clips indexed."""
-    from pipelines.reindex import reindex_all
 
     return reindex_all(context_for(settings or Settings()))
 
@@ -191,8 +190,6 @@ def consent_expiry(now: str | None = None, settings: Settings | None = None) -> 
     Returns what was done: [{recording_id, action: purged | unpublished, reason, clip_ids}]."""
     from dataclasses import asdict
     from datetime import datetime
-
-    from pipelines.expiry import expire_consents
 
     when = datetime.fromisoformat(now) if now else datetime.now(UTC)
     ctx = context_for(settings or Settings())
@@ -214,8 +211,6 @@ def withdraw_consent(
     (pipelines/withdrawal.py). ``participant``: the role (or name) withdrawing, when known — Prefect keeps a
     flow run's parameters, so give the role, not the name."""
     from dataclasses import asdict
-
-    from pipelines.withdrawal import withdraw_consent as purge
 
     ctx = context_for(settings or Settings())
     try:

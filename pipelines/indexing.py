@@ -12,7 +12,7 @@ from pipelines.context import RunContext
 from pipelines.stages.personal_data import detect_personal_data
 from pipelines.stages.publication import consent_flags, uncovered_voices
 from pipelines.stages.topics import topic_label
-from search_api.text import sparse_terms
+from pipelines.timings import stage_timings
 from storage.index import IndexedClip
 from vidlib.domain import (
     AttributedTranscript,
@@ -28,6 +28,7 @@ from vidlib.domain import (
     Transcript,
 )
 from vidlib.ids import chapter_id_for
+from vidlib.text import sparse_terms
 
 
 def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
@@ -148,8 +149,6 @@ def clip_payload(clip: Clip, manifest: Manifest) -> dict[str, object]:
 
 
 def finalize_manifest(ctx: RunContext, recording_id: str) -> Manifest:
-    from pipelines.steps import stage_timings
-
     repo = ctx.repo
     clips = build_clips(ctx, recording_id)
     manifest = replace(

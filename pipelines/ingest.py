@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipelines.context import RunContext
 from pipelines.recording_lock import ensure_not_withdrawn
+from pipelines.stages.media import probe_media
 from storage.layout import original_key, quarantine_key
 from storage.manifests import now_iso
 from vidlib.consent import check_consent, load_consent
@@ -29,7 +30,6 @@ def ingest_recording(ctx: RunContext, path: Path, consent_path: Path) -> IngestR
 
     Refusals store nothing of the recording; a media refusal leaves a quarantine note (reason only).
     """
-    from pipelines.stages.media import probe_media
 
     s = ctx.settings
     if not path.is_file():

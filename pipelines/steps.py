@@ -6,7 +6,6 @@ failure resumes at the failed stage and never duplicates anything.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +13,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from pipelines.clip_media import cut_and_store
 from pipelines.context import RunContext
+from pipelines.indexing import embed_clips, index_recording
+from pipelines.recording_lock import ensure_not_withdrawn
+from pipelines.stages.attribute import attribute_speakers
+from pipelines.stages.chapters import chapters_from_segments, plan_chapters
+from pipelines.stages.enrich import enrich_clips
+from pipelines.stages.media import Pcm16Wav, extract_audio, map_pcm16_wav, probe_media, speech_activity_ratio
+from pipelines.stages.plan import plan_clips
+from pipelines.stages.segment import ClipParams, split_chapters
+from pipelines.stages.speaker_check import diarize_checking_extra_voice
+from pipelines.stages.transcribe import TranscribeOptions, transcribe
+from pipelines.stages.vocabulary import call_vocabulary, load_lexicon
+from pipelines.stages.voice_windows import WindowThresholds
+from pipelines.timings import record_timing, stage_timings
 from storage.layout import audio_key, stage_key
+from vidlib.consent import check_consent
 from vidlib.domain import (
     AttributedTranscript,
     ChapterSpan,
@@ -24,6 +38,7 @@ from vidlib.domain import (
     ClipSpec,
     Diarization,
     Manifest,
+    MediaInfo,
     TopicSegment,
     Transcript,
 )
@@ -34,28 +49,11 @@ if TYPE_CHECKING:
     from pipelines.stages.media import Pcm16Wav
 
 T = TypeVar("T")
-STAGES = (
-    "probe",
-    "audio",
-    "transcribe",
-    "diarize",
-    "attribute",
-    "chapters",
-    "segment",
-    "plan",
-    "cut",
-    "enrich",
-    "embed",
-    "index",
-)
 
 
 def run_step(
     ctx: RunContext, recording_id: str, stage: str, tp: Any, compute: Callable[[], T], *, always: bool = False
 ) -> str:
-    from pipelines.recording_lock import ensure_not_withdrawn
-    from vidlib.consent import check_consent
-
     ensure_not_withdrawn(ctx, recording_id)
     check_consent(ctx.repo.load(recording_id).consent)  # consent may have expired since ingest
     repo = ctx.repo
@@ -69,7 +67,7 @@ def run_step(
     seconds = time.perf_counter() - t0
     repo.save_stage(recording_id, stage, value, tp)
     release_freed_memory()  # what the stage freed goes back to the system, not to the next stage's peak
-    ctx.store.put_bytes(stage_key(recording_id, f"timings/{stage}"), json.dumps({"seconds": seconds}).encode())
+    record_timing(ctx, recording_id, stage, seconds)
     ctx.notify(recording_id, stage, "done")
     return key
 
@@ -78,7 +76,6 @@ def stop_check(ctx: RunContext, recording_id: str) -> Callable[[], None]:
     """What a long stage calls between windows or batches: it raises when this recording must stop now, because
     its consent was withdrawn (``ConsentError``; the store is read at most every ``withdrawal_check_s``) or because
     the flow is ending (another stage failed, or the process was told to stop: ``ctx.request_stop``)."""
-    from pipelines.recording_lock import ensure_not_withdrawn
 
     last_read = [float("-inf")]
 
@@ -92,28 +89,8 @@ def stop_check(ctx: RunContext, recording_id: str) -> Callable[[], None]:
     return check
 
 
-def stage_timings(ctx: RunContext, recording_id: str) -> dict[str, float]:
-    out = {}
-    for stage in STAGES:
-        key = stage_key(recording_id, f"timings/{stage}")
-        if ctx.store.exists(key):
-            out[stage] = round(json.loads(ctx.store.get_bytes(key))["seconds"], 3)
-    return out
-
-
 def _manifest(ctx: RunContext, recording_id: str) -> Manifest:
     return ctx.repo.load(recording_id)
-
-
-def original_path(ctx: RunContext, recording_id: str) -> Path:
-    manifest = _manifest(ctx, recording_id)
-    local = ctx.store.local_path(manifest.original_key)
-    if local is not None:
-        return local
-    dest = ctx.work_dir(recording_id) / Path(manifest.original_key).name
-    if not dest.exists():
-        ctx.store.download(manifest.original_key, dest)
-    return dest
 
 
 def audio_path(ctx: RunContext, recording_id: str) -> Path:
@@ -129,23 +106,18 @@ def audio_path(ctx: RunContext, recording_id: str) -> Path:
 def load_samples(ctx: RunContext, recording_id: str) -> np.ndarray:
     """The whole call as 16-bit samples mapped from the work file (diarisation slides over all of it and gives back
     the pages it has read batch by batch, so the call is never resident whole)."""
-    from pipelines.stages.media import map_pcm16_wav
 
     return map_pcm16_wav(audio_path(ctx, recording_id))
 
 
 def wav_samples(ctx: RunContext, recording_id: str) -> Pcm16Wav:
     """The call's 16-bit samples, read from the work file window by window, never whole (memory)."""
-    from pipelines.stages.media import Pcm16Wav
 
     return Pcm16Wav(audio_path(ctx, recording_id))
 
 
 # --- steps -----------------------------------------------------------------------------------------
 def step_probe(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.stages.media import probe_media
-    from vidlib.domain import MediaInfo
-
     s = ctx.settings
     return run_step(
         ctx,
@@ -153,16 +125,14 @@ def step_probe(ctx: RunContext, recording_id: str) -> str:
         "probe",
         MediaInfo,
         lambda: probe_media(
-            original_path(ctx, recording_id), max_duration_s=s.max_duration_s, max_file_bytes=s.max_file_bytes
+            ctx.original_path(recording_id), max_duration_s=s.max_duration_s, max_file_bytes=s.max_file_bytes
         ),
     )
 
 
 def step_audio(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.stages.media import extract_audio, map_pcm16_wav, speech_activity_ratio
-
     def compute() -> dict[str, float]:
-        wav = extract_audio(original_path(ctx, recording_id), ctx.work_dir(recording_id) / "audio.wav")
+        wav = extract_audio(ctx.original_path(recording_id), ctx.work_dir(recording_id) / "audio.wav")
         ratio = speech_activity_ratio(map_pcm16_wav(wav), 16_000)
         if ratio < ctx.settings.min_speech_ratio:
             raise MediaError(f"the recording is silent ({ratio:.1%} of it has sound above -45 dBFS)")
@@ -173,9 +143,6 @@ def step_audio(ctx: RunContext, recording_id: str) -> str:
 
 
 def step_transcribe(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.stages.transcribe import TranscribeOptions, transcribe
-    from pipelines.stages.vocabulary import call_vocabulary, load_lexicon
-
     s = ctx.settings
     manifest = _manifest(ctx, recording_id)
     hotwords = call_vocabulary(manifest.consent, load_lexicon()) if s.whisper_vocabulary else None
@@ -201,8 +168,6 @@ def step_transcribe(ctx: RunContext, recording_id: str) -> str:
 def diarize_checking_voices(ctx: RunContext, recording_id: str, participants: int) -> Diarization:
     """The call's turns with ``participants`` speakers and the turns of any voice beyond them, by the checks and
     thresholds of the settings (pipelines/stages/speaker_check.py, voice_windows.py)."""
-    from pipelines.stages.speaker_check import diarize_checking_extra_voice
-    from pipelines.stages.voice_windows import WindowThresholds
 
     s = ctx.settings
     windows = (
@@ -237,8 +202,6 @@ def step_diarize(ctx: RunContext, recording_id: str) -> str:
 
 
 def step_attribute(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.stages.attribute import attribute_speakers
-
     repo = ctx.repo
     return run_step(
         ctx,
@@ -254,8 +217,6 @@ def step_attribute(ctx: RunContext, recording_id: str) -> str:
 
 
 def step_chapters(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.stages.chapters import chapters_from_segments, plan_chapters
-
     repo = ctx.repo
 
     def compute() -> tuple[ChapterSpan, ...]:
@@ -278,8 +239,6 @@ def step_chapters(ctx: RunContext, recording_id: str) -> str:
 
 
 def step_segment(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.stages.segment import ClipParams, split_chapters
-
     s = ctx.settings
     params = ClipParams(min_s=s.clip_min_s, max_s=s.clip_max_s)
     repo = ctx.repo
@@ -297,8 +256,6 @@ def step_segment(ctx: RunContext, recording_id: str) -> str:
 
 
 def step_plan(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.stages.plan import plan_clips
-
     repo = ctx.repo
     return run_step(
         ctx,
@@ -315,14 +272,10 @@ def step_plan(ctx: RunContext, recording_id: str) -> str:
 
 
 def step_cut(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.clip_media import cut_and_store
-
     return run_step(ctx, recording_id, "cut", tuple[ClipMedia, ...], lambda: cut_and_store(ctx, recording_id))
 
 
 def step_enrich(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.stages.enrich import enrich_clips
-
     repo = ctx.repo
     return run_step(
         ctx,
@@ -338,15 +291,11 @@ def step_enrich(ctx: RunContext, recording_id: str) -> str:
 
 
 def step_embed(ctx: RunContext, recording_id: str) -> str:
-    from pipelines.indexing import embed_clips
-
     return run_step(ctx, recording_id, "embed", dict[str, list[float]], lambda: embed_clips(ctx, recording_id))
 
 
 def step_index(ctx: RunContext, recording_id: str) -> str:
     from dataclasses import replace
-
-    from pipelines.indexing import index_recording
 
     # always re-applied (an upsert by clip id, so no duplicates): the index may have been lost since
     key = run_step(ctx, recording_id, "index", int, lambda: index_recording(ctx, recording_id), always=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from vidlib.domain import AuditEntry
+
 
 class Links(BaseModel):
     self: str
@@ -124,18 +126,6 @@ class ClipDetail(ClipSummary):
     speakers: dict[str, str] = Field(
         default_factory=dict, description="moderators only: the recording's speaker labels and their roles"
     )
-
-
-class AuditEntry(BaseModel):
-    clip_id: str
-    action: str
-    by: str
-    role: str
-    at: str
-    reason: str | None = None
-    before: dict[str, object]
-    after: dict[str, object]
-    details: dict[str, object] = Field(default_factory=dict, description="e.g. the redacted spans; never the words")
 
 
 class History(BaseModel):

@@ -14,7 +14,7 @@ from pipelines.context import RunContext
 from pipelines.stages.screen_text import find_screen_text
 from search_api.catalog import ClipRef
 from search_api.schemas import Box, ScreenTextOut
-from search_api.text import fold_accents
+from vidlib.text import fold_accents
 
 _WORD = re.compile(r"\w+")
 

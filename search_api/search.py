@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipelines.context import RunContext
-from search_api.text import sparse_terms
 from storage.index import Hit, SearchMode
+from vidlib.text import sparse_terms
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-from search_api.text import analyze, stem, words
+from vidlib.text import analyze, stem, words
 
 _TOKEN = re.compile(r"[\w]+(?:[-'’][\w]+)*", re.UNICODE)
 

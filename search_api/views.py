@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from pipelines.indexing import clip_payload
+from pipelines.stages.publication import consented_roles, publication_blockers
 from search_api.chapters import chapter_context
 from search_api.edits import clip_word_indexes
 from search_api.links import LinkSigner
@@ -62,8 +64,6 @@ def summary_fields(
 
 
 def payload_of(clip: Clip, manifest: Manifest) -> dict[str, Any]:
-    from pipelines.indexing import clip_payload
-
     return clip_payload(clip, manifest)
 
 
@@ -121,8 +121,6 @@ def detail(clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner) ->
     base = summary(clip, manifest, role, signer).model_dump()
     moderation: dict[str, Any] = {}
     if role != "student":
-        from pipelines.stages.publication import consented_roles, publication_blockers
-
         blockers = publication_blockers(manifest, clip, now=datetime.now(UTC))
         moderation = dict(
             flags=[asdict(f) for f in clip.flags],

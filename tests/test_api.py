@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from search_api.app import create_app
-from search_api.text import fold_accents
 from tests.api_fixtures import Library, library  # noqa: F401 - fixture
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
+from vidlib.text import fold_accents
 
 pytestmark = pytest.mark.slow
 ROLES = ("student", "moderator", "admin")

@@ -7,7 +7,7 @@ FastAPI TestClient, real Prefect flows) for approval rules and the consent_expir
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from pipelines.recording_lock import lock_path
 from pipelines.stages.publication import consent_flags, publication_blockers
 from pipelines.stages.speaker_check import extra_voice_turns
-from search_api.audit import load_audit
+from storage.audit import load_audit
 from storage.layout import tombstone_key
 from tests.api_fixtures import Library, api, library  # noqa: F401 - fixtures
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
@@ -477,7 +477,7 @@ def test_cli_consent_amend_lets_the_clips_of_a_late_consenting_parent_be_approve
     assert [(e.clip_id, e.by, e.before, e.after) for e in entries] == [
         (clip.clip_id, "dpo", {"consent_flags": ["unconsented_speaker"]}, {"consent_flags": []})
     ]
-    assert "Parent Tardif" not in json.dumps([e.model_dump() for e in entries])
+    assert "Parent Tardif" not in json.dumps([asdict(e) for e in entries])
     lib.restore()
 
 

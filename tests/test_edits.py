@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pipelines.indexing import clip_payload
-from search_api.audit import load_audit
+from storage.audit import load_audit
 from storage.layout import recording_prefix
 from tests.api_fixtures import Library, api, library  # noqa: F401 - fixtures
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures

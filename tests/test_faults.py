@@ -23,7 +23,7 @@ import pytest
 from pipelines import flows
 from pipelines.context import RunContext, close_contexts, configure_offline_environment, context_for
 from pipelines.ingest import ingest_recording
-from pipelines.steps import STAGES
+from pipelines.timings import STAGES
 from storage.layout import stage_key
 from tests.pipeline_fixtures import EXCERPT, excerpt_consent, make_settings, models_dir, prefect_harness  # noqa: F401 - fixtures
 

@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search_api.text import sparse_terms
 from storage.index import ClipIndex, IndexedClip
 from storage.index_client import ClientClipIndex
 from storage.index_edge import EdgeClipIndex
 from vidlib.errors import StorageError
+from vidlib.text import sparse_terms
 
 SERVER_URL = os.environ.get("VIDLIB_TEST_QDRANT_URL")
 BACKENDS = [

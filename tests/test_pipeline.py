@@ -17,12 +17,12 @@ from pipelines.context import RunContext, close_contexts, configure_offline_envi
 from pipelines.ingest import ingest_recording
 from pipelines.stages.segment import ChapterParams
 from search_api.search import search_clips
-from search_api.text import analyze
 from tests.pipeline_fixtures import DATA, copy_excerpt, excerpt_consent, make_settings, models_dir, prefect_harness  # noqa: F401 - fixtures
 from vidlib.commands import manifest_view
 from vidlib.domain import Manifest
 from vidlib.errors import ConsentError
 from vidlib.settings import Settings
+from vidlib.text import analyze
 
 pytestmark = pytest.mark.slow
 
@@ -176,7 +176,7 @@ def test_rerun_after_a_stage_failure_completes_without_duplicates(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("injected failure in enrich")
 
-    monkeypatch.setattr("pipelines.stages.enrich.enrich_clips", broken)
+    monkeypatch.setattr("pipelines.steps.enrich_clips", broken)  # the name the enrich step calls
     with pytest.raises(RuntimeError, match="injected"):
         flows.process_recording(rid, processed.settings)
     assert ctx.repo.load(rid).status == "failed"

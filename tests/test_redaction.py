@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pipelines.stages.redact import MASK, collapse_masks, mask_attributed, widen_to_words
-from search_api.audit import load_audit
+from storage.audit import load_audit
 from storage.layout import stage_key
 from tests.api_fixtures import Library, api, library  # noqa: F401 - fixtures
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures

@@ -7,10 +7,10 @@ from pipelines.stages.attribute import assign_roles, attribute_speakers, is_ques
 from pipelines.stages.enrich import keyphrases
 from pipelines.stages.plan import plan_clips
 from pipelines.stages.segment import ClipParams, spans_from_cuts, split_chapters
-from search_api.text import analyze, sparse_terms
 from tests.transcripts import make_transcript
 from vidlib.consent import parse_consent
 from vidlib.domain import Diarization, Sentence, SpeakerTurn, Transcript, Word
+from vidlib.text import analyze, sparse_terms
 from vidlib.wording import join_words
 
 CONSENT = parse_consent(

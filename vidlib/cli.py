@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipelines.context import configure_offline_environment
 from vidlib.errors import VidlibError
 from vidlib.settings import Settings
 
@@ -114,10 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     settings = Settings()
-    from pipelines.context import configure_offline_environment
 
     configure_offline_environment(settings)
-    from vidlib import commands
+    from vidlib import commands  # after the environment is set: Prefect reads it when it is imported
 
     try:
         return commands.run(args, settings)
@@ -127,10 +126,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-def emit_json(value: object) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":

@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import asdict
 from datetime import UTC
 from typing import Any
 
+from models.install import install_models
+from models.registry import ModelRegistry
+from pipelines.consent_amend import amend_consent, confirm_voices, recheck_voices
+from pipelines.context import context_for
+from pipelines.expiry import expire_consents
+from pipelines.ingest import ingest_recording
+from pipelines.reindex import reindex_all
+from pipelines.withdrawal import withdraw_consent
+from search_api.search import search_clips
+from search_api.serve import serve
+from search_api.tokens import create_token
+from storage.manifests import ManifestRepo
+from vidlib.consent import load_consent
+from vidlib.demo import run_demo
 from vidlib.errors import ConsentError
+from vidlib.progress import run_with_progress
 from vidlib.settings import Settings
+
+
+def emit_json(value: object) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=1))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -31,15 +51,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ctx(settings: Settings) -> Any:
-    from pipelines.context import context_for
-
     return context_for(settings)
 
 
 def _models(args: argparse.Namespace, settings: Settings) -> int:
-    from models.install import install_models
-    from models.registry import ModelRegistry
-
     if args.action == "install":
         done = install_models(settings.resolved_models_dir, report=lambda m: print(f"installing {m}", file=sys.stderr))
         for name, path in done.items():
@@ -56,8 +71,6 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.ingest import ingest_recording
-
     result = ingest_recording(_ctx(settings), args.file, args.consent)
     print("registered" if result.created else "already registered (same content): nothing to do", file=sys.stderr)
     print(result.recording_id)
@@ -65,8 +78,6 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _process(args: argparse.Namespace, settings: Settings) -> int:
-    from vidlib.progress import run_with_progress
-
     ctx = _ctx(settings)
     for rid in args.recording_ids:
         ctx.repo.load(rid)  # a clear "no recording with id" before the flow starts
@@ -77,7 +88,7 @@ def _process(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _inbox(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.flows import process_inbox
+    from pipelines.flows import process_inbox  # Prefect, imported only by the commands that run a flow
 
     outcome = process_inbox(str(args.folder) if args.folder else None, settings)
     for name, result in outcome.items():
@@ -86,8 +97,6 @@ def _inbox(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
-    from vidlib.cli import emit_json
-
     repo = _ctx(settings).repo
     rows = []
     for rid in repo.list_ids():
@@ -116,7 +125,6 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
 
 def manifest_view(manifest: Any) -> dict[str, Any]:
     """The manifest as the documented JSON: the stored fields plus flat ``words`` and ``turns``."""
-    from storage.manifests import ManifestRepo
 
     data = ManifestRepo.to_json_dict(manifest)
     data["duration_s"] = manifest.media.duration_s
@@ -135,8 +143,6 @@ def _turns(turns: Any, roles: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def _show(args: argparse.Namespace, settings: Settings) -> int:
-    from vidlib.cli import emit_json
-
     manifest = _ctx(settings).repo.load(args.recording_id)
     if args.json:
         emit_json(manifest_view(manifest))
@@ -165,9 +171,6 @@ def _clock(seconds: float) -> str:
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
-    from search_api.search import search_clips
-    from vidlib.cli import emit_json
-
     hits = search_clips(
         _ctx(settings),
         args.query,
@@ -189,8 +192,6 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _consent(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.withdrawal import withdraw_consent
-
     if args.action == "expire":
         return _consent_expire(args, settings)
     if args.action in ("amend", "confirm-voices", "recheck-voices"):
@@ -209,10 +210,6 @@ def _consent(args: argparse.Namespace, settings: Settings) -> int:
 def _consent_reflag(args: argparse.Namespace, settings: Settings) -> int:
     """``consent amend``, ``confirm-voices`` and ``recheck-voices``: each re-flags every clip of the recording."""
     from datetime import datetime
-
-    from pipelines.consent_amend import amend_consent, confirm_voices, recheck_voices
-    from vidlib.cli import emit_json
-    from vidlib.consent import load_consent
 
     now = datetime.now(UTC)
     if args.action == "amend":
@@ -248,9 +245,6 @@ def _consent_reflag(args: argparse.Namespace, settings: Settings) -> int:
 def _consent_expire(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import datetime
 
-    from pipelines.expiry import expire_consents
-    from vidlib.cli import emit_json
-
     try:
         now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
     except ValueError as exc:
@@ -267,29 +261,21 @@ def _consent_expire(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from search_api.serve import serve
-
     serve(settings, args.host, args.port)
     return 0
 
 
 def _token(args: argparse.Namespace, settings: Settings) -> int:
-    from search_api.tokens import create_token
-
     print(create_token(settings, args.role, args.name))
     print(f"{args.role} token for {args.name}: keep it now, it is not shown again", file=sys.stderr)
     return 0
 
 
 def _reindex(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.reindex import reindex_all
-
     count = reindex_all(_ctx(settings))
     print(f"reindexed {count} clips")
     return 0
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from vidlib.demo import run_demo
-
     return run_demo(_ctx(settings))

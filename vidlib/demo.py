@@ -12,7 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from pipelines.context import RunContext
+from pipelines.ingest import ingest_recording
+from search_api.search import search_clips
 from vidlib.errors import MediaError
+from vidlib.progress import run_with_progress
 from vidlib.sample_call import DIALOGUE, JOB, PROFESSIONAL, SECTOR, STUDENT, TITLE
 
 PAUSE_S = 0.7
@@ -102,10 +105,6 @@ def make_sample_call(folder: Path) -> tuple[Path, Path]:
 
 
 def run_demo(ctx: RunContext) -> int:
-    from pipelines.ingest import ingest_recording
-    from search_api.search import search_clips
-    from vidlib.progress import run_with_progress
-
     video, consent = make_sample_call(ctx.settings.home / "sample")
     rid = ingest_recording(ctx, video, consent).recording_id
     print(f"sample call registered as {rid}")

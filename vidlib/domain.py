@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 Role = Literal["professional", "student", "guardian", "guest"]
 ClipState = Literal["pending_review", "published", "rejected"]
@@ -304,3 +304,19 @@ class Manifest:
     models: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
     updated_at: str = ""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change to a clip, kept in the recording's audit log (``storage/audit.py``): who, when, what, before and
+    after; ``details`` say more (the spans redacted, the words corrected) but never hold masked words."""
+
+    clip_id: str
+    action: str
+    by: str
+    role: str
+    at: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)

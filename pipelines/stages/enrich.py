@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 
 from pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
 from pipelines.stages.topics import topic_label
-from search_api.text import is_stop, stem, words
 from vidlib.domain import AttributedTranscript, ChapterSpan, ClipEnrichment, ClipSpec
+from vidlib.text import is_stop, stem, words
 
 _PIECES = re.compile(r"[.?!…,;:]+")
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipelines.stages.cues import sentence_start
-from search_api.text import is_stop
 from vidlib.domain import SpokenWord, Utterance
+from vidlib.text import is_stop
 from vidlib.wording import join_words
 
 MAX_TITLE_CHARS = 90

@@ -13,7 +13,6 @@ from pipelines.reindex import reindex_all
 from pipelines.stages.publication import publication_blockers
 from pipelines.stages.topics import load_taxonomy
 from pipelines.withdrawal import withdraw_consent
-from search_api.audit import clip_history
 from search_api.catalog import ClipRef
 from search_api.deps import AdminUser, CurrentUser, ModeratorUser, ServicesDep
 from search_api.edits import ClipFixes, SpeakerFix, WordFix, fix_clip
@@ -47,13 +46,14 @@ from search_api.schemas import (
 )
 from search_api.screen import clip_screen_text
 from search_api.snippets import highlight_snippet
-from search_api.text import fold_accents
 from search_api.tokens import Principal
 from search_api.trim import retrim
 from search_api.views import clip_version, detail, summary
+from storage.audit import clip_history
 from vidlib.consent import parse_consent
 from vidlib.domain import ClipState, ScreenBox
 from vidlib.ids import checked_recording_id
+from vidlib.text import fold_accents
 
 router = APIRouter(tags=["review"])
 
@@ -184,7 +184,6 @@ def unpublish(clip_id: str, body: Decision, services: ServicesDep, who: Moderato
 
 @router.post("/clips/{clip_id}/retitle", response_model=DecisionResult)
 def retitle(clip_id: str, body: Retitle, services: ServicesDep, who: ModeratorUser) -> DecisionResult:
-
     return _decide(
         services,
         clip_id,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter
 
-from search_api.schemas import AuditEntry
 from storage.layout import audit_key
 from storage.objectstore import ObjectStore
+from vidlib.domain import AuditEntry
 from vidlib.errors import NotFoundError
 
 _ENTRIES = TypeAdapter(list[AuditEntry])
