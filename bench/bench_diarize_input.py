@@ -1,7 +1,7 @@
 """Diarisation of a call mapped from its WAV (what the flow does) against the same call read into memory.
 
-    .venv/bin/python bench/bench_diarize_input.py                     # a 10-minute call, two rounds, one thread
-    .venv/bin/python bench/bench_diarize_input.py --minutes 30 --rounds 1
+    .venv/bin/python -m bench.bench_diarize_input                     # a 10-minute call, two rounds, one thread
+    .venv/bin/python -m bench.bench_diarize_input --minutes 30 --rounds 1
 
 The call is ../shared/data/calls/rec04_dev_web.mp4 repeated (``bench.perf_scale.make_call``). The two inputs
 alternate in one process, so a slow spell of the shared machine hits both. Prints wall and CPU seconds, the number
@@ -14,16 +14,12 @@ import os
 
 os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import tempfile
+import time
+from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.perf_scale import SOURCE, make_call  # noqa: E402
+from bench.perf_scale import SOURCE, make_call
 
 
 def mapped_resident_mb(path: Path) -> float:

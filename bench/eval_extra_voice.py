@@ -1,7 +1,7 @@
 """How well the diarize stage finds a voice nobody consented for, and how often it cries wolf.
 
-    .venv/bin/python bench/eval_extra_voice.py --threads 2 --json /tmp/extra_voice.json   # 102 cases, about 20 min
-    .venv/bin/python bench/eval_extra_voice.py --from-json /tmp/extra_voice.json         # the report again, at once
+    .venv/bin/python -m bench.eval_extra_voice --threads 2 --json /tmp/extra_voice.json   # 102 cases, about 20 min
+    .venv/bin/python -m bench.eval_extra_voice --from-json /tmp/extra_voice.json         # the report again, at once
 
 The stage (``pipelines.stages.speaker_check``) clusters a second time with one speaker more than the consent
 record names. It believes that split (a voice nobody consented for was heard) when every one of those speakers
@@ -46,21 +46,17 @@ import os
 
 os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import re  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from dataclasses import asdict, dataclass, replace  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING, Any  # noqa: E402
+import argparse
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.tune_diarization import DATA, SR, Case, dataset, load_case  # noqa: E402
+from bench.tune_diarization import DATA, SR, Case, dataset, load_case
 
 if TYPE_CHECKING:
     from pipelines.stages.voice_windows import WindowThresholds

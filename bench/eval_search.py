@@ -1,9 +1,9 @@
 """Search benchmark: retrieval quality on the French calls' topic segments, hybrid fusions, and latency.
 
-    .venv/bin/python bench/eval_search.py                          # quality + latency at 1k, 10k and 100k clips
-    .venv/bin/python bench/eval_search.py --backend client-local --sizes 1000,10000   # qdrant-client local mode
-    .venv/bin/python bench/eval_search.py --no-latency
-    .venv/bin/python bench/eval_search.py --no-latency --queries-file ../shared/data/calls/queries.json \
+    .venv/bin/python -m bench.eval_search                          # quality + latency at 1k, 10k and 100k clips
+    .venv/bin/python -m bench.eval_search --backend client-local --sizes 1000,10000   # qdrant-client local mode
+    .venv/bin/python -m bench.eval_search --no-latency
+    .venv/bin/python -m bench.eval_search --no-latency --queries-file ../shared/data/calls/queries.json \
         bench/queries_paraphrase.json                              # + 14 more paraphrase queries (16 in all)
 
 Quality: every ground-truth topic segment of ../shared/data/calls/{rec04_dev_web,rec06_avocate}.json becomes one
@@ -40,15 +40,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.search_corpus import index_truth_clips, synthetic_clips, truth_clips, vocabulary
+from models.text_embedder import TextEmbedder
+from storage.index import ClipIndex
+from storage.index_client import ClientClipIndex
+from storage.index_edge import EdgeClipIndex
+from vidlib.text import sparse_terms
 
-from bench.search_corpus import index_truth_clips, synthetic_clips, truth_clips, vocabulary  # noqa: E402
-from models.text_embedder import TextEmbedder  # noqa: E402
-from storage.index import ClipIndex  # noqa: E402
-from storage.index_client import ClientClipIndex  # noqa: E402
-from storage.index_edge import EdgeClipIndex  # noqa: E402
-from vidlib.text import sparse_terms  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DATA = ROOT.parent / "shared" / "data" / "calls"
 E5_DIR = Path.home() / ".vidlib" / "models" / "e5-small"

@@ -1,7 +1,7 @@
 """Speed and memory against call length: 3-minute, 30-minute and 2-hour calls, side by side in one run.
 
-    .venv/bin/python bench/perf_scale.py                      # 3 min, 30 min, 2 h (about 40 min on 2 cores)
-    .venv/bin/python bench/perf_scale.py --minutes 3.5 30     # a subset
+    .venv/bin/python -m bench.perf_scale                      # 3 min, 30 min, 2 h (about 40 min on 2 cores)
+    .venv/bin/python -m bench.perf_scale --minutes 3.5 30     # a subset
 
 Long calls are generated from repeated real speech: ../shared/data/calls/rec04_dev_web.mp4 (212 s, two speakers)
 concatenated with ffmpeg's concat demuxer (stream copy) and cut to length, so the consent record (from the
@@ -30,12 +30,11 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.ground_truth import consent_from_truth, load_truth
+from pipelines.timings import STAGES
+from vidlib.settings import Settings
 
-from bench.ground_truth import consent_from_truth, load_truth  # noqa: E402
-from pipelines.timings import STAGES  # noqa: E402
-from vidlib.settings import Settings  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SOURCE = ROOT.parent / "shared" / "data" / "calls" / "rec04_dev_web.mp4"
 PAGE = os.sysconf("SC_PAGE_SIZE")

@@ -1,6 +1,6 @@
 """End-to-end benchmark: process recordings with ground truth and print one table row per recording.
 
-    .venv/bin/python bench/run_bench.py ../shared/data/calls/rec04_dev_web.mp4 ../shared/data/calls/rec06_avocate.mp4
+    .venv/bin/python -m bench.run_bench ../shared/data/calls/rec04_dev_web.mp4 ../shared/data/calls/rec06_avocate.mp4
 
 Each recording is processed in a fresh child process (fresh VIDLIB_HOME) so that peak RSS is its own.
 Columns: duration, wall seconds per stage and total, x real time, peak RSS, WER, DER, Pk, WindowDiff,
@@ -17,10 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.ground_truth import consent_from_truth, load_truth, normalise_for_wer, reference_text  # noqa: E402
+from bench.ground_truth import consent_from_truth, load_truth, normalise_for_wer, reference_text
 
 
 def process_in_child(media: Path, home: Path) -> tuple[dict, float, float]:
@@ -57,7 +54,7 @@ def score(media: Path, manifest: dict) -> dict[str, float]:
     from pyannote.core import Annotation, Segment
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from pipelines.evaluation import reference_boundaries, score_segmentation
+    from bench.segmentation_metrics import reference_boundaries, score_segmentation
 
     truth = load_truth(media)
     hyp_text = " ".join(w["text"] for w in manifest["words"])

@@ -1,6 +1,6 @@
 """What the window check for an unconsented voice costs: the diarise step with and without it, on one thread.
 
-    .venv/bin/python bench/time_voice_windows.py --minutes 10
+    .venv/bin/python -m bench.time_voice_windows --minutes 10
 
 Each shared call (rec04, rec06) is looped to about ``--minutes`` and diarised as the stage does
 (``diarize_checking_extra_voice``), first without the window check (``windows=None``), then with the default one.
@@ -15,17 +15,13 @@ import os
 
 os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.tune_diarization import DATA, SR, dataset, load_case  # noqa: E402
+from bench.tune_diarization import DATA, SR, dataset, load_case
 
 CALLS = ("rec04_dev_web", "rec06_avocate")
 

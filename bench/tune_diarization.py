@@ -1,7 +1,7 @@
 """Tune the diarisation defaults on real data: clustering threshold, min_cluster_size, min_active_ratio,
 segmentation step and min_duration_off.
 
-    /root/.cache/vidlib/venv-probe/bin/python bench/tune_diarization.py --threads 1 \
+    .venv/bin/python -m bench.tune_diarization --threads 1 \
         --cache /tmp/diarization_cache --json /tmp/diarization_grid.json
 
 Data (../shared/data, see SOURCES.md): pyannote's 30 s sample (2 speakers), the AMI excerpts
@@ -29,21 +29,19 @@ import os
 
 os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
 
-import argparse  # noqa: E402
-import itertools  # noqa: E402
-import json  # noqa: E402
-import pickle  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from dataclasses import asdict, dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import itertools
+import json
+import pickle
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
 SR = 16_000
 STEPS = (0.1, 0.5)

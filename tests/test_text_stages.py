@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pipelines.evaluation import boundary_f1, pk_windowdiff, reference_boundaries
+from bench.segmentation_metrics import boundary_f1, pk_windowdiff, reference_boundaries
 from pipelines.stages.attribute import assign_roles, attribute_speakers, is_question
 from pipelines.stages.enrich import keyphrases
 from pipelines.stages.plan import plan_clips
