@@ -24,11 +24,21 @@ from vidlib.domain import (
     ClipSpec,
     Diarization,
     Manifest,
+    Role,
     TopicSegment,
     Transcript,
 )
 from vidlib.ids import chapter_id_for
 from vidlib.text import sparse_terms
+
+
+def spoken_in(attributed: AttributedTranscript, first: int, last: int) -> tuple[str, tuple[str, ...], tuple[Role, ...]]:
+    """The text of utterances ``first..last`` (inclusive), their speakers in order of appearance, and those
+    speakers' roles."""
+    utts = attributed.utterances[first : last + 1]
+    roles = dict(attributed.roles)
+    speakers = tuple(dict.fromkeys(u.speaker for u in utts))
+    return " ".join(u.text for u in utts), speakers, tuple(roles.get(s, "guest") for s in speakers)
 
 
 def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
@@ -44,14 +54,11 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
         repo.load_stage(recording_id, "diarize", Diarization), manifest.consent, manifest.voices_confirmed
     )
     now = datetime.now(UTC)
-    roles = dict(attributed.roles)
     spans = _chapter_spans(ctx, recording_id)
     chapter_ids = [chapter_id_for(recording_id, ch.start, ch.end) for ch in spans]
     clips = []
     for spec in plan:
-        utts = attributed.utterances[spec.first_utterance : spec.last_utterance + 1]
-        speakers = tuple(dict.fromkeys(u.speaker for u in utts))
-        speaker_roles = tuple(roles.get(s, "guest") for s in speakers)
+        text, speakers, speaker_roles = spoken_in(attributed, spec.first_utterance, spec.last_utterance)
         m, e = media[spec.clip_id], enrich[spec.clip_id]
         old = previous.get(spec.clip_id)
         clips.append(
@@ -65,7 +72,7 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
                 topic=e.topic,
                 topic_confidence=e.topic_confidence,
                 keyphrases=e.keyphrases,
-                text=" ".join(u.text for u in utts),
+                text=text,
                 speakers=speakers,
                 roles=speaker_roles,
                 video_key=m.video_key,
@@ -75,6 +82,7 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
                 flags=tuple(f for f in flags if f.end > m.start and f.start < m.end),
                 consent_flags=consent_flags(m.start, m.end, speaker_roles, unconsented, manifest.consent, now=now),
                 redactions=old.redactions if old else (),
+                screen_redactions=old.screen_redactions if old else (),
                 chapter_id=next(
                     (
                         chapter_ids[i]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from pipelines import clip_media
 from pipelines.context import RunContext
+from pipelines.indexing import spoken_in
 from pipelines.stages.publication import recording_consent_flags
 from pipelines.stages.titles import opening_question
 from search_api.catalog import ClipRef
@@ -94,16 +95,13 @@ def _cut_half(
         redactions=clip.redactions,
         boxes=clip.screen_redactions,
     )
-    roles = dict(attributed.roles)
-    utts = attributed.utterances[spec.first_utterance : spec.last_utterance + 1]
-    speakers = tuple(dict.fromkeys(u.speaker for u in utts))
-    speaker_roles = tuple(roles.get(s, "guest") for s in speakers)
+    text, speakers, speaker_roles = spoken_in(attributed, spec.first_utterance, spec.last_utterance)
     piece = replace(
         clip,
         clip_id=spec.clip_id,
         start=media.start,
         end=media.end,
-        text=" ".join(u.text for u in utts),
+        text=text,
         speakers=speakers,
         roles=speaker_roles,
         video_key=media.video_key,

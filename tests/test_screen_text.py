@@ -1,6 +1,6 @@
 """Names written on the video tiles: read by a real OCR engine (Debian's Tesseract with its French model) on the
 real processed recording, offered for blurring when they name a participant, blurred by a redaction request (the
-thumbnail too), and still blurred after a later trim: read again, the names are gone."""
+thumbnail too), and still blurred after a re-run and a later trim: read again, the names are gone."""
 
 from __future__ import annotations
 
@@ -28,7 +28,11 @@ def _read(client: TestClient, lib: Library, clip_id: str) -> dict[str, dict]:
     return {item["text"]: item for item in res.json()["items"]}
 
 
-def test_names_on_the_tiles_are_found_offered_and_blurred_for_good(api: tuple[TestClient, Library]) -> None:
+def test_names_on_the_tiles_are_found_offered_and_blurred_for_good(
+    api: tuple[TestClient, Library], prefect_harness: None
+) -> None:
+    from pipelines import flows
+
     client, lib = api
     lib.restore()
     clip = lib.ctx.repo.load(lib.recording_id).clips[1]
@@ -53,10 +57,14 @@ def test_names_on_the_tiles_are_found_offered_and_blurred_for_good(api: tuple[Te
     assert not [t for t in left if "Julie" in t or "Tran" in t or "Nathan" in t or t == "JT"], left
     assert "Élève de seconde" in left  # the rest of the picture is untouched
 
+    flows.process_recording(lib.recording_id, lib.settings)  # a re-run keeps the blurred boxes in the manifest
+    kept = next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == clip.clip_id)
+    assert [[b.x, b.y, b.w, b.h] for b in kept.screen_redactions] == [[b["x"], b["y"], b["w"], b["h"]] for b in names]
+    version = client.get(f"/clips/{clip.clip_id}", headers=auth(lib, "moderator")).json()["version"]
     res = client.post(
         f"/clips/{clip.clip_id}/trim",
         headers=auth(lib, "moderator"),
-        json={"version": after["version"], "start": clip.start + 1.0, "end": clip.end},
+        json={"version": version, "start": clip.start + 1.0, "end": clip.end},
     )
     assert res.status_code == 200, res.text
     assert not [t for t in _read(client, lib, clip.clip_id) if "Julie" in t or "Nathan" in t]  # a re-cut keeps it
