@@ -99,12 +99,9 @@ def recut(
 
 def update_cut_stage(ctx: RunContext, recording_id: str, media: ClipMedia) -> None:
     """Keep the stored cut stage in step with a re-cut, so that re-running the flow keeps its times."""
-    repo = ctx.repo
-    if repo.has_stage(recording_id, "cut"):
-        stored = repo.load_stage(recording_id, "cut", tuple[ClipMedia, ...])
-        repo.save_stage(
-            recording_id,
-            "cut",
-            tuple(media if m.clip_id == media.clip_id else m for m in stored),
-            tuple[ClipMedia, ...],
-        )
+    ctx.repo.update_stage(
+        recording_id,
+        "cut",
+        tuple[ClipMedia, ...],
+        lambda stored: tuple(media if m.clip_id == media.clip_id else m for m in stored),
+    )

@@ -215,8 +215,8 @@ def _fix_words(
     )
     labelled = [replace(w, speaker=speakers.get(w.speaker, w.speaker)) for w in fixed.words]
     ctx.store.put_bytes(clip.subtitles_key, write_webvtt(labelled, clip.start, clip.end).encode("utf-8"), "text/vtt")
-    if ctx.repo.has_stage(manifest.recording_id, "attribute"):  # what a re-run builds its clips from
-        ctx.repo.save_stage(manifest.recording_id, "attribute", fixed, AttributedTranscript)
+    # what a re-run builds its clips from
+    ctx.repo.update_stage(manifest.recording_id, "attribute", AttributedTranscript, lambda _: fixed)
     done["flags"] = [len(clip.flags), len(flags)]
     return replace(manifest, attributed=fixed), new_clip, done
 
@@ -249,22 +249,25 @@ def _fix_chapter(ctx: RunContext, manifest: Manifest, clip: Clip, fixes: ClipFix
 
 
 def _save_topics(ctx: RunContext, recording_id: str, topics: dict[str, str]) -> None:
-    repo = ctx.repo
-    if repo.has_stage(recording_id, "enrich"):
-        enriched = tuple(
-            replace(e, topic=topics[e.clip_id], topic_confidence=1.0) if e.clip_id in topics else e
-            for e in repo.load_stage(recording_id, "enrich", tuple[ClipEnrichment, ...])
-        )
-        repo.save_stage(recording_id, "enrich", enriched, tuple[ClipEnrichment, ...])
+    ctx.repo.update_stage(
+        recording_id,
+        "enrich",
+        tuple[ClipEnrichment, ...],
+        lambda stored: tuple(
+            replace(e, topic=topics[e.clip_id], topic_confidence=1.0) if e.clip_id in topics else e for e in stored
+        ),
+    )
 
 
 def _save_chapter(ctx: RunContext, recording_id: str, chapter: Chapter) -> None:
-    repo = ctx.repo
-    if repo.has_stage(recording_id, "chapters"):
-        spans = tuple(
+    ctx.repo.update_stage(
+        recording_id,
+        "chapters",
+        tuple[ChapterSpan, ...],
+        lambda stored: tuple(
             replace(s, title=chapter.title, topic=chapter.topic, topic_confidence=1.0)
             if chapter_id_for(recording_id, s.start, s.end) == chapter.chapter_id
             else s
-            for s in repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...])
-        )
-        repo.save_stage(recording_id, "chapters", spans, tuple[ChapterSpan, ...])
+            for s in stored
+        ),
+    )

@@ -101,13 +101,15 @@ def _save_stages(
 ) -> None:
     """The stage results hold the words too: mask them there, so a re-run of the flow cannot bring them back."""
     repo = ctx.repo
-    if repo.has_stage(recording_id, "attribute"):
-        repo.save_stage(recording_id, "attribute", attributed, AttributedTranscript)
-    if transcript is not None and repo.has_stage(recording_id, "transcribe"):
-        repo.save_stage(recording_id, "transcribe", transcript, Transcript)
-    if repo.has_stage(recording_id, "enrich"):  # the generated title and keyphrases
-        enriched = tuple(
+    repo.update_stage(recording_id, "attribute", AttributedTranscript, lambda _: attributed)
+    if transcript is not None:
+        repo.update_stage(recording_id, "transcribe", Transcript, lambda _: transcript)
+    repo.update_stage(  # the generated title and keyphrases
+        recording_id,
+        "enrich",
+        tuple[ClipEnrichment, ...],
+        lambda stored: tuple(
             replace(e, title=mask_in(e.title, gone), keyphrases=clip.keyphrases) if e.clip_id == clip.clip_id else e
-            for e in repo.load_stage(recording_id, "enrich", tuple[ClipEnrichment, ...])
-        )
-        repo.save_stage(recording_id, "enrich", enriched, tuple[ClipEnrichment, ...])
+            for e in stored
+        ),
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
 from pipelines import clip_media
 from pipelines.context import RunContext
@@ -18,6 +19,14 @@ from search_api.errors import BadRequestError
 from search_api.trim import MIN_CLIP_S
 from vidlib.domain import AttributedTranscript, Clip, ClipEnrichment, ClipMedia, ClipSpec, Manifest
 from vidlib.ids import clip_id_for
+
+
+class _HasClipId(Protocol):
+    @property
+    def clip_id(self) -> str: ...
+
+
+_Keyed = TypeVar("_Keyed", bound=_HasClipId)
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,7 @@ def split_clip(ctx: RunContext, ref: ClipRef, at_s: float) -> SplitResult:
         )
         for ch in manifest.chapters
     )
-    _save_stages(ctx, rid, clip, specs, tuple(media), (first, second))
+    _save_stages(ctx, rid, plan, clip, specs, tuple(media), (first, second))
     saved = replace(manifest, clips=tuple(clips), chapters=chapters)
     by_id = {c.clip_id: c for c in saved.clips}
     old_keys = tuple(k for k in (clip.video_key, clip.subtitles_key, clip.thumbnail_key) if k)
@@ -117,6 +126,7 @@ def _cut_half(
 def _save_stages(
     ctx: RunContext,
     rid: str,
+    plan: tuple[ClipSpec, ...],
     clip: Clip,
     specs: tuple[ClipSpec, ClipSpec],
     media: tuple[ClipMedia, ...],
@@ -124,30 +134,18 @@ def _save_stages(
 ) -> None:
     """Plan, cut and enrich stages: the two halves instead of the clip, so that a re-run keeps the split."""
     repo = ctx.repo
-    plan = [
-        s
-        for old in repo.load_stage(rid, "plan", tuple[ClipSpec, ...])
-        for s in (specs if old.clip_id == clip.clip_id else (old,))
-    ]
-    repo.save_stage(rid, "plan", tuple(replace(s, index=i) for i, s in enumerate(plan)), tuple[ClipSpec, ...])
-    if repo.has_stage(rid, "cut"):
-        cut = [
-            m
-            for old in repo.load_stage(rid, "cut", tuple[ClipMedia, ...])
-            for m in (media if old.clip_id == clip.clip_id else (old,))
-        ]
-        repo.save_stage(rid, "cut", tuple(cut), tuple[ClipMedia, ...])
-    if repo.has_stage(rid, "enrich"):
-        enriched = [
-            e
-            for old in repo.load_stage(rid, "enrich", tuple[ClipEnrichment, ...])
-            for e in (
-                (
-                    replace(old, clip_id=halves[0].clip_id, title=halves[0].title),
-                    replace(old, clip_id=halves[1].clip_id, title=halves[1].title),
-                )
-                if old.clip_id == clip.clip_id
-                else (old,)
-            )
-        ]
-        repo.save_stage(rid, "enrich", tuple(enriched), tuple[ClipEnrichment, ...])
+    new_plan = _in_place(plan, clip.clip_id, specs)
+    repo.save_stage(rid, "plan", tuple(replace(s, index=i) for i, s in enumerate(new_plan)), tuple[ClipSpec, ...])
+    repo.update_stage(rid, "cut", tuple[ClipMedia, ...], lambda stored: _in_place(stored, clip.clip_id, media))
+
+    def halve(stored: tuple[ClipEnrichment, ...]) -> tuple[ClipEnrichment, ...]:
+        old = next(e for e in stored if e.clip_id == clip.clip_id)
+        parts = tuple(replace(old, clip_id=h.clip_id, title=h.title) for h in halves)
+        return _in_place(stored, clip.clip_id, parts)
+
+    repo.update_stage(rid, "enrich", tuple[ClipEnrichment, ...], halve)
+
+
+def _in_place(items: tuple[_Keyed, ...], clip_id: str, parts: tuple[_Keyed, ...]) -> tuple[_Keyed, ...]:
+    """``items`` with the one of ``clip_id`` replaced by ``parts``, in its place."""
+    return tuple(x for item in items for x in (parts if item.clip_id == clip_id else (item,)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -72,6 +73,12 @@ class ManifestRepo:
         raw = self.store.get_bytes(stage_key(recording_id, stage))
         value: T = _adapter(tp).validate_json(raw)
         return value
+
+    def update_stage(self, recording_id: str, stage: str, tp: type[T] | Any, change: Callable[[T], T]) -> None:
+        """Rewrite a stored stage result with ``change`` (a correction, redaction or split that a re-run must keep);
+        nothing when the stage was never stored."""
+        if self.has_stage(recording_id, stage):
+            self.save_stage(recording_id, stage, change(self.load_stage(recording_id, stage, tp)), tp)
 
     @staticmethod
     def to_json_dict(manifest: Manifest) -> dict[str, Any]:
