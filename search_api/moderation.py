@@ -125,19 +125,12 @@ class Moderation:
         consented voices are heard (see ``check_publishable``; kept in the audit entry)."""
         rid = self.catalog.find(clip_id).recording_id
         with writing(self.ctx, rid):
-            ref = self.catalog.find(clip_id)  # re-read under the lock: the other decision may have won
+            ref = self._at_version(clip_id, version)
             before = ref.clip
-            current = clip_version(before)
             allowed, target = TRANSITIONS[action]
-            if version != current:
-                raise ConflictError(
-                    f"clip {clip_id} changed since you read it (now {before.state}); reload it and decide again",
-                    current_version=current,
-                    state=before.state,
-                )
             if before.state not in allowed:
                 raise ConflictError(
-                    f"cannot {action} a clip that is {before.state}", current_version=current, state=before.state
+                    f"cannot {action} a clip that is {before.state}", current_version=version, state=before.state
                 )
             if action == "approve":
                 check_publishable(ref, reason, voices_checked)
@@ -152,19 +145,11 @@ class Moderation:
                 changed.manifest, clips=tuple(after if c.clip_id == clip_id else c for c in changed.manifest.clips)
             )
             manifest = self.ctx.repo.save(manifest)
-            entry = AuditEntry(
-                clip_id=clip_id,
-                action=action,
-                by=who.name,
-                role=who.role,
-                at=now_iso(),
-                reason=reason,
-                before=_audit_view(before),
-                after=_audit_view(after),
-                details=details() if details else {},
-            )
+            entry = _entry(who, clip_id, action, before, after, reason=reason, details=details() if details else {})
             append_audit(self.ctx.store, rid, entry)
-            self._update_index(manifest, after, reembed=action in REEMBED)
+            vector = self._update_index(manifest, after, reembed=action in REEMBED)
+            if vector is not None:
+                self._save_embeddings(rid, {clip_id: vector})
             self._update_payloads(manifest, before=ref.manifest, skip=clip_id)
         return ClipRef(manifest, after), entry
 
@@ -173,67 +158,53 @@ class Moderation:
         place, in the manifest, the index and the audit log (one ``split`` entry on the clip, naming the halves)."""
         rid = self.catalog.find(clip_id).recording_id
         with writing(self.ctx, rid):
-            ref = self.catalog.find(clip_id)
-            current = clip_version(ref.clip)
-            if version != current:
-                raise ConflictError(
-                    f"clip {clip_id} changed since you read it (now {ref.clip.state}); reload it and decide again",
-                    current_version=current,
-                    state=ref.clip.state,
-                )
+            ref = self._at_version(clip_id, version)
             result = split_clip(self.ctx, ref, at_s)
             manifest = self.ctx.repo.save(result.manifest)
             first, second = result.halves
-            entry = AuditEntry(
-                clip_id=clip_id,
-                action="split",
-                by=who.name,
-                role=who.role,
-                at=now_iso(),
-                before=_audit_view(ref.clip),
-                after=_audit_view(first),
+            entry = _entry(
+                who,
+                clip_id,
+                "split",
+                ref.clip,
+                first,
                 details={"into": [first.clip_id, second.clip_id], "at": round(second.start, 3)},
             )
             append_audit(self.ctx.store, rid, entry)
             for half in result.halves:
                 append_audit(
-                    self.ctx.store,
-                    rid,
-                    AuditEntry(
-                        clip_id=half.clip_id,
-                        action="split",
-                        by=who.name,
-                        role=who.role,
-                        at=now_iso(),
-                        before=_audit_view(ref.clip),
-                        after=_audit_view(half),
-                        details={"from": clip_id},
-                    ),
+                    self.ctx.store, rid, _entry(who, half.clip_id, "split", ref.clip, half, details={"from": clip_id})
                 )
             keep = {c.clip_id for c in manifest.clips}
             self.ctx.index.delete_recording(rid, keep=keep)  # the whole clip's point
-            for half in result.halves:
-                self._update_index(manifest, half, reembed=True)
-            self._drop_embedding(rid, clip_id)
+            vectors = {h.clip_id: self._update_index(manifest, h, reembed=True) for h in result.halves}
+            self._save_embeddings(rid, {k: v for k, v in vectors.items() if v is not None}, drop=clip_id)
             for key in result.old_keys:
                 self.ctx.store.delete(key)
         return ClipRef(manifest, first), ClipRef(manifest, second), entry
 
-    def _drop_embedding(self, recording_id: str, clip_id: str) -> None:
-        repo = self.ctx.repo
-        if repo.has_stage(recording_id, "embed"):
-            vectors = repo.load_stage(recording_id, "embed", dict[str, list[float]])
-            vectors.pop(clip_id, None)
-            repo.save_stage(recording_id, "embed", vectors, dict[str, list[float]])
+    def _at_version(self, clip_id: str, version: str) -> ClipRef:
+        """The clip, read again under the recording's lock (another decision may have won); 409 unless it is still
+        at the ``version`` the moderator read."""
+        ref = self.catalog.find(clip_id)
+        current = clip_version(ref.clip)
+        if version != current:
+            raise ConflictError(
+                f"clip {clip_id} changed since you read it (now {ref.clip.state}); reload it and decide again",
+                current_version=current,
+                state=ref.clip.state,
+            )
+        return ref
 
-    def _update_index(self, manifest: Manifest, clip: Clip, *, reembed: bool) -> None:
+    def _update_index(self, manifest: Manifest, clip: Clip, *, reembed: bool) -> list[float] | None:
+        """Update the clip's index point: its state only, or re-embedded (then its new vector is returned)."""
         with self.catalog.lock:
             index = self.ctx.index
             if not reembed and index.set_payload(clip.clip_id, {"state": clip.state}):
-                return
+                return None
             vector = self.ctx.models.embedder().embed_passages([passage_text(clip)])[0]
             index.upsert([indexed_clip(clip, manifest, vector)])
-        self._update_embed_stage(manifest.recording_id, clip.clip_id, [round(float(x), 7) for x in vector])
+        return [round(float(x), 7) for x in vector]
 
     def _update_payloads(self, manifest: Manifest, *, before: Manifest, skip: str) -> None:
         """The other clips a change touched (a chapter's topic is its clips' topic): their payloads follow."""
@@ -242,11 +213,33 @@ class Moderation:
             if clip.clip_id != skip and old.get(clip.clip_id) != clip:
                 self.ctx.index.set_payload(clip.clip_id, clip_payload(clip, manifest))
 
-    def _update_embed_stage(self, recording_id: str, clip_id: str, vector: list[float]) -> None:
+    def _save_embeddings(self, recording_id: str, vectors: dict[str, list[float]], *, drop: str | None = None) -> None:
         """Keep the stored embeddings in step, so that ``vidlib reindex`` rebuilds the same index."""
-        repo = self.ctx.repo
-        if not repo.has_stage(recording_id, "embed"):
-            return
-        vectors = repo.load_stage(recording_id, "embed", dict[str, list[float]])
-        vectors[clip_id] = vector
-        repo.save_stage(recording_id, "embed", vectors, dict[str, list[float]])
+
+        def change(stored: dict[str, list[float]]) -> dict[str, list[float]]:
+            return {k: v for k, v in stored.items() if k != drop} | vectors
+
+        self.ctx.repo.update_stage(recording_id, "embed", dict[str, list[float]], change)
+
+
+def _entry(
+    who: Principal,
+    clip_id: str,
+    action: str,
+    before: Clip,
+    after: Clip,
+    *,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    return AuditEntry(
+        clip_id=clip_id,
+        action=action,
+        by=who.name,
+        role=who.role,
+        at=now_iso(),
+        reason=reason,
+        before=_audit_view(before),
+        after=_audit_view(after),
+        details=details or {},
+    )
