@@ -16,24 +16,31 @@ from pipelines.stages.media_cut import CutOptions, CutResult, write_thumbnail
 from pipelines.stages.redact import bleep_audio
 from pipelines.stages.screen_text import blur_boxes
 from storage.layout import clip_subtitles_key, clip_thumbnail_key, clip_video_key
-from vidlib.domain import AttributedTranscript, ClipMedia, ClipSpec, Manifest, Redaction, ScreenBox
+from vidlib.domain import AttributedTranscript, ClipMedia, ClipSpec, Manifest, Redaction, ScreenBox, SpokenWord
 
 EDGE_S = 0.05  # a word this far past a cut edge still belongs to the clip's subtitles
 
 
+def words_within(attributed: AttributedTranscript, start: float, end: float) -> list[SpokenWord]:
+    """The words of ``[start, end]`` (seconds of the recording), give or take ``EDGE_S``."""
+    return [w for w in attributed.words if w.start >= start - EDGE_S and w.end <= end + EDGE_S]
+
+
+def write_subtitles(ctx: RunContext, key: str, attributed: AttributedTranscript, start: float, end: float) -> None:
+    """Store the WebVTT subtitles of ``[start, end]`` from ``attributed``'s words, each speaker named by role."""
+    roles = dict(attributed.roles)
+    words = [replace(w, speaker=roles.get(w.speaker, w.speaker)) for w in words_within(attributed, start, end)]
+    ctx.store.put_bytes(key, write_webvtt(words, start, end).encode("utf-8"), "text/vtt")
+
+
 def store_cut(ctx: RunContext, recording_id: str, cut: CutResult, attributed: AttributedTranscript) -> ClipMedia:
     """Store a cut clip's video, its subtitles (from ``attributed``'s words, speakers by role) and its thumbnail."""
-    store, roles = ctx.store, dict(attributed.roles)
+    store = ctx.store
     suffix = cut.video_path.suffix
     video_key = clip_video_key(recording_id, cut.clip_id, suffix)
     store.put_file(video_key, cut.video_path, "video/mp4" if suffix == ".mp4" else "audio/mp4")
-    words = [
-        replace(w, speaker=roles.get(w.speaker, w.speaker))
-        for w in attributed.words
-        if w.start >= cut.start - EDGE_S and w.end <= cut.end + EDGE_S
-    ]
     vtt_key = clip_subtitles_key(recording_id, cut.clip_id)
-    store.put_bytes(vtt_key, write_webvtt(words, cut.start, cut.end).encode("utf-8"), "text/vtt")
+    write_subtitles(ctx, vtt_key, attributed, cut.start, cut.end)
     thumb_key = ""
     if cut.thumbnail_path is not None:
         thumb_key = clip_thumbnail_key(recording_id, cut.clip_id)

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pipelines import clip_media
 from pipelines.context import RunContext
-from pipelines.stages.media import write_webvtt
 from pipelines.stages.personal_data import detect_personal_data
 from pipelines.stages.redact import MASK
 from pipelines.stages.topics import load_taxonomy, topic_label
@@ -93,7 +93,7 @@ def fix_clip(ctx: RunContext, ref: ClipRef, fixes: ClipFixes) -> tuple[ClipRef, 
     the stage results; the caller (``Moderation.decide``) saves the manifest and the index under the lock."""
     if fixes.empty():
         raise BadRequestError("nothing to change: send words, speakers, title, topic, chapter_title or chapter_topic")
-    fixes = _checked(fixes)  # every field is checked before anything is written
+    fixes = _checked(fixes)  # every field is checked (and its text tidied) before anything is written
     if (fixes.chapter_title or fixes.chapter_topic) and not any(
         ch.chapter_id == ref.clip.chapter_id for ch in ref.manifest.chapters
     ):
@@ -132,10 +132,9 @@ def _checked(fixes: ClipFixes) -> ClipFixes:
     def topic(value: str | None) -> str | None:
         return None if value is None else known_topic(value)
 
-    for fix in fixes.words:
-        plain_text(fix.text, "word", MAX_WORD_CHARS)
     return replace(
         fixes,
+        words=tuple(replace(fix, text=plain_text(fix.text, "word", MAX_WORD_CHARS)) for fix in fixes.words),
         title=text(fixes.title, "title"),
         topic=topic(fixes.topic),
         chapter_title=text(fixes.chapter_title, "chapter title"),
@@ -161,9 +160,8 @@ def _fix_words(
         old = words[fix.index]
         if MASK in old.text:
             raise BadRequestError("a masked word stays masked: it was redacted as personal data")
-        text = plain_text(fix.text, "word", MAX_WORD_CHARS)
-        done.setdefault("words", []).append({"index": fix.index, "before": old.text.strip(), "after": text})
-        words[fix.index] = replace(old, text=f" {text}", probability=1.0)  # a person wrote it
+        done.setdefault("words", []).append({"index": fix.index, "before": old.text.strip(), "after": fix.text})
+        words[fix.index] = replace(old, text=f" {fix.text}", probability=1.0)  # a person wrote it
     utterances = list(attributed.utterances)
     for fix in fixes.speakers:
         if fix.first_word not in mine or fix.last_word not in mine or fix.last_word < fix.first_word:
@@ -213,8 +211,7 @@ def _fix_words(
         roles=tuple(speakers.get(s, "guest") for s in clip_speakers),
         flags=flags,
     )
-    labelled = [replace(w, speaker=speakers.get(w.speaker, w.speaker)) for w in fixed.words]
-    ctx.store.put_bytes(clip.subtitles_key, write_webvtt(labelled, clip.start, clip.end).encode("utf-8"), "text/vtt")
+    clip_media.write_subtitles(ctx, clip.subtitles_key, fixed, clip.start, clip.end)
     # what a re-run builds its clips from
     ctx.repo.update_stage(manifest.recording_id, "attribute", AttributedTranscript, lambda _: fixed)
     done["flags"] = [len(clip.flags), len(flags)]

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from pipelines import clip_media
-from pipelines.clip_media import EDGE_S
 from pipelines.context import RunContext
 from pipelines.stages.redact import MASK, collapse_masks, mask_attributed, mask_transcript, widen_to_words
 from search_api.catalog import ClipRef
@@ -64,7 +63,7 @@ def redact_clip(
     media = clip_media.recut(
         ctx, manifest, clip.clip_id, clip.start, clip.end, attributed=attributed, redactions=redactions, boxes=screen
     )
-    words = [w for w in attributed.words if w.start >= media.start - EDGE_S and w.end <= media.end + EDGE_S]
+    words = clip_media.words_within(attributed, media.start, media.end)
     flags = tuple(f for f in clip.flags if not any(s.start <= (f.start + f.end) / 2 <= s.end for s in spans))
     gone = {w.text.strip(" .,;:!?") for w, m in zip(manifest.attributed.words, attributed.words) if w is not m}
     new_clip = replace(

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from pipelines import clip_media
-from pipelines.clip_media import EDGE_S
 from pipelines.context import RunContext
 from pipelines.stages.personal_data import detect_personal_data
 from pipelines.stages.publication import recording_consent_flags
@@ -54,7 +53,7 @@ def retrim(ctx: RunContext, manifest: Manifest, clip: Clip, start: float, end: f
     )
     clip_media.update_cut_stage(ctx, manifest.recording_id, media)
     roles = dict(attributed.roles)
-    words = [w for w in attributed.words if w.start >= media.start - EDGE_S and w.end <= media.end + EDGE_S]
+    words = clip_media.words_within(attributed, media.start, media.end)
     speakers = tuple(dict.fromkeys(w.speaker for w in words))
     speaker_roles = tuple(roles.get(s, "guest") for s in speakers)
     found = detect_personal_data(attributed.words, manifest.consent)  # personal data heard in the new window
