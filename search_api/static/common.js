@@ -31,7 +31,11 @@ const vl = {
   duree(s) { const m = Math.floor(s / 60), r = Math.round(s % 60); return m + " min " + String(r).padStart(2, "0") + " s"; },
   roles: { professional: "professionnel·le", student: "élève", guardian: "responsable légal", guest: "invité·e" },
   etats: { pending_review: "en attente", published: "publié", rejected: "refusé" },
-  message(text) { const m = document.getElementById("message"); if (m) m.textContent = text || ""; },
+  // the page's message line; ok: a success (shown in green), otherwise a warning or an error
+  message(text, ok = false) {
+    const m = document.getElementById("message");
+    if (m) { m.textContent = text || ""; m.classList.toggle("ok", ok); }
+  },
   erreur(e) {
     const texts = { 401: "Jeton absent ou invalide : saisissez votre jeton en haut de la page.",
                     403: "Votre jeton ne donne pas accès à cette action.",

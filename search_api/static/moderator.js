@@ -16,12 +16,11 @@ const t = s => { const neg = s < 0; s = Math.abs(s); const m = Math.floor(s / 60
   return (neg ? "−" : "") + m + ":" + (s - m * 60).toFixed(1).padStart(4, "0"); };
 const enreg = s => courant ? t(courant.start + s) : "";
 
-function dire(text, ok = false) { const m = $("message"); m.textContent = text || ""; m.classList.toggle("ok", ok); }
 function erreur(e) {
   const texts = { 401: "Jeton absent ou invalide : saisissez votre jeton en haut de la page.",
                   403: "Votre jeton ne donne pas accès à cette action.",
                   409: "Cet extrait a changé entre-temps (ou l'enregistrement est occupé) : ", 410: "" };
-  dire((texts[e.status] !== undefined ? texts[e.status] : "Erreur : ") + e.message);
+  vl.message((texts[e.status] !== undefined ? texts[e.status] : "Erreur : ") + e.message);
 }
 
 async function charger(ev) {
@@ -80,7 +79,7 @@ async function ouvrir(id, { garderMessage = false } = {}) {
     const autre = !courant || courant.clip_id !== id;
     courant = clip;
     if (autre) viderFormulaires();
-    if (!garderMessage) dire("");
+    if (!garderMessage) vl.message("");
     $("controles").hidden = false;
     document.querySelector("main").classList.add("ouvert");
     marquerActif();
@@ -212,7 +211,7 @@ async function voisin(pas) {
   if (pas < 0 && debut > 0) {
     debut = Math.max(0, debut - PAGE); await charger(); if (file.length) await ouvrir(file[file.length - 1].clip_id); return;
   }
-  dire(pas > 0 ? "Fin de la file : plus d'extrait après celui-ci." : "Début de la file : aucun extrait avant celui-ci.", true);
+  vl.message(pas > 0 ? "Fin de la file : plus d'extrait après celui-ci." : "Début de la file : aucun extrait avant celui-ci.", true);
 }
 
 async function lireEcran() {
@@ -232,7 +231,7 @@ async function lireEcran() {
 
 function flouter() {
   const boxes = [...document.querySelectorAll("#ecran-textes input:checked")].map(x => x.boite);
-  if (!boxes.length) { dire("Cochez le texte à flouter."); return; }
+  if (!boxes.length) { vl.message("Cochez le texte à flouter."); return; }
   decider("redact", { boxes, reason: "texte à l'écran" });
 }
 
@@ -240,22 +239,22 @@ async function decider(action, extra = {}) {
   if (!courant) return;
   const id = courant.clip_id, position = file.findIndex(c => c.clip_id === id);
   if (document.activeElement && document.activeElement.matches("input, select")) document.activeElement.blur();
-  dire(action === "trim" || action === "redact" ? "Découpe en cours… (jusqu'à une demi-minute)" : "Enregistrement…", true);
+  vl.message(action === "trim" || action === "redact" ? "Découpe en cours… (jusqu'à une demi-minute)" : "Enregistrement…", true);
   try {
     const res = await vl.api(`/clips/${id}/${action}`, { method: "POST", body: Object.assign({ version: courant.version }, extra) });
     await charger();
     const fini = ["approve", "reject", "unpublish"].includes(action);
     const texte = "Extrait " + actions[action] + ".";
-    if (!courant || courant.clip_id !== id) { dire(`« ${res.clip.title} » : ${actions[action]}.`, true); return; } // moved on
+    if (!courant || courant.clip_id !== id) { vl.message(`« ${res.clip.title} » : ${actions[action]}.`, true); return; } // moved on
     if (fini && file.length && $("etat").value !== res.clip.state) {
       const suivant = file[Math.min(Math.max(position, 0), file.length - 1)];
       await ouvrir(suivant.clip_id);
-      dire(texte + " Voici le suivant.", true);
+      vl.message(texte + " Voici le suivant.", true);
     } else {
       await ouvrir(res.clip.clip_id, { garderMessage: true });
-      dire(texte, true);
+      vl.message(texte, true);
       if (action === "redact" && !extra.boxes && await lireEcran()) {  // a name masked in the sound may be on screen
-        dire(texte + " Des noms de participants sont aussi écrits à l'écran : cochez-les et floutez-les.", true);
+        vl.message(texte + " Des noms de participants sont aussi écrits à l'écran : cochez-les et floutez-les.", true);
       }
     }
   } catch (e) {
@@ -267,12 +266,12 @@ async function decider(action, extra = {}) {
 function approuver() {
   if (!courant || $("approuver").disabled) return;
   if (!$("voix-ok").checked) {
-    dire("Écoutez tout l'extrait, puis cochez la case des voix (touche v). Si quelqu'un d'autre s'y entend, refusez l'extrait ou recoupez-le.");
+    vl.message("Écoutez tout l'extrait, puis cochez la case des voix (touche v). Si quelqu'un d'autre s'y entend, refusez l'extrait ou recoupez-le.");
     return;
   }
   if (!courant.flags.length) { decider("approve", { voices_checked: true }); return; }
   const motif = $("derogation").value.trim();
-  if (motif.length < 3) { dire("Données personnelles signalées : masquez-les, ou indiquez pourquoi elles peuvent rester."); $("derogation").focus(); return; }
+  if (motif.length < 3) { vl.message("Données personnelles signalées : masquez-les, ou indiquez pourquoi elles peuvent rester."); $("derogation").focus(); return; }
   decider("approve", { voices_checked: true, override_reason: motif });
 }
 
@@ -280,7 +279,7 @@ function refuser() {
   if (!courant || $("refuser").disabled) return;
   const type = $("motif-type").value, precision = $("motif").value.trim();
   const motif = type && type !== "autre" ? type + (precision ? " : " + precision : "") : precision;
-  if (motif.length < 3) { dire("Choisissez un motif de refus dans la liste (ou écrivez-le dans « précisions »)."); return; }
+  if (motif.length < 3) { vl.message("Choisissez un motif de refus dans la liste (ou écrivez-le dans « précisions »)."); return; }
   decider("reject", { reason: motif });
 }
 
@@ -294,18 +293,18 @@ function enregistrerTitres() {
     if ($("chapitre-titre").value.trim() !== chapitre.title) changes.chapter_title = $("chapitre-titre").value;
     if ($("chapitre-theme").value && $("chapitre-theme").value !== chapitre.topic) changes.chapter_topic = $("chapitre-theme").value;
   }
-  if (!Object.keys(changes).length) { dire("Rien n'a changé."); return; }
+  if (!Object.keys(changes).length) { vl.message("Rien n'a changé."); return; }
   decider("edit", changes);
 }
 
 async function toutApprouver() {
   if (!courant) return;
-  if (!$("appel-ecoute").checked) { dire("Écoutez tout l'appel, puis cochez « j'ai écouté tout l'appel »."); return; }
+  if (!$("appel-ecoute").checked) { vl.message("Écoutez tout l'appel, puis cochez « j'ai écouté tout l'appel »."); return; }
   try {
     const res = await vl.api(`/review/recordings/${courant.recording_id}/approve-clean`, { method: "POST", body: { voices_checked: true } });
     await charger();
     if (file[0]) await ouvrir(file[0].clip_id);
-    dire(`${res.approved.length} extrait(s) approuvé(s) ; ${res.skipped.length} restent à examiner un par un` +
+    vl.message(`${res.approved.length} extrait(s) approuvé(s) ; ${res.skipped.length} restent à examiner un par un` +
       (res.skipped.length ? " : " + res.skipped.map(s => s.reason).join(" ; ") : "."), true);
   } catch (e) { erreur(e); }
 }
@@ -358,31 +357,31 @@ $("point-entree").addEventListener("click", () => { $("debut").value = video ? v
 $("point-sortie").addEventListener("click", () => { $("fin").value = video ? video.currentTime.toFixed(1) : "0"; decoupeEnreg(); });
 $("apercu").addEventListener("click", () => {
   const a = parseFloat($("debut").value), b = parseFloat($("fin").value);
-  if (!video || isNaN(a) || isNaN(b) || b <= a) { dire("Début et fin : la fin après le début."); return; }
-  if (a < 0 || b > courant.duration) dire("L'aperçu ne joue que ce que l'extrait contient déjà ; la découpe prendra aussi les secondes autour.", true);
+  if (!video || isNaN(a) || isNaN(b) || b <= a) { vl.message("Début et fin : la fin après le début."); return; }
+  if (a < 0 || b > courant.duration) vl.message("L'aperçu ne joue que ce que l'extrait contient déjà ; la découpe prendra aussi les secondes autour.", true);
   finApercu = Math.min(b, courant.duration); video.currentTime = Math.max(0, a); video.play();
 });
 $("couper").addEventListener("click", () => {
   const a = parseFloat($("debut").value), b = parseFloat($("fin").value);
-  if (isNaN(a) || isNaN(b) || b <= a) { dire("Début et fin : la fin après le début."); return; }
+  if (isNaN(a) || isNaN(b) || b <= a) { vl.message("Début et fin : la fin après le début."); return; }
   decider("trim", { start: courant.start + a, end: courant.start + b });
 });
 $("scinder").addEventListener("click", async () => {
   if (!courant || !video) return;
   const at = video.currentTime;
-  if (at < 3 || at > courant.duration - 3) { dire("Placez la tête de lecture à au moins 3 s des deux bouts de l'extrait."); return; }
-  dire("Découpe en deux en cours… (jusqu'à une minute)", true);
+  if (at < 3 || at > courant.duration - 3) { vl.message("Placez la tête de lecture à au moins 3 s des deux bouts de l'extrait."); return; }
+  vl.message("Découpe en deux en cours… (jusqu'à une minute)", true);
   try {
     const res = await vl.api(`/clips/${courant.clip_id}/split`, { method: "POST", body: { version: courant.version, at } });
     await charger();
     await ouvrir(res.clips[0].clip_id, { garderMessage: true });
-    dire(`Extrait coupé en deux à ${t(res.clips[1].start - res.clips[0].start)} : voici la première partie, la seconde suit dans la file.`, true);
+    vl.message(`Extrait coupé en deux à ${t(res.clips[1].start - res.clips[0].start)} : voici la première partie, la seconde suit dans la file.`, true);
   } catch (e) { erreur(e); }
 });
 $("masquer").addEventListener("click", () => {
   const a = parseFloat($("masque-debut").value), b = parseFloat($("masque-fin").value);
   if (isNaN(a) || isNaN(b) || b <= a || a < 0 || b > courant.duration + 0.05) {
-    dire(`Masquer : de 0 à ${courant.duration.toFixed(1)} s de l'extrait, la fin après le début.`); return;
+    vl.message(`Masquer : de 0 à ${courant.duration.toFixed(1)} s de l'extrait, la fin après le début.`); return;
   }
   decider("redact", { spans: [{ start: courant.start + a, end: courant.start + b }] });
 });
