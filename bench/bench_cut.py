@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipelines.stages.media import CutOptions, cut_clips, probe_media
+from vidlib.pipelines.stages.media import CutOptions, cut_clips, probe_media
 
 
 def main(argv: list[str] | None = None) -> int:

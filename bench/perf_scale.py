@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from bench.ground_truth import consent_from_truth, load_truth
-from pipelines.timings import STAGES
+from vidlib.pipelines.timings import STAGES
 from vidlib.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

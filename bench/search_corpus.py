@@ -4,7 +4,7 @@
   turns in order; title = the segment's opening question (``question``) or else the first sentence of its first
   turn, never the ground-truth ``title`` (it would leak the answer); keyphrases = ``enrich.keyphrases`` over the
   recording's clips, as ``enrich_clips`` computes them. Dense text and sparse text are built as
-  ``pipelines.indexing`` builds them.
+  ``vidlib.pipelines.indexing`` builds them.
 * ``synthetic_clips``: random unit vectors (dim 384) and sparse vectors of stems drawn from the real corpus'
   vocabulary with their real frequencies, for latency only.
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.stages.enrich import keyphrases
-from storage.index import IndexedClip
 from vidlib.ids import clip_id_for
+from vidlib.pipelines.stages.enrich import keyphrases
+from vidlib.storage.index import IndexedClip
 from vidlib.text import analyze, sparse_terms, term_index
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]

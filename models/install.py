@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from models.paths import DIARIZATION_DIR, E5_DIR, WHISPER_DIR
-from models.whisper_install import install_whisper_base
+from vidlib.models.paths import DIARIZATION_DIR, E5_DIR, WHISPER_DIR
+from vidlib.models.whisper_install import install_whisper_base
 
 
 def install_models(models_dir: Path, report: Callable[[str], None] = lambda _msg: None) -> dict[str, Path]:
     """Assemble Whisper base, convert multilingual-e5-small, copy the diarisation weights. Idempotent."""
-    from models.diarization import install_diarization_models
-    from models.e5_convert import convert_e5
+    from vidlib.models.diarization import install_diarization_models
+    from vidlib.models.e5_convert import convert_e5
 
     models_dir.mkdir(parents=True, exist_ok=True)
     done: dict[str, Path] = {}

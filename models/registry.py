@@ -10,8 +10,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from models.paths import DIARIZATION_DIR, E5_DIR, INSTALL_COMMAND, WHISPER_DIR, require_dir
 from vidlib.errors import ModelMissingError
+from vidlib.models.paths import DIARIZATION_DIR, E5_DIR, INSTALL_COMMAND, WHISPER_DIR, require_dir
 from vidlib.settings import Settings
 
 
@@ -66,7 +66,7 @@ class ModelRegistry:
             if self._diarizer is None:
                 import torch
 
-                from models.diarization import build_diarization_pipeline, diarization_model_paths
+                from vidlib.models.diarization import build_diarization_pipeline, diarization_model_paths
 
                 segmentation, campplus = diarization_model_paths(self.diarization_path)
                 s = self.settings
@@ -87,7 +87,7 @@ class ModelRegistry:
     def embedder(self) -> Any:
         with self._lock:
             if self._embedder is None:
-                from models.text_embedder import TextEmbedder
+                from vidlib.models.text_embedder import TextEmbedder
 
                 self._embedder = TextEmbedder(self.embedder_path, threads=self.settings.embedder_threads)
             return self._embedder
@@ -101,7 +101,7 @@ class ModelRegistry:
             self._diarizer = None
 
     def _diarization_threshold(self) -> float:
-        from models.diarization import DEFAULT_THRESHOLD
+        from vidlib.models.diarization import DEFAULT_THRESHOLD
 
         return self.settings.diarization_threshold or DEFAULT_THRESHOLD
 

@@ -1,4 +1,4 @@
-"""Sentence embeddings from multilingual-e5-small (the directory written by ``models.e5_convert``).
+"""Sentence embeddings from multilingual-e5-small (the directory written by ``vidlib.models.e5_convert``).
 
 E5 recipe: ``"query: "`` / ``"passage: "`` prefix, mean pooling over the attention mask, L2
 normalisation. A text longer than the model's 512 positions is cut into overlapping windows of
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from models.paths import COMPLETE_MARKER, INSTALL_COMMAND
 from vidlib.errors import ModelMissingError, StageError
+from vidlib.models.paths import COMPLETE_MARKER, INSTALL_COMMAND
 
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "

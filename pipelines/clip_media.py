@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from pipelines.context import RunContext
-from pipelines.stages.media import cut_clips, write_webvtt
-from pipelines.stages.media_cut import CutOptions, CutResult, write_thumbnail
-from pipelines.stages.redact import bleep_audio
-from pipelines.stages.screen_text import blur_boxes
-from storage.layout import clip_subtitles_key, clip_thumbnail_key, clip_video_key
 from vidlib.domain import AttributedTranscript, ClipMedia, ClipSpec, Manifest, Redaction, ScreenBox, SpokenWord
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.stages.media import cut_clips, write_webvtt
+from vidlib.pipelines.stages.media_cut import CutOptions, CutResult, write_thumbnail
+from vidlib.pipelines.stages.redact import bleep_audio
+from vidlib.pipelines.stages.screen_text import blur_boxes
+from vidlib.storage.layout import clip_subtitles_key, clip_thumbnail_key, clip_video_key
 
 EDGE_S = 0.05  # a word this far past a cut edge still belongs to the clip's subtitles
 

@@ -6,7 +6,7 @@ dates change. The new record must describe the same recording and keep everyone 
 out is a withdrawal: ``vidlib consent withdraw``). A participant it adds must consent to publication too: nothing
 tells which of the flagged turns are theirs, so a processing-only consent could not say which clips stay
 unpublishable. The voice flagged as unconsented stops blocking once the record names more participants than the
-check ran against (``pipelines.stages.publication.uncovered_voices``).
+check ran against (``vidlib.pipelines.stages.publication.uncovered_voices``).
 
 **Confirm voices** (``vidlib consent confirm-voices``): the extra-voice check is a machine guess
 (docs/unconsented-voices.md); an admin who listened and heard nobody beyond the consent record lifts its flags, with a
@@ -20,7 +20,7 @@ diarisation's turns are kept: the words, utterances and clips were built on them
 
 Every time, every clip's consent flags are computed again; a published clip that may no longer be published goes
 back to review (as on expiry). Each clip whose flags change gets an audit entry (flag kinds only, no names). All
-three hold the recording's one writer lock (``pipelines.recording_lock``) and re-read the manifest under it: a
+three hold the recording's one writer lock (``vidlib.pipelines.recording_lock``) and re-read the manifest under it: a
 moderator's decision or re-cut in progress ends first; while a processing run holds it they refuse after a minute,
 rather than have the run's last manifest write undo them.
 """
@@ -32,17 +32,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from pipelines.context import RunContext
-from pipelines.expiry import unpublish_unconsented
-from pipelines.recording_lock import writing
-from pipelines.stages.publication import recording_consent_flags
-from pipelines.steps import diarize_checking_voices
-from storage.audit import append_audit
-from storage.manifests import now_iso
 from vidlib.consent import check_consent
 from vidlib.domain import AuditEntry, Clip, ConsentRecord, Diarization, Manifest, Participant, VoicesConfirmed
 from vidlib.errors import ConsentError, NotFoundError
 from vidlib.ids import checked_recording_id
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.expiry import unpublish_unconsented
+from vidlib.pipelines.recording_lock import writing
+from vidlib.pipelines.stages.publication import recording_consent_flags
+from vidlib.pipelines.steps import diarize_checking_voices
+from vidlib.storage.audit import append_audit
+from vidlib.storage.manifests import now_iso
 
 AMEND_ACTION = "consent_amended"
 CONFIRM_ACTION = "voices_confirmed"

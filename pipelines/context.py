@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.registry import ModelRegistry
-from storage.index import ClipIndex, open_index
-from storage.manifests import ManifestRepo
-from storage.objectstore import ObjectStore, make_object_store
+from vidlib.models.registry import ModelRegistry
 from vidlib.settings import Settings
+from vidlib.storage.index import ClipIndex, open_index
+from vidlib.storage.manifests import ManifestRepo
+from vidlib.storage.objectstore import ObjectStore, make_object_store
 
 ProgressHook = Callable[[str, str, str], None]  # recording id, stage, event ("start" | "done" | "skip")
 

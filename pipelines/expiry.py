@@ -1,13 +1,13 @@
 """Consent expiry: what happens to a recording once a participant's consent has run out.
 
 * processing consent expired (a participant's ``expires_at`` has passed): the recording is purged exactly
-  as on a withdrawal (``pipelines.withdrawal``), a tombstone without personal data is kept;
+  as on a withdrawal (``vidlib.pipelines.withdrawal``), a tombstone without personal data is kept;
 * only publication expired (``publication_expires_at`` passed, or the clip's speakers otherwise lack
   publication consent): every published clip they speak in goes back to ``pending_review`` (students
   lose it at once) with an audit entry by ``consent_expiry``; approval is refused until consent is renewed.
 
 Run by the ``consent_expiry`` Prefect flow and by ``vidlib consent expire``. Each recording is changed under its
-writer lock (``pipelines.recording_lock``); one held too long by another writer is left for the next run
+writer lock (``vidlib.pipelines.recording_lock``); one held too long by another writer is left for the next run
 ("deferred").
 """
 
@@ -17,15 +17,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from pipelines.context import RunContext
-from pipelines.recording_lock import writing
-from pipelines.stages.publication import publication_blockers
-from pipelines.withdrawal import withdraw_consent
-from storage.audit import append_audit
-from storage.manifests import now_iso
 from vidlib.consent import has_passed, scope_ends
 from vidlib.domain import AuditEntry, Manifest
 from vidlib.errors import BusyError, WithdrawnError
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.recording_lock import writing
+from vidlib.pipelines.stages.publication import publication_blockers
+from vidlib.pipelines.withdrawal import withdraw_consent
+from vidlib.storage.audit import append_audit
+from vidlib.storage.manifests import now_iso
 
 EXPIRY_ACTOR = "consent_expiry"
 

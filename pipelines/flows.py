@@ -16,17 +16,17 @@ from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import TerminationSignal
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipelines import steps
-from pipelines.context import context_for
-from pipelines.expiry import expire_consents
-from pipelines.ingest import ACCEPTED_SUFFIXES, ingest_recording
-from pipelines.recording_lock import held_for_run, withdrawn_at
-from pipelines.reindex import reindex_all
-from pipelines.withdrawal import withdraw_consent as purge
-from storage.layout import manifest_key, recording_prefix
 from vidlib.errors import ConsentError, MediaError, ModelMissingError, StorageError
 from vidlib.memory import release_freed_memory
+from vidlib.pipelines import steps
+from vidlib.pipelines.context import context_for
+from vidlib.pipelines.expiry import expire_consents
+from vidlib.pipelines.ingest import ACCEPTED_SUFFIXES, ingest_recording
+from vidlib.pipelines.recording_lock import held_for_run, withdrawn_at
+from vidlib.pipelines.reindex import reindex_all
+from vidlib.pipelines.withdrawal import withdraw_consent as purge
 from vidlib.settings import Settings
+from vidlib.storage.layout import manifest_key, recording_prefix
 
 PERMANENT = (MediaError, ConsentError, ModelMissingError)
 

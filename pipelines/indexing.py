@@ -8,12 +8,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from pipelines.context import RunContext
-from pipelines.stages.personal_data import detect_personal_data
-from pipelines.stages.publication import consent_flags, uncovered_voices
-from pipelines.stages.topics import topic_label
-from pipelines.timings import stage_timings
-from storage.index import IndexedClip
 from vidlib.domain import (
     AttributedTranscript,
     Chapter,
@@ -29,6 +23,12 @@ from vidlib.domain import (
     Transcript,
 )
 from vidlib.ids import chapter_id_for
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.stages.personal_data import detect_personal_data
+from vidlib.pipelines.stages.publication import consent_flags, uncovered_voices
+from vidlib.pipelines.stages.topics import topic_label
+from vidlib.pipelines.timings import stage_timings
+from vidlib.storage.index import IndexedClip
 from vidlib.text import sparse_terms
 
 

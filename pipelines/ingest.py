@@ -6,15 +6,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.context import RunContext
-from pipelines.recording_lock import ensure_not_withdrawn
-from pipelines.stages.media import probe_media
-from storage.layout import original_key, quarantine_key
-from storage.manifests import now_iso
 from vidlib.consent import check_consent, load_consent
 from vidlib.domain import Manifest
 from vidlib.errors import MediaError
 from vidlib.ids import recording_id_for
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.recording_lock import ensure_not_withdrawn
+from vidlib.pipelines.stages.media import probe_media
+from vidlib.storage.layout import original_key, quarantine_key
+from vidlib.storage.manifests import now_iso
 
 ACCEPTED_SUFFIXES = {".mp4", ".webm", ".mkv", ".mov", ".m4a", ".mp3", ".wav", ".ogg", ".opus"}
 

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.context import RunContext
-from storage.layout import tombstone_key
 from vidlib import filelock
 from vidlib.errors import BusyError, WithdrawnError
 from vidlib.ids import checked_recording_id
+from vidlib.pipelines.context import RunContext
 from vidlib.settings import Settings
+from vidlib.storage.layout import tombstone_key
 
 
 def lock_path(settings: Settings, recording_id: str) -> Path:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pipelines.context import RunContext
-from pipelines.indexing import reindex_manifest
-from pipelines.recording_lock import writing
 from vidlib.errors import WithdrawnError
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.indexing import reindex_manifest
+from vidlib.pipelines.recording_lock import writing
 
 
 def reindex_all(ctx: RunContext) -> int:

@@ -13,22 +13,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from pipelines.clip_media import cut_and_store
-from pipelines.context import RunContext
-from pipelines.indexing import embed_clips, index_recording
-from pipelines.recording_lock import ensure_not_withdrawn
-from pipelines.stages.attribute import attribute_speakers
-from pipelines.stages.chapters import chapters_from_segments, plan_chapters
-from pipelines.stages.enrich import enrich_clips
-from pipelines.stages.media import Pcm16Wav, extract_audio, map_pcm16_wav, probe_media, speech_activity_ratio
-from pipelines.stages.plan import plan_clips
-from pipelines.stages.segment import ClipParams, split_chapters
-from pipelines.stages.speaker_check import diarize_checking_extra_voice
-from pipelines.stages.transcribe import TranscribeOptions, transcribe
-from pipelines.stages.vocabulary import call_vocabulary, load_lexicon
-from pipelines.stages.voice_windows import WindowThresholds
-from pipelines.timings import record_timing, stage_timings
-from storage.layout import audio_key, stage_key
 from vidlib.consent import check_consent
 from vidlib.domain import (
     AttributedTranscript,
@@ -44,9 +28,25 @@ from vidlib.domain import (
 )
 from vidlib.errors import MediaError, StageError
 from vidlib.memory import release_freed_memory
+from vidlib.pipelines.clip_media import cut_and_store
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.indexing import embed_clips, index_recording
+from vidlib.pipelines.recording_lock import ensure_not_withdrawn
+from vidlib.pipelines.stages.attribute import attribute_speakers
+from vidlib.pipelines.stages.chapters import chapters_from_segments, plan_chapters
+from vidlib.pipelines.stages.enrich import enrich_clips
+from vidlib.pipelines.stages.media import Pcm16Wav, extract_audio, map_pcm16_wav, probe_media, speech_activity_ratio
+from vidlib.pipelines.stages.plan import plan_clips
+from vidlib.pipelines.stages.segment import ClipParams, split_chapters
+from vidlib.pipelines.stages.speaker_check import diarize_checking_extra_voice
+from vidlib.pipelines.stages.transcribe import TranscribeOptions, transcribe
+from vidlib.pipelines.stages.vocabulary import call_vocabulary, load_lexicon
+from vidlib.pipelines.stages.voice_windows import WindowThresholds
+from vidlib.pipelines.timings import record_timing, stage_timings
+from vidlib.storage.layout import audio_key, stage_key
 
 if TYPE_CHECKING:
-    from pipelines.stages.media import Pcm16Wav
+    from vidlib.pipelines.stages.media import Pcm16Wav
 
 T = TypeVar("T")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pipelines.context import RunContext
-from storage.layout import stage_key
+from vidlib.pipelines.context import RunContext
+from vidlib.storage.layout import stage_key
 
 STAGES = (
     "probe",

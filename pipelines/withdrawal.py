@@ -6,12 +6,12 @@ import json
 import shutil
 from dataclasses import dataclass
 
-from pipelines.context import RunContext
-from pipelines.recording_lock import lock_path, withdrawn_at
-from storage.layout import quarantine_key, recording_prefix, tombstone_key
-from storage.manifests import now_iso
 from vidlib import filelock
 from vidlib.errors import ConsentError, NotFoundError
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.recording_lock import lock_path, withdrawn_at
+from vidlib.storage.layout import quarantine_key, recording_prefix, tombstone_key
+from vidlib.storage.manifests import now_iso
 
 WITHDRAW_WAIT_S = 120.0
 
@@ -54,7 +54,7 @@ def withdraw_consent(
     ctx.store.put_bytes(tombstone_key(recording_id), json.dumps(tombstone).encode(), "application/json")
     # then the purge, under the lock: a re-cut or decision in progress ends (and its writes are purged) first. A
     # processing run may hold it longer than ``wait_s``: the purge goes ahead, and the run, stopping at its next
-    # stage on the tombstone, purges what it wrote meanwhile (``pipelines.flows``)
+    # stage on the tombstone, purges what it wrote meanwhile (``vidlib.pipelines.flows``)
     fd = filelock.acquire(lock_path(ctx.settings, recording_id), wait_s)
     try:
         points = ctx.index.count(recording_id)

@@ -25,7 +25,7 @@ def layers() -> list[list[str]]:
 def main() -> None:
     order = layers()
     members = [m for line in order for m in line]
-    graph = grimp.build_graph("vidlib", "pipelines", "models", "storage", "search_api")
+    graph = grimp.build_graph("vidlib")
 
     def owner(module: str) -> str | None:
         found = [m for m in members if module == m or module.startswith(m + ".")]

@@ -436,8 +436,8 @@ def run_check(args: argparse.Namespace, root: Path, running: list[Any]) -> int:
         return finish(report, args, t_all)
 
     # 4. recordings -> S3 ------------------------------------------------------------------------------------
-    from pipelines.context import close_contexts, configure_offline_environment, context_for
-    from pipelines.ingest import ingest_recording
+    from vidlib.pipelines.context import close_contexts, configure_offline_environment, context_for
+    from vidlib.pipelines.ingest import ingest_recording
 
     s3_settings = Settings(
         home=root / "home",
@@ -602,7 +602,7 @@ def run_check(args: argparse.Namespace, root: Path, running: list[Any]) -> int:
     report.check(total_points == n_clips, f"index total {total_points} points = {n_clips} clips (no stray point)")
 
     # 7. the same recordings in one process, local store, another home ---------------------------------------
-    from pipelines import flows
+    from vidlib.pipelines import flows
 
     ref_settings = Settings(home=root / "reference-home", models_dir=models_dir, store="local")
     ref = context_for(ref_settings)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from pipelines.context import RunContext, configure_offline_environment, context_for
-from search_api.catalog import Catalog
-from search_api.deps import Services
-from search_api.errors import install_error_handlers
-from search_api.links import LinkSigner
-from search_api.moderation import Moderation
-from search_api.routers import clips, pages, recordings, review, search
-from search_api.tokens import TokenBook
+from vidlib.pipelines.context import RunContext, configure_offline_environment, context_for
+from vidlib.search_api.catalog import Catalog
+from vidlib.search_api.deps import Services
+from vidlib.search_api.errors import install_error_handlers
+from vidlib.search_api.links import LinkSigner
+from vidlib.search_api.moderation import Moderation
+from vidlib.search_api.routers import clips, pages, recordings, review, search
+from vidlib.search_api.tokens import TokenBook
 from vidlib.settings import Settings
 
 

@@ -7,11 +7,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pipelines.context import RunContext
-from pipelines.recording_lock import ensure_not_withdrawn
-from search_api.tokens import Principal
 from vidlib.domain import Clip, Manifest
 from vidlib.errors import NotFoundError, WithdrawnError
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.recording_lock import ensure_not_withdrawn
+from vidlib.search_api.tokens import Principal
 
 _CLIP_ID = re.compile(r"^clip_[0-9a-f]{24}$")
 

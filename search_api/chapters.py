@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from search_api.schemas import ChapterContext, ChapterOut, RecordingChapters
-from search_api.tokens import ApiRole
 from vidlib.domain import Chapter, Clip, Manifest
 from vidlib.errors import NotFoundError
+from vidlib.search_api.schemas import ChapterContext, ChapterOut, RecordingChapters
+from vidlib.search_api.tokens import ApiRole
 
 
 def _visible(manifest: Manifest, role: ApiRole) -> dict[str, Clip]:

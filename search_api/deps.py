@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from pipelines.context import RunContext
-from search_api.catalog import Catalog
-from search_api.errors import AuthError, ForbiddenError
-from search_api.links import LinkSigner
-from search_api.moderation import Moderation
-from search_api.tokens import ApiRole, Principal, TokenBook
+from vidlib.pipelines.context import RunContext
+from vidlib.search_api.catalog import Catalog
+from vidlib.search_api.errors import AuthError, ForbiddenError
+from vidlib.search_api.links import LinkSigner
+from vidlib.search_api.moderation import Moderation
+from vidlib.search_api.tokens import ApiRole, Principal, TokenBook
 
 
 @dataclass

@@ -18,15 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pipelines import clip_media
-from pipelines.context import RunContext
-from pipelines.stages.personal_data import detect_personal_data
-from pipelines.stages.redact import MASK
-from pipelines.stages.topics import load_taxonomy, topic_label
-from search_api.catalog import ClipRef
-from search_api.errors import BadRequestError
 from vidlib.domain import AttributedTranscript, Chapter, ChapterSpan, Clip, ClipEnrichment, Manifest, SpokenWord
 from vidlib.ids import chapter_id_for
+from vidlib.pipelines import clip_media
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.stages.personal_data import detect_personal_data
+from vidlib.pipelines.stages.redact import MASK
+from vidlib.pipelines.stages.topics import load_taxonomy, topic_label
+from vidlib.search_api.catalog import ClipRef
+from vidlib.search_api.errors import BadRequestError
 from vidlib.wording import join_words
 
 MAX_WORD_CHARS = 60

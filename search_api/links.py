@@ -10,7 +10,7 @@ import secrets
 import time
 from urllib.parse import urlencode
 
-from search_api.tokens import ROLES, ApiRole
+from vidlib.search_api.tokens import ROLES, ApiRole
 from vidlib.settings import Settings
 
 

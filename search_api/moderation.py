@@ -17,17 +17,17 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pipelines.indexing import clip_payload, indexed_clip, passage_text
-from pipelines.recording_lock import writing
-from pipelines.stages.publication import consented_roles, publication_blockers
-from search_api.catalog import Catalog, ClipRef
-from search_api.errors import ConflictError, NotPublishableError, OverrideRequiredError, VoicesCheckRequiredError
-from search_api.split import split_clip
-from search_api.tokens import Principal
-from search_api.views import clip_version
-from storage.audit import append_audit
-from storage.manifests import now_iso
 from vidlib.domain import AuditEntry, Clip, ClipState, Manifest
+from vidlib.pipelines.indexing import clip_payload, indexed_clip, passage_text
+from vidlib.pipelines.recording_lock import writing
+from vidlib.pipelines.stages.publication import consented_roles, publication_blockers
+from vidlib.search_api.catalog import Catalog, ClipRef
+from vidlib.search_api.errors import ConflictError, NotPublishableError, OverrideRequiredError, VoicesCheckRequiredError
+from vidlib.search_api.split import split_clip
+from vidlib.search_api.tokens import Principal
+from vidlib.search_api.views import clip_version
+from vidlib.storage.audit import append_audit
+from vidlib.storage.manifests import now_iso
 
 Action = Literal["approve", "reject", "unpublish", "retitle", "trim", "redact", "edit"]
 

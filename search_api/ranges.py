@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from fastapi.responses import Response, StreamingResponse
 
-from search_api.errors import RangeError
-from storage.objectstore import ObjectStore
+from vidlib.search_api.errors import RangeError
+from vidlib.storage.objectstore import ObjectStore
 
 CHUNK = 256 * 1024
 _RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")  # ASCII digits only: \d also takes other scripts' digits

@@ -13,12 +13,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from pipelines import clip_media
-from pipelines.context import RunContext
-from pipelines.stages.redact import MASK, collapse_masks, mask_attributed, mask_transcript, widen_to_words
-from search_api.catalog import ClipRef
-from search_api.errors import BadRequestError
 from vidlib.domain import AttributedTranscript, Clip, ClipEnrichment, Redaction, ScreenBox, Transcript
+from vidlib.pipelines import clip_media
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.stages.redact import MASK, collapse_masks, mask_attributed, mask_transcript, widen_to_words
+from vidlib.search_api.catalog import ClipRef
+from vidlib.search_api.errors import BadRequestError
 from vidlib.wording import join_words
 
 

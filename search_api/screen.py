@@ -10,10 +10,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from pipelines.context import RunContext
-from pipelines.stages.screen_text import find_screen_text
-from search_api.catalog import ClipRef
-from search_api.schemas import Box, ScreenTextOut
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.stages.screen_text import find_screen_text
+from vidlib.search_api.catalog import ClipRef
+from vidlib.search_api.schemas import Box, ScreenTextOut
 from vidlib.text import fold_accents
 
 _WORD = re.compile(r"\w+")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipelines.context import RunContext
-from storage.index import Hit, SearchMode
+from vidlib.pipelines.context import RunContext
+from vidlib.storage.index import Hit, SearchMode
 from vidlib.text import sparse_terms
 
 

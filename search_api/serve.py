@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from search_api.app import create_app
+from vidlib.search_api.app import create_app
 from vidlib.settings import Settings
 
 

@@ -9,16 +9,16 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
-from pipelines import clip_media
-from pipelines.context import RunContext
-from pipelines.indexing import spoken_in
-from pipelines.stages.publication import recording_consent_flags
-from pipelines.stages.titles import opening_question
-from search_api.catalog import ClipRef
-from search_api.errors import BadRequestError
-from search_api.trim import MIN_CLIP_S
 from vidlib.domain import AttributedTranscript, Clip, ClipEnrichment, ClipMedia, ClipSpec, Manifest
 from vidlib.ids import clip_id_for
+from vidlib.pipelines import clip_media
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.indexing import spoken_in
+from vidlib.pipelines.stages.publication import recording_consent_flags
+from vidlib.pipelines.stages.titles import opening_question
+from vidlib.search_api.catalog import ClipRef
+from vidlib.search_api.errors import BadRequestError
+from vidlib.search_api.trim import MIN_CLIP_S
 
 
 class _HasClipId(Protocol):

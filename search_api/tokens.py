@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from storage.manifests import now_iso
 from vidlib.errors import StorageError
 from vidlib.settings import Settings
+from vidlib.storage.manifests import now_iso
 
 ApiRole = Literal["student", "moderator", "admin"]
 ROLES: tuple[ApiRole, ...] = get_args(ApiRole)
@@ -118,10 +118,10 @@ class TokenBook:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m search_api.tokens ROLE NAME``: make a token, print it once (until wired as `vidlib token`)."""
+    """``python -m vidlib.search_api.tokens ROLE NAME``: make a token, print it once (until wired as `vidlib token`)."""
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m search_api.tokens", description=main.__doc__)
+    p = argparse.ArgumentParser(prog="python -m vidlib.search_api.tokens", description=main.__doc__)
     p.add_argument("role", choices=ROLES)
     p.add_argument("name", help="who holds it; recorded in the moderation audit log")
     args = p.parse_args(argv)

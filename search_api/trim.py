@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from pipelines import clip_media
-from pipelines.context import RunContext
-from pipelines.stages.personal_data import detect_personal_data
-from pipelines.stages.publication import recording_consent_flags
-from search_api.errors import BadRequestError
 from vidlib.domain import Clip, Manifest, SpokenWord
+from vidlib.pipelines import clip_media
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.stages.personal_data import detect_personal_data
+from vidlib.pipelines.stages.publication import recording_consent_flags
+from vidlib.search_api.errors import BadRequestError
 from vidlib.wording import join_words
 
 MIN_CLIP_S = 3.0

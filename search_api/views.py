@@ -10,14 +10,14 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from pipelines.indexing import clip_payload
-from pipelines.stages.publication import consented_roles, publication_blockers
-from search_api.chapters import chapter_context
-from search_api.edits import clip_word_indexes
-from search_api.links import LinkSigner
-from search_api.schemas import ClipDetail, ClipSummary, Links, Turn, Word
-from search_api.tokens import ApiRole
 from vidlib.domain import Clip, Manifest
+from vidlib.pipelines.indexing import clip_payload
+from vidlib.pipelines.stages.publication import consented_roles, publication_blockers
+from vidlib.search_api.chapters import chapter_context
+from vidlib.search_api.edits import clip_word_indexes
+from vidlib.search_api.links import LinkSigner
+from vidlib.search_api.schemas import ClipDetail, ClipSummary, Links, Turn, Word
+from vidlib.search_api.tokens import ApiRole
 
 _CLIP = TypeAdapter(Clip)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter
 
-from storage.layout import audit_key
-from storage.objectstore import ObjectStore
 from vidlib.domain import AuditEntry
 from vidlib.errors import NotFoundError
+from vidlib.storage.layout import audit_key
+from vidlib.storage.objectstore import ObjectStore
 
 _ENTRIES = TypeAdapter(list[AuditEntry])
 

@@ -101,14 +101,14 @@ class ClipIndex(Protocol):
 def open_index(settings: Settings) -> ClipIndex:
     """The index these settings name: a Qdrant server when ``qdrant_url`` is set, else the embedded engine."""
     if settings.qdrant_url:
-        from storage.index_client import ClientClipIndex
+        from vidlib.storage.index_client import ClientClipIndex
 
         return ClientClipIndex(
             url=settings.qdrant_url,
             collection=settings.qdrant_collection,
             api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
         )
-    from storage.index_edge import EdgeClipIndex
+    from vidlib.storage.index_edge import EdgeClipIndex
 
     settings.home.mkdir(parents=True, exist_ok=True)
     key = settings.index_path.resolve()

@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from storage.index import (
+from vidlib.errors import StorageError
+from vidlib.ids import point_id_for
+from vidlib.storage.index import (
     DENSE,
     DENSE_WEIGHT,
     PAYLOAD_INDEXES,
@@ -24,8 +26,6 @@ from storage.index import (
     SearchMode,
     prefetch_depth,
 )
-from vidlib.errors import StorageError
-from vidlib.ids import point_id_for
 
 
 class ClientClipIndex:

@@ -23,7 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from storage.index import (
+from vidlib import filelock
+from vidlib.errors import StorageError
+from vidlib.ids import point_id_for
+from vidlib.storage.index import (
     DENSE,
     DENSE_WEIGHT,
     PAYLOAD_INDEXES,
@@ -35,9 +38,6 @@ from storage.index import (
     SearchMode,
     prefetch_depth,
 )
-from vidlib import filelock
-from vidlib.errors import StorageError
-from vidlib.ids import point_id_for
 
 
 class EdgeClipIndex:

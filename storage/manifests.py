@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from storage.layout import manifest_key, recordings_root, stage_key
-from storage.objectstore import ObjectStore
 from vidlib.domain import Manifest
 from vidlib.errors import NotFoundError, StorageError
+from vidlib.storage.layout import manifest_key, recordings_root, stage_key
+from vidlib.storage.objectstore import ObjectStore
 
 T = TypeVar("T")
 _MANIFEST = TypeAdapter(Manifest)

@@ -240,7 +240,7 @@ def make_object_store(settings: Settings) -> ObjectStore:
     """Build the store that ``settings.store`` names; for S3 the bucket is created if missing."""
     if settings.store == "local":
         return LocalObjectStore(settings.store_dir)
-    from storage.s3store import S3ObjectStore  # boto3 is imported only when S3 is used
+    from vidlib.storage.s3store import S3ObjectStore  # boto3 is imported only when S3 is used
 
     def secret(value: SecretStr | None) -> str | None:
         return value.get_secret_value() if value is not None else None

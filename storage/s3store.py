@@ -27,8 +27,8 @@ from botocore.exceptions import (
 from s3transfer.exceptions import RetriesExceededError as TransferRetriesExceededError
 from s3transfer.exceptions import S3DownloadFailedError, S3UploadFailedError
 
-from storage.objectstore import _check_range, validate_key
 from vidlib.errors import NotFoundError, StorageError, VidlibError
+from vidlib.storage.objectstore import _check_range, validate_key
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 _BAD_CREDENTIALS = {
@@ -48,7 +48,7 @@ _DELETE_BATCH = 1000
 
 
 class S3ObjectStore:
-    """Objects in one S3 bucket. Build it with :func:`storage.objectstore.make_object_store`."""
+    """Objects in one S3 bucket. Build it with :func:`vidlib.storage.objectstore.make_object_store`."""
 
     def __init__(
         self,

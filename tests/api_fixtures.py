@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pipelines.context import RunContext, configure_offline_environment, context_for
-from storage.manifests import ManifestRepo
-from storage.objectstore import LocalObjectStore
 from tests.pipeline_fixtures import copy_excerpt, excerpt_consent, make_settings
+from vidlib.pipelines.context import RunContext, configure_offline_environment, context_for
 from vidlib.settings import Settings
+from vidlib.storage.manifests import ManifestRepo
+from vidlib.storage.objectstore import LocalObjectStore
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -36,7 +36,7 @@ class Library:
 
     def restore(self) -> None:
         """Back to the freshly processed state: every clip pending, index rebuilt from the manifests."""
-        from pipelines.reindex import reindex_all
+        from vidlib.pipelines.reindex import reindex_all
 
         # another module may have closed every context (close_contexts): use the one flows will find, and let go
         # of the embedded index held by a stale one (one process, one holder)
@@ -78,7 +78,7 @@ def library(
     if _SHARED:
         yield _SHARED[0]
         return
-    from search_api.tokens import create_token
+    from vidlib.search_api.tokens import create_token
 
     tmp = tmp_path_factory.mktemp("api")
     admin_token = "vl_admin-token-from-the-environment-0123456789"
@@ -93,8 +93,8 @@ def library(
         shutil.copytree(cache, snapshot)
         rid = ManifestRepo(LocalObjectStore(snapshot)).list_ids()[0]
     else:
-        from pipelines import flows
-        from pipelines.ingest import ingest_recording
+        from vidlib.pipelines import flows
+        from vidlib.pipelines.ingest import ingest_recording
 
         request.getfixturevalue("prefect_harness")
         rid = ingest_recording(ctx, copy_excerpt(tmp), excerpt_consent(tmp)).recording_id
@@ -119,7 +119,7 @@ def api(library: Library) -> Iterator[tuple[TestClient, Library]]:
     """A client of the app over the freshly restored library; restored again after the module, for the next one."""
     from fastapi.testclient import TestClient
 
-    from search_api.app import create_app
+    from vidlib.search_api.app import create_app
 
     library.restore()
     with TestClient(create_app(library.settings, library.ctx)) as client:

@@ -46,7 +46,7 @@ def excerpt_consent(tmp: Path, **changes: object) -> Path:
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     """The models folder of the default settings, built once if missing (idempotent)."""
-    from models.install import install_models
+    from vidlib.models.install import install_models
 
     path = Settings().resolved_models_dir
     install_models(path)

@@ -17,8 +17,8 @@ from typing import Any
 def main(marker: Path, port: int, seconds: float) -> None:
     import uvicorn
 
-    from pipelines import clip_media
-    from search_api.app import create_app
+    from vidlib.pipelines import clip_media
+    from vidlib.search_api.app import create_app
     from vidlib.settings import Settings
 
     recut = clip_media.recut

@@ -10,9 +10,9 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from search_api.app import create_app
 from tests.api_fixtures import Library, library  # noqa: F401 - fixture
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
+from vidlib.search_api.app import create_app
 from vidlib.text import fold_accents
 
 pytestmark = pytest.mark.slow

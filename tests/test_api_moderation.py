@@ -11,11 +11,11 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from search_api.app import create_app
-from storage.layout import audit_key
 from tests.api_fixtures import Library, library  # noqa: F401 - fixture
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_api import auth, word_of
+from vidlib.search_api.app import create_app
+from vidlib.storage.layout import audit_key
 
 pytestmark = pytest.mark.slow
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from search_api.errors import RangeError
-from search_api.links import LinkSigner
-from search_api.ranges import parse_range
-from search_api.snippets import highlight_snippet
-from search_api.tokens import TokenBook, create_token, hash_token, parse_token_setting, tokens_file
+from vidlib.search_api.errors import RangeError
+from vidlib.search_api.links import LinkSigner
+from vidlib.search_api.ranges import parse_range
+from vidlib.search_api.snippets import highlight_snippet
+from vidlib.search_api.tokens import TokenBook, create_token, hash_token, parse_token_setting, tokens_file
 from vidlib.settings import Settings
 
 

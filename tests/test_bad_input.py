@@ -13,12 +13,12 @@ from typing import TypeVar
 
 import pytest
 
-from pipelines import flows
-from pipelines.context import RunContext, close_contexts, configure_offline_environment, context_for
-from pipelines.ingest import ingest_recording
 from tests.pipeline_fixtures import EXCERPT, excerpt_consent, make_settings, models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_faults import assert_consistent
 from vidlib.errors import MediaError, NotFoundError
+from vidlib.pipelines import flows
+from vidlib.pipelines.context import RunContext, close_contexts, configure_offline_environment, context_for
+from vidlib.pipelines.ingest import ingest_recording
 
 T = TypeVar("T")
 

@@ -52,7 +52,7 @@ pytestmark = [
 def server(library: Library) -> Iterator[tuple[str, Library]]:
     import uvicorn
 
-    from search_api.app import create_app
+    from vidlib.search_api.app import create_app
 
     library.restore()
     with socket.socket() as s:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from storage.audit import load_audit
 from tests.api_fixtures import Library, library  # noqa: F401 - fixture
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_browser import _sign_in, _wait, browser, server  # noqa: F401 - fixtures
+from vidlib.storage.audit import load_audit
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.stages.cues import (
+from tests.transcripts import make_transcript
+from vidlib.domain import SpokenWord
+from vidlib.pipelines.stages.cues import (
     closing_start,
     content_shift,
     is_follow_up,
@@ -15,11 +17,16 @@ from pipelines.stages.cues import (
     sentence_starts,
     turn_starts,
 )
-from pipelines.stages.segment import ChapterParams, ClipParams, best_cuts, chapter_cuts, spans_from_cuts, split_chapters
-from pipelines.stages.titles import clean_question, confident, keyphrase_title, opening_question
-from pipelines.stages.topics import OTHER, Taxonomy, TopicClassifier, TopicParams, load_taxonomy, topic_label
-from tests.transcripts import make_transcript
-from vidlib.domain import SpokenWord
+from vidlib.pipelines.stages.segment import (
+    ChapterParams,
+    ClipParams,
+    best_cuts,
+    chapter_cuts,
+    spans_from_cuts,
+    split_chapters,
+)
+from vidlib.pipelines.stages.titles import clean_question, confident, keyphrase_title, opening_question
+from vidlib.pipelines.stages.topics import OTHER, Taxonomy, TopicClassifier, TopicParams, load_taxonomy, topic_label
 
 ANSWER = "je travaille la nuit dans un service de cardiologie avec les patients " * 3
 

@@ -19,12 +19,12 @@ import pytest
 from pydantic import TypeAdapter
 
 from bench.eval_chapters import ACCEPTED, pk_wd
-from pipelines.stages.attribute import attribute_speakers
-from pipelines.stages.chapters import plan_chapters
-from pipelines.stages.enrich import enrich_clips
-from pipelines.stages.plan import plan_clips
-from pipelines.stages.segment import split_chapters
 from vidlib.domain import ConsentRecord, Diarization, Transcript
+from vidlib.pipelines.stages.attribute import attribute_speakers
+from vidlib.pipelines.stages.chapters import plan_chapters
+from vidlib.pipelines.stages.enrich import enrich_clips
+from vidlib.pipelines.stages.plan import plan_clips
+from vidlib.pipelines.stages.segment import split_chapters
 
 OUTPUTS = Path(__file__).parent / "data" / "pipeline_outputs"
 # call: (chapter Pk at most, label accuracy at least)
@@ -43,7 +43,7 @@ def embedder():  # type: ignore[no-untyped-def]
     model = _e5_dir()
     if model is None:
         pytest.skip("multilingual-e5-small is not installed (vidlib models install)")
-    from models.text_embedder import TextEmbedder
+    from vidlib.models.text_embedder import TextEmbedder
 
     return TextEmbedder(model, threads=2)
 

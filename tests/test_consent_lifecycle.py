@@ -13,11 +13,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from fastapi.testclient import TestClient
 
-from pipelines.recording_lock import lock_path
-from pipelines.stages.publication import consent_flags, publication_blockers
-from pipelines.stages.speaker_check import extra_voice_turns
-from storage.audit import load_audit
-from storage.layout import tombstone_key
 from tests.api_fixtures import Library, api, library  # noqa: F401 - fixtures
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_api import auth, word_of
@@ -25,6 +20,11 @@ from tests.test_consent import person, record
 from vidlib.consent import check_consent, parse_consent, publication_problems
 from vidlib.domain import ConsentRecord, Diarization, PersonalDataFlag, SpeakerTurn, VoicesConfirmed
 from vidlib.errors import ConsentError
+from vidlib.pipelines.recording_lock import lock_path
+from vidlib.pipelines.stages.publication import consent_flags, publication_blockers
+from vidlib.pipelines.stages.speaker_check import extra_voice_turns
+from vidlib.storage.audit import load_audit
+from vidlib.storage.layout import tombstone_key
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 PAST, FUTURE = "2026-11-01T00:00:00+00:00", "2027-06-01T00:00:00+00:00"
@@ -147,8 +147,8 @@ def test_clips_with_an_unconsented_voice_or_role_are_flagged() -> None:
 
 
 def test_an_amended_record_naming_more_participants_than_were_checked_covers_the_extra_voice() -> None:
-    from pipelines.consent_amend import check_amendment
-    from pipelines.stages.publication import uncovered_voices
+    from vidlib.pipelines.consent_amend import check_amendment
+    from vidlib.pipelines.stages.publication import uncovered_voices
 
     two = parse_consent(record(person("professional", "A"), person("student", "B")))
     three = parse_consent(record(person("professional", "A"), person("student", "B"), person("guardian", "C")))
@@ -265,7 +265,7 @@ def test_unconsented_voice_or_missing_publication_consent_cannot_be_approved(api
 
 @pytest.mark.slow
 def test_consent_expiry_flow_unpublishes_then_purges(api: tuple[TestClient, Library], prefect_harness: None) -> None:
-    from pipelines.flows import consent_expiry
+    from vidlib.pipelines.flows import consent_expiry
 
     client, lib = api
     lib.restore()
@@ -301,7 +301,7 @@ def test_consent_expiry_flow_unpublishes_then_purges(api: tuple[TestClient, Libr
 
 @pytest.mark.slow
 def test_withdraw_consent_flow_purges_the_recording(api: tuple[TestClient, Library], prefect_harness: None) -> None:
-    from pipelines.flows import withdraw_consent
+    from vidlib.pipelines.flows import withdraw_consent
 
     client, lib = api
     lib.restore()
@@ -343,10 +343,10 @@ def test_a_spliced_in_newcomer_is_found_and_a_two_person_call_is_clean(models_di
     """Real audio: rec04's first 90 s (2 speakers), and the same with 24 s of rec06's professional at 1:00."""
     import numpy as np
 
-    from pipelines.context import context_for
-    from pipelines.stages.speaker_check import diarize_checking_extra_voice
     from tests.pipeline_fixtures import make_settings
     from tests.test_diarization import CALL, OTHER_CALL, SR, _decode
+    from vidlib.pipelines.context import context_for
+    from vidlib.pipelines.stages.speaker_check import diarize_checking_extra_voice
 
     if not (CALL.exists() and OTHER_CALL.exists()):
         pytest.skip("the calls of ../shared/data are not here")
@@ -372,9 +372,9 @@ def test_the_stricter_setting_finds_a_late_joiner_in_short_turns(models_dir, tmp
     tests/test_voice_windows.py). The call alone stays clean."""
     from bench.eval_extra_voice import mother_turns, speech_of, splice_joiner
     from bench.tune_diarization import DATA, dataset, load_case
-    from pipelines.context import context_for
-    from pipelines.stages.speaker_check import diarize_checking_extra_voice
     from tests.pipeline_fixtures import make_settings
+    from vidlib.pipelines.context import context_for
+    from vidlib.pipelines.stages.speaker_check import diarize_checking_extra_voice
 
     items = {item.uri: item for item in dataset(DATA)}
     needed = [items["rec06_avocate"].audio, items["mixture"].audio, DATA / "real" / "cfpp2000_textgrids"]
@@ -401,10 +401,10 @@ def test_the_stricter_setting_finds_a_late_joiner_in_short_turns(models_dir, tmp
 
 
 def test_a_stage_refuses_to_run_once_processing_consent_has_expired(tmp_path, models_dir) -> None:  # noqa: ANN001
-    from pipelines.context import RunContext
-    from pipelines.ingest import ingest_recording
-    from pipelines.steps import step_probe
     from tests.pipeline_fixtures import copy_excerpt, excerpt_consent, make_settings
+    from vidlib.pipelines.context import RunContext
+    from vidlib.pipelines.ingest import ingest_recording
+    from vidlib.pipelines.steps import step_probe
 
     ctx = RunContext(make_settings(tmp_path / "home", models_dir))
     rid = ingest_recording(ctx, copy_excerpt(tmp_path), excerpt_consent(tmp_path)).recording_id

@@ -17,15 +17,15 @@ import numpy as np
 import pytest
 
 from bench.bench_diarize_input import mapped_resident_mb
-from models.diarization import (
+from vidlib.domain import Diarization, SpeakerTurn
+from vidlib.errors import MediaError, ModelMissingError
+from vidlib.models.diarization import (
     build_diarization_pipeline,
     diarization_model_paths,
     diarize,
     install_diarization_models,
     speaker_turns,
 )
-from vidlib.domain import Diarization, SpeakerTurn
-from vidlib.errors import MediaError, ModelMissingError
 
 os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
 pytestmark = pytest.mark.slow
@@ -112,7 +112,7 @@ def diarization_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def pipeline(guard: NetworkGuard, diarization_dir: Path):  # -> SpeakerDiarization
-    from models.diarization import DEFAULT_SEGMENTATION_STEP, DEFAULT_THRESHOLD
+    from vidlib.models.diarization import DEFAULT_SEGMENTATION_STEP, DEFAULT_THRESHOLD
 
     segmentation, campplus = diarization_model_paths(diarization_dir)
     return build_diarization_pipeline(
@@ -181,7 +181,7 @@ def test_16_bit_pcm_gives_the_same_turns_as_float32(pipeline) -> None:
 def test_a_call_mapped_from_its_file_gives_the_same_turns_and_is_not_left_resident(pipeline, tmp_path: Path) -> None:
     """The flow maps the call's WAV (``map_pcm16_wav``) instead of reading it: diarisation gives back the pages each
     batch read, so the call never stays resident whole (memory flat in the call's length)."""
-    from pipelines.stages.media import extract_audio, map_pcm16_wav
+    from vidlib.pipelines.stages.media import extract_audio, map_pcm16_wav
 
     wav = extract_audio(CALL, tmp_path / "call.wav")
     mapped = map_pcm16_wav(wav)

@@ -9,12 +9,12 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from pipelines.indexing import clip_payload
-from storage.audit import load_audit
-from storage.layout import recording_prefix
 from tests.api_fixtures import Library, api, library  # noqa: F401 - fixtures
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_api import auth
+from vidlib.pipelines.indexing import clip_payload
+from vidlib.storage.audit import load_audit
+from vidlib.storage.layout import recording_prefix
 
 pytestmark = pytest.mark.slow
 NEW_WORD = "pompiste"  # a word no call of the fixture holds
@@ -42,8 +42,8 @@ def _published_clip(client: TestClient, lib: Library) -> tuple[str, dict, dict]:
 def test_a_corrected_word_reaches_subtitles_snippets_search_and_survives_a_rerun(
     api: tuple[TestClient, Library], prefect_harness: None
 ) -> None:
-    from pipelines import flows
-    from pipelines.reindex import reindex_all
+    from vidlib.pipelines import flows
+    from vidlib.pipelines.reindex import reindex_all
 
     client, lib = api
     clip_id, before, word = _published_clip(client, lib)
@@ -178,8 +178,8 @@ def test_a_student_cannot_edit_and_a_retitle_with_markup_is_refused(api: tuple[T
 def test_a_clip_split_in_two_at_a_sentence_start_stays_split_after_a_rerun(
     api: tuple[TestClient, Library], prefect_harness: None
 ) -> None:
-    from pipelines import flows
-    from pipelines.reindex import reindex_all
+    from vidlib.pipelines import flows
+    from vidlib.pipelines.reindex import reindex_all
 
     client, lib = api
     lib.restore()

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import flows
-from pipelines.context import RunContext, close_contexts, configure_offline_environment, context_for
-from pipelines.ingest import ingest_recording
-from pipelines.timings import STAGES
-from storage.layout import stage_key
 from tests.pipeline_fixtures import EXCERPT, excerpt_consent, make_settings, models_dir, prefect_harness  # noqa: F401 - fixtures
+from vidlib.pipelines import flows
+from vidlib.pipelines.context import RunContext, close_contexts, configure_offline_environment, context_for
+from vidlib.pipelines.ingest import ingest_recording
+from vidlib.pipelines.timings import STAGES
+from vidlib.storage.layout import stage_key
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,8 +134,8 @@ def test_a_withdrawal_stops_the_running_transcription_and_diarisation(fresh: tup
     beforehand): it stops at its next check instead of finishing the stage, diarisation beside it too, and everything
     of the recording is purged
     but the tombstone."""
-    from pipelines.withdrawal import withdraw_consent
     from vidlib.errors import ConsentError
+    from vidlib.pipelines.withdrawal import withdraw_consent
 
     ctx, tmp = fresh
     ctx = context_for(ctx.settings.model_copy(update={"withdrawal_check_s": 0.5}))

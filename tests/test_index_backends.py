@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storage.index import ClipIndex, IndexedClip
-from storage.index_client import ClientClipIndex
-from storage.index_edge import EdgeClipIndex
 from vidlib.errors import StorageError
+from vidlib.storage.index import ClipIndex, IndexedClip
+from vidlib.storage.index_client import ClientClipIndex
+from vidlib.storage.index_edge import EdgeClipIndex
 from vidlib.text import sparse_terms
 
 SERVER_URL = os.environ.get("VIDLIB_TEST_QDRANT_URL")
@@ -237,7 +237,7 @@ def test_the_embedded_index_admits_one_process_at_a_time(tmp_path: Path) -> None
     with pytest.raises(StorageError, match="in use by another process"):
         EdgeClipIndex(tmp_path / "edge", lock_timeout_s=0.5)
     script = (
-        "import sys; from storage.index_edge import EdgeClipIndex; from vidlib.errors import StorageError\n"
+        "import sys; from vidlib.storage.index_edge import EdgeClipIndex; from vidlib.errors import StorageError\n"
         "try:\n    EdgeClipIndex(sys.argv[1], lock_timeout_s=0.5)\nexcept StorageError as e:\n"
         "    print('refused', e); sys.exit(3)\n"
     )
@@ -257,8 +257,8 @@ def test_the_embedded_index_admits_one_process_at_a_time(tmp_path: Path) -> None
 
 def test_contexts_of_one_process_share_the_embedded_index(tmp_path: Path) -> None:
     """Two RunContexts (or the API and a flow) of one process never wait on each other for the folder."""
-    from storage.index import open_index
     from vidlib.settings import Settings
+    from vidlib.storage.index import open_index
 
     settings = Settings(home=tmp_path / "home", index_lock_timeout_s=0.5)
     first, second = open_index(settings), open_index(settings)

@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.stages.media import (
+from vidlib.domain import SpokenWord
+from vidlib.errors import MediaError
+from vidlib.pipelines.stages.media import (
     CutResult,
     Pcm16Wav,
     cut_clips,
@@ -23,8 +25,6 @@ from pipelines.stages.media import (
     speech_activity_ratio,
     write_webvtt,
 )
-from vidlib.domain import SpokenWord
-from vidlib.errors import MediaError
 
 FPS = 25
 LONG_S = 20

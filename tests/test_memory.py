@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.stages.media import map_pcm16_wav
 from vidlib.memory import drop_mapped_pages, release_freed_memory
+from vidlib.pipelines.stages.media import map_pcm16_wav
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

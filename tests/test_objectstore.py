@@ -17,10 +17,10 @@ import boto3
 import pytest
 from pydantic import SecretStr
 
-from storage.objectstore import LocalObjectStore, ObjectStore, make_object_store, validate_key
-from storage.s3store import S3ObjectStore
 from vidlib.errors import NotFoundError, StorageError
 from vidlib.settings import Settings
+from vidlib.storage.objectstore import LocalObjectStore, ObjectStore, make_object_store, validate_key
+from vidlib.storage.s3store import S3ObjectStore
 
 BAD_KEYS = ["../x", "a/../../x", "..", "/etc/passwd", "a\\..\\x", "a\x00b", "", "a//b", "./a", "a/", "a/."]
 

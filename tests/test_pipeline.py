@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import flows
-from pipelines.context import RunContext, close_contexts, configure_offline_environment, context_for
-from pipelines.ingest import ingest_recording
-from pipelines.stages.segment import ChapterParams
-from search_api.search import search_clips
 from tests.pipeline_fixtures import DATA, copy_excerpt, excerpt_consent, make_settings, models_dir, prefect_harness  # noqa: F401 - fixtures
 from vidlib.commands import manifest_view
 from vidlib.domain import Manifest
 from vidlib.errors import ConsentError
+from vidlib.pipelines import flows
+from vidlib.pipelines.context import RunContext, close_contexts, configure_offline_environment, context_for
+from vidlib.pipelines.ingest import ingest_recording
+from vidlib.pipelines.stages.segment import ChapterParams
+from vidlib.search_api.search import search_clips
 from vidlib.settings import Settings
 from vidlib.text import analyze
 
@@ -176,7 +176,7 @@ def test_rerun_after_a_stage_failure_completes_without_duplicates(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("injected failure in enrich")
 
-    monkeypatch.setattr("pipelines.steps.enrich_clips", broken)  # the name the enrich step calls
+    monkeypatch.setattr("vidlib.pipelines.steps.enrich_clips", broken)  # the name the enrich step calls
     with pytest.raises(RuntimeError, match="injected"):
         flows.process_recording(rid, processed.settings)
     assert ctx.repo.load(rid).status == "failed"
@@ -213,7 +213,7 @@ def test_a_recording_processed_before_chapters_keeps_its_clips_and_gets_a_chapte
 
 
 def test_reindex_rebuilds_a_lost_index(processed: Processed) -> None:
-    from pipelines.reindex import reindex_all
+    from vidlib.pipelines.reindex import reindex_all
 
     ctx = processed.ctx
     query = processed.manifest.clips[0].title
@@ -246,7 +246,7 @@ def test_participant_names_are_flagged_with_times(processed: Processed) -> None:
 
 def test_withdrawal_purges_everything_and_keeps_a_tombstone(processed: Processed) -> None:
     """Runs last in this module: it deletes the shared recording."""
-    from pipelines.withdrawal import withdraw_consent
+    from vidlib.pipelines.withdrawal import withdraw_consent
 
     ctx, rid = processed.ctx, processed.recording_id
     report = withdraw_consent(ctx, rid, "Nathan", requested_by="guardian by e-mail")

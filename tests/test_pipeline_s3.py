@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import flows
-from pipelines.context import RunContext, close_contexts, configure_offline_environment, context_for
-from pipelines.ingest import ingest_recording
-from search_api.search import search_clips
-from storage.layout import manifest_key, stage_key
 from tests.pipeline_fixtures import copy_excerpt, excerpt_consent, make_settings, models_dir, prefect_harness  # noqa: F401 - fixtures
 from vidlib.errors import StorageError
+from vidlib.pipelines import flows
+from vidlib.pipelines.context import RunContext, close_contexts, configure_offline_environment, context_for
+from vidlib.pipelines.ingest import ingest_recording
+from vidlib.search_api.search import search_clips
+from vidlib.storage.layout import manifest_key, stage_key
 
 pytestmark = [pytest.mark.slow, pytest.mark.s3]
 

@@ -1,6 +1,6 @@
 """Writers of one recording in separate processes: the API (its own process, each re-cut slowed to open a window)
 against a consent withdrawal or a consent amendment sent while a trim or a redaction holds the recording. Every
-writer holds the recording's one lock (``pipelines.recording_lock``) and re-reads under it: nothing is lost and
+writer holds the recording's one lock (``vidlib.pipelines.recording_lock``) and re-reads under it: nothing is lost and
 nothing purged comes back. docs/moderation.md has the table of the races tried."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import httpx
 import pytest
 from pydantic import TypeAdapter
 
-from storage.layout import recording_prefix, tombstone_key
 from tests.api_fixtures import Library, library  # noqa: F401 - fixture
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from vidlib.domain import ConsentRecord
+from vidlib.storage.layout import recording_prefix, tombstone_key
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from pipelines.stages.redact import MASK, collapse_masks, mask_attributed, widen_to_words
-from storage.audit import load_audit
-from storage.layout import stage_key
 from tests.api_fixtures import Library, api, library  # noqa: F401 - fixtures
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_api import auth
 from vidlib.domain import AttributedTranscript, PersonalDataFlag, Redaction, SpokenWord, Utterance
+from vidlib.pipelines.stages.redact import MASK, collapse_masks, mask_attributed, widen_to_words
+from vidlib.storage.audit import load_audit
+from vidlib.storage.layout import stage_key
 
 SR = 16_000
 

@@ -31,7 +31,7 @@ def _read(client: TestClient, lib: Library, clip_id: str) -> dict[str, dict]:
 def test_names_on_the_tiles_are_found_offered_and_blurred_for_good(
     api: tuple[TestClient, Library], prefect_harness: None
 ) -> None:
-    from pipelines import flows
+    from vidlib.pipelines import flows
 
     client, lib = api
     lib.restore()

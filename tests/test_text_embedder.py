@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.e5_convert import convert_e5
-from models.paths import COMPLETE_MARKER, E5_DIR
-from models.text_embedder import TextEmbedder
 from vidlib.errors import ModelMissingError
+from vidlib.models.e5_convert import convert_e5
+from vidlib.models.paths import COMPLETE_MARKER, E5_DIR
+from vidlib.models.text_embedder import TextEmbedder
 
 NURSE_FR = "Je suis infirmière à l'hôpital : je soigne les patients et je prépare les traitements."
 

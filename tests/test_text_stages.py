@@ -3,13 +3,13 @@
 import numpy as np
 
 from bench.segmentation_metrics import boundary_f1, pk_windowdiff, reference_boundaries
-from pipelines.stages.attribute import assign_roles, attribute_speakers, is_question
-from pipelines.stages.enrich import keyphrases
-from pipelines.stages.plan import plan_clips
-from pipelines.stages.segment import ClipParams, spans_from_cuts, split_chapters
 from tests.transcripts import make_transcript
 from vidlib.consent import parse_consent
 from vidlib.domain import Diarization, Sentence, SpeakerTurn, Transcript, Word
+from vidlib.pipelines.stages.attribute import assign_roles, attribute_speakers, is_question
+from vidlib.pipelines.stages.enrich import keyphrases
+from vidlib.pipelines.stages.plan import plan_clips
+from vidlib.pipelines.stages.segment import ClipParams, spans_from_cuts, split_chapters
 from vidlib.text import analyze, sparse_terms
 from vidlib.wording import join_words
 
@@ -165,7 +165,7 @@ def test_pk_windowdiff_and_f1() -> None:
 
 
 def test_personal_data_flags_carry_kinds_and_times() -> None:
-    from pipelines.stages.personal_data import detect_personal_data
+    from vidlib.pipelines.stages.personal_data import detect_personal_data
 
     line = (
         "Bonjour je m'appelle Lina Dupont, mon numéro c'est 06 12 34 56 78, écris à lina.dupont@gmail.com "
@@ -200,7 +200,7 @@ CONSENT_NAMED = parse_consent(
 
 def test_keyphrases_of_all_equals_keyphrases_per_clip() -> None:
     """The linear form (each clip's phrases found once) gives exactly the per-clip c-TF-IDF phrases."""
-    from pipelines.stages.enrich import keyphrases_of_all
+    from vidlib.pipelines.stages.enrich import keyphrases_of_all
 
     texts = [
         LONG_ANSWER,

@@ -8,14 +8,14 @@ import jiwer
 import numpy as np
 import pytest
 
-from models.registry import ModelRegistry
-from pipelines.stages.media import Pcm16Wav, extract_audio, load_wav, map_pcm16_wav
-from pipelines.stages.transcribe import SAMPLE_RATE, TranscribeOptions, transcribe, window_bounds
 from tests.pipeline_fixtures import (
     EXCERPT,
     make_settings,
     models_dir,  # noqa: F401 - fixture
 )
+from vidlib.models.registry import ModelRegistry
+from vidlib.pipelines.stages.media import Pcm16Wav, extract_audio, load_wav, map_pcm16_wav
+from vidlib.pipelines.stages.transcribe import SAMPLE_RATE, TranscribeOptions, transcribe, window_bounds
 
 
 def test_windows_cover_everything_and_cut_in_the_quietest_moment() -> None:

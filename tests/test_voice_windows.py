@@ -7,8 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.stages.speaker_check import united
-from pipelines.stages.voice_windows import (
+from tests.pipeline_fixtures import models_dir  # noqa: F401 - fixture
+from vidlib.domain import SpeakerTurn
+from vidlib.pipelines.stages.speaker_check import united
+from vidlib.pipelines.stages.voice_windows import (
     UNKNOWN_VOICE,
     WINDOW_S,
     Window,
@@ -18,8 +20,6 @@ from pipelines.stages.voice_windows import (
     outliers,
     speech_windows,
 )
-from tests.pipeline_fixtures import models_dir  # noqa: F401 - fixture
-from vidlib.domain import SpeakerTurn
 
 
 def test_turns_are_cut_into_windows_and_short_scraps_are_left_out() -> None:
@@ -154,9 +154,9 @@ def test_a_parent_on_the_students_microphone_saying_6_s_is_found_by_the_window_c
     clean."""
     from bench.eval_extra_voice import mother_turns, speech_of, splice_joiner, student_speech, to_channel_of
     from bench.tune_diarization import DATA, dataset, load_case
-    from pipelines.context import context_for
-    from pipelines.stages.speaker_check import diarize_checking_extra_voice
     from tests.pipeline_fixtures import make_settings
+    from vidlib.pipelines.context import context_for
+    from vidlib.pipelines.stages.speaker_check import diarize_checking_extra_voice
 
     items = {item.uri: item for item in dataset(DATA)}
     needed = [items["rec04_dev_web"].audio, items["sample"].audio, DATA / "real" / "cfpp2000_textgrids"]
@@ -188,9 +188,9 @@ def test_a_hint_lets_the_clustering_check_find_a_newcomers_small_cluster(models_
     turns are."""
     from bench.eval_extra_voice import mother_turns, speech_of, splice_joiner
     from bench.tune_diarization import DATA, dataset, load_case
-    from pipelines.context import context_for
-    from pipelines.stages.speaker_check import diarize_checking_extra_voice
     from tests.pipeline_fixtures import make_settings
+    from vidlib.pipelines.context import context_for
+    from vidlib.pipelines.stages.speaker_check import diarize_checking_extra_voice
 
     items = {item.uri: item for item in dataset(DATA)}
     needed = [items["rec06_avocate"].audio, items["mixture"].audio, DATA / "real" / "cfpp2000_textgrids"]
@@ -215,10 +215,10 @@ def test_windows_embedded_together_equal_windows_embedded_one_by_one(models_dir,
     short for a filterbank gives NaN; ``check_stop`` is called between batches and its error ends the work."""
     import torch
 
-    from models.diarization import embed_spans
-    from pipelines.context import context_for
     from tests.pipeline_fixtures import make_settings
     from tests.test_diarization import CALL, SR, _decode
+    from vidlib.models.diarization import embed_spans
+    from vidlib.pipelines.context import context_for
 
     if not CALL.exists():
         pytest.skip("the calls of ../shared/data are not here")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipelines.stages.attribute import is_question
 from vidlib.domain import AttributedTranscript, SpokenWord, Utterance
+from vidlib.pipelines.stages.attribute import is_question
 
 
 def make_transcript(lines: list[tuple[str, str, float]], pause: float = 0.5) -> AttributedTranscript:

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipelines.context import configure_offline_environment
 from vidlib.errors import VidlibError
+from vidlib.pipelines.context import configure_offline_environment
 from vidlib.settings import Settings
 
 DESCRIPTION = """\

@@ -9,23 +9,23 @@ from dataclasses import asdict
 from datetime import UTC
 from typing import Any
 
-from models.install import install_models
-from models.registry import ModelRegistry
-from pipelines.consent_amend import amend_consent, confirm_voices, recheck_voices
-from pipelines.context import context_for
-from pipelines.expiry import expire_consents
-from pipelines.ingest import ingest_recording
-from pipelines.reindex import reindex_all
-from pipelines.withdrawal import withdraw_consent
-from search_api.search import search_clips
-from search_api.serve import serve
-from search_api.tokens import create_token
-from storage.manifests import ManifestRepo
 from vidlib.consent import load_consent
 from vidlib.demo import run_demo
 from vidlib.errors import ConsentError
+from vidlib.models.install import install_models
+from vidlib.models.registry import ModelRegistry
+from vidlib.pipelines.consent_amend import amend_consent, confirm_voices, recheck_voices
+from vidlib.pipelines.context import context_for
+from vidlib.pipelines.expiry import expire_consents
+from vidlib.pipelines.ingest import ingest_recording
+from vidlib.pipelines.reindex import reindex_all
+from vidlib.pipelines.withdrawal import withdraw_consent
 from vidlib.progress import run_with_progress
+from vidlib.search_api.search import search_clips
+from vidlib.search_api.serve import serve
+from vidlib.search_api.tokens import create_token
 from vidlib.settings import Settings
+from vidlib.storage.manifests import ManifestRepo
 
 
 def emit_json(value: object) -> None:
@@ -88,7 +88,7 @@ def _process(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _inbox(args: argparse.Namespace, settings: Settings) -> int:
-    from pipelines.flows import process_inbox  # Prefect, imported only by the commands that run a flow
+    from vidlib.pipelines.flows import process_inbox  # Prefect, imported only by the commands that run a flow
 
     outcome = process_inbox(str(args.folder) if args.folder else None, settings)
     for name, result in outcome.items():

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.context import RunContext
-from pipelines.ingest import ingest_recording
-from search_api.search import search_clips
 from vidlib.errors import MediaError
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.ingest import ingest_recording
 from vidlib.progress import run_with_progress
 from vidlib.sample_call import DIALOGUE, JOB, PROFESSIONAL, SECTOR, STUDENT, TITLE
+from vidlib.search_api.search import search_clips
 
 PAUSE_S = 0.7
 

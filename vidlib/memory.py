@@ -4,7 +4,7 @@ glibc keeps the memory a process frees in its heaps for reuse. Diarisation embed
 excerpts of different lengths (tensors of every size): measured on a 30-minute call, the process kept
 0.89 GB more after pyannote's embedding step than before it, all of it freed memory that ``malloc_trim``
 returned at once. Without it a long call's peak grows with its length. ``release_freed_memory`` is called
-after each embedding batch and after every stage (``pipelines.steps.run_step``).
+after each embedding batch and after every stage (``vidlib.pipelines.steps.run_step``).
 
 ``drop_mapped_pages`` does the same for a call mapped from its WAV file (``map_pcm16_wav``): the pages a reader
 has touched count in the process's resident memory until they are given back, and diarisation, which slides

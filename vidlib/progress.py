@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.context import RunContext
-from pipelines.timings import STAGES
+from vidlib.pipelines.context import RunContext
+from vidlib.pipelines.timings import STAGES
 
 
 def run_with_progress(ctx: RunContext, recording_id: str, *, show: bool = True) -> Any:
-    from pipelines.flows import process_recording  # Prefect, imported only when a flow runs
+    from vidlib.pipelines.flows import process_recording  # Prefect, imported only when a flow runs
 
     if not show:
         process_recording(recording_id, ctx.settings)

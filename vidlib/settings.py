@@ -132,7 +132,7 @@ class Settings(BaseSettings):
         "",
         description="Bearer tokens of the search API as comma-separated 'role:sha256hex' "
         "(student, moderator or admin; hashes, never tokens). Tokens made by "
-        "`search_api.tokens.create_token` live in HOME/api_tokens.json.",
+        "`vidlib.search_api.tokens.create_token` live in HOME/api_tokens.json.",
     )
     media_link_secret: SecretStr | None = Field(
         None, description="Key that signs media links; default: random per server start."

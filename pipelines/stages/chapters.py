@@ -8,12 +8,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from pipelines.stages.cues import closing_start
-from pipelines.stages.enrich import keyphrases_of_all
-from pipelines.stages.segment import ChapterParams, chapter_cuts, spans_from_cuts
-from pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
-from pipelines.stages.topics import TopicClassifier, TopicParams
 from vidlib.domain import AttributedTranscript, ChapterSpan, TopicSegment, Utterance
+from vidlib.pipelines.stages.cues import closing_start
+from vidlib.pipelines.stages.enrich import keyphrases_of_all
+from vidlib.pipelines.stages.segment import ChapterParams, chapter_cuts, spans_from_cuts
+from vidlib.pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
+from vidlib.pipelines.stages.topics import TopicClassifier, TopicParams
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 ANSWER_CHARS = 1500  # the start of an answer says most about its topic; the rest costs embedding time

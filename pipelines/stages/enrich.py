@@ -7,9 +7,9 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
-from pipelines.stages.topics import topic_label
 from vidlib.domain import AttributedTranscript, ChapterSpan, ClipEnrichment, ClipSpec
+from vidlib.pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
+from vidlib.pipelines.stages.topics import topic_label
 from vidlib.text import is_stop, stem, words
 
 _PIECES = re.compile(r"[.?!…,;:]+")

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipelines.stages.media_cut import CutOptions, CutResult, StepHook, cut_clips
-from pipelines.stages.media_probe import (
+from vidlib.domain import SpokenWord
+from vidlib.pipelines.stages.media_cut import CutOptions, CutResult, StepHook, cut_clips
+from vidlib.pipelines.stages.media_probe import (
     AUDIO_SAMPLE_RATE,
     Pcm16Wav,
     extract_audio,
@@ -20,7 +21,6 @@ from pipelines.stages.media_probe import (
     probe_media,
     speech_activity_ratio,
 )
-from vidlib.domain import SpokenWord
 from vidlib.wording import join_words
 
 __all__ = [

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import ffmpeg
 
-from pipelines.stages.media_probe import ffprobe_json, run_ffmpeg
 from vidlib.errors import MediaError
+from vidlib.pipelines.stages.media_probe import ffprobe_json, run_ffmpeg
 
 StepHook = Callable[[str, float], None]  # (step name, seconds it took): "encode", "copy+thumbnails"
 

@@ -7,7 +7,7 @@ Two reasons block publication whatever a moderator decides (no override):
   stops counting once the consent record is amended to cover it, or an admin confirms by ear that nobody else
   was there (``pipelines.consent_amend``);
 * ``no_publication_consent``: a participant who speaks in the clip did not consent to publication, or
-  that consent has expired (``vidlib.consent.publication_problems``).
+  that consent has expired (``consent.publication_problems``).
 """
 
 from __future__ import annotations

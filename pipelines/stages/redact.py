@@ -14,8 +14,8 @@ from pathlib import Path
 
 import ffmpeg
 
-from pipelines.stages.media_probe import run_ffmpeg
 from vidlib.domain import AttributedTranscript, Redaction, Sentence, Transcript
+from vidlib.pipelines.stages.media_probe import run_ffmpeg
 from vidlib.wording import join_words
 
 MASK = "[masqué]"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import ffmpeg
 
-from pipelines.stages.media_probe import ffprobe_json, run_ffmpeg
 from vidlib.domain import ScreenBox
 from vidlib.errors import StageError
+from vidlib.pipelines.stages.media_probe import ffprobe_json, run_ffmpeg
 
 NO_TESSERACT = (
     "tesseract is not installed (it reads the text on the video): apt-get install tesseract-ocr "

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipelines.stages.cues import (
+from vidlib.domain import AttributedTranscript, ChapterSpan, TopicSegment, Utterance
+from vidlib.pipelines.stages.cues import (
     QuestionWeights,
     closing_start,
     content_shift,
@@ -30,7 +31,6 @@ from pipelines.stages.cues import (
     question_cues,
     sentence_starts,
 )
-from vidlib.domain import AttributedTranscript, ChapterSpan, TopicSegment, Utterance
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 

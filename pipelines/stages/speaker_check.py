@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.stages.voice_windows import WindowCheck, WindowThresholds, check_windows
 from vidlib.domain import Diarization, SpeakerTurn
+from vidlib.pipelines.stages.voice_windows import WindowCheck, WindowThresholds, check_windows
 from vidlib.settings import Settings
 
 # the defaults of VIDLIB_EXTRA_VOICE_MIN_SPEECH_S / _MIN_DISTANCE: one value, kept in vidlib.settings
@@ -83,7 +83,7 @@ def diarize_checking_extra_voice(
     check flags and, unless ``windows`` is None, those the window check (``pipelines.stages.voice_windows``) finds.
     ``check_stop``: as in ``models.diarization.diarize``; the two thresholds: as in ``flagged_speakers`` (on the
     window check's hint, ``min_speech_s`` drops to ``windows.min_speech_s``: module docstring)."""
-    from models.diarization import diarize, embed_spans
+    from vidlib.models.diarization import diarize, embed_spans
 
     with _reused_features(pipeline):
         known = diarize(pipeline, waveform, num_speakers=participants, check_stop=check_stop)
@@ -117,7 +117,7 @@ def united(flagged: tuple[SpeakerTurn, ...], unknown: tuple[SpeakerTurn, ...]) -
 
 def _one_more_speaker(pipeline: Any, waveform: np.ndarray, count: int) -> tuple[Diarization, dict[str, float]]:
     """Diarisation forced to ``count`` speakers, and each speaker's cosine distance to the nearest other one."""
-    from models.diarization import as_pyannote_file, speaker_turns
+    from vidlib.models.diarization import as_pyannote_file, speaker_turns
 
     output = pipeline(as_pyannote_file(waveform), num_speakers=count)
     turns = speaker_turns(output.exclusive_speaker_diarization)

@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipelines.stages.cues import sentence_start
 from vidlib.domain import SpokenWord, Utterance
+from vidlib.pipelines.stages.cues import sentence_start
 from vidlib.text import is_stop
 from vidlib.wording import join_words
 

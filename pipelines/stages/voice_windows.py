@@ -40,7 +40,7 @@ Embed = Callable[[Sequence[tuple[float, float]]], np.ndarray]  # spans (s) -> (l
 
 
 def _default(name: str) -> float:
-    """A threshold's default: one value, kept in ``vidlib.settings`` (``VIDLIB_EXTRA_VOICE_WINDOW_*``)."""
+    """A threshold's default: one value, kept in ``settings`` (``VIDLIB_EXTRA_VOICE_WINDOW_*``)."""
     return float(Settings.model_fields[name].default)
 
 

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from search_api.deps import CurrentUser, ServicesDep, bearer_scheme, current_principal
-from search_api.errors import AuthError
-from search_api.ranges import object_response
-from search_api.schemas import ClipDetail, ClipList, ClipSummary
-from search_api.tokens import Principal
-from search_api.views import detail, summary_fields
 from vidlib.errors import NotFoundError
+from vidlib.search_api.deps import CurrentUser, ServicesDep, bearer_scheme, current_principal
+from vidlib.search_api.errors import AuthError
+from vidlib.search_api.ranges import object_response
+from vidlib.search_api.schemas import ClipDetail, ClipList, ClipSummary
+from vidlib.search_api.tokens import Principal
+from vidlib.search_api.views import detail, summary_fields
 
 router = APIRouter(prefix="/clips", tags=["clips"])
 

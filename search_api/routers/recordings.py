@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from search_api.chapters import recording_chapters
-from search_api.deps import CurrentUser, ServicesDep
-from search_api.schemas import RecordingChapters
 from vidlib.ids import checked_recording_id
+from vidlib.search_api.chapters import recording_chapters
+from vidlib.search_api.deps import CurrentUser, ServicesDep
+from vidlib.search_api.schemas import RecordingChapters
 
 router = APIRouter(prefix="/recordings", tags=["recordings"])
 

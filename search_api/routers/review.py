@@ -8,18 +8,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from pipelines.consent_amend import amend_consent, confirm_voices
-from pipelines.reindex import reindex_all
-from pipelines.stages.publication import publication_blockers
-from pipelines.stages.topics import load_taxonomy
-from pipelines.withdrawal import withdraw_consent
-from search_api.catalog import ClipRef
-from search_api.deps import AdminUser, CurrentUser, ModeratorUser, ServicesDep
-from search_api.edits import ClipFixes, SpeakerFix, WordFix, fix_clip
-from search_api.errors import ApiError, VoicesCheckRequiredError
-from search_api.moderation import Action
-from search_api.redaction import redact_clip, requested_spans
-from search_api.schemas import (
+from vidlib.consent import parse_consent
+from vidlib.domain import ClipState, ScreenBox
+from vidlib.ids import checked_recording_id
+from vidlib.pipelines.consent_amend import amend_consent, confirm_voices
+from vidlib.pipelines.reindex import reindex_all
+from vidlib.pipelines.stages.publication import publication_blockers
+from vidlib.pipelines.stages.topics import load_taxonomy
+from vidlib.pipelines.withdrawal import withdraw_consent
+from vidlib.search_api.catalog import ClipRef
+from vidlib.search_api.deps import AdminUser, CurrentUser, ModeratorUser, ServicesDep
+from vidlib.search_api.edits import ClipFixes, SpeakerFix, WordFix, fix_clip
+from vidlib.search_api.errors import ApiError, VoicesCheckRequiredError
+from vidlib.search_api.moderation import Action
+from vidlib.search_api.redaction import redact_clip, requested_spans
+from vidlib.search_api.schemas import (
     Approval,
     BulkApproval,
     BulkResult,
@@ -44,15 +47,12 @@ from search_api.schemas import (
     Withdrawal,
     WithdrawalResult,
 )
-from search_api.screen import clip_screen_text
-from search_api.snippets import highlight_snippet
-from search_api.tokens import Principal
-from search_api.trim import retrim
-from search_api.views import clip_version, detail, summary
-from storage.audit import clip_history
-from vidlib.consent import parse_consent
-from vidlib.domain import ClipState, ScreenBox
-from vidlib.ids import checked_recording_id
+from vidlib.search_api.screen import clip_screen_text
+from vidlib.search_api.snippets import highlight_snippet
+from vidlib.search_api.tokens import Principal
+from vidlib.search_api.trim import retrim
+from vidlib.search_api.views import clip_version, detail, summary
+from vidlib.storage.audit import clip_history
 from vidlib.text import fold_accents
 
 router = APIRouter(tags=["review"])

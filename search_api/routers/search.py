@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from search_api.deps import CurrentUser, ServicesDep
-from search_api.errors import ForbiddenError
-from search_api.schemas import ClipList, ClipSummary, SearchHit, SearchResponse
-from search_api.search import search_index
-from search_api.snippets import highlight_snippet
-from search_api.views import summary_fields
-from storage.index import SearchMode
+from vidlib.search_api.deps import CurrentUser, ServicesDep
+from vidlib.search_api.errors import ForbiddenError
+from vidlib.search_api.schemas import ClipList, ClipSummary, SearchHit, SearchResponse
+from vidlib.search_api.search import search_index
+from vidlib.search_api.snippets import highlight_snippet
+from vidlib.search_api.views import summary_fields
+from vidlib.storage.index import SearchMode
 
 router = APIRouter(tags=["search"])
 
