@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from vidlib.domain import AttributedTranscript, ClipMedia, ClipSpec, Manifest, Redaction, ScreenBox, SpokenWord
+from vidlib.domain import AttributedTranscript, ClipMedia, Manifest, Redaction, ScreenBox, SpokenWord
 from vidlib.pipelines.context import RunContext
 from vidlib.pipelines.stages.media import cut_clips, write_webvtt
 from vidlib.pipelines.stages.media_cut import CutOptions, CutResult, write_thumbnail
 from vidlib.pipelines.stages.redact import bleep_audio
 from vidlib.pipelines.stages.screen_text import blur_boxes
 from vidlib.storage.layout import clip_subtitles_key, clip_thumbnail_key, clip_video_key
+from vidlib.storage.stage_keys import ATTRIBUTE, CUT, PLAN
 
 EDGE_S = 0.05  # a word this far past a cut edge still belongs to the clip's subtitles
 
@@ -53,8 +54,8 @@ def cut_and_store(ctx: RunContext, recording_id: str) -> tuple[ClipMedia, ...]:
 
     repo = ctx.repo
     manifest = repo.load(recording_id)
-    plan = repo.load_stage(recording_id, "plan", tuple[ClipSpec, ...])
-    attributed = repo.load_stage(recording_id, "attribute", AttributedTranscript)
+    plan = repo.load_stage(recording_id, PLAN)
+    attributed = repo.load_stage(recording_id, ATTRIBUTE)
     out_dir = ctx.work_dir(recording_id) / "clips"
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -108,7 +109,6 @@ def update_cut_stage(ctx: RunContext, recording_id: str, media: ClipMedia) -> No
     """Keep the stored cut stage in step with a re-cut, so that re-running the flow keeps its times."""
     ctx.repo.update_stage(
         recording_id,
-        "cut",
-        tuple[ClipMedia, ...],
+        CUT,
         lambda stored: tuple(media if m.clip_id == media.clip_id else m for m in stored),
     )

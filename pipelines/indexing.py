@@ -13,14 +13,8 @@ from vidlib.domain import (
     Chapter,
     ChapterSpan,
     Clip,
-    ClipEnrichment,
-    ClipMedia,
-    ClipSpec,
-    Diarization,
     Manifest,
     Role,
-    TopicSegment,
-    Transcript,
 )
 from vidlib.ids import chapter_id_for
 from vidlib.pipelines.context import RunContext
@@ -29,6 +23,7 @@ from vidlib.pipelines.stages.publication import consent_flags, uncovered_voices
 from vidlib.pipelines.stages.topics import topic_label
 from vidlib.pipelines.timings import stage_timings
 from vidlib.storage.index import IndexedClip
+from vidlib.storage.stage_keys import ATTRIBUTE, CHAPTERS, CUT, DIARIZE, EMBED, ENRICH, PLAN, SEGMENT, TRANSCRIBE
 from vidlib.text import sparse_terms
 
 
@@ -43,16 +38,14 @@ def spoken_in(attributed: AttributedTranscript, first: int, last: int) -> tuple[
 
 def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
     repo = ctx.repo
-    plan = repo.load_stage(recording_id, "plan", tuple[ClipSpec, ...])
-    media = {m.clip_id: m for m in repo.load_stage(recording_id, "cut", tuple[ClipMedia, ...])}
-    enrich = {e.clip_id: e for e in repo.load_stage(recording_id, "enrich", tuple[ClipEnrichment, ...])}
-    attributed = repo.load_stage(recording_id, "attribute", AttributedTranscript)
+    plan = repo.load_stage(recording_id, PLAN)
+    media = {m.clip_id: m for m in repo.load_stage(recording_id, CUT)}
+    enrich = {e.clip_id: e for e in repo.load_stage(recording_id, ENRICH)}
+    attributed = repo.load_stage(recording_id, ATTRIBUTE)
     manifest = repo.load(recording_id)
     previous = {c.clip_id: c for c in manifest.clips}
     flags = detect_personal_data(attributed.words, manifest.consent)
-    unconsented = uncovered_voices(
-        repo.load_stage(recording_id, "diarize", Diarization), manifest.consent, manifest.voices_confirmed
-    )
+    unconsented = uncovered_voices(repo.load_stage(recording_id, DIARIZE), manifest.consent, manifest.voices_confirmed)
     now = datetime.now(UTC)
     spans = _chapter_spans(ctx, recording_id)
     chapter_ids = [chapter_id_for(recording_id, ch.start, ch.end) for ch in spans]
@@ -98,7 +91,7 @@ def build_clips(ctx: RunContext, recording_id: str) -> tuple[Clip, ...]:
 
 
 def _chapter_spans(ctx: RunContext, recording_id: str) -> tuple[ChapterSpan, ...]:
-    return ctx.repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...])
+    return ctx.repo.load_stage(recording_id, CHAPTERS)
 
 
 def build_chapters(recording_id: str, spans: tuple[ChapterSpan, ...], clips: tuple[Clip, ...]) -> tuple[Chapter, ...]:
@@ -161,10 +154,10 @@ def finalize_manifest(ctx: RunContext, recording_id: str) -> Manifest:
     clips = build_clips(ctx, recording_id)
     manifest = replace(
         repo.load(recording_id),
-        transcript=repo.load_stage(recording_id, "transcribe", Transcript),
-        diarization=repo.load_stage(recording_id, "diarize", Diarization),
-        attributed=repo.load_stage(recording_id, "attribute", AttributedTranscript),
-        segments=repo.load_stage(recording_id, "segment", tuple[TopicSegment, ...]),
+        transcript=repo.load_stage(recording_id, TRANSCRIBE),
+        diarization=repo.load_stage(recording_id, DIARIZE),
+        attributed=repo.load_stage(recording_id, ATTRIBUTE),
+        segments=repo.load_stage(recording_id, SEGMENT),
         chapters=build_chapters(recording_id, _chapter_spans(ctx, recording_id), clips),
         clips=clips,
         timings=stage_timings(ctx, recording_id),
@@ -178,7 +171,7 @@ def finalize_manifest(ctx: RunContext, recording_id: str) -> Manifest:
 def index_recording(ctx: RunContext, recording_id: str) -> int:
     """Upsert the recording's clips (ids derived from clip ids) and drop points of clips no longer planned."""
     manifest = finalize_manifest(ctx, recording_id)
-    vectors = ctx.repo.load_stage(recording_id, "embed", dict[str, list[float]])
+    vectors = ctx.repo.load_stage(recording_id, EMBED)
     return reindex_manifest(ctx, manifest, vectors)
 
 

@@ -6,6 +6,7 @@ from vidlib.errors import WithdrawnError
 from vidlib.pipelines.context import RunContext
 from vidlib.pipelines.indexing import reindex_manifest
 from vidlib.pipelines.recording_lock import writing
+from vidlib.storage.stage_keys import EMBED
 
 
 def reindex_all(ctx: RunContext) -> int:
@@ -18,9 +19,9 @@ def reindex_all(ctx: RunContext) -> int:
                 if not repo.exists(recording_id):
                     continue
                 manifest = repo.load(recording_id)
-                if manifest.status != "indexed" or not repo.has_stage(recording_id, "embed"):
+                if manifest.status != "indexed" or not repo.has_stage(recording_id, EMBED):
                     continue
-                vectors = repo.load_stage(recording_id, "embed", dict[str, list[float]])
+                vectors = repo.load_stage(recording_id, EMBED)
                 total += reindex_manifest(ctx, manifest, vectors)
         except WithdrawnError:
             continue

@@ -5,22 +5,10 @@ from __future__ import annotations
 import json
 
 from vidlib.pipelines.context import RunContext
+from vidlib.storage import stage_keys
 from vidlib.storage.layout import stage_key
 
-STAGES = (
-    "probe",
-    "audio",
-    "transcribe",
-    "diarize",
-    "attribute",
-    "chapters",
-    "segment",
-    "plan",
-    "cut",
-    "enrich",
-    "embed",
-    "index",
-)
+STAGES = tuple(stage.name for stage in stage_keys.STAGES)
 
 
 def record_timing(ctx: RunContext, recording_id: str, stage: str, seconds: float) -> None:

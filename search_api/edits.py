@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from vidlib.domain import AttributedTranscript, Chapter, ChapterSpan, Clip, ClipEnrichment, Manifest, SpokenWord
+from vidlib.domain import Chapter, Clip, Manifest, SpokenWord
 from vidlib.ids import chapter_id_for
 from vidlib.pipelines import clip_media
 from vidlib.pipelines.context import RunContext
@@ -27,6 +27,7 @@ from vidlib.pipelines.stages.redact import MASK
 from vidlib.pipelines.stages.topics import load_taxonomy, topic_label
 from vidlib.search_api.catalog import ClipRef
 from vidlib.search_api.errors import BadRequestError
+from vidlib.storage.stage_keys import ATTRIBUTE, CHAPTERS, ENRICH
 from vidlib.wording import join_words
 
 MAX_WORD_CHARS = 60
@@ -213,7 +214,7 @@ def _fix_words(
     )
     clip_media.write_subtitles(ctx, clip.subtitles_key, fixed, clip.start, clip.end)
     # what a re-run builds its clips from
-    ctx.repo.update_stage(manifest.recording_id, "attribute", AttributedTranscript, lambda _: fixed)
+    ctx.repo.update_stage(manifest.recording_id, ATTRIBUTE, lambda _: fixed)
     done["flags"] = [len(clip.flags), len(flags)]
     return replace(manifest, attributed=fixed), new_clip, done
 
@@ -248,8 +249,7 @@ def _fix_chapter(ctx: RunContext, manifest: Manifest, clip: Clip, fixes: ClipFix
 def _save_topics(ctx: RunContext, recording_id: str, topics: dict[str, str]) -> None:
     ctx.repo.update_stage(
         recording_id,
-        "enrich",
-        tuple[ClipEnrichment, ...],
+        ENRICH,
         lambda stored: tuple(
             replace(e, topic=topics[e.clip_id], topic_confidence=1.0) if e.clip_id in topics else e for e in stored
         ),
@@ -259,8 +259,7 @@ def _save_topics(ctx: RunContext, recording_id: str, topics: dict[str, str]) -> 
 def _save_chapter(ctx: RunContext, recording_id: str, chapter: Chapter) -> None:
     ctx.repo.update_stage(
         recording_id,
-        "chapters",
-        tuple[ChapterSpan, ...],
+        CHAPTERS,
         lambda stored: tuple(
             replace(s, title=chapter.title, topic=chapter.topic, topic_confidence=1.0)
             if chapter_id_for(recording_id, s.start, s.end) == chapter.chapter_id

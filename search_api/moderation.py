@@ -28,6 +28,7 @@ from vidlib.search_api.tokens import Principal
 from vidlib.search_api.views import clip_version
 from vidlib.storage.audit import append_audit
 from vidlib.storage.manifests import now_iso
+from vidlib.storage.stage_keys import EMBED
 
 Action = Literal["approve", "reject", "unpublish", "retitle", "trim", "redact", "edit"]
 
@@ -219,7 +220,7 @@ class Moderation:
         def change(stored: dict[str, list[float]]) -> dict[str, list[float]]:
             return {k: v for k, v in stored.items() if k != drop} | vectors
 
-        self.ctx.repo.update_stage(recording_id, "embed", dict[str, list[float]], change)
+        self.ctx.repo.update_stage(recording_id, EMBED, change)
 
 
 def _entry(

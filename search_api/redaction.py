@@ -13,12 +13,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from vidlib.domain import AttributedTranscript, Clip, ClipEnrichment, Redaction, ScreenBox, Transcript
+from vidlib.domain import AttributedTranscript, Clip, Redaction, ScreenBox, Transcript
 from vidlib.pipelines import clip_media
 from vidlib.pipelines.context import RunContext
 from vidlib.pipelines.stages.redact import MASK, collapse_masks, mask_attributed, mask_transcript, widen_to_words
 from vidlib.search_api.catalog import ClipRef
 from vidlib.search_api.errors import BadRequestError
+from vidlib.storage.stage_keys import ATTRIBUTE, ENRICH, TRANSCRIBE
 from vidlib.wording import join_words
 
 
@@ -100,13 +101,12 @@ def _save_stages(
 ) -> None:
     """The stage results hold the words too: mask them there, so a re-run of the flow cannot bring them back."""
     repo = ctx.repo
-    repo.update_stage(recording_id, "attribute", AttributedTranscript, lambda _: attributed)
+    repo.update_stage(recording_id, ATTRIBUTE, lambda _: attributed)
     if transcript is not None:
-        repo.update_stage(recording_id, "transcribe", Transcript, lambda _: transcript)
+        repo.update_stage(recording_id, TRANSCRIBE, lambda _: transcript)
     repo.update_stage(  # the generated title and keyphrases
         recording_id,
-        "enrich",
-        tuple[ClipEnrichment, ...],
+        ENRICH,
         lambda stored: tuple(
             replace(e, title=mask_in(e.title, gone), keyphrases=clip.keyphrases) if e.clip_id == clip.clip_id else e
             for e in stored

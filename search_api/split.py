@@ -19,6 +19,7 @@ from vidlib.pipelines.stages.titles import opening_question
 from vidlib.search_api.catalog import ClipRef
 from vidlib.search_api.errors import BadRequestError
 from vidlib.search_api.trim import MIN_CLIP_S
+from vidlib.storage.stage_keys import CUT, ENRICH, PLAN
 
 
 class _HasClipId(Protocol):
@@ -40,9 +41,9 @@ def split_clip(ctx: RunContext, ref: ClipRef, at_s: float) -> SplitResult:
     """Split ``ref.clip`` at the sentence start nearest ``at_s`` (seconds of the clip)."""
     manifest, clip, repo, rid = ref.manifest, ref.clip, ctx.repo, ref.recording_id
     attributed = manifest.attributed
-    if attributed is None or not repo.has_stage(rid, "plan"):
+    if attributed is None or not repo.has_stage(rid, PLAN):
         raise BadRequestError("this recording has no clip plan to split (process it again first)")
-    plan = repo.load_stage(rid, "plan", tuple[ClipSpec, ...])
+    plan = repo.load_stage(rid, PLAN)
     spec = next((s for s in plan if s.clip_id == clip.clip_id), None)
     if spec is None:
         raise BadRequestError("this clip is not in the recording's plan (process it again first)")
@@ -135,15 +136,15 @@ def _save_stages(
     """Plan, cut and enrich stages: the two halves instead of the clip, so that a re-run keeps the split."""
     repo = ctx.repo
     new_plan = _in_place(plan, clip.clip_id, specs)
-    repo.save_stage(rid, "plan", tuple(replace(s, index=i) for i, s in enumerate(new_plan)), tuple[ClipSpec, ...])
-    repo.update_stage(rid, "cut", tuple[ClipMedia, ...], lambda stored: _in_place(stored, clip.clip_id, media))
+    repo.save_stage(rid, PLAN, tuple(replace(s, index=i) for i, s in enumerate(new_plan)))
+    repo.update_stage(rid, CUT, lambda stored: _in_place(stored, clip.clip_id, media))
 
     def halve(stored: tuple[ClipEnrichment, ...]) -> tuple[ClipEnrichment, ...]:
         old = next(e for e in stored if e.clip_id == clip.clip_id)
         parts = tuple(replace(old, clip_id=h.clip_id, title=h.title) for h in halves)
         return _in_place(stored, clip.clip_id, parts)
 
-    repo.update_stage(rid, "enrich", tuple[ClipEnrichment, ...], halve)
+    repo.update_stage(rid, ENRICH, halve)
 
 
 def _in_place(items: tuple[_Keyed, ...], clip_id: str, parts: tuple[_Keyed, ...]) -> tuple[_Keyed, ...]:

@@ -12,6 +12,7 @@ from vidlib.domain import Manifest
 from vidlib.errors import NotFoundError, StorageError
 from vidlib.storage.layout import manifest_key, recordings_root, stage_key
 from vidlib.storage.objectstore import ObjectStore
+from vidlib.storage.stage_keys import StageKey
 
 T = TypeVar("T")
 _MANIFEST = TypeAdapter(Manifest)
@@ -61,24 +62,24 @@ class ManifestRepo:
         return sorted({k.split("/")[1] for k in keys if k.endswith("/manifest.json")})
 
     # --- stage results ---------------------------------------------------------------------
-    def has_stage(self, recording_id: str, stage: str) -> bool:
-        return self.store.exists(stage_key(recording_id, stage))
+    def has_stage(self, recording_id: str, stage: StageKey[Any]) -> bool:
+        return self.store.exists(stage_key(recording_id, stage.name))
 
-    def save_stage(self, recording_id: str, stage: str, value: Any, tp: Any) -> str:
-        key = stage_key(recording_id, stage)
-        self.store.put_bytes(key, _adapter(tp).dump_json(value), "application/json")
+    def save_stage(self, recording_id: str, stage: StageKey[T], value: T) -> str:
+        key = stage_key(recording_id, stage.name)
+        self.store.put_bytes(key, _adapter(stage.tp).dump_json(value), "application/json")
         return key
 
-    def load_stage(self, recording_id: str, stage: str, tp: type[T] | Any) -> T:
-        raw = self.store.get_bytes(stage_key(recording_id, stage))
-        value: T = _adapter(tp).validate_json(raw)
+    def load_stage(self, recording_id: str, stage: StageKey[T]) -> T:
+        raw = self.store.get_bytes(stage_key(recording_id, stage.name))
+        value: T = _adapter(stage.tp).validate_json(raw)
         return value
 
-    def update_stage(self, recording_id: str, stage: str, tp: type[T] | Any, change: Callable[[T], T]) -> None:
+    def update_stage(self, recording_id: str, stage: StageKey[T], change: Callable[[T], T]) -> None:
         """Rewrite a stored stage result with ``change`` (a correction, redaction or split that a re-run must keep);
         nothing when the stage was never stored."""
         if self.has_stage(recording_id, stage):
-            self.save_stage(recording_id, stage, change(self.load_stage(recording_id, stage, tp)), tp)
+            self.save_stage(recording_id, stage, change(self.load_stage(recording_id, stage)))
 
     @staticmethod
     def to_json_dict(manifest: Manifest) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from vidlib.pipelines.ingest import ingest_recording
 from vidlib.pipelines.stages.segment import ChapterParams
 from vidlib.search_api.search import search_clips
 from vidlib.settings import Settings
+from vidlib.storage.stage_keys import PLAN, SEGMENT
 from vidlib.text import analyze
 
 pytestmark = pytest.mark.slow
@@ -199,8 +200,8 @@ def test_a_recording_processed_before_chapters_keeps_its_clips_and_gets_a_chapte
     ctx, rid = processed.ctx, processed.recording_id
     repo = ctx.repo
     ctx.store.delete(f"recordings/{rid}/stages/chapters.json")
-    for stage, tp in (("segment", tuple[TopicSegment, ...]), ("plan", tuple[ClipSpec, ...])):
-        repo.save_stage(rid, stage, tuple(replace(x, chapter=0) for x in repo.load_stage(rid, stage, tp)), tp)
+    repo.update_stage(rid, SEGMENT, lambda segments: tuple(replace(x, chapter=0) for x in segments))
+    repo.update_stage(rid, PLAN, lambda plan: tuple(replace(x, chapter=0) for x in plan))
     old = repo.load(rid)
     repo.save(replace(old, chapters=(), clips=tuple(replace(c, chapter_id="", topic_label="") for c in old.clips)))
     cut_before = ctx.store.get_bytes(f"recordings/{rid}/stages/cut.json")
