@@ -3,9 +3,9 @@
     .venv/bin/python -m bench.eval_extra_voice --threads 2 --json /tmp/extra_voice.json   # 102 cases, about 20 min
     .venv/bin/python -m bench.eval_extra_voice --from-json /tmp/extra_voice.json         # the report again, at once
 
-The stage (``pipelines.stages.speaker_check``) clusters a second time with one speaker more than the consent
+The stage (``pipelines.stages.extra_voice``) clusters a second time with one speaker more than the consent
 record names. It believes that split (a voice nobody consented for was heard) when every one of those speakers
-speaks >= ``MIN_EXTRA_SPEECH_S`` and has its centroid >= ``MIN_EXTRA_DISTANCE`` (cosine) from every other one's, and
+speaks >= ``min_speech_s`` and has its centroid >= ``min_distance`` (cosine) from every other one's, and
 then flags every speaker but the one who speaks most. The cases:
 
 * **positives**: each of the two calls (rec04, rec06; 2 speakers, synthetic French voices) with a third voice spliced
@@ -32,10 +32,9 @@ a finer hop gives a newcomer's short turns more embeddings (docs/unconsented-voi
 parent spoke into the student's microphone. That takes away the other microphone's colour but also the voice's own
 average timbre, so it errs the other way: the plain splices are optimistic, these pessimistic.
 
-Each case is also run through the **window check** (``pipelines.stages.voice_windows``): the known diarisation's turns
-in 1.5 s windows, each embedded, outliers at each of ``WINDOW_DISTANCES`` from every participant's print. The report
-grids its two other thresholds and then gives both checks together, as the stage runs them (either one flags; on the
-window check's hint, the clustering check believes smaller speakers), then both by ``HINT_DISTANCES``.
+Each case is also run through the **window check** (the same module): the known diarisation's turns in 1.5 s windows,
+each embedded, outliers at each of ``WINDOW_DISTANCES`` from every participant's print. The report grids its two
+other thresholds and then gives both checks together, as the stage runs them (either one flags).
 ``--dump-windows DIR`` also keeps each case's windows and their embeddings, to try other window rules without the
 models.
 """
@@ -50,16 +49,16 @@ import argparse
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.tune_diarization import DATA, SR, Case, dataset, load_case
+from bench.common import DATA, SR, Case, dataset, load_case
 
 if TYPE_CHECKING:
-    from vidlib.pipelines.stages.voice_windows import WindowThresholds
+    from vidlib.pipelines.stages.extra_voice import VoiceCheckThresholds
 
 BASES = ("rec04_dev_web", "rec06_avocate")
 VOICE_SOURCES = ("sample", "dev00", "tst00", "mixture", *BASES)
@@ -72,7 +71,6 @@ MOTHER_JOINS_S = 459.0
 WINDOW_DISTANCES = (0.45, 0.5, 0.55, 0.6)
 WINDOW_MIN_SPEECH = (1.5, 3.0, 4.5, 6.0)
 WINDOW_VOICE_DISTANCES = (0.4, 0.45, 0.5, 0.55, 0.6)
-HINT_DISTANCES = (0.0, 0.3, 0.4, 0.45, 0.5)  # 0.5: no hint short of belief at the default voice distance
 CHANNEL_FFT = 1024  # --same-channel: 64 ms frames at 16 kHz
 
 
@@ -88,7 +86,7 @@ class Candidate:
 
 @dataclass(frozen=True)
 class WindowFinding:
-    """What the window check (``pipelines.stages.voice_windows``) finds at one ``min_window_distance``."""
+    """What the window check (``pipelines.stages.extra_voice``) finds at one ``min_window_distance``."""
 
     min_window_distance: float
     speech_s: float  # seconds the outlier windows cover
@@ -240,12 +238,17 @@ def candidates(
     """Every speaker of the n + 1 clustering, before the two thresholds (as the stage computes them), and what the
     window check finds at each of ``WINDOW_DISTANCES``, before its two other thresholds."""
     from vidlib.models.diarization import diarize, embed_spans
-    from vidlib.pipelines.stages.speaker_check import _one_more_speaker, _reused_features
-    from vidlib.pipelines.stages.voice_windows import covered_s, outliers, speech_windows
+    from vidlib.pipelines.stages.extra_voice import (
+        covered_s,
+        one_more_speaker,
+        outliers,
+        reused_features,
+        speech_windows,
+    )
 
-    with _reused_features(pipeline):
+    with reused_features(pipeline):
         known = diarize(pipeline, waveform, num_speakers=consented)  # as the stage does: its features are reused
-        one_more, distances = _one_more_speaker(pipeline, waveform, consented + 1)
+        one_more, distances = one_more_speaker(pipeline, waveform, consented + 1)
     found = []
     for speaker in sorted({t.speaker for t in one_more.turns}):
         turns = [t for t in one_more.turns if t.speaker == speaker]
@@ -280,14 +283,13 @@ def candidates(
 
 def verdict(outcome: Outcome, min_speech: float, min_distance: float) -> tuple[bool, bool]:
     """(flagged the spliced voice's turns, flagged turns elsewhere) under these thresholds, by the stage's rule."""
-    from vidlib.pipelines.stages.speaker_check import flagged_speakers
+    from vidlib.pipelines.stages.extra_voice import VoiceCheckThresholds, flagged_speakers
 
     flagged = flagged_speakers(
         {c.speaker: c.speech_s for c in outcome.candidates},
         {c.speaker: c.distance for c in outcome.candidates},
         outcome.consented + 1,
-        min_speech_s=min_speech,
-        min_distance=min_distance,
+        VoiceCheckThresholds(min_speech_s=min_speech, min_distance=min_distance),
     )
     kept = [c for c in outcome.candidates if c.speaker in flagged]
     found = any(c.inside_s >= 0.5 * c.speech_s for c in kept) if outcome.voice else False
@@ -310,17 +312,16 @@ def window_verdict(outcome: Outcome, window: tuple[float, float, float]) -> tupl
     return found, at.inside_s < 0.5 * at.speech_s
 
 
-def both_verdict(outcome: Outcome, clustering: tuple[float, float], window: WindowThresholds) -> tuple[bool, bool]:
-    """The stage's verdict (``speaker_check.diarize_checking_extra_voice``): the clustering check's, down to the
-    window check's minimum speech when the window check has a hint, or the window check's."""
-    from vidlib.pipelines.stages.speaker_check import min_speech_on
-    from vidlib.pipelines.stages.voice_windows import Outliers, hinted
-
-    at = _finding(outcome, window.min_window_distance)
-    hint = at is not None and hinted(Outliers((), at.speech_s, at.voice_distance), window)
-    a = verdict(outcome, min_speech_on(hint, clustering[0], window), clustering[1])
-    b = window_verdict(outcome, (window.min_window_distance, window.min_speech_s, window.min_voice_distance))
+def both_verdict(outcome: Outcome, thresholds: VoiceCheckThresholds) -> tuple[bool, bool]:
+    """The stage's verdict (``extra_voice.diarize_checking_extra_voice``): the clustering check's or the window
+    check's."""
+    a = verdict(outcome, thresholds.min_speech_s, thresholds.min_distance)
+    b = window_verdict(outcome, window_setting(thresholds))
     return a[0] or b[0], a[1] or b[1]
+
+
+def window_setting(thresholds: VoiceCheckThresholds) -> tuple[float, float, float]:
+    return thresholds.window_distance, thresholds.window_min_speech_s, thresholds.window_voice_distance
 
 
 def run_cases(
@@ -437,10 +438,9 @@ def report(outcomes: list[Outcome], durations: list[float], current: tuple[float
         print(f"  {o.case}: {[(c.speech_s, c.distance, c.inside_s) for c in o.candidates]}")
 
 
-def report_windows(
-    outcomes: list[Outcome], durations: list[float], clustering: tuple[float, float], window: WindowThresholds
-) -> None:
-    current = (window.min_window_distance, window.min_speech_s, window.min_voice_distance)
+def report_windows(outcomes: list[Outcome], durations: list[float], thresholds: VoiceCheckThresholds) -> None:
+    current = window_setting(thresholds)
+    clustering = (thresholds.min_speech_s, thresholds.min_distance)
     positives = [o for o in outcomes if o.voice and o.windows]
     negatives = [o for o in outcomes if not o.voice and o.windows]
     if not positives and not negatives:
@@ -461,21 +461,18 @@ def report_windows(
             f"{sum(any(window_verdict(o, setting)) for o in negatives)}/{len(negatives)} | "
             f"{sum(window_verdict(o, setting)[1] for o in positives)}/{len(positives)} |"
         )
-    print(
-        f"\nBoth checks, as the stage runs them (clustering {clustering}, windows {current}, hint at "
-        f"{window.hint_voice_distance:g}), found:"
-    )
+    print(f"\nBoth checks, as the stage runs them (clustering {clustering}, windows {current}), found:")
     for pattern in sorted({o.pattern for o in positives}):
         for base in BASES:
             at = [o for o in positives if o.pattern == pattern and o.base == base]
             cells = [
-                f"{sum(both_verdict(o, clustering, window)[0] for o in at if o.spliced_s == d)}/"
+                f"{sum(both_verdict(o, thresholds)[0] for o in at if o.spliced_s == d)}/"
                 f"{sum(1 for o in at if o.spliced_s == d)}"
                 for d in durations
             ]
             print(
                 f"  {pattern:7} into {base:14}: {' | '.join(cells)} | all "
-                f"{sum(both_verdict(o, clustering, window)[0] for o in at)}/{len(at)}"
+                f"{sum(both_verdict(o, thresholds)[0] for o in at)}/{len(at)}"
             )
     for label, chosen in (
         ("all", positives),
@@ -483,36 +480,23 @@ def report_windows(
         ("synthetic voices", [o for o in positives if o.voice.split(":")[0] in BASES]),
     ):
         cells = [
-            f"{sum(both_verdict(o, clustering, window)[0] for o in chosen if o.spliced_s == d)}/"
+            f"{sum(both_verdict(o, thresholds)[0] for o in chosen if o.spliced_s == d)}/"
             f"{sum(1 for o in chosen if o.spliced_s == d)}"
             for d in durations
         ]
         print(
-            f"  {label:16}: {' | '.join(cells)} | all {sum(both_verdict(o, clustering, window)[0] for o in chosen)}"
+            f"  {label:16}: {' | '.join(cells)} | all {sum(both_verdict(o, thresholds)[0] for o in chosen)}"
             f"/{len(chosen)}; clustering check alone {sum(verdict(o, *clustering)[0] for o in chosen)}, window "
-            f"check alone {sum(window_verdict(o, current)[0] for o in chosen)}, both without the hint "
-            f"{sum(verdict(o, *clustering)[0] or window_verdict(o, current)[0] for o in chosen)}"
+            f"check alone {sum(window_verdict(o, current)[0] for o in chosen)}"
         )
     print(
-        f"  false alarms: {sum(any(both_verdict(o, clustering, window)) for o in negatives)}/{len(negatives)}; "
+        f"  false alarms: {sum(any(both_verdict(o, thresholds)) for o in negatives)}/{len(negatives)}; "
         f"spliced calls where something else is flagged too: "
-        f"{sum(both_verdict(o, clustering, window)[1] for o in positives)}/{len(positives)}"
+        f"{sum(both_verdict(o, thresholds)[1] for o in positives)}/{len(positives)}"
     )
-    print(
-        "\nBoth checks by the hint's voice distance (on a hint, the clustering check believes speakers of the window "
-        "check's minimum speech):"
-    )
-    for hint in HINT_DISTANCES:
-        at = replace(window, hint_voice_distance=hint)
-        mark = " (current)" if hint == window.hint_voice_distance else ""
-        print(
-            f"  {hint:g}{mark}: found {sum(both_verdict(o, clustering, at)[0] for o in positives)}/{len(positives)}, "
-            f"false alarms {sum(any(both_verdict(o, clustering, at)) for o in negatives)}/{len(negatives)}, "
-            f"flagged elsewhere {sum(both_verdict(o, clustering, at)[1] for o in positives)}/{len(positives)}"
-        )
     print("\nNegatives, window check at the current window distance (outlier seconds, their mean's distance):")
     for o in negatives:
-        at = _finding(o, window.min_window_distance)
+        at = _finding(o, thresholds.window_distance)
         print(f"  {o.case}: {(at.speech_s, at.voice_distance) if at else '-'}")
 
 
@@ -561,8 +545,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--from-json", type=Path, nargs="+", help="report on the candidates earlier --json runs wrote")
     args = parser.parse_args(argv)
 
-    from vidlib.pipelines.stages.speaker_check import MIN_EXTRA_DISTANCE, MIN_EXTRA_SPEECH_S
-    from vidlib.pipelines.stages.voice_windows import WindowThresholds
+    from vidlib.pipelines.stages.extra_voice import VoiceCheckThresholds
 
     if args.from_json:
         fields = set(Candidate.__dataclass_fields__)
@@ -583,8 +566,9 @@ def main(argv: list[str] | None = None) -> None:
     else:
         outcomes = measure(args)
     durations = sorted({o.spliced_s for o in outcomes if o.voice})
-    report(outcomes, durations, (MIN_EXTRA_SPEECH_S, MIN_EXTRA_DISTANCE))
-    report_windows(outcomes, durations, (MIN_EXTRA_SPEECH_S, MIN_EXTRA_DISTANCE), WindowThresholds())
+    defaults = VoiceCheckThresholds()
+    report(outcomes, durations, (defaults.min_speech_s, defaults.min_distance))
+    report_windows(outcomes, durations, defaults)
 
 
 def measure(args: argparse.Namespace) -> list[Outcome]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from vidlib.consent import check_consent
-from vidlib.domain import AuditEntry, Clip, ConsentRecord, Diarization, Manifest, Participant, VoicesConfirmed
+from vidlib.domain import AuditEntry, Clip, ConsentRecord, Manifest, Participant, VoicesConfirmed
 from vidlib.errors import ConsentError, NotFoundError
 from vidlib.ids import checked_recording_id
 from vidlib.pipelines.context import RunContext
@@ -43,6 +43,7 @@ from vidlib.pipelines.stages.publication import recording_consent_flags
 from vidlib.pipelines.steps import diarize_checking_voices
 from vidlib.storage.audit import append_audit
 from vidlib.storage.manifests import now_iso
+from vidlib.storage.stage_keys import DIARIZE
 
 AMEND_ACTION = "consent_amended"
 CONFIRM_ACTION = "voices_confirmed"
@@ -192,7 +193,7 @@ def recheck_voices(ctx: RunContext, recording_id: str, *, requested_by: str, now
         participants = len(manifest.consent.participants)
         found = diarize_checking_voices(ctx, recording_id, participants)
         diarization = replace(manifest.diarization, unconsented=found.unconsented, consented=found.consented)
-        ctx.repo.save_stage(recording_id, "diarize", diarization, Diarization)  # what a later run's manifest reads
+        ctx.repo.save_stage(recording_id, DIARIZE, diarization)  # what a later run's manifest reads
         seconds = sum(t.end - t.start for t in found.unconsented)
         return _reflag(
             ctx,

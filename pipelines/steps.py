@@ -8,23 +8,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from vidlib.consent import check_consent
 from vidlib.domain import (
-    AttributedTranscript,
     ChapterSpan,
-    ClipEnrichment,
-    ClipMedia,
-    ClipSpec,
     Diarization,
     Manifest,
-    MediaInfo,
-    TopicSegment,
-    Transcript,
 )
 from vidlib.errors import MediaError, StageError
 from vidlib.memory import release_freed_memory
@@ -35,15 +29,30 @@ from vidlib.pipelines.recording_lock import ensure_not_withdrawn
 from vidlib.pipelines.stages.attribute import attribute_speakers
 from vidlib.pipelines.stages.chapters import chapters_from_segments, plan_chapters
 from vidlib.pipelines.stages.enrich import enrich_clips
+from vidlib.pipelines.stages.extra_voice import VoiceCheckThresholds, diarize_checking_extra_voice
 from vidlib.pipelines.stages.media import Pcm16Wav, extract_audio, map_pcm16_wav, probe_media, speech_activity_ratio
 from vidlib.pipelines.stages.plan import plan_clips
 from vidlib.pipelines.stages.segment import ClipParams, split_chapters
-from vidlib.pipelines.stages.speaker_check import diarize_checking_extra_voice
 from vidlib.pipelines.stages.transcribe import TranscribeOptions, transcribe
 from vidlib.pipelines.stages.vocabulary import call_vocabulary, load_lexicon
-from vidlib.pipelines.stages.voice_windows import WindowThresholds
 from vidlib.pipelines.timings import record_timing, stage_timings
+from vidlib.settings import Settings
 from vidlib.storage.layout import audio_key, stage_key
+from vidlib.storage.stage_keys import (
+    ATTRIBUTE,
+    AUDIO,
+    CHAPTERS,
+    CUT,
+    DIARIZE,
+    EMBED,
+    ENRICH,
+    INDEX,
+    PLAN,
+    PROBE,
+    SEGMENT,
+    TRANSCRIBE,
+    StageKey,
+)
 
 if TYPE_CHECKING:
     from vidlib.pipelines.stages.media import Pcm16Wav
@@ -52,23 +61,23 @@ T = TypeVar("T")
 
 
 def run_step(
-    ctx: RunContext, recording_id: str, stage: str, tp: Any, compute: Callable[[], T], *, always: bool = False
+    ctx: RunContext, recording_id: str, stage: StageKey[T], compute: Callable[[], T], *, always: bool = False
 ) -> str:
     ensure_not_withdrawn(ctx, recording_id)
     check_consent(ctx.repo.load(recording_id).consent)  # consent may have expired since ingest
     repo = ctx.repo
-    key = stage_key(recording_id, stage)
+    key = stage_key(recording_id, stage.name)
     if not always and repo.has_stage(recording_id, stage):
-        ctx.notify(recording_id, stage, "skip")
+        ctx.notify(recording_id, stage.name, "skip")
         return key
-    ctx.notify(recording_id, stage, "start")
+    ctx.notify(recording_id, stage.name, "start")
     t0 = time.perf_counter()
     value = compute()
     seconds = time.perf_counter() - t0
-    repo.save_stage(recording_id, stage, value, tp)
+    repo.save_stage(recording_id, stage, value)
     release_freed_memory()  # what the stage freed goes back to the system, not to the next stage's peak
-    record_timing(ctx, recording_id, stage, seconds)
-    ctx.notify(recording_id, stage, "done")
+    record_timing(ctx, recording_id, stage.name, seconds)
+    ctx.notify(recording_id, stage.name, "done")
     return key
 
 
@@ -122,8 +131,7 @@ def step_probe(ctx: RunContext, recording_id: str) -> str:
     return run_step(
         ctx,
         recording_id,
-        "probe",
-        MediaInfo,
+        PROBE,
         lambda: probe_media(
             ctx.original_path(recording_id), max_duration_s=s.max_duration_s, max_file_bytes=s.max_file_bytes
         ),
@@ -139,7 +147,7 @@ def step_audio(ctx: RunContext, recording_id: str) -> str:
         ctx.store.put_file(audio_key(recording_id), wav, "audio/wav")
         return {"activity_ratio": ratio}
 
-    return run_step(ctx, recording_id, "audio", dict[str, float], compute)
+    return run_step(ctx, recording_id, AUDIO, compute)
 
 
 def step_transcribe(ctx: RunContext, recording_id: str) -> str:
@@ -157,37 +165,29 @@ def step_transcribe(ctx: RunContext, recording_id: str) -> str:
     return run_step(
         ctx,
         recording_id,
-        "transcribe",
-        Transcript,
+        TRANSCRIBE,
         lambda: transcribe(
             ctx.models.whisper(), wav_samples(ctx, recording_id), options, check_stop=stop_check(ctx, recording_id)
         ),
     )
 
 
-def diarize_checking_voices(ctx: RunContext, recording_id: str, participants: int) -> Diarization:
-    """The call's turns with ``participants`` speakers and the turns of any voice beyond them, by the checks and
-    thresholds of the settings (pipelines/stages/speaker_check.py, voice_windows.py)."""
+def voice_check_thresholds(settings: Settings) -> VoiceCheckThresholds:
+    """The unconsented-voice checks' thresholds: the stage's defaults, with the settings' overrides."""
+    overrides = {"min_speech_s": settings.extra_voice_min_speech_s, "min_distance": settings.extra_voice_min_distance}
+    chosen = {name: value for name, value in overrides.items() if value is not None}
+    return replace(VoiceCheckThresholds(), windows=settings.extra_voice_windows, **chosen)
 
-    s = ctx.settings
-    windows = (
-        WindowThresholds(
-            s.extra_voice_window_distance,
-            s.extra_voice_window_min_speech_s,
-            s.extra_voice_window_voice_distance,
-            s.extra_voice_window_hint_distance,
-        )
-        if s.extra_voice_windows
-        else None
-    )
+
+def diarize_checking_voices(ctx: RunContext, recording_id: str, participants: int) -> Diarization:
+    """The call's turns with ``participants`` speakers and the turns of any voice beyond them
+    (pipelines/stages/extra_voice.py)."""
     return diarize_checking_extra_voice(
         ctx.models.diarizer(),
         load_samples(ctx, recording_id),
         participants,
         check_stop=stop_check(ctx, recording_id),
-        min_speech_s=s.extra_voice_min_speech_s,
-        min_distance=s.extra_voice_min_distance,
-        windows=windows,
+        thresholds=voice_check_thresholds(ctx.settings),
     )
 
 
@@ -198,7 +198,7 @@ def step_diarize(ctx: RunContext, recording_id: str) -> str:
         # clustering with the count open (n..n+1) on the same embeddings looks for a voice nobody consented for
         return diarize_checking_voices(ctx, recording_id, len(_manifest(ctx, recording_id).consent.participants))
 
-    return run_step(ctx, recording_id, "diarize", Diarization, compute)
+    return run_step(ctx, recording_id, DIARIZE, compute)
 
 
 def step_attribute(ctx: RunContext, recording_id: str) -> str:
@@ -206,11 +206,10 @@ def step_attribute(ctx: RunContext, recording_id: str) -> str:
     return run_step(
         ctx,
         recording_id,
-        "attribute",
-        AttributedTranscript,
+        ATTRIBUTE,
         lambda: attribute_speakers(
-            repo.load_stage(recording_id, "transcribe", Transcript),
-            repo.load_stage(recording_id, "diarize", Diarization),
+            repo.load_stage(recording_id, TRANSCRIBE),
+            repo.load_stage(recording_id, DIARIZE),
             _manifest(ctx, recording_id).consent,
         ),
     )
@@ -221,13 +220,11 @@ def step_chapters(ctx: RunContext, recording_id: str) -> str:
 
     def compute() -> tuple[ChapterSpan, ...]:
         embedder = ctx.models.embedder()
-        attributed = repo.load_stage(recording_id, "attribute", AttributedTranscript)
-        if repo.has_stage(recording_id, "segment"):
+        attributed = repo.load_stage(recording_id, ATTRIBUTE)
+        if repo.has_stage(recording_id, SEGMENT):
             # processed before chapters existed: its clips (their media, bleeps and review decisions) stay as they
             # are, each clip's segment becomes a chapter of its own
-            return chapters_from_segments(
-                attributed, repo.load_stage(recording_id, "segment", tuple[TopicSegment, ...]), embedder.embed_queries
-            )
+            return chapters_from_segments(attributed, repo.load_stage(recording_id, SEGMENT), embedder.embed_queries)
         return plan_chapters(
             attributed,
             embedder.embed_passages,
@@ -235,7 +232,7 @@ def step_chapters(ctx: RunContext, recording_id: str) -> str:
             duration_s=_manifest(ctx, recording_id).media.duration_s,
         )
 
-    return run_step(ctx, recording_id, "chapters", tuple[ChapterSpan, ...], compute)
+    return run_step(ctx, recording_id, CHAPTERS, compute)
 
 
 def step_segment(ctx: RunContext, recording_id: str) -> str:
@@ -245,11 +242,10 @@ def step_segment(ctx: RunContext, recording_id: str) -> str:
     return run_step(
         ctx,
         recording_id,
-        "segment",
-        tuple[TopicSegment, ...],
+        SEGMENT,
         lambda: split_chapters(
-            repo.load_stage(recording_id, "attribute", AttributedTranscript),
-            repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...]),
+            repo.load_stage(recording_id, ATTRIBUTE),
+            repo.load_stage(recording_id, CHAPTERS),
             params,
         ),
     )
@@ -260,19 +256,18 @@ def step_plan(ctx: RunContext, recording_id: str) -> str:
     return run_step(
         ctx,
         recording_id,
-        "plan",
-        tuple[ClipSpec, ...],
+        PLAN,
         lambda: plan_clips(
             recording_id,
-            repo.load_stage(recording_id, "attribute", AttributedTranscript),
-            repo.load_stage(recording_id, "segment", tuple[TopicSegment, ...]),
+            repo.load_stage(recording_id, ATTRIBUTE),
+            repo.load_stage(recording_id, SEGMENT),
             _manifest(ctx, recording_id).media.duration_s,
         ),
     )
 
 
 def step_cut(ctx: RunContext, recording_id: str) -> str:
-    return run_step(ctx, recording_id, "cut", tuple[ClipMedia, ...], lambda: cut_and_store(ctx, recording_id))
+    return run_step(ctx, recording_id, CUT, lambda: cut_and_store(ctx, recording_id))
 
 
 def step_enrich(ctx: RunContext, recording_id: str) -> str:
@@ -280,24 +275,21 @@ def step_enrich(ctx: RunContext, recording_id: str) -> str:
     return run_step(
         ctx,
         recording_id,
-        "enrich",
-        tuple[ClipEnrichment, ...],
+        ENRICH,
         lambda: enrich_clips(
-            repo.load_stage(recording_id, "plan", tuple[ClipSpec, ...]),
-            repo.load_stage(recording_id, "attribute", AttributedTranscript),
-            repo.load_stage(recording_id, "chapters", tuple[ChapterSpan, ...]),
+            repo.load_stage(recording_id, PLAN),
+            repo.load_stage(recording_id, ATTRIBUTE),
+            repo.load_stage(recording_id, CHAPTERS),
         ),
     )
 
 
 def step_embed(ctx: RunContext, recording_id: str) -> str:
-    return run_step(ctx, recording_id, "embed", dict[str, list[float]], lambda: embed_clips(ctx, recording_id))
+    return run_step(ctx, recording_id, EMBED, lambda: embed_clips(ctx, recording_id))
 
 
 def step_index(ctx: RunContext, recording_id: str) -> str:
-    from dataclasses import replace
-
     # always re-applied (an upsert by clip id, so no duplicates): the index may have been lost since
-    key = run_step(ctx, recording_id, "index", int, lambda: index_recording(ctx, recording_id), always=True)
+    key = run_step(ctx, recording_id, INDEX, lambda: index_recording(ctx, recording_id), always=True)
     ctx.repo.save(replace(ctx.repo.load(recording_id), timings=stage_timings(ctx, recording_id)))
     return key

@@ -21,10 +21,11 @@ from vidlib.consent import check_consent, parse_consent, publication_problems
 from vidlib.domain import ConsentRecord, Diarization, PersonalDataFlag, SpeakerTurn, VoicesConfirmed
 from vidlib.errors import ConsentError
 from vidlib.pipelines.recording_lock import lock_path
+from vidlib.pipelines.stages.extra_voice import VoiceCheckThresholds, extra_voice_turns
 from vidlib.pipelines.stages.publication import consent_flags, publication_blockers
-from vidlib.pipelines.stages.speaker_check import extra_voice_turns
 from vidlib.storage.audit import load_audit
 from vidlib.storage.layout import tombstone_key
+from vidlib.storage.stage_keys import DIARIZE
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 PAST, FUTURE = "2026-11-01T00:00:00+00:00", "2027-06-01T00:00:00+00:00"
@@ -83,6 +84,9 @@ def test_publication_needs_every_speaker_consent_and_the_guardian_for_a_minor() 
 
 
 # --- unconsented voices -----------------------------------------------------------------------------
+DEFAULTS = VoiceCheckThresholds()
+
+
 def turns(*spans: tuple[float, float, str]) -> tuple[SpeakerTurn, ...]:
     return tuple(SpeakerTurn(a, b, s) for a, b, s in spans)
 
@@ -91,14 +95,16 @@ def test_a_split_into_one_speaker_more_is_believed_only_when_every_voice_is_subs
     one_more = Diarization(turns((0, 30, "X"), (30, 40, "Y"), (40, 60, "Z"), (60, 70, "X"), (70, 80, "Y")), 3)
     far = {"X": 0.5, "Y": 0.5, "Z": 0.3}
     # every speaker but the one who speaks most (X, 40 s): the newcomer cannot be told from the student
-    assert {t.speaker for t in extra_voice_turns(one_more, far, 3)} == {"Y", "Z"}
-    assert SpeakerTurn(40, 60, "Z") in extra_voice_turns(one_more, far, 3)
-    assert extra_voice_turns(one_more, {**far, "Z": 0.15}, 3) == ()  # two close centroids: a split of one voice
-    assert extra_voice_turns(one_more, {**far, "Y": 0.15}, 3) == ()
+    assert {t.speaker for t in extra_voice_turns(one_more, far, 3, DEFAULTS)} == {"Y", "Z"}
+    assert SpeakerTurn(40, 60, "Z") in extra_voice_turns(one_more, far, 3, DEFAULTS)
+    assert (
+        extra_voice_turns(one_more, {**far, "Z": 0.15}, 3, DEFAULTS) == ()
+    )  # two close centroids: a split of one voice
+    assert extra_voice_turns(one_more, {**far, "Y": 0.15}, 3, DEFAULTS) == ()
     short = Diarization(turns((0, 30, "X"), (30, 40, "Y"), (40, 44, "Z"), (44, 70, "X"), (70, 80, "Y")), 3)
-    assert extra_voice_turns(short, far, 3) == ()  # 4 s: not enough speech to believe the split
+    assert extra_voice_turns(short, far, 3, DEFAULTS) == ()  # 4 s: not enough speech to believe the split
     two = Diarization(turns((0, 30, "X"), (30, 40, "Y")), 2)
-    assert extra_voice_turns(two, {"X": 0.5, "Y": 0.5}, 3) == ()  # the forced clustering found fewer speakers
+    assert extra_voice_turns(two, {"X": 0.5, "Y": 0.5}, 3, DEFAULTS) == ()  # the forced clustering found fewer speakers
 
 
 def test_a_newcomer_who_speaks_more_than_the_student_is_flagged() -> None:
@@ -106,7 +112,7 @@ def test_a_newcomer_who_speaks_more_than_the_student_is_flagged() -> None:
     of its own at the consented count and the matching named the student; the newcomer, who spoke more than the
     student, went unflagged."""
     one_more = Diarization(turns((0, 60, "X"), (60, 70, "Y"), (70, 95, "Z"), (95, 130, "X")), 3)
-    flagged = extra_voice_turns(one_more, {"X": 0.59, "Y": 0.59, "Z": 0.6}, 3)
+    flagged = extra_voice_turns(one_more, {"X": 0.59, "Y": 0.59, "Z": 0.6}, 3, DEFAULTS)
     assert SpeakerTurn(70, 95, "Z") in flagged and {t.speaker for t in flagged} == {"Y", "Z"}
 
 
@@ -346,7 +352,7 @@ def test_a_spliced_in_newcomer_is_found_and_a_two_person_call_is_clean(models_di
     from tests.pipeline_fixtures import make_settings
     from tests.test_diarization import CALL, OTHER_CALL, SR, _decode
     from vidlib.pipelines.context import context_for
-    from vidlib.pipelines.stages.speaker_check import diarize_checking_extra_voice
+    from vidlib.pipelines.stages.extra_voice import diarize_checking_extra_voice
 
     if not (CALL.exists() and OTHER_CALL.exists()):
         pytest.skip("the calls of ../shared/data are not here")
@@ -368,13 +374,13 @@ def test_the_stricter_setting_finds_a_late_joiner_in_short_turns(models_dir, tmp
     Settings as the
     flow builds it: rec06 with 9 s of a real AMI speaker cut into the turn lengths of a real mother joining a real
     interview (``bench/eval_extra_voice.py``'s late joiner, case ``rec06_avocate+mixture:FEE016@9s/joiner``: her
-    cluster measured 6.7 s, 0.62 from the others; the default setting missed her before the window check's hint,
-    tests/test_voice_windows.py). The call alone stays clean."""
+    cluster measured 6.7 s, 0.62 from the others; the default setting misses her). The call alone stays clean."""
+    from bench.common import DATA, dataset, load_case
     from bench.eval_extra_voice import mother_turns, speech_of, splice_joiner
-    from bench.tune_diarization import DATA, dataset, load_case
     from tests.pipeline_fixtures import make_settings
     from vidlib.pipelines.context import context_for
-    from vidlib.pipelines.stages.speaker_check import diarize_checking_extra_voice
+    from vidlib.pipelines.stages.extra_voice import diarize_checking_extra_voice
+    from vidlib.pipelines.steps import voice_check_thresholds
 
     items = {item.uri: item for item in dataset(DATA)}
     needed = [items["rec06_avocate"].audio, items["mixture"].audio, DATA / "real" / "cfpp2000_textgrids"]
@@ -388,16 +394,17 @@ def test_the_stricter_setting_finds_a_late_joiner_in_short_turns(models_dir, tmp
         extra_voice_min_distance=0.3,
     )
     pipeline = context_for(settings).models.diarizer()
-    thresholds = {"min_speech_s": settings.extra_voice_min_speech_s, "min_distance": settings.extra_voice_min_distance}
+    thresholds = voice_check_thresholds(settings)
+    assert (thresholds.min_speech_s, thresholds.min_distance) == (4.0, 0.3)
     call, mixture = load_case(items["rec06_avocate"]), load_case(items["mixture"])
     voice = speech_of(mixture, "FEE016", 9.0)
     assert voice is not None
     joined, spans = splice_joiner(call, voice, mother_turns(DATA))
 
-    found = diarize_checking_extra_voice(pipeline, joined, 2, **thresholds)
+    found = diarize_checking_extra_voice(pipeline, joined, 2, thresholds=thresholds)
     newcomer = sum(max(0.0, min(t.end, b) - max(t.start, a)) for t in found.unconsented for a, b in spans)
     assert newcomer > 3.0, (spans, found.unconsented)  # measured 4.85 s: her other turns went to the professional
-    assert diarize_checking_extra_voice(pipeline, call.waveform, 2, **thresholds).unconsented == ()
+    assert diarize_checking_extra_voice(pipeline, call.waveform, 2, thresholds=thresholds).unconsented == ()
 
 
 def test_a_stage_refuses_to_run_once_processing_consent_has_expired(tmp_path, models_dir) -> None:  # noqa: ANN001
@@ -511,7 +518,7 @@ def test_cli_recheck_voices_applies_changed_thresholds_to_a_processed_recording(
     flagged = lib.ctx.repo.load(lib.recording_id)
     assert flagged.diarization is not None and flagged.diarization.unconsented, flagged.diarization
     assert flagged.diarization.turns == before.diarization.turns
-    assert lib.ctx.repo.load_stage(lib.recording_id, "diarize", Diarization) == flagged.diarization
+    assert lib.ctx.repo.load_stage(lib.recording_id, DIARIZE) == flagged.diarization
     blocked = sorted(c.clip_id for c in flagged.clips if c.consent_flags)
     assert blocked and sorted(report["blocked"]) == blocked, report
     entries = [e for e in load_audit(lib.ctx.store, lib.recording_id) if e.action == "voices_rechecked"]

@@ -66,19 +66,11 @@ class Settings(BaseSettings):
     min_speech_ratio: float = 0.02
     # a long stage reads the withdrawal tombstone at most this often (one object-store request each)
     withdrawal_check_s: float = Field(5.0, gt=0)
-    # a voice beyond the consent record is believed when each of the n + 1 speakers of a second clustering speaks
-    # this long and their centroids are this far apart (cosine): docs/unconsented-voices.md
-    extra_voice_min_speech_s: float = Field(6.0, ge=0)
-    extra_voice_min_distance: float = Field(0.2, ge=0, le=2)
-    # the window check (pipelines/stages/voice_windows.py): 1.5 s windows of speech at this cosine distance from
-    # every participant's voice print, covering this long, whose mean lies this far from every print; covering as
-    # long with their mean only hint_distance away, they are a hint: the clustering check then believes speakers of
-    # extra_voice_window_min_speech_s too
-    extra_voice_windows: bool = True
-    extra_voice_window_distance: float = Field(0.5, ge=0, le=2)
-    extra_voice_window_min_speech_s: float = Field(3.0, ge=0)
-    extra_voice_window_voice_distance: float = Field(0.5, ge=0, le=2)
-    extra_voice_window_hint_distance: float = Field(0.45, ge=0, le=2)
+    # overrides of the unconsented-voice checks' thresholds (their defaults and how they were measured:
+    # pipelines/stages/extra_voice.py, docs/unconsented-voices.md); None keeps the stage's default
+    extra_voice_min_speech_s: float | None = Field(None, ge=0)
+    extra_voice_min_distance: float | None = Field(None, ge=0, le=2)
+    extra_voice_windows: bool = True  # the window check (a parent who says a few short things)
 
     # --- storage -------------------------------------------------------------------------------
     store: Literal["local", "s3"] = "local"

@@ -3,7 +3,7 @@
 Two reasons block publication whatever a moderator decides (no override):
 
 * ``unconsented_speaker``: a voice in the clip matches no consented participant (an extra voice found by
-  ``pipelines.stages.speaker_check``, or a speaker whose role nobody in the consent record holds). The extra voice
+  ``pipelines.stages.extra_voice``, or a speaker whose role nobody in the consent record holds). The extra voice
   stops counting once the consent record is amended to cover it, or an admin confirms by ear that nobody else
   was there (``pipelines.consent_amend``);
 * ``no_publication_consent``: a participant who speaks in the clip did not consent to publication, or

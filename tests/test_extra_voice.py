@@ -1,4 +1,4 @@
-"""The window check for a voice nobody consented for (pipelines/stages/voice_windows.py).
+"""The window check for a voice nobody consented for (pipelines/stages/extra_voice.py).
 
 The unit tests give the rule hand-made embeddings; the last test runs it on real audio with the real models."""
 
@@ -9,16 +9,16 @@ import pytest
 
 from tests.pipeline_fixtures import models_dir  # noqa: F401 - fixture
 from vidlib.domain import SpeakerTurn
-from vidlib.pipelines.stages.speaker_check import united
-from vidlib.pipelines.stages.voice_windows import (
+from vidlib.pipelines.stages.extra_voice import (
     UNKNOWN_VOICE,
     WINDOW_S,
+    VoiceCheckThresholds,
     Window,
-    WindowThresholds,
     as_turns,
-    check_windows,
+    odd_window_turns,
     outliers,
     speech_windows,
+    united,
 )
 
 
@@ -57,17 +57,17 @@ def test_windows_of_a_third_voice_are_found_wherever_the_diarisation_put_them() 
     found = outliers(windows, np.array(rows), 0.5)
     assert [w.start for w in found.windows] == [100.0, 104.0, 109.0]
     assert found.speech_s == pytest.approx(4.5) and found.voice_distance > 0.5
-    thresholds = WindowThresholds(0.5, 3.0, 0.5)
+    thresholds = VoiceCheckThresholds(window_distance=0.5, window_min_speech_s=3.0, window_voice_distance=0.5)
     embeddings = {(w.start, w.end): row for w, row in zip(windows, rows)}
     turns = [SpeakerTurn(w.start, w.end, w.speaker) for w in windows]
-    flagged = check_windows(turns, lambda spans: np.array([embeddings[s] for s in spans]), thresholds).turns
+    flagged = odd_window_turns(turns, lambda spans: np.array([embeddings[s] for s in spans]), thresholds)
     assert [(t.start, t.end, t.speaker) for t in flagged] == [
         (100.0, 101.5, UNKNOWN_VOICE),
         (104.0, 105.5, UNKNOWN_VOICE),
         (109.0, 110.5, UNKNOWN_VOICE),
     ]
     # one window of the newcomer (1.5 s) is below the 3 s minimum: a cough or a laugh is not a voice
-    assert check_windows(turns[:-2], lambda spans: np.array([embeddings[s] for s in spans]), thresholds).turns == ()
+    assert odd_window_turns(turns[:-2], lambda spans: np.array([embeddings[s] for s in spans]), thresholds) == ()
 
 
 def test_a_participants_windows_given_to_the_other_one_are_not_an_unknown_voice() -> None:
@@ -95,33 +95,15 @@ def test_scattered_odd_windows_average_back_towards_the_participants() -> None:
     assert found.voice_distance < 0.5, found.voice_distance
 
 
-def test_two_participants_merged_beside_a_newcomers_cluster_give_a_hint_not_a_flag() -> None:
-    """As measured on rec06 (bench/eval_extra_voice.py): the consented-count diarisation gave the distinct newcomer
-    (``B``) a cluster of its own and merged the professional and the student (``A``). The student's windows lie far
-    from that mixed print, but their mean only 0.477 from it: not believed, a hint (the clustering check then
-    believes smaller splits, pipelines/stages/speaker_check.py)."""
-    basis = np.eye(8)
-    student = 0.3 * basis[0] + basis[1]  # a voice close to the professional's (basis[0]), as the synthetic ones are
-    windows, rows = [], []
-    for i in range(60):
-        windows.append(Window("A", i * 2.0, i * 2.0 + 1.5))
-        rows.append(basis[0] if i % 4 else student + (0.5 if i % 8 else -0.5) * basis[3])
-    for i in range(3):
-        windows.append(Window("B", 200.0 + i * 3.0, 201.5 + i * 3.0))
-        rows.append(basis[2])
-    embeddings = {(w.start, w.end): row for w, row in zip(windows, rows)}
-    turns = [SpeakerTurn(w.start, w.end, w.speaker) for w in windows]
+def test_settings_override_only_the_thresholds_they_set(tmp_path) -> None:  # noqa: ANN001
+    from vidlib.pipelines.steps import voice_check_thresholds
+    from vidlib.settings import Settings
 
-    def check(thresholds: WindowThresholds) -> tuple[int, bool]:
-        found = check_windows(turns, lambda spans: np.array([embeddings[s] for s in spans]), thresholds)
-        return len(found.turns), found.hint
-
-    found = outliers(windows, np.array(rows), 0.5)
-    assert found.speech_s == pytest.approx(22.5) and found.voice_distance == pytest.approx(0.477, abs=1e-3)
-    assert check(WindowThresholds(0.5, 3.0, 0.5, 0.45)) == (0, True)
-    assert check(WindowThresholds(0.5, 3.0, 0.5, 0.48)) == (0, False)
-    assert check(WindowThresholds(0.5, 23.0, 0.5, 0.45)) == (0, False)  # the hint needs min_speech_s too
-    assert check(WindowThresholds(0.5, 3.0, 0.47, 0.6)) == (15, True)  # believed is always a hint
+    assert voice_check_thresholds(Settings(home=tmp_path)) == VoiceCheckThresholds()
+    stricter = voice_check_thresholds(Settings(home=tmp_path, extra_voice_min_speech_s=4.0, extra_voice_windows=False))
+    assert stricter == VoiceCheckThresholds(min_speech_s=4.0, windows=False)
+    with pytest.raises(ValueError):
+        Settings(home=tmp_path, extra_voice_min_distance=3.0)  # a cosine distance lies in [0, 2]
 
 
 def test_nan_embeddings_are_left_out() -> None:
@@ -152,11 +134,11 @@ def test_a_parent_on_the_students_microphone_saying_6_s_is_found_by_the_window_c
     real mother joining a real interview (``bench/eval_extra_voice.py --same-channel``'s late joiner). The
     clustering check alone misses her; the window check finds her turns and nothing else. The call alone stays
     clean."""
+    from bench.common import DATA, dataset, load_case
     from bench.eval_extra_voice import mother_turns, speech_of, splice_joiner, student_speech, to_channel_of
-    from bench.tune_diarization import DATA, dataset, load_case
     from tests.pipeline_fixtures import make_settings
     from vidlib.pipelines.context import context_for
-    from vidlib.pipelines.stages.speaker_check import diarize_checking_extra_voice
+    from vidlib.pipelines.stages.extra_voice import diarize_checking_extra_voice
 
     items = {item.uri: item for item in dataset(DATA)}
     needed = [items["rec04_dev_web"].audio, items["sample"].audio, DATA / "real" / "cfpp2000_textgrids"]
@@ -170,43 +152,15 @@ def test_a_parent_on_the_students_microphone_saying_6_s_is_found_by_the_window_c
     assert voice is not None
     joined, spans = splice_joiner(call, to_channel_of(voice, student_speech(call)), mother_turns(DATA))
 
-    assert diarize_checking_extra_voice(pipeline, joined, 2, windows=None).unconsented == ()
+    assert (
+        diarize_checking_extra_voice(pipeline, joined, 2, thresholds=VoiceCheckThresholds(windows=False)).unconsented
+        == ()
+    )
     found = diarize_checking_extra_voice(pipeline, joined, 2).unconsented
     inside = sum(max(0.0, min(t.end, b) - max(t.start, a)) for t in found for a, b in spans)
     flagged = sum(t.end - t.start for t in found)
     assert inside > 3.0 and flagged - inside < WINDOW_S, (spans, found)  # measured: 5.7 s inside, 0.8 s outside
     assert diarize_checking_extra_voice(pipeline, call.waveform, 2).unconsented == ()
-
-
-@pytest.mark.slow
-def test_a_hint_lets_the_clustering_check_find_a_newcomers_small_cluster(models_dir, tmp_path) -> None:  # noqa: ANN001
-    """Real audio, default settings: rec06 with 9 s of a real AMI speaker cut into the turn lengths of a real mother
-    joining a real interview (``bench/eval_extra_voice.py``'s case ``rec06_avocate+mixture:FEE016@9s/joiner``).
-    The consented-count diarisation gives her a cluster of her own and merges the two synthetic voices, so the
-    window check only has a hint (the student's windows: 22.6 s at 0.483 from the mixed print), and her cluster in the
-    n + 1 clustering has 5.2 s, under the clustering check's 6 s. Without the hint nothing is flagged; with it, her
-    turns are."""
-    from bench.eval_extra_voice import mother_turns, speech_of, splice_joiner
-    from bench.tune_diarization import DATA, dataset, load_case
-    from tests.pipeline_fixtures import make_settings
-    from vidlib.pipelines.context import context_for
-    from vidlib.pipelines.stages.speaker_check import diarize_checking_extra_voice
-
-    items = {item.uri: item for item in dataset(DATA)}
-    needed = [items["rec06_avocate"].audio, items["mixture"].audio, DATA / "real" / "cfpp2000_textgrids"]
-    if not all(path.exists() for path in needed):
-        pytest.skip("the recordings of ../shared/data are not here")
-    pipeline = context_for(make_settings(tmp_path, models_dir)).models.diarizer()
-    call, mixture = load_case(items["rec06_avocate"]), load_case(items["mixture"])
-    voice = speech_of(mixture, "FEE016", 9.0)
-    assert voice is not None
-    joined, spans = splice_joiner(call, voice, mother_turns(DATA))
-
-    no_hint = WindowThresholds(hint_voice_distance=WindowThresholds().min_voice_distance)
-    assert diarize_checking_extra_voice(pipeline, joined, 2, windows=no_hint).unconsented == ()
-    found = diarize_checking_extra_voice(pipeline, joined, 2).unconsented
-    inside = sum(max(0.0, min(t.end, b) - max(t.start, a)) for t in found for a, b in spans)
-    assert inside > 3.0, (spans, found)  # measured by the benchmark: 4.2 s of her 5.2 s cluster
 
 
 @pytest.mark.slow

