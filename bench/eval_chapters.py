@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from vidlib.domain import Diarization, Transcript
+from bench.common import pk_windowdiff
 from vidlib.pipelines.context import RunContext, configure_offline_environment
 from vidlib.pipelines.stages.attribute import attribute_speakers
 from vidlib.pipelines.stages.chapters import ChapteringParams, plan_chapters
@@ -39,6 +39,7 @@ from vidlib.pipelines.stages.plan import plan_clips
 from vidlib.pipelines.stages.segment import ClipParams, split_chapters
 from vidlib.settings import Settings
 from vidlib.storage.layout import stage_key
+from vidlib.storage.stage_keys import DIARIZE, TRANSCRIBE
 
 # annotated label -> our labels that count as right (the same sets as ../shared/tools/eval_calls.py)
 ACCEPTED = {
@@ -69,40 +70,12 @@ class Produced:
     words: list[dict[str, Any]]
 
 
-def seg_labels(spans: list[tuple[float, float]], duration: float) -> list[tuple[str, int]]:
-    lab: list[tuple[str, int]] = []
-    gaps = 0
-    spans = sorted(spans)
-    for sec in range(int(duration)):
-        t = sec + 0.5
-        hit = next((i for i, (a, b) in enumerate(spans) if a <= t < b), None)
-        if hit is None:
-            if not lab or lab[-1][0] != "gap":
-                gaps += 1
-            lab.append(("gap", gaps))
-        else:
-            lab.append(("s", hit))
-    return lab
-
-
-def pk_wd(ref: list[tuple[float, float]], hyp: list[tuple[float, float]], duration: float) -> tuple[float, float]:
-    r, h = seg_labels(ref, duration), seg_labels(hyp, duration)
-    k = max(2, round(sum(b - a for a, b in ref) / max(1, len(ref)) / 2))
-    n = len(r) - k
-    if n <= 0:
-        return 0.0, 0.0
-    bound = lambda lab, i: sum(lab[x] != lab[x + 1] for x in range(i, i + k))  # noqa: E731
-    pk = sum((r[i] == r[i + k]) != (h[i] == h[i + k]) for i in range(n)) / n
-    wd = sum(bound(r, i) != bound(h, i) for i in range(n)) / n
-    return pk, wd
-
-
 def metrics(truth: dict[str, Any], out: Produced) -> dict[str, Any]:
     duration = float(truth["duration"])
     ref = [(s["start"], s["end"]) for s in truth["topic_segments"]]
     chapters = [(c["start"], c["end"]) for c in out.chapters]
-    pk, wd = pk_wd(ref, chapters, duration)
-    clip_pk, _ = pk_wd(ref, [(c["start"], c["end"]) for c in out.clips], duration)
+    pk, wd = pk_windowdiff(ref, chapters, duration)
+    clip_pk, _ = pk_windowdiff(ref, [(c["start"], c["end"]) for c in out.clips], duration)
     crossing = sum(not any(a - 0.01 <= c["start"] and c["end"] <= b + 0.01 for a, b in chapters) for c in out.clips)
     mid_word = sum(
         any(w["start"] + 0.02 < edge < w["end"] - 0.02 for w in out.words)
@@ -167,9 +140,7 @@ def rerun(ctx: RunContext, rid: str, params: ChapteringParams, clip_params: Clip
     from dataclasses import asdict
 
     repo, manifest = ctx.repo, ctx.repo.load(rid)
-    attributed = attribute_speakers(
-        repo.load_stage(rid, "transcribe", Transcript), repo.load_stage(rid, "diarize", Diarization), manifest.consent
-    )
+    attributed = attribute_speakers(repo.load_stage(rid, TRANSCRIBE), repo.load_stage(rid, DIARIZE), manifest.consent)
     chapters = plan_chapters(
         attributed, _memo(ctx, "passages"), _memo(ctx, "queries"), params, duration_s=manifest.media.duration_s
     )
@@ -211,8 +182,8 @@ def export_call(ctx: RunContext, rid: str, truth: dict[str, Any], dest: Path) ->
         "source": f"{Path(manifest.source_name).name}, processed by vidlib (transcribe + diarize stage results)",
         "duration_s": manifest.media.duration_s,
         "consent": TypeAdapter(type(manifest.consent)).dump_python(manifest.consent, mode="json"),
-        "transcript": json.loads(ctx.store.get_bytes(stage_key(rid, "transcribe"))),
-        "diarization": json.loads(ctx.store.get_bytes(stage_key(rid, "diarize"))),
+        "transcript": json.loads(ctx.store.get_bytes(stage_key(rid, TRANSCRIBE.name))),
+        "diarization": json.loads(ctx.store.get_bytes(stage_key(rid, DIARIZE.name))),
         "topics": [{"start": t["start"], "end": t["end"], "label": t["label"]} for t in truth["topic_segments"]],
     }
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -40,17 +40,16 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.common import DATA
 from bench.search_corpus import index_truth_clips, synthetic_clips, truth_clips, vocabulary
+from vidlib.models.paths import E5_DIR
 from vidlib.models.text_embedder import TextEmbedder
+from vidlib.settings import Settings
 from vidlib.storage.index import ClipIndex
 from vidlib.storage.index_client import ClientClipIndex
 from vidlib.storage.index_edge import EdgeClipIndex
 from vidlib.text import sparse_terms
 
-ROOT = Path(__file__).resolve().parents[1]
-
-DATA = ROOT.parent / "shared" / "data" / "calls"
-E5_DIR = Path.home() / ".vidlib" / "models" / "e5-small"
 TYPES = ("keyword", "paraphrase", "cross_recording", "cross_lingual")
 PUBLISHED = {"state": "published"}
 DEPTH, RRF_K = 50, 2
@@ -275,13 +274,16 @@ def latency(size: int, vocab, qdense: np.ndarray, qsparse: list, args, workdir: 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--calls", nargs="+", type=Path, default=[DATA / "rec04_dev_web.json", DATA / "rec06_avocate.json"]
+        "--calls",
+        nargs="+",
+        type=Path,
+        default=[DATA / "calls" / "rec04_dev_web.json", DATA / "calls" / "rec06_avocate.json"],
     )
     parser.add_argument(
         "--queries-file",
         nargs="+",
         type=Path,
-        default=[DATA / "queries.json"],
+        default=[DATA / "calls" / "queries.json"],
         help="one or more files in queries.json's format, e.g. add bench/queries_paraphrase.json",
     )
     parser.add_argument(
@@ -302,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     queries = [q for path in args.queries_file for q in json.loads(path.read_text(encoding="utf-8"))["queries"]]
     clips = truth_clips(args.calls)
-    embedder = TextEmbedder(E5_DIR, threads=2)
+    embedder = TextEmbedder(Settings().resolved_models_dir() / E5_DIR, threads=2)
     with tempfile.TemporaryDirectory(prefix="vidlib-eval-search-") as tmp:
         index = open_index(args.backend, Path(tmp) / "truth")
         index.upsert(index_truth_clips(clips, embedder.embed_passages))

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import tempfile
 import time
-import unicodedata
 from pathlib import Path
 from typing import Any
 
+from bench.common import consent_from_truth, load_truth, wer, words_for_wer
 from vidlib.consent import parse_consent
 from vidlib.models.registry import ModelRegistry
 from vidlib.pipelines.context import configure_offline_environment
@@ -32,49 +31,10 @@ from vidlib.pipelines.stages.vocabulary import call_vocabulary, load_lexicon
 from vidlib.settings import Settings
 
 
-def norm_words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFC", text.lower()).replace("’", "'")
-    text = re.sub(r"[^\w'\- ]+", " ", text).replace("-", " ")
-    return [w for w in re.split(r"[\s']+", text) if w]
-
-
-def wer(ref: list[str], hyp: list[str]) -> float:
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1] / max(1, len(ref))
-
-
-def consent_of(truth: dict[str, Any]) -> Any:
-    roles = {"pro": "professional", "student": "student", "parent": "guardian"}
-    return parse_consent(
-        {
-            "recording": {
-                "title": truth["job"]["title"],
-                "job": truth["job"]["title"],
-                "sector": truth["job"].get("sector", ""),
-                "language": "fr",
-            },
-            "participants": [
-                {
-                    "role": roles.get(s["id"], "guest"),
-                    "name": s["name"],
-                    "consent": True,
-                    "consented_at": "2026-11-01T10:00:00Z",
-                }
-                for s in truth["speakers"]
-            ],
-        }
-    )
-
-
 def vocabulary_recall(ref: list[str], hyp: list[str], vocabulary: str) -> tuple[int, int]:
     """(found, in reference): occurrences of the vocabulary's own words (4+ letters) in the reference that the
     hypothesis has too (counted as a multiset)."""
-    terms = {w for w in norm_words(vocabulary) if len(w) >= 4}
+    terms = {w for w in words_for_wer(vocabulary) if len(w) >= 4}
     want = [w for w in ref if w in terms]
     have = [w for w in hyp if w in terms]
     found = sum(min(want.count(t), have.count(t)) for t in set(want))
@@ -93,11 +53,12 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for media in sorted(p for d in a.data for p in d.glob("rec*.mp4")):
-            truth = json.loads(media.with_suffix(".json").read_text())
-            ref = [w for t in sorted(truth["turns"], key=lambda t: t["start"]) for w in norm_words(t["text"])]
+            truth = load_truth(media)
+            ref = [w for t in sorted(truth["turns"], key=lambda t: t["start"]) for w in words_for_wer(t["text"])]
             wav = extract_audio(media, Path(tmp) / f"{media.stem}.wav")
-            vocabulary = call_vocabulary(consent_of(truth), load_lexicon())
-            variants = {"without": None, "own": call_vocabulary(consent_of(truth)), "lexicon": vocabulary}
+            consent = parse_consent(consent_from_truth(truth))
+            vocabulary = call_vocabulary(consent, load_lexicon())
+            variants = {"without": None, "own": call_vocabulary(consent), "lexicon": vocabulary}
             row: dict[str, Any] = {"call": media.stem, "dur_s": round(float(truth["duration"]), 1)}
             for name in a.variants.split(","):
                 hotwords = variants[name]
@@ -110,7 +71,7 @@ def main() -> int:
                 t0 = time.perf_counter()
                 tr = transcribe(model, Pcm16Wav(wav), options)
                 seconds = time.perf_counter() - t0
-                hyp = [w for s in tr.sentences for w in norm_words(s.text)]
+                hyp = [w for s in tr.sentences for w in words_for_wer(s.text)]
                 found, total = vocabulary_recall(ref, hyp, vocabulary)
                 row[name] = {
                     "wer": round(wer(ref, hyp), 4),
@@ -121,7 +82,7 @@ def main() -> int:
             rows.append(row)
     for name in a.variants.split(","):
         words = sum(
-            len(norm_words(" ".join(t["text"] for t in json.loads(Path(d).read_text())["turns"])))
+            len(words_for_wer(" ".join(t["text"] for t in json.loads(Path(d).read_text())["turns"])))
             for d in [p.with_suffix(".json") for x in a.data for p in x.glob("rec*.mp4")]
         )
         mean = sum(r[name]["wer"] for r in rows) / max(1, len(rows))

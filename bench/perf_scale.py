@@ -30,13 +30,11 @@ import threading
 import time
 from pathlib import Path
 
-from bench.ground_truth import consent_from_truth, load_truth
+from bench.common import DATA, consent_from_truth, load_truth
 from vidlib.pipelines.timings import STAGES
 from vidlib.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
-
-SOURCE = ROOT.parent / "shared" / "data" / "calls" / "rec04_dev_web.mp4"
+SOURCE = DATA / "calls" / "rec04_dev_web.mp4"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 

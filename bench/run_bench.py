@@ -17,7 +17,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.ground_truth import consent_from_truth, load_truth, normalise_for_wer, reference_text
+from bench.common import (
+    boundary_f1,
+    consent_from_truth,
+    load_truth,
+    pk_windowdiff,
+    reference_boundaries,
+    reference_text,
+    spans_from_boundaries,
+    wer,
+    words_for_wer,
+)
+from vidlib.settings import Settings
 
 
 def process_in_child(media: Path, home: Path) -> tuple[dict, float, float]:
@@ -50,15 +61,12 @@ def process_in_child(media: Path, home: Path) -> tuple[dict, float, float]:
 
 
 def score(media: Path, manifest: dict) -> dict[str, float]:
-    import jiwer
     from pyannote.core import Annotation, Segment
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from bench.segmentation_metrics import reference_boundaries, score_segmentation
-
     truth = load_truth(media)
     hyp_text = " ".join(w["text"] for w in manifest["words"])
-    wer = jiwer.wer(normalise_for_wer(reference_text(truth)), normalise_for_wer(hyp_text))
+    word_error_rate = wer(words_for_wer(reference_text(truth)), words_for_wer(hyp_text))
     ref, hyp = Annotation(), Annotation()
     for line in media.with_suffix(".rttm").read_text().splitlines():
         f = line.split()
@@ -67,10 +75,13 @@ def score(media: Path, manifest: dict) -> dict[str, float]:
         hyp[Segment(t["start"], t["end"])] = t["speaker"]
     der = DiarizationErrorRate(collar=0.0)(ref, hyp)
     clips = manifest["clips"]
-    seg = score_segmentation(
-        reference_boundaries(truth["topic_segments"]), [c["start"] for c in clips[1:]], manifest["duration_s"]
+    duration = manifest["duration_s"]
+    reference, starts = reference_boundaries(truth["topic_segments"]), [c["start"] for c in clips[1:]]
+    pk, wd = pk_windowdiff(
+        spans_from_boundaries(reference, duration), spans_from_boundaries(starts, duration), duration
     )
-    return {"wer": wer, "der": der, "pk": seg.pk, "wd": seg.window_diff, "f1": seg.f1}
+    f1 = boundary_f1(reference, starts, tolerance=5.0)[2]
+    return {"wer": word_error_rate, "der": der, "pk": pk, "wd": wd, "f1": f1}
 
 
 def main() -> None:
@@ -84,10 +95,10 @@ def main() -> None:
         + " | wall s | x RT | peak RSS MB | WER | DER | Pk | WD | F1±5s | clips | len s |"
     )
     print("|" + "---|" * (len(stages) + 13))
+    models = Settings().resolved_models_dir()  # the installed models, whatever the benchmark's own VIDLIB_HOME
     for media in args.recordings:
         with tempfile.TemporaryDirectory(prefix="vidlib-bench-") as tmp:
             home = Path(tmp)
-            models = Path(os.environ.get("VIDLIB_MODELS_DIR", Path.home() / ".vidlib" / "models"))
             os.environ["VIDLIB_MODELS_DIR"] = str(models)
             manifest, wall, rss = process_in_child(media, home)
         s = score(media, manifest)

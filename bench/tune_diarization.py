@@ -33,17 +33,14 @@ import argparse
 import itertools
 import json
 import pickle
-import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-SR = 16_000
+from bench.common import DATA, SR, Case, dataset, load_case
+
 STEPS = (0.1, 0.5)
 THRESHOLDS = tuple(round(0.50 + 0.05 * i, 2) for i in range(11))  # 0.50 .. 1.00
 MIN_CLUSTER_SIZES = (1, 2, 3, 12)
@@ -72,50 +69,6 @@ class Row:
     ovl0: float
     found: int
     true: int
-
-
-@dataclass(frozen=True)
-class Item:
-    uri: str
-    audio: Path
-    rttm: Path
-    uem: Path | None = None
-
-
-def dataset(data: Path) -> list[Item]:
-    real, ami = data / "real", data / "real" / "pyannote_ami_excerpts"
-    items = [Item("sample", real / "pyannote_sample/sample.wav", real / "pyannote_sample/sample.rttm")]
-    for split, uris in (("development", ("dev00", "dev01")), ("test", ("tst00", "tst01"))):
-        rttm, uem = ami / f"debug.{split}.rttm", ami / f"debug.{split}.uem"
-        items += [Item(uri, ami / f"{uri}.wav", rttm, uem) for uri in uris]
-    items.append(Item("mixture", real / "pyannote_ami_mixture/mixture.wav", real / "pyannote_ami_mixture/mixture.rttm"))
-    for name in ("rec04_dev_web", "rec06_avocate"):
-        items.append(Item(name, data / "calls" / f"{name}.mp4", data / "calls" / f"{name}.rttm"))
-    return items
-
-
-def decode(path: Path) -> np.ndarray:
-    """Any audio/video file -> float32 mono 16 kHz, with ffmpeg."""
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", "16000", "-f", "f32le", "-"]
-    return np.frombuffer(subprocess.run(cmd, check=True, capture_output=True).stdout, dtype=np.float32).copy()
-
-
-@dataclass(frozen=True)
-class Case:
-    uri: str
-    waveform: np.ndarray  # float32 mono 16 kHz
-    reference: Any  # pyannote.core.Annotation
-    uem: Any  # pyannote.core.Timeline
-
-
-def load_case(item: Item) -> Case:
-    from pyannote.core import Segment, Timeline
-    from pyannote.database.util import load_rttm, load_uem
-
-    waveform = decode(item.audio)
-    annotation = load_rttm(str(item.rttm))[item.uri]
-    whole = Timeline([Segment(0.0, len(waveform) / SR)], uri=item.uri)
-    return Case(item.uri, waveform, annotation, load_uem(str(item.uem))[item.uri] if item.uem else whole)
 
 
 def late_joiner(rec04: Case, rec06: Case) -> Case:

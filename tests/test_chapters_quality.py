@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from bench.eval_chapters import ACCEPTED, pk_wd
+from bench.common import pk_windowdiff
+from bench.eval_chapters import ACCEPTED
 from vidlib.domain import ConsentRecord, Diarization, Transcript
 from vidlib.pipelines.stages.attribute import attribute_speakers
 from vidlib.pipelines.stages.chapters import plan_chapters
@@ -66,7 +67,7 @@ def test_chapters_labels_and_clips_on_real_pipeline_output(name: str, embedder) 
     enriched = enrich_clips(clips, attributed, chapters)
 
     topics = doc["topics"]
-    pk, _ = pk_wd([(t["start"], t["end"]) for t in topics], [(c.start, c.end) for c in chapters], duration)
+    pk, _ = pk_windowdiff([(t["start"], t["end"]) for t in topics], [(c.start, c.end) for c in chapters], duration)
     right = 0
     for t in topics:
         mid = (t["start"] + t["end"]) / 2

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from bench.segmentation_metrics import boundary_f1, pk_windowdiff, reference_boundaries
+from bench.common import boundary_f1, pk_windowdiff, reference_boundaries, spans_from_boundaries
 from tests.transcripts import make_transcript
 from vidlib.consent import parse_consent
 from vidlib.domain import Diarization, Sentence, SpeakerTurn, Transcript, Word
@@ -156,10 +156,14 @@ def test_join_words_glues_elisions() -> None:
 
 def test_pk_windowdiff_and_f1() -> None:
     ref = [30.0, 60.0, 90.0]
-    assert pk_windowdiff(ref, ref, 120.0) == (0.0, 0.0)
-    pk_none, _ = pk_windowdiff(ref, [], 120.0)
-    pk_close, _ = pk_windowdiff(ref, [32.0, 61.0, 88.0], 120.0)
-    assert pk_close < pk_none
+
+    def pk(hyp: list[float]) -> tuple[float, float]:
+        return pk_windowdiff(spans_from_boundaries(ref, 120.0), spans_from_boundaries(hyp, 120.0), 120.0)
+
+    assert pk(ref) == (0.0, 0.0)
+    pk_none, _ = pk([])
+    pk_close, _ = pk([32.0, 61.0, 88.0])
+    assert 0.0 < pk_close < pk_none
     assert boundary_f1(ref, [32.0, 61.0, 100.0], tolerance=5.0)[2] == 2 / 3
     assert reference_boundaries([{"start": 0, "end": 10}, {"start": 12, "end": 20}]) == [11.0]
 
