@@ -38,12 +38,57 @@ class SearchHit(ClipSummary):
     snippet: str = Field(description="HTML: escaped text, matched words in <mark>")
 
 
+class Understood(BaseModel):
+    rewritten: str = Field(description="the query in standard French, as it was searched (colloquial words replaced)")
+    jobs: list[str] = Field(description="the library's jobs the query names (their clips come first)")
+    sectors: list[str] = Field(description="the sectors the query points at, in French")
+    topic: str = Field(description="the career topic the query asks about; 'autre' when none stood out")
+    topic_label: str
+
+
+class NoAnswerOut(BaseModel):
+    message: str = Field(description="why nothing came back, in French, for the student")
+    asked_jobs: list[str] = Field(description="the jobs the query names that no published clip holds")
+    related_jobs: list[str] = Field(description="the library's jobs of the same sector, to try instead")
+    shelf: list[ClipSummary] = Field(description="clips close to what was asked: the same topic, other jobs")
+
+
+class ShelfOut(BaseModel):
+    key: str = Field(description="hasard, rares or modeles")
+    title: str
+    clips: list[ClipSummary]
+
+
+class TopicCount(BaseModel):
+    topic: str
+    topic_label: str
+    clips: int
+
+
+class JobCount(BaseModel):
+    job: str
+    clips: int
+
+
+class SectorJobs(BaseModel):
+    sector: str
+    jobs: list[JobCount]
+
+
+class BrowseOut(BaseModel):
+    shelves: list[ShelfOut]
+    topics: list[TopicCount] = Field(description="career topics with published clips, most clips first")
+    catalogue: list[SectorJobs] = Field(description="the library's sectors, each with its jobs")
+
+
 class SearchResponse(BaseModel):
     query: str
     mode: str
     limit: int
     offset: int
     hits: list[SearchHit]
+    understood: Understood
+    no_answer: NoAnswerOut | None = Field(None, description="set when nothing in the library answers the query")
 
 
 class ClipList(BaseModel):
@@ -122,7 +167,10 @@ class ClipDetail(ClipSummary):
     screen_redactions: list[dict[str, int]] = Field(
         default_factory=list, description="moderators only: boxes of the picture blurred (x, y, w, h pixels)"
     )
-    words: list[Word] = Field(default_factory=list, description="moderators only: the clip's words, to correct")
+    words: list[Word] = Field(
+        default_factory=list, description="the clip's words with their times: an interactive transcript, corrections"
+    )
+    moment: float = Field(0.0, description="seconds from the clip's start where the searched words are said (?q=)")
     speakers: dict[str, str] = Field(
         default_factory=dict, description="moderators only: the recording's speaker labels and their roles"
     )

@@ -1,12 +1,192 @@
-"""Search over the clip index: keyword (French BM25-style sparse), semantic (e5 dense) or hybrid (weighted RRF)."""
+"""Search for students and moderators: keyword (French BM25-style sparse), semantic (e5 dense) or hybrid.
+
+One ranking for the API, the pages and the command line:
+
+1. the query is read (``search_api.query``): the jobs it names, the sectors it points at, its colloquial words
+   rewritten in standard French;
+2. a query that names only jobs no clip of the library holds has **no answer**: nothing is returned, and the
+   library's jobs of the same sector are offered instead;
+3. candidates come from the dense list (the rewritten query embedded with e5) and the sparse list (the words of
+   the query and of its rewriting), ``depth`` each;
+4. semantic and hybrid keep only candidates whose cosine similarity to the query reaches the **relevance floor**
+   (a sparse-only candidate's similarity is looked up too), so a query unlike every clip gets nothing; hybrid also
+   keeps a clip that says every word of the query; a greeting clip (hello, goodbye: near every query in meaning)
+   is kept only when it says every word of the query;
+5. the lists are fused by weighted reciprocal rank (dense x3, as measured in docs/benchmarks.md), and the clips
+   of a job the query names, then of a sector it points at, are lifted above the others.
+
+The parameters, and the data they were chosen on, are in docs/benchmarks.md (``python -m bench.eval_search``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from vidlib.pipelines.context import RunContext
-from vidlib.storage.index import Hit, SearchMode
-from vidlib.text import sparse_terms
+from vidlib.pipelines.stages.topics import OTHER, TopicClassifier
+from vidlib.search_api.query import (
+    Lexicon,
+    LibraryJob,
+    Understanding,
+    jobs_named,
+    library_jobs,
+    load_lexicon,
+    matches,
+    understand,
+)
+from vidlib.storage.index import DENSE_WEIGHT, RRF_K, Filters, Hit, SearchMode
+from vidlib.text import analyze, sparse_terms, words
+
+GREETING = "accueil"
+
+
+@dataclass(frozen=True)
+class RankParams:
+    floor: float = 0.81  # least cosine similarity (e5) of a semantic or hybrid hit to the query
+    depth: int = 50  # candidates taken from each list
+    dense_weight: float = DENSE_WEIGHT
+    rrf_k: int = RRF_K
+    job_boost: float = 1.0  # added to the fused score of a clip of a job the query names
+    sector_boost: float = 0.25  # ... of a clip whose job is in a sector the query points at
+    topic_boost: float = 0.25  # ... of a clip labelled with the career topic the query asks about
+    greeting_penalty: float = 0.5  # taken from a greeting clip (topic "accueil"): hello and goodbye answer nothing
+    understand_query: bool = True  # False: the query as typed, no job gate, no boosts (for comparison)
+
+
+@dataclass(frozen=True)
+class NoAnswer:
+    asked: tuple[str, ...]  # the jobs the query names that no clip holds
+    related: tuple[str, ...]  # the library's jobs in the same sectors
+
+
+@dataclass(frozen=True)
+class Found:
+    hits: list[Hit]  # score: the fused score, boosts included
+    understanding: Understanding
+    no_answer: NoAnswer | None = None
+    jobs: tuple[str, ...] = field(default=())  # the library's jobs the query names
+    topic: str = OTHER  # the career topic the query asks about ("autre": none stood out)
+
+
+def find(
+    ctx: RunContext,
+    query: str,
+    *,
+    mode: SearchMode = "hybrid",
+    limit: int = 10,
+    offset: int = 0,
+    filters: Filters | None = None,
+    include_unpublished: bool = False,
+    params: RankParams = RankParams(),
+    lexicon: Lexicon | None = None,
+) -> Found:
+    """Published clips only unless ``include_unpublished`` (moderators); any indexed payload field can filter."""
+    lexicon = lexicon or load_lexicon()
+    understood = understand(query, lexicon) if params.understand_query else Understanding(query, query, (), ())
+    base: Filters = {**(filters or {}), "state": None if include_unpublished else "published"}
+    library = library_jobs(ctx.index.facet("job", base).items(), {}, lexicon)
+    named = [job for job in library if matches(job, understood)]
+    depth = max(params.depth, offset + limit)
+    sparse = sparse_terms(" ".join(dict.fromkeys(words(query) + words(understood.rewritten))))
+    if understood.jobs and not named:  # a job no clip holds: no answer, unless a clip itself names that job
+        sparse_hits = ctx.index.search("keyword", dense=None, sparse=sparse, filters=base, limit=depth)
+        if not _naming(understood, sparse_hits, lexicon):
+            return Found([], understood, _no_answer(understood, library, lexicon))
+    dense = None if mode == "keyword" else ctx.models.embedder().embed_queries([understood.rewritten])[0]
+    topic = _topic(ctx, dense) if dense is not None and params.understand_query and params.topic_boost else OTHER
+    sparse_hits = ctx.index.search("keyword", dense=None, sparse=sparse, filters=base, limit=depth)
+    dense_hits = (
+        [] if dense is None else ctx.index.search("semantic", dense=dense, sparse=None, filters=base, limit=depth)
+    )
+    lists: list[tuple[list[Hit], float]] = []
+    if mode != "semantic":
+        lists.append((sparse_hits, 1.0))
+    if dense is not None:
+        lists.append((dense_hits, params.dense_weight))
+    scores: dict[str, float] = {}
+    payloads: dict[str, Hit] = {}
+    for hits, weight in lists:
+        for rank, hit in enumerate(hits, 1):
+            scores[hit.clip_id] = scores.get(hit.clip_id, 0.0) + weight / (params.rrf_k + rank)
+            payloads.setdefault(hit.clip_id, hit)
+    said = _saying_every_word(query, list(payloads.values()))
+    if dense is not None:
+        similarity = _similarities(ctx, dense, dense_hits, [h for h in sparse_hits if h.clip_id in scores], base)
+        kept = said if mode == "hybrid" else set()
+        scores = {c: s for c, s in scores.items() if similarity.get(c, -1.0) >= params.floor or c in kept}
+    # a greeting (hello, goodbye) is near every query in meaning and answers none: only its own words find it
+    scores = {c: s for c, s in scores.items() if payloads[c].payload.get("topic") != GREETING or c in said}
+    named_titles = {job.title for job in named}
+    sectors = set(understood.sectors)
+    sector_of = {job.title: job.sectors for job in library}
+    for cid in scores:
+        job_title = str(payloads[cid].payload.get("job", ""))
+        if job_title in named_titles:
+            scores[cid] += params.job_boost
+        elif sector_of.get(job_title, frozenset()) & sectors:
+            scores[cid] += params.sector_boost
+        if topic != OTHER and payloads[cid].payload.get("topic") == topic:
+            scores[cid] += params.topic_boost
+        if payloads[cid].payload.get("topic") == GREETING:
+            scores[cid] -= params.greeting_penalty
+    ranked = sorted(scores, key=lambda cid: (-scores[cid], cid))[offset : offset + limit]
+    hits = [Hit(cid, round(scores[cid], 4), payloads[cid].payload) for cid in ranked]
+    return Found(hits, understood, None, tuple(sorted(named_titles)), topic)
+
+
+_CLASSIFIERS: dict[int, tuple[object, TopicClassifier]] = {}
+
+
+def _topic(ctx: RunContext, dense: np.ndarray) -> str:
+    """The career topic the query asks about (the clips' taxonomy, from its question examples), or "autre"."""
+    embedder = ctx.models.embedder()
+    held = _CLASSIFIERS.get(id(embedder))
+    if held is None or held[0] is not embedder:  # one classifier per loaded model: its examples are embedded once
+        held = _CLASSIFIERS[id(embedder)] = (embedder, TopicClassifier(embedder.embed_queries))
+    return held[1].classify_questions(np.asarray([dense]))[0].topic
+
+
+def _similarities(
+    ctx: RunContext, dense: np.ndarray, dense_hits: list[Hit], sparse_hits: list[Hit], base: Filters
+) -> dict[str, float]:
+    """Each candidate's cosine similarity to the query: the dense list's own scores, and one restricted dense query
+    for the sparse list's candidates it does not hold."""
+    similarity = {h.clip_id: h.score for h in dense_hits}
+    missing = tuple(h.clip_id for h in sparse_hits if h.clip_id not in similarity)
+    if missing:
+        restricted: Filters = {**base, "clip_id": missing}
+        for hit in ctx.index.search("semantic", dense=dense, sparse=None, filters=restricted, limit=len(missing)):
+            similarity[hit.clip_id] = hit.score
+    return similarity
+
+
+def _saying_every_word(query: str, hits: list[Hit]) -> set[str]:
+    """The clips whose title and text hold every term of the query (French stems): a student's own words, said in
+    the clip, are kept in hybrid whatever the floor."""
+    terms = set(analyze(query))
+    if not terms:
+        return set()
+    return {
+        h.clip_id for h in hits if terms <= set(analyze(f"{h.payload.get('title', '')} {h.payload.get('text', '')}"))
+    }
+
+
+def _naming(understood: Understanding, hits: list[Hit], lexicon: Lexicon) -> bool:
+    """Whether a clip's title or text names a job the query names (a moderator's title may name a job the
+    recording's professional does not hold)."""
+    return any(
+        set(understood.jobs) & set(jobs_named(f"{h.payload.get('title', '')} {h.payload.get('text', '')}", lexicon))
+        for h in hits
+    )
+
+
+def _no_answer(understood: Understanding, library: list[LibraryJob], lexicon: Lexicon) -> NoAnswer:
+    asked = tuple(lexicon.job(key).name for key in understood.jobs)
+    sectors = {lexicon.job(key).sector for key in understood.jobs}
+    related = sorted((job for job in library if job.sectors & sectors), key=lambda job: -job.count)
+    return NoAnswer(asked, tuple(job.title for job in related))
 
 
 @dataclass(frozen=True)
@@ -22,28 +202,8 @@ class SearchHit:
     state: str
 
 
-def search_clips(
-    ctx: RunContext,
-    query: str,
-    *,
-    mode: SearchMode = "hybrid",
-    limit: int = 10,
-    offset: int = 0,
-    job: str | None = None,
-    sector: str | None = None,
-    topic: str | None = None,
-    include_unpublished: bool = False,
-) -> list[SearchHit]:
-    """Published clips only unless ``include_unpublished`` (operators)."""
-    hits = search_index(
-        ctx,
-        query,
-        mode=mode,
-        limit=limit,
-        offset=offset,
-        filters={"job": job, "sector": sector, "topic": topic},
-        include_unpublished=include_unpublished,
-    )
+def search_hits(found: Found) -> list[SearchHit]:
+    """``find``'s hits as plain records (the command line and its --json)."""
     return [
         SearchHit(
             h.clip_id,
@@ -51,27 +211,23 @@ def search_clips(
             h.payload["start"],
             h.payload["end"],
             h.payload["title"],
-            round(h.score, 4),
+            h.score,
             h.payload.get("topic", ""),
             h.payload.get("job", ""),
             h.payload.get("state", ""),
         )
-        for h in hits
+        for h in found.hits
     ]
 
 
-def search_index(
+def search_clips(
     ctx: RunContext,
     query: str,
     *,
     mode: SearchMode = "hybrid",
     limit: int = 10,
-    offset: int = 0,
-    filters: dict[str, str | None] | None = None,
     include_unpublished: bool = False,
-) -> list[Hit]:
-    """Raw index hits (payload included) for the API; any payload field can filter (job, sector, topic, language)."""
-    dense = ctx.models.embedder().embed_queries([query])[0] if mode != "keyword" else None
-    sparse = sparse_terms(query) if mode != "semantic" else None
-    flt = {**(filters or {}), "state": None if include_unpublished else "published"}
-    return ctx.index.search(mode, dense=dense, sparse=sparse, filters=flt, limit=limit, offset=offset)
+    params: RankParams = RankParams(),
+) -> list[SearchHit]:
+    """The hits of ``find`` for a query, as plain records."""
+    return search_hits(find(ctx, query, mode=mode, limit=limit, include_unpublished=include_unpublished, params=params))

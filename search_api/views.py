@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +16,7 @@ from vidlib.pipelines.stages.publication import consented_roles, publication_blo
 from vidlib.search_api.chapters import chapter_context
 from vidlib.search_api.edits import clip_word_indexes
 from vidlib.search_api.links import LinkSigner
+from vidlib.search_api.moment import moment
 from vidlib.search_api.schemas import ClipDetail, ClipSummary, Links, Turn, Word
 from vidlib.search_api.tokens import ApiRole
 
@@ -117,8 +118,12 @@ def clip_words(clip: Clip, manifest: Manifest) -> list[Word]:
     ]
 
 
-def detail(clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner) -> ClipDetail:
+def detail(
+    clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner, searched: Sequence[str] = ()
+) -> ClipDetail:
+    """The clip for ``role``; ``searched``: the query that found it (and its rewriting), which sets ``moment``."""
     base = summary(clip, manifest, role, signer).model_dump()
+    spoken = clip_words(clip, manifest)
     moderation: dict[str, Any] = {}
     if role != "student":
         blockers = publication_blockers(manifest, clip, now=datetime.now(UTC))
@@ -130,7 +135,6 @@ def detail(clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner) ->
             redactions=[asdict(r) for r in clip.redactions],
             screen_redactions=[asdict(b) for b in clip.screen_redactions],
             consented_voices=consented_roles(manifest.consent),
-            words=clip_words(clip, manifest),
             speakers=dict(manifest.attributed.roles) if manifest.attributed else {},
         )
     return ClipDetail(
@@ -139,6 +143,8 @@ def detail(clip: Clip, manifest: Manifest, role: ApiRole, signer: LinkSigner) ->
         keyphrases=list(clip.keyphrases),
         text=clip.text,
         transcript=transcript_turns(clip, manifest),
+        words=spoken,
+        moment=moment(spoken, *searched),
         recording_start=clip.start,
         context=chapter_context(clip, manifest, role),
         **moderation,

@@ -15,7 +15,7 @@ re-indexing upserts instead of duplicating.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from vidlib.settings import Settings
 
 SearchMode = Literal["keyword", "semantic", "hybrid"]
-Filters = dict[str, "str | None"]
+Filters = Mapping[str, "str | tuple[str, ...] | None"]  # a tuple matches any of its values; None: no condition
 DENSE = "dense"
 SPARSE = "bm25"
 PAYLOAD_INDEXES = ("recording_id", "clip_id", "state", "job", "sector", "topic", "language")  # keyword-indexed fields
@@ -96,6 +96,9 @@ class ClipIndex(Protocol):
 
     def similar(self, clip_id: str, filters: Filters, limit: int = 5) -> list[Hit]:
         """Clips nearest to ``clip_id`` by their dense vectors, the clip itself excluded."""
+
+    def facet(self, key: str, filters: Filters, limit: int = 1000) -> dict[str, int]:
+        """The values of an indexed payload field among the clips matching ``filters``, with their clip counts."""
 
 
 def open_index(settings: Settings) -> ClipIndex:

@@ -176,9 +176,17 @@ class ClientClipIndex:
         from qdrant_client import models as qm
 
         must: list[Any] = [
-            qm.FieldCondition(key=k, match=qm.MatchValue(value=v)) for k, v in filters.items() if v is not None
+            qm.FieldCondition(key=k, match=qm.MatchAny(any=list(v)) if isinstance(v, tuple) else qm.MatchValue(value=v))
+            for k, v in filters.items()
+            if v is not None
         ]
         return qm.Filter(must=must) if must else None
+
+    def facet(self, key: str, filters: Filters, limit: int = 1000) -> dict[str, int]:
+        if not self.client.collection_exists(self.collection):
+            return {}
+        response = self.client.facet(self.collection, key, facet_filter=self._filter(filters), limit=limit, exact=True)
+        return {str(h.value): int(h.count) for h in response.hits}
 
     # --- single clips (moderation and the search API) ---------------------------------------------
     def get(self, clip_id: str) -> Hit | None:

@@ -262,6 +262,15 @@ class EdgeClipIndex:
             )
         return [_hit(p) for p in points]
 
+    def facet(self, key: str, filters: Filters, limit: int = 1000) -> dict[str, int]:
+        import qdrant_edge as qe
+
+        with self._mutex:
+            response = self._call(
+                self.shard.facet, qe.FacetRequest(key, limit=limit, exact=True, filter=_filter(filters))
+            )
+        return {str(h.value): int(h.count) for h in response.hits}
+
     def _call(self, fn: Any, *args: Any) -> Any:
         if self._lock_file is None:
             raise StorageError("the embedded index is closed")
@@ -271,10 +280,11 @@ class EdgeClipIndex:
             raise StorageError(f"embedded index error: {exc}") from exc
 
 
-def _match(key: str, value: str) -> Any:
+def _match(key: str, value: str | tuple[str, ...]) -> Any:
     import qdrant_edge as qe
 
-    return qe.FieldCondition(key=key, match=qe.MatchValue(value))
+    match = qe.MatchAny(list(value)) if isinstance(value, tuple) else qe.MatchValue(value)
+    return qe.FieldCondition(key=key, match=match)
 
 
 def _filter(filters: Filters) -> Any:

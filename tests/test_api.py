@@ -169,6 +169,51 @@ def test_search_hits_carry_what_the_page_shows(api: tuple[TestClient, Library, s
     assert client.get("/search", params={"q": word, "mode": "fuzzy"}, headers=auth(lib, "student")).status_code == 422
 
 
+def test_a_job_the_library_lacks_gets_no_answer_and_what_is_close(api: tuple[TestClient, Library, str, str]) -> None:
+    client, lib, pub, _ = api
+    student = auth(lib, "student")
+    data = client.get("/search", params={"q": "combien gagne un policier"}, headers=student).json()
+    assert data["hits"] == [] and data["no_answer"]["asked_jobs"] == ["policier"]
+    assert "policier" in data["no_answer"]["message"] and data["understood"]["sectors"] == ["Sécurité et défense"]
+    # a query unlike every clip gets nothing in semantic and hybrid, and says so; the greeting clip (published
+    # here) is near everything in meaning but answers nothing
+    for mode in ("semantic", "hybrid"):
+        data = client.get("/search", params={"q": "la recette des crêpes au sucre", "mode": mode}, headers=student)
+        assert data.json()["hits"] == [] and data.json()["no_answer"]["asked_jobs"] == [], mode
+    # the library's developer, named in any form, gets her clips first
+    content = next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.topic not in ("accueil", "autre"))
+    lib.set_state(content.clip_id, "published")
+    try:
+        data = client.get("/search", params={"q": "le métier d'un développeur web"}, headers=student).json()
+        assert data["no_answer"] is None and data["understood"]["jobs"] == ["développeuse web"]
+        assert data["hits"][0]["clip_id"] == content.clip_id
+    finally:
+        lib.set_state(content.clip_id, "pending_review")
+
+
+def test_the_player_starts_where_the_searched_word_is_said(api: tuple[TestClient, Library, str, str]) -> None:
+    client, lib, pub, _ = api
+    assert len(client.get(f"/clips/{pub}", headers=auth(lib, "student")).json()["words"]) > 5  # for the transcript
+    longest = max(lib.ctx.repo.load(lib.recording_id).clips, key=lambda c: c.end - c.start)
+    whole = client.get(f"/clips/{longest.clip_id}", headers=auth(lib, "moderator")).json()
+    assert whole["moment"] == 0
+    late = next(w for w in whole["words"][len(whole["words"]) // 2 :] if re.fullmatch(r"\w{7,}", w["text"]))
+    found = client.get(f"/clips/{longest.clip_id}", params={"q": late["text"]}, headers=auth(lib, "moderator"))
+    assert 0 < found.json()["moment"] <= late["start"] and late["start"] - found.json()["moment"] < 10
+
+
+def test_the_home_page_shelves_and_catalogue_hold_published_clips_only(
+    api: tuple[TestClient, Library, str, str],
+) -> None:
+    client, lib, pub, _ = api
+    data = client.get("/browse", headers=auth(lib, "student")).json()
+    shelves = {s["key"]: [c["clip_id"] for c in s["clips"]] for s in data["shelves"]}
+    assert shelves["hasard"] == [pub] and shelves["modeles"] == [pub]  # a developer: women are few in her sector
+    job = lib.ctx.repo.load(lib.recording_id).consent.recording.job
+    assert data["catalogue"] == [{"sector": "numérique", "jobs": [{"job": job, "clips": 1}]}]
+    assert sum(t["clips"] for t in data["topics"]) <= 1
+
+
 def test_clip_detail_has_transcript_turns(api: tuple[TestClient, Library, str, str]) -> None:
     client, lib, pub, _ = api
     data = client.get(f"/clips/{pub}", headers=auth(lib, "student")).json()

@@ -194,6 +194,16 @@ def test_sample_and_similar(index: ClipIndex) -> None:
     assert index.similar("missing", published) == []
 
 
+def test_facets_count_values_and_a_tuple_filter_matches_any_of_its_values(index: ClipIndex) -> None:
+    _library(index)
+    assert index.facet("job", {"state": "published"}) == {"infirmier": 2, "développeur": 1, "avocat": 1}
+    assert index.facet("job", {"state": ("pending", "rejected")}) == {"développeur": 1, "avocat": 1}
+    assert index.facet("sector", {"state": "published", "job": ("avocat", "infirmier")}) == {"santé": 2, "droit": 1}
+    dense = _vector("nurse-night")
+    hits = index.search("semantic", dense=dense, sparse=None, filters={"clip_id": ("dev-code", "lawyer-court")})
+    assert sorted(_ids(hits)) == ["dev-code", "lawyer-court"]
+
+
 def test_clear_empties_the_index(index: ClipIndex) -> None:
     _library(index)
     index.clear()

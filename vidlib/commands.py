@@ -21,7 +21,7 @@ from vidlib.pipelines.ingest import ingest_recording
 from vidlib.pipelines.reindex import reindex_all
 from vidlib.pipelines.withdrawal import withdraw_consent
 from vidlib.progress import run_with_progress
-from vidlib.search_api.search import search_clips
+from vidlib.search_api.search import find, search_hits
 from vidlib.search_api.serve import serve
 from vidlib.search_api.tokens import create_token
 from vidlib.settings import Settings
@@ -171,20 +171,23 @@ def _clock(seconds: float) -> str:
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
-    hits = search_clips(
+    found = find(
         _ctx(settings),
         args.query,
         mode=args.mode,
         limit=args.limit,
-        job=args.job,
-        sector=args.sector,
-        topic=args.topic,
+        filters={"job": args.job, "sector": args.sector, "topic": args.topic},
         include_unpublished=args.include_unpublished,
     )
+    hits = search_hits(found)
     if args.json:
         emit_json([asdict(h) for h in hits])
         return 0
-    if not hits:
+    if found.no_answer:
+        print(f"no clip found: no clip of the library is about {', '.join(found.no_answer.asked)}")
+        if found.no_answer.related:
+            print(f"the library's jobs of the same sector: {', '.join(found.no_answer.related)}")
+    elif not hits:
         print("no clip found" + ("" if args.include_unpublished else " (only published clips are searched)"))
     for h in hits:
         print(f"{h.score:7.3f}  {h.start:7.1f}-{h.end:7.1f}  {h.title}  [{h.recording_id} {h.clip_id}]")

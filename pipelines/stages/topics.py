@@ -108,16 +108,21 @@ class TopicClassifier:
                 out[i] = a_score
         return out
 
+    def classify_questions(self, vectors: np.ndarray) -> list[TopicGuess]:
+        """Labels for questions alone (a student's search query), given as unit vectors of the same embedding."""
+        q_ex, _ = self._example_vectors()
+        k = self.params.top_k
+        rows = np.array([[float(np.mean(np.sort(ex @ v)[-k:])) for ex in q_ex] for v in vectors])
+        return [self._guess(row) for row in rows]
+
+    def _guess(self, row: np.ndarray) -> TopicGuess:
+        probs = np.exp((row - row.max()) / self.params.temperature)
+        probs /= probs.sum()
+        best = int(np.argmax(row))
+        conf = float(probs[best])
+        return TopicGuess(self.taxonomy.labels[best] if conf >= self.params.min_confidence else OTHER, round(conf, 3))
+
     def classify_many(self, questions: Sequence[str | None], answers: Sequence[str]) -> list[TopicGuess]:
         if not answers:
             return []
-        labels = self.taxonomy.labels
-        guesses = []
-        for row in self.scores_many(questions, answers):
-            probs = np.exp((row - row.max()) / self.params.temperature)
-            probs /= probs.sum()
-            best = int(np.argmax(row))
-            conf = float(probs[best])
-            topic = labels[best] if conf >= self.params.min_confidence else OTHER
-            guesses.append(TopicGuess(topic, round(conf, 3)))
-        return guesses
+        return [self._guess(row) for row in self.scores_many(questions, answers)]

@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from vidlib.errors import NotFoundError
 from vidlib.search_api.deps import CurrentUser, ServicesDep, bearer_scheme, current_principal
 from vidlib.search_api.errors import AuthError
+from vidlib.search_api.query import understand
 from vidlib.search_api.ranges import object_response
 from vidlib.search_api.schemas import ClipDetail, ClipList, ClipSummary
 from vidlib.search_api.tokens import Principal
@@ -46,9 +47,15 @@ MediaUser = Annotated[Principal, Depends(media_principal)]
 
 
 @router.get("/{clip_id}", response_model=ClipDetail)
-def get_clip(clip_id: str, services: ServicesDep, who: CurrentUser) -> ClipDetail:
+def get_clip(
+    clip_id: str,
+    services: ServicesDep,
+    who: CurrentUser,
+    q: Annotated[str | None, Query(max_length=500, description="the search that found it: sets `moment`")] = None,
+) -> ClipDetail:
     ref = services.catalog.visible(clip_id, who)
-    return detail(ref.clip, ref.manifest, who.role, services.signer)
+    searched = (q, understand(q).rewritten) if q else ()
+    return detail(ref.clip, ref.manifest, who.role, services.signer, searched)
 
 
 @router.get("/{clip_id}/media")

@@ -6,13 +6,31 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from vidlib.search_api.deps import CurrentUser, ServicesDep
+from vidlib.pipelines.stages.topics import OTHER, topic_label
+from vidlib.search_api.browse import catalogue, shelves
+from vidlib.search_api.deps import CurrentUser, Services, ServicesDep
 from vidlib.search_api.errors import ForbiddenError
-from vidlib.search_api.schemas import ClipList, ClipSummary, SearchHit, SearchResponse
-from vidlib.search_api.search import search_index
+from vidlib.search_api.query import load_lexicon
+from vidlib.search_api.schemas import (
+    BrowseOut,
+    ClipList,
+    ClipSummary,
+    JobCount,
+    NoAnswerOut,
+    SearchHit,
+    SearchResponse,
+    SectorJobs,
+    ShelfOut,
+    TopicCount,
+    Understood,
+)
+from vidlib.search_api.search import GREETING, Found, find
 from vidlib.search_api.snippets import highlight_snippet
+from vidlib.search_api.tokens import Principal
 from vidlib.search_api.views import summary_fields
-from vidlib.storage.index import SearchMode
+from vidlib.storage.index import Filters, Hit, SearchMode
+
+SHELF_SIZE = 6
 
 router = APIRouter(tags=["search"])
 
@@ -33,9 +51,9 @@ def search(
 ) -> SearchResponse:
     if include_unpublished and not who.at_least("moderator"):
         raise ForbiddenError("include_unpublished is for moderators; students search published clips only")
-    filters = {"job": job, "sector": sector, "topic": topic, "language": lang}
+    filters: Filters = {"job": job, "sector": sector, "topic": topic, "language": lang}
     with services.catalog.lock:
-        hits = search_index(
+        found = find(
             services.ctx,
             q,
             mode=mode,
@@ -44,15 +62,49 @@ def search(
             filters=filters,
             include_unpublished=include_unpublished,
         )
+        state: Filters = {"state": None if include_unpublished else "published"}
+        no_answer = _no_answer(services, who, found, state) if not found.hits and offset == 0 else None
     out = [
         SearchHit(
             **summary_fields(h.clip_id, h.payload, who.role, services.signer),
-            score=round(h.score, 4),
-            snippet=highlight_snippet(str(h.payload.get("text", "")), q),
+            score=h.score,
+            snippet=highlight_snippet(str(h.payload.get("text", "")), f"{q} {found.understanding.rewritten}"),
         )
-        for h in hits
+        for h in found.hits
     ]
-    return SearchResponse(query=q, mode=mode, limit=limit, offset=offset, hits=out)
+    lexicon = load_lexicon()
+    understood = Understood(
+        rewritten=found.understanding.rewritten,
+        jobs=list(found.jobs),
+        sectors=[named.name for key in found.understanding.sectors if (named := lexicon.sector(key))],
+        topic=found.topic,
+        topic_label=topic_label(found.topic),
+    )
+    return SearchResponse(
+        query=q, mode=mode, limit=limit, offset=offset, hits=out, understood=understood, no_answer=no_answer
+    )
+
+
+def _no_answer(services: Services, who: Principal, found: Found, state: Filters) -> NoAnswerOut:
+    """What to say when nothing answers, and a shelf of what is close: clips of the related jobs on the topic
+    asked about, else any job's clips on that topic."""
+    asked = found.no_answer.asked if found.no_answer else ()
+    related = found.no_answer.related if found.no_answer else ()
+    if asked:
+        message = f"Aucun professionnel de la bibliothèque n'exerce ce métier ({', '.join(asked)}) pour l'instant."
+    else:
+        message = "Aucun extrait ne répond vraiment à cette question. Essayez d'autres mots."
+    topic = found.topic if found.topic not in (OTHER, GREETING) else None
+    wanted: Filters = {**state, "job": tuple(related) or None, "topic": topic}
+    shelf = services.ctx.index.sample(wanted, SHELF_SIZE)
+    if not shelf and topic:
+        shelf = services.ctx.index.sample({**state, "topic": topic}, SHELF_SIZE)
+    return NoAnswerOut(
+        message=message,
+        asked_jobs=list(asked),
+        related_jobs=list(related),
+        shelf=[ClipSummary(**summary_fields(h.clip_id, h.payload, who.role, services.signer)) for h in shelf],
+    )
 
 
 @router.get("/discover", response_model=ClipList)
@@ -71,4 +123,29 @@ def discover(
         hits = services.ctx.index.sample(filters, limit)
     return ClipList(
         clips=[ClipSummary(**summary_fields(h.clip_id, h.payload, who.role, services.signer)) for h in hits]
+    )
+
+
+@router.get("/browse", response_model=BrowseOut)
+def browse(services: ServicesDep, who: CurrentUser) -> BrowseOut:
+    """The home page's shelves (random, rare jobs, role models), the topics and the catalogue of jobs by sector."""
+    state: Filters = {"state": "published"}
+    with services.catalog.lock:
+        found = shelves(services.ctx.index, state, load_lexicon())
+        listed = catalogue(services.ctx.index, state)
+
+    def summaries(hits: list[Hit]) -> list[ClipSummary]:
+        return [ClipSummary(**summary_fields(h.clip_id, h.payload, who.role, services.signer)) for h in hits]
+
+    return BrowseOut(
+        shelves=[ShelfOut(key=s.key, title=s.title, clips=summaries(s.hits)) for s in found],
+        topics=[
+            TopicCount(topic=t, topic_label=topic_label(t), clips=n)
+            for t, n in sorted(listed.topics.items(), key=lambda item: -item[1])
+            if t not in (GREETING, OTHER)
+        ],
+        catalogue=[
+            SectorJobs(sector=sector, jobs=[JobCount(job=j, clips=n) for j, n in sorted(jobs.items())])
+            for sector, jobs in listed.sectors.items()
+        ],
     )

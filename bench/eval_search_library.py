@@ -1,0 +1,178 @@
+"""Search quality on a library the pipeline really built: recall, MRR and honest "no answer", per query type and mode.
+
+    .venv/bin/python -m bench.eval_search_library --home H \\
+        --set ../shared/data/calls ../shared/data/calls/queries.json bench/queries_paraphrase.json \\
+        --set ../shared/data/calls_long ../shared/data/calls_long/queries_dev_long.json bench/queries_long_own.json
+
+``H`` is a VIDLIB_HOME where the calls of each set were ingested and processed (``vidlib ingest`` + ``vidlib
+process``, as ../shared/tools/eval_calls.py does); clips are searched whatever their review state. Each set is
+searched as a library of its own calls only (a filter on their recordings), as eval_calls.py does, through the
+product's search (``search_api.search.find``). A hit answers a query when it belongs to a relevant recording and
+overlaps the relevant span by at least half of the shorter of the two (eval_calls.py's rule). Negative queries are
+answered well when nothing comes back. Each set's jobs are also asked of the other sets' libraries
+("combien gagne ..." with another set's job: nothing should come back).
+
+``--floors`` prints the grid the relevance floor was chosen on: for each floor, hybrid recall@5 of the answerable
+queries and the share of negatives answered with nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from vidlib.pipelines.context import configure_offline_environment, context_for
+from vidlib.search_api.search import RankParams, find
+from vidlib.settings import Settings
+
+MODES = ("keyword", "semantic", "hybrid")
+
+
+def recordings(ctx: Any, folder: Path) -> dict[str, str]:
+    """Source file stem -> recording id, for the calls of ``folder`` processed in this home."""
+    stems = {p.stem for p in folder.glob("*.mp4")}
+    out = {}
+    for rid in ctx.repo.list_ids():
+        manifest = ctx.repo.load(rid)
+        stem = Path(manifest.source_name).stem
+        if stem in stems:
+            out[stem] = rid
+    return out
+
+
+def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def rank_of(hits: list[Any], relevant: list[dict[str, Any]], rid_of: dict[str, str]) -> int | None:
+    for i, h in enumerate(hits, 1):
+        p = h.payload
+        for r in relevant:
+            if p["recording_id"] == rid_of.get(r["recording_id"]) and overlap(
+                p["start"], p["end"], r["start"], r["end"]
+            ) >= 0.5 * min(p["end"] - p["start"], r["end"] - r["start"]):
+                return i
+    return None
+
+
+def queries_of(files: list[Path], rid_of: dict[str, str]) -> list[dict[str, Any]]:
+    out = []
+    for path in files:
+        for q in json.loads(path.read_text(encoding="utf-8"))["queries"]:
+            relevant = [r for r in q["relevant"] if r["recording_id"] in rid_of]
+            if q["type"] == "negative" or relevant:
+                out.append({**q, "relevant": relevant, "source": path.name})
+    return out
+
+
+def other_job_queries(sets: list[tuple[Path, dict[str, str]]], ctx: Any, here: int) -> list[dict[str, Any]]:
+    """Negatives: the jobs of the other sets' calls, asked of this set's library."""
+    out = []
+    for i, (_, rid_of) in enumerate(sets):
+        if i == here:
+            continue
+        for rid in rid_of.values():
+            job = ctx.repo.load(rid).consent.recording.job
+            out.append({"id": f"other-{rid[-6:]}", "type": "negative_other_job", "query": f"combien gagne {job}"})
+            out.append({"id": f"other2-{rid[-6:]}", "type": "negative_other_job", "query": f"devenir {job}"})
+    return out
+
+
+def evaluate(
+    ctx: Any,
+    queries: list[dict[str, Any]],
+    rid_of: dict[str, str],
+    mode: str,
+    params: RankParams,
+    verbose: bool = False,
+) -> dict:
+    per: dict[str, list[Any]] = defaultdict(list)
+    scope = {"recording_id": tuple(rid_of.values())}
+    for q in queries:
+        found = find(ctx, q["query"], mode=mode, limit=5, filters=scope, include_unpublished=True, params=params)
+        if q["type"].startswith("negative"):
+            per[q["type"]].append(not found.hits)
+            continue
+        rank = rank_of(found.hits, q["relevant"], rid_of)
+        if verbose and rank != 1:
+            said = f"{found.understanding.rewritten!r} ({found.topic})"
+            print(f"  [{mode}] {q['type']} rank {rank}: {q['query']!r} -> {said}")
+            for h in found.hits[:3]:
+                p = h.payload
+                print(f"      {h.score:.3f} {p['topic']:14} {p['start']:.0f}-{p['end']:.0f} {p['title'][:70]}")
+        per[q["type"]].append(rank)
+        per["all"].append(rank)
+    return per
+
+
+def summary(values: list[Any], negative: bool) -> str:
+    if negative:
+        return f"{sum(values)}/{len(values)} empty"
+    n = len(values)
+    r1 = sum(1 for r in values if r == 1) / n
+    r5 = sum(1 for r in values if r) / n
+    mrr = sum(1 / r for r in values if r) / n
+    return f"{r1:.2f} / {r5:.2f} / {mrr:.2f} (n={n})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--home", type=Path, required=True)
+    ap.add_argument("--set", nargs="+", action="append", required=True, metavar="FOLDER [QUERIES ...]")
+    ap.add_argument("--floors", type=float, nargs="*", default=[])
+    ap.add_argument("--modes", nargs="+", default=list(MODES))
+    ap.add_argument("--as-typed", action="store_true", help="no query understanding (the comparison row)")
+    ap.add_argument("--floor", type=float, help="the relevance floor (default: the product's)")
+    ap.add_argument("--verbose", action="store_true", help="print each query not answered first, with its top hits")
+    a = ap.parse_args(argv)
+    settings = Settings(home=a.home)
+    configure_offline_environment(settings)
+    ctx = context_for(settings)
+    sets = []
+    for folder, *files in a.set:
+        rid_of = recordings(ctx, Path(folder))
+        sets.append((Path(folder), rid_of, [Path(f) for f in files]))
+    if not all(s[1] for s in sets):
+        print("a set has no processed call in this home", file=sys.stderr)
+        return 2
+    params = RankParams(understand_query=not a.as_typed)
+    if a.floor is not None:
+        params = replace(params, floor=a.floor)
+    by_set = []
+    for i, (folder, rid_of, files) in enumerate(sets):
+        queries = queries_of(files, rid_of) + other_job_queries([(f, r) for f, r, _ in sets], ctx, i)
+        by_set.append((folder, rid_of, queries))
+        print(f"\n{folder.name}: {len(rid_of)} calls, {len(queries)} queries")
+        print("| type | " + " | ".join(f"{m} R@1 / R@5 / MRR" for m in a.modes) + " |")
+        print("|---|" + "---|" * len(a.modes))
+        results = {m: evaluate(ctx, queries, rid_of, m, params, a.verbose) for m in a.modes}
+        for kind in sorted({k for r in results.values() for k in r}):
+            cells = [summary(results[m][kind], kind.startswith("negative")) for m in a.modes]
+            print(f"| {kind} | " + " | ".join(cells) + " |")
+    if a.floors:
+        print(
+            "\nhybrid, by relevance floor: R@5 answerable, paraphrase R@5, negatives empty, other-job negatives empty"
+        )
+        for floor in a.floors:
+            totals: dict[str, list[Any]] = defaultdict(list)
+            for _, rid_of, queries in by_set:
+                for kind, values in evaluate(ctx, queries, rid_of, "hybrid", replace(params, floor=floor)).items():
+                    totals[kind] += values
+            r5 = sum(1 for r in totals["all"] if r) / len(totals["all"])
+            para = totals.get("paraphrase", [])
+            neg, other = totals.get("negative", []), totals.get("negative_other_job", [])
+            print(
+                f"  {floor:.3f}: R@5 {r5:.3f} (n={len(totals['all'])}), paraphrase "
+                f"{sum(1 for r in para if r) / max(1, len(para)):.3f}, negatives {sum(neg)}/{len(neg)}, "
+                f"other jobs {sum(other)}/{len(other)}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+// The student page: shelves to browse, search with an honest "no answer", a player that starts where the words are
+// said, an interactive transcript and the chapters of the call.
+"use strict";
+let derniereRecherche = "";  // the query the listed results answer: the player starts where it is said
+
+function ligne(clip) {
+  const img = clip.links.thumbnail ? vl.el("img", { src: clip.links.thumbnail, alt: "", loading: "lazy" }) : vl.el("span");
+  const extrait = vl.el("div", { class: "extrait" });
+  if (clip.snippet) extrait.innerHTML = clip.snippet; // HTML from the server: escaped text and <mark> only
+  const roles = clip.speaker_roles.map(r => vl.roles[r] || r).join(", ");
+  const bouton = vl.el("button", { type: "button", class: "lien titre" }, clip.title);
+  const li = vl.el("li", { "data-clip": clip.clip_id, class: "resultat" }, img,
+    vl.el("div", {}, bouton,
+      vl.el("div", { class: "meta" }, [clip.topic_label, clip.job, vl.duree(clip.duration), roles]
+        .filter(Boolean).join(" · ")), extrait));
+  li.addEventListener("click", () => jouer(clip.clip_id, li));
+  return li;
+}
+function afficher(liste, clips, vide) {
+  const ul = document.getElementById(liste);
+  ul.replaceChildren(...(clips.length ? clips.map(ligne) : [vl.el("li", { class: "vide" }, vide)]));
+}
+function vider() {
+  vl.message("");
+  document.getElementById("compris").textContent = "";
+  document.getElementById("sans-reponse").hidden = true;
+  document.getElementById("accueil").replaceChildren();
+}
+async function chercher(ev) {
+  if (ev) ev.preventDefault();
+  vider();
+  const q = document.getElementById("q").value;
+  const p = new URLSearchParams({ q, mode: document.getElementById("mode").value, limit: 20 });
+  const job = document.getElementById("job").value;
+  if (job) p.set("job", job);
+  try {
+    const data = await vl.api("/search?" + p);
+    derniereRecherche = q;
+    compris(data.understood);
+    document.getElementById("titre-liste").textContent = data.hits.length
+      ? data.hits.length + " extrait(s) trouvé(s)" : "Aucun extrait ne répond à ta question";
+    afficher("resultats", data.hits, "Rien dans la bibliothèque ne répond à cette question.");
+    if (data.no_answer) sansReponse(data.no_answer);
+  } catch (e) { vl.erreur(e); }
+}
+function compris(u) {
+  const morceaux = [];
+  if (u.jobs.length) morceaux.push("métier : " + u.jobs.join(", "));
+  if (u.topic && u.topic !== "autre") morceaux.push("thème : " + u.topic_label);
+  document.getElementById("compris").textContent = morceaux.length ? "Compris — " + morceaux.join(" · ") : "";
+}
+function sansReponse(na) {
+  const box = document.getElementById("sans-reponse");
+  const enfants = [vl.el("p", {}, na.message)];
+  if (na.related_jobs.length) {
+    const boutons = na.related_jobs.map(j => {
+      const b = vl.el("button", { type: "button", class: "secondaire" }, j);
+      b.addEventListener("click", () => parcourir({ job: j }, "Métier : " + j));
+      return b;
+    });
+    enfants.push(vl.el("p", {}, "Des métiers proches dans la bibliothèque : "), vl.el("p", { class: "suite" }, ...boutons));
+  }
+  if (na.shelf.length) {
+    const ul = vl.el("ul", { class: "resultats", id: "proches" }, ...na.shelf.map(ligne));
+    enfants.push(vl.el("h3", {}, "Ce qui s'en approche"), ul);
+  }
+  box.replaceChildren(...enfants);
+  box.hidden = false;
+}
+async function parcourir(filtre, titre) {
+  vider();
+  derniereRecherche = "";
+  try {
+    const data = await vl.api("/discover?" + new URLSearchParams(Object.assign({ limit: 12 }, filtre)));
+    document.getElementById("titre-liste").textContent = titre;
+    afficher("resultats", data.clips, "Aucun extrait publié ici pour l'instant.");
+  } catch (e) { vl.erreur(e); }
+}
+async function accueil() {
+  try {
+    const data = await vl.api("/browse");
+    const box = document.getElementById("accueil");
+    const blocs = data.shelves.map(s => vl.el("section", { class: "etagere" },
+      vl.el("h2", {}, s.title), vl.el("ul", { class: "resultats" }, ...s.clips.map(ligne))));
+    if (data.topics.length) {
+      const boutons = data.topics.map(t => {
+        const b = vl.el("button", { type: "button", class: "secondaire" }, `${t.topic_label} (${t.clips})`);
+        b.addEventListener("click", () => parcourir({ topic: t.topic }, "Thème : " + t.topic_label));
+        return b;
+      });
+      blocs.push(vl.el("section", { class: "etagere" }, vl.el("h2", {}, "Par thème"), vl.el("p", { class: "suite" }, ...boutons)));
+    }
+    if (data.catalogue.length) {
+      const secteurs = data.catalogue.map(s => vl.el("li", {}, vl.el("span", { class: "meta" }, s.sector || "autre secteur"),
+        vl.el("p", { class: "suite" }, ...s.jobs.map(j => {
+          const b = vl.el("button", { type: "button", class: "chapitre" }, `${j.job} (${j.clips})`);
+          b.addEventListener("click", () => parcourir({ job: j.job }, "Métier : " + j.job));
+          return b;
+        }))));
+      blocs.push(vl.el("section", { class: "etagere" }, vl.el("h2", {}, "Les métiers par secteur"), vl.el("ul", { class: "catalogue" }, ...secteurs)));
+      const select = document.getElementById("job");
+      select.replaceChildren(vl.el("option", { value: "" }, "tous les métiers"),
+        ...data.catalogue.map(s => {
+          const g = vl.el("optgroup", { label: s.sector || "autre secteur" });
+          g.append(...s.jobs.map(j => vl.el("option", { value: j.job }, j.job)));
+          return g;
+        }));
+    }
+    box.replaceChildren(...blocs);
+  } catch (e) { vl.erreur(e); }
+}
+async function jouer(id, li) {
+  document.querySelectorAll("li.actif").forEach(x => x.classList.remove("actif"));
+  if (li) li.classList.add("actif");
+  try {
+    const q = derniereRecherche ? "?" + new URLSearchParams({ q: derniereRecherche }) : "";
+    const clip = await vl.api("/clips/" + id + q);
+    const video = vl.player(document.getElementById("lecteur"), clip);
+    if (clip.moment > 0) video.addEventListener("loadedmetadata", () => { video.currentTime = clip.moment; }, { once: true });
+    document.getElementById("clip-titre").textContent = clip.title;
+    document.getElementById("clip-meta").textContent = [clip.topic_label, clip.job, clip.sector, vl.duree(clip.duration)]
+      .filter(Boolean).join(" · ");
+    suite(clip.context);
+    transcription(clip, video);
+    if (window.matchMedia("(max-width: 900px)").matches) {  // a phone: the player, not the list, in view
+      document.getElementById("lecteur").scrollIntoView({ block: "start" });
+    }
+    video.play().catch(() => {});
+    chapitres(clip).catch(e => vl.erreur(e));
+    const sim = await vl.api("/clips/" + id + "/similar?limit=4");
+    afficher("similaires", sim.clips, "Pas d'autre extrait proche pour l'instant.");
+  } catch (e) { vl.erreur(e); }
+}
+// the words under the video: a click on a word (or Enter on a turn) plays from there; the word being said is lit
+function transcription(clip, video) {
+  const box = document.getElementById("transcription");
+  const mots = [];
+  const tours = [];
+  for (const w of clip.words) {
+    const dernier = tours[tours.length - 1];
+    if (!dernier || dernier.speaker !== w.speaker) tours.push({ speaker: w.speaker, start: w.start, words: [] });
+    tours[tours.length - 1].words.push(w);
+  }
+  const roles = {};
+  for (const t of clip.transcript) roles[t.speaker] = t.role;
+  box.replaceChildren(...tours.map(t => {
+    const qui = vl.el("button", { type: "button", class: "lien role", "aria-label": `Écouter à partir de ${Math.floor(t.start)} s` },
+      (vl.roles[roles[t.speaker]] || "") + " :");
+    qui.addEventListener("click", () => { video.currentTime = t.start; video.play().catch(() => {}); });
+    const p = vl.el("p", {}, qui, " ");
+    for (const w of t.words) {
+      const span = vl.el("span", { class: "mot", "data-debut": w.start }, w.text);
+      span.addEventListener("click", () => { video.currentTime = w.start; video.play().catch(() => {}); });
+      mots.push([w.start, w.end, span]);
+      p.append(span, " ");
+    }
+    return p;
+  }));
+  const visible = mots.length > 0;
+  box.hidden = !visible;
+  document.getElementById("transcription-titre").hidden = !visible;
+  let allume = null;
+  video.addEventListener("timeupdate", () => {
+    const t = video.currentTime;
+    const m = mots.find(([a, b]) => a <= t && t < b + 0.05);
+    const span = m ? m[2] : null;
+    if (span === allume) return;
+    if (allume) allume.classList.remove("lu");
+    if (span) {
+      span.classList.add("lu");
+      const haut = span.offsetTop - box.offsetTop;
+      if (haut < box.scrollTop || haut > box.scrollTop + box.clientHeight - 30) box.scrollTop = haut - box.clientHeight / 3;
+    }
+    allume = span;
+  });
+}
+function suite(ctx) {
+  const p = document.getElementById("suite");
+  const boutons = [];
+  if (ctx && ctx.next_clip_id) boutons.push(vl.el("button", { type: "button" }, "Suite de ce thème ▸"));
+  if (ctx && ctx.next_chapter_clip_id) boutons.push(vl.el("button", { type: "button", class: "secondaire" }, "Thème suivant de l'appel ▸"));
+  if (boutons[0] && ctx.next_clip_id) boutons[0].addEventListener("click", () => jouer(ctx.next_clip_id));
+  const dernier = boutons[boutons.length - 1];
+  if (dernier && ctx.next_chapter_clip_id) dernier.addEventListener("click", () => jouer(ctx.next_chapter_clip_id));
+  p.replaceChildren(...boutons);
+}
+async function chapitres(clip) {
+  const data = await vl.api("/recordings/" + clip.recording_id + "/chapters");
+  const courant = clip.context && clip.context.chapter ? clip.context.chapter.chapter_id : null;
+  const items = data.chapters.map(ch => {
+    const b = vl.el("button", { type: "button", class: "chapitre" },
+      vl.el("span", { class: "meta" }, `${vl.duree(ch.end - ch.start)} · ${ch.topic_label}`), vl.el("span", {}, ch.title));
+    b.addEventListener("click", () => jouer(ch.clip_ids[0]));
+    const li = vl.el("li", {}, b);
+    if (ch.chapter_id === courant) b.setAttribute("aria-current", "true");
+    return li;
+  });
+  document.getElementById("chapitres-titre").hidden = !items.length;
+  document.getElementById("chapitres").replaceChildren(...items);
+}
+vl.initToken();
+document.getElementById("recherche").addEventListener("submit", chercher);
+document.getElementById("decouvrir").addEventListener("click", () => parcourir({}, "Au hasard, pour découvrir"));
+if (vl.token()) accueil(); else vl.message("Saisis le jeton d'accès donné par ton établissement.");

@@ -1,0 +1,73 @@
+"""Reading a student's query (search_api/query.py) and finding the moment in a clip (search_api/moment.py): the
+maintained data files as shipped, no model."""
+
+from __future__ import annotations
+
+from vidlib.search_api.moment import moment
+from vidlib.search_api.query import library_jobs, load_lexicon, matches, rewrite, understand
+from vidlib.search_api.schemas import Word
+
+
+def test_jobs_are_found_whatever_the_accents_case_gender_and_number() -> None:
+    for query in ("combien gagne un avocat", "Les AVOCATES gagnent bien ?", "une avocate", "métier de juriste"):
+        assert understand(query).jobs == ("avocat",), query
+    assert understand("devenir Éducatrice spécialisée").jobs == ("educateur specialise",)
+    assert understand("horaires d'un boulanger pâtissier").jobs == ("boulanger",)
+    # the longest form wins: a cheffe de chantier is not also a chef, and two jobs can be named
+    assert understand("conductrice de travaux après cheffe de chantier").jobs == (
+        "chef de chantier",
+        "conducteur de travaux",
+    )
+    assert understand("les horaires de nuit").jobs == ()
+
+
+def test_sectors_come_from_words_and_from_the_jobs_named() -> None:
+    assert "aeronautique" in understand("bosser chez un fabricant d'avions").sectors
+    assert understand("je veux devenir pompier").sectors == ("securite",)
+
+
+def test_colloquial_words_are_rewritten_and_the_rest_is_kept_as_typed() -> None:
+    lexicon = load_lexicon()
+    assert rewrite("on bosse pour la thune ?", lexicon) == "on travaille pour la argent ?"
+    assert rewrite("ça rapporte combien, le taf ?", lexicon) == "quel salaire, le travail ?"
+    assert rewrite("les études après le bac", lexicon) == "les études après le bac"  # accents kept
+
+
+def test_a_library_job_is_named_by_the_lexicon_or_by_its_own_first_words() -> None:
+    lexicon = load_lexicon()
+    library = library_jobs(
+        [("cheffe de chantier dans le bâtiment", 3), ("souffleuse de verre à Murano", 1), ("avocate", 2)], {}, lexicon
+    )
+    chantier, verre, avocate = library
+    assert chantier.role_model and not avocate.role_model  # a woman where women are few: a role model
+    assert matches(chantier, understand("combien gagne un chef de chantier"))
+    assert matches(verre, understand("le métier de souffleuse"))  # not in the lexicon: its title's first words
+    assert not matches(avocate, understand("combien gagne un policier"))
+
+
+def _words(*spans: tuple[str, float, str]) -> list[Word]:
+    return [
+        Word(index=i, text=text, start=start, end=start + 0.4, speaker=speaker, probability=1.0)
+        for i, (text, start, speaker) in enumerate(spans)
+    ]
+
+
+def test_the_moment_is_the_sentence_where_the_searched_words_are_said() -> None:
+    said = _words(
+        ("Bonjour.", 0.0, "A"),
+        ("Et", 3.0, "B"),
+        ("le", 3.5, "B"),
+        ("salaire", 4.0, "B"),
+        ("?", 4.5, "B"),
+        ("Au", 6.0, "A"),
+        ("début,", 6.5, "A"),
+        ("on", 7.0, "A"),
+        ("gagne", 7.5, "A"),
+        ("des", 8.0, "A"),
+        ("salaires", 8.5, "A"),
+        ("modestes.", 9.0, "A"),
+    )
+    # the densest run of the searched words, from the start of its sentence: the question, then its answer
+    assert moment(said, "combien on gagne, le salaire") == 3.0
+    assert moment(said, "des débuts modestes") == 6.0  # back to the sentence's start, not into the question
+    assert moment(said, "les horaires") == 0.0  # not said: the clip's start
