@@ -49,6 +49,8 @@ def test_wheel_installs_one_top_level_package(wheel_names: list[str]) -> None:
 def test_wheel_carries_the_data_files(wheel_names: list[str]) -> None:
     assert "vidlib/search_api/static/student.html" in wheel_names
     assert "vidlib/search_api/static/moderator.js" in wheel_names
+    assert "vidlib/search_api/data/jobs_fr.json" in wheel_names
+    assert "vidlib/search_api/data/colloquial_fr.json" in wheel_names
     assert "vidlib/pipelines/stages/data/topics_fr.json" in wheel_names
     assert "vidlib/pipelines/stages/data/career_lexicon_fr.txt" in wheel_names
 
