@@ -304,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     queries = [q for path in args.queries_file for q in json.loads(path.read_text(encoding="utf-8"))["queries"]]
     clips = truth_clips(args.calls)
-    embedder = TextEmbedder(Settings().resolved_models_dir() / E5_DIR, threads=2)
+    embedder = TextEmbedder(Settings().resolved_models_dir / E5_DIR, threads=2)
     with tempfile.TemporaryDirectory(prefix="vidlib-eval-search-") as tmp:
         index = open_index(args.backend, Path(tmp) / "truth")
         index.upsert(index_truth_clips(clips, embedder.embed_passages))

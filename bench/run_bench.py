@@ -95,7 +95,7 @@ def main() -> None:
         + " | wall s | x RT | peak RSS MB | WER | DER | Pk | WD | F1±5s | clips | len s |"
     )
     print("|" + "---|" * (len(stages) + 13))
-    models = Settings().resolved_models_dir()  # the installed models, whatever the benchmark's own VIDLIB_HOME
+    models = Settings().resolved_models_dir  # the installed models, whatever the benchmark's own VIDLIB_HOME
     for media in args.recordings:
         with tempfile.TemporaryDirectory(prefix="vidlib-bench-") as tmp:
             home = Path(tmp)

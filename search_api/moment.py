@@ -4,7 +4,7 @@ The clip's words are scanned for the query's terms (French stems, as the keyword
 and of its rewriting in standard French); the densest run of matches within ``WINDOW_S`` wins, and the player
 starts at the beginning of the sentence it falls in (back to the previous sentence end or speaker change, at most
 ``BACK_S`` before the first match). A clip with no matching word starts at its start: it was found for its meaning,
-and a clip is one question and its answer.
+and a clip is one question and its answer; so does a clip whose words are said in its last ``MIN_LEFT_S``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from vidlib.text import analyze, stem, words
 
 WINDOW_S = 20.0
 BACK_S = 8.0
+MIN_LEFT_S = 6.0  # a moment closer than this to the clip's end plays the clip from its start
 _SENTENCE_END = (".", "?", "!", "…")
 
 
@@ -36,4 +37,6 @@ def moment(clip_words: Sequence[Word], *queries: str) -> float:
         if clip_words[best].start - before.start > BACK_S:
             break
         first -= 1
+    if clip_words[-1].end - clip_words[first].start < MIN_LEFT_S:
+        return 0.0
     return round(clip_words[first].start, 2)

@@ -63,6 +63,7 @@ class Lexicon:
     phrases: tuple[tuple[tuple[str, ...], str], ...]  # colloquial phrase (tokens) -> standard words, longest first
     words: dict[str, str]  # colloquial word (folded) -> standard words
     underrepresented: frozenset[str] = frozenset()  # sectors where women are a small minority of workers
+    forms: tuple[tuple[tuple[str, ...], str], ...] = ()  # every (form, job key), longest form first
 
     def job(self, key: str) -> Job:
         return next(j for j in self.jobs if j.key == key)
@@ -92,7 +93,8 @@ def load_lexicon(folder: Path = DATA) -> Lexicon:
     phrases = sorted(((tokens(k), v) for k, v in slang["phrases"].items()), key=lambda p: len(p[0]), reverse=True)
     words = {" ".join(tokens(k)): v for k, v in slang["words"].items()}
     underrepresented = frozenset(jobs_raw.get("women_underrepresented_sectors", ()))
-    return Lexicon(jobs, sectors, tuple(phrases), words, underrepresented)
+    forms = tuple(sorted(((form, job.key) for job in jobs for form in job.forms), key=lambda f: -len(f[0])))
+    return Lexicon(jobs, sectors, tuple(phrases), words, underrepresented, forms)
 
 
 def _find(sequence: Sequence[str], part: Sequence[str]) -> int:
@@ -109,14 +111,16 @@ def jobs_named(text: str | Sequence[str], lexicon: Lexicon) -> tuple[str, ...]:
     words = list(tokens(text) if isinstance(text, str) else text)
     found: list[str] = []
     spans: list[tuple[int, int]] = []
-    candidates = sorted(((form, job) for job in lexicon.jobs for form in job.forms), key=lambda c: -len(c[0]))
-    for form, job in candidates:
+    present = set(words)
+    for form, key in lexicon.forms:
+        if form[0] not in present:
+            continue
         at = _find(words, form)
         if at < 0 or any(a < at + len(form) and at < b for a, b in spans):
             continue
         spans.append((at, at + len(form)))
-        if job.key not in found:
-            found.append(job.key)
+        if key not in found:
+            found.append(key)
     return tuple(found)
 
 

@@ -20,6 +20,9 @@ The parameters, and the data they were chosen on, are in docs/benchmarks.md (``p
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,7 +89,7 @@ def find(
     lexicon = lexicon or load_lexicon()
     understood = understand(query, lexicon) if params.understand_query else Understanding(query, query, (), ())
     base: Filters = {**(filters or {}), "state": None if include_unpublished else "published"}
-    library = library_jobs(ctx.index.facet("job", base).items(), {}, lexicon)
+    library = _library(_jobs(ctx, base), lexicon)
     named = [job for job in library if matches(job, understood)]
     depth = max(params.depth, offset + limit)
     sparse = sparse_terms(" ".join(dict.fromkeys(words(query) + words(understood.rewritten))))
@@ -94,8 +97,10 @@ def find(
         sparse_hits = ctx.index.search("keyword", dense=None, sparse=sparse, filters=base, limit=depth)
         if not _naming(understood, sparse_hits, lexicon):
             return Found([], understood, _no_answer(understood, library, lexicon))
-    dense = None if mode == "keyword" else ctx.models.embedder().embed_queries([understood.rewritten])[0]
-    topic = _topic(ctx, dense) if dense is not None and params.understand_query and params.topic_boost else OTHER
+    dense, topic = None, OTHER
+    if mode != "keyword":
+        dense, topic = _read(ctx, understood.rewritten)
+        topic = topic if params.understand_query and params.topic_boost else OTHER
     sparse_hits = ctx.index.search("keyword", dense=None, sparse=sparse, filters=base, limit=depth)
     dense_hits = (
         [] if dense is None else ctx.index.search("semantic", dense=dense, sparse=None, filters=base, limit=depth)
@@ -111,12 +116,14 @@ def find(
         for rank, hit in enumerate(hits, 1):
             scores[hit.clip_id] = scores.get(hit.clip_id, 0.0) + weight / (params.rrf_k + rank)
             payloads.setdefault(hit.clip_id, hit)
-    said = _saying_every_word(query, list(payloads.values()))
     if dense is not None:
         similarity = _similarities(ctx, dense, dense_hits, [h for h in sparse_hits if h.clip_id in scores], base)
-        kept = said if mode == "hybrid" else set()
+        top_sparse = [h for h in sparse_hits[: 2 * (offset + limit)] if similarity.get(h.clip_id, -1.0) < params.floor]
+        kept = _saying_every_word(query, top_sparse) if mode == "hybrid" else set()
         scores = {c: s for c, s in scores.items() if similarity.get(c, -1.0) >= params.floor or c in kept}
     # a greeting (hello, goodbye) is near every query in meaning and answers none: only its own words find it
+    greetings = [payloads[c] for c in scores if payloads[c].payload.get("topic") == GREETING]
+    said = _saying_every_word(query, greetings)
     scores = {c: s for c, s in scores.items() if payloads[c].payload.get("topic") != GREETING or c in said}
     named_titles = {job.title for job in named}
     sectors = set(understood.sectors)
@@ -136,16 +143,68 @@ def find(
     return Found(hits, understood, None, tuple(sorted(named_titles)), topic)
 
 
+JOBS_TTL_S = 30.0  # how long the library's list of jobs is reused before the index is asked again
+_JOBS: dict[tuple[int, tuple[tuple[str, object], ...]], tuple[float, dict[str, int]]] = {}
+
+
+def _jobs(ctx: RunContext, base: Filters) -> dict[str, int]:
+    """The library's jobs (with their clip counts) under ``base``: counting them scans the index, so the count is
+    reused for ``JOBS_TTL_S`` (a job published since then is named, and gated, up to that much later)."""
+    key = (id(ctx.index), tuple(sorted(base.items(), key=lambda item: item[0])))
+    now = time.monotonic()
+    with _RECENT_LOCK:
+        held = _JOBS.get(key)
+        if held is not None and now - held[0] < JOBS_TTL_S:
+            return held[1]
+    jobs = ctx.index.facet("job", base)
+    with _RECENT_LOCK:
+        _JOBS[key] = (now, jobs)
+        if len(_JOBS) > 64:
+            _JOBS.pop(next(iter(_JOBS)))
+    return jobs
+
+
+_LIBRARIES: OrderedDict[tuple[int, tuple[tuple[str, int], ...]], list[LibraryJob]] = OrderedDict()
+
+
+def _library(jobs: dict[str, int], lexicon: Lexicon) -> list[LibraryJob]:
+    """The library's jobs read with the lexicon, kept while the library's jobs and their counts stay the same."""
+    key = (id(lexicon), tuple(sorted(jobs.items())))
+    with _RECENT_LOCK:
+        if key in _LIBRARIES:
+            return _LIBRARIES[key]
+    read = library_jobs(jobs.items(), {}, lexicon)
+    with _RECENT_LOCK:
+        _LIBRARIES[key] = read
+        while len(_LIBRARIES) > 16:
+            _LIBRARIES.popitem(last=False)
+    return read
+
+
 _CLASSIFIERS: dict[int, tuple[object, TopicClassifier]] = {}
+_RECENT: OrderedDict[tuple[int, str], tuple[np.ndarray, str]] = OrderedDict()
+RECENT_QUERIES = 512  # the vectors and topics of the last queries, kept: a query asked again is not embedded again
+_RECENT_LOCK = threading.Lock()
 
 
-def _topic(ctx: RunContext, dense: np.ndarray) -> str:
-    """The career topic the query asks about (the clips' taxonomy, from its question examples), or "autre"."""
+def _read(ctx: RunContext, text: str) -> tuple[np.ndarray, str]:
+    """The query's dense vector and its career topic (the taxonomy, from its question examples), or "autre"."""
     embedder = ctx.models.embedder()
+    key = (id(embedder), text)
+    with _RECENT_LOCK:
+        if key in _RECENT:
+            _RECENT.move_to_end(key)
+            return _RECENT[key]
+    dense = embedder.embed_queries([text])[0]
     held = _CLASSIFIERS.get(id(embedder))
     if held is None or held[0] is not embedder:  # one classifier per loaded model: its examples are embedded once
         held = _CLASSIFIERS[id(embedder)] = (embedder, TopicClassifier(embedder.embed_queries))
-    return held[1].classify_questions(np.asarray([dense]))[0].topic
+    topic = held[1].classify_questions(np.asarray([dense]))[0].topic
+    with _RECENT_LOCK:
+        _RECENT[key] = (dense, topic)
+        while len(_RECENT) > RECENT_QUERIES:
+            _RECENT.popitem(last=False)
+    return dense, topic
 
 
 def _similarities(
@@ -200,6 +259,16 @@ class SearchHit:
     topic: str
     job: str
     state: str
+
+
+def close_to(ctx: RunContext, found: Found, filters: Filters, limit: int) -> list[Hit]:
+    """When nothing answers: the clips nearest the query in meaning (no floor, no greetings), for a "what is
+    close" shelf; the topic it asks about first."""
+    dense, _ = _read(ctx, found.understanding.rewritten)
+    hits = ctx.index.search("semantic", dense=dense, sparse=None, filters=filters, limit=4 * limit)
+    hits = [h for h in hits if h.payload.get("topic") != GREETING]
+    hits.sort(key=lambda h: (h.payload.get("topic") != found.topic, -h.score))
+    return hits[:limit]
 
 
 def search_hits(found: Found) -> list[SearchHit]:

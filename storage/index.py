@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
+from vidlib.errors import StorageError
+
 if TYPE_CHECKING:
     from vidlib.settings import Settings
 
@@ -137,8 +139,6 @@ class _SharedIndex:
 
     def __getattr__(self, name: str) -> Any:
         if self._closed:
-            from vidlib.errors import StorageError
-
             raise StorageError("this handle on the embedded index is closed")
         return getattr(self._index, name)
 

@@ -4,6 +4,7 @@ against the real app on a real processed recording, served by uvicorn on a local
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -120,7 +121,11 @@ def _student_search(driver, base: str, token: str, query: str) -> list[str]:  # 
     _sign_in(driver, base + "/", token)
     driver.find_element(By.ID, "q").send_keys(query)
     driver.find_element(By.ID, "chercher").click()
-    _wait(driver, lambda d: d.find_element(By.ID, "titre-liste").text)
+    # results under their count, or the "no answer" box
+    _wait(
+        driver,
+        lambda d: d.find_element(By.ID, "titre-liste").text or d.find_element(By.ID, "sans-reponse").is_displayed(),
+    )
     return [li.get_attribute("data-clip") for li in driver.find_elements(By.CSS_SELECTOR, "#resultats li.resultat")]
 
 
@@ -305,3 +310,85 @@ def test_student_follows_the_chapters_of_a_call_by_keyboard_on_a_phone(server: t
         browser.save_screenshot(str(DOCS / "student-phone-chapters.png"))
     finally:
         browser.set_window_size(1400, 1000)
+
+
+def _axe_serious(driver) -> list[str]:  # noqa: ANN001
+    """axe-core's serious and critical violations on the page as it is now (axe-core from selenium-axe-python)."""
+    import selenium_axe_python
+
+    script = Path(selenium_axe_python.__file__).parent / "axe-core" / "axe.min.js"
+    driver.execute_script(script.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1]; axe.run(document).then(done, e => done({error: String(e)}));"
+    )
+    assert "error" not in result, result
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_the_pages_pass_axe_and_the_student_page_works_by_keyboard_on_a_phone(
+    server: tuple[str, Library],
+    browser,  # noqa: ANN001
+) -> None:
+    """axe-core finds no serious or critical violation on the student page (home shelves, results, no answer, a
+    clip playing with its transcript) and on the moderator page, on a desktop and on a phone; by keyboard alone a
+    student searches, plays a result from the moment its words are said, with the player in view on a phone."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    base, lib = server
+    lib.restore()
+    manifest = lib.ctx.repo.load(lib.recording_id)
+    content = [c for c in manifest.clips if c.topic not in ("accueil", "autre")]
+    for clip in content:
+        lib.set_state(clip.clip_id, "published")
+    longest = max(content, key=lambda c: c.end - c.start)
+    words = re.findall(r"\w{7,}", longest.text)
+    late = words[len(words) // 2]
+    found: dict[str, list[str]] = {}
+    try:
+        for size in ((1400, 1000), (390, 844)):
+            browser.set_window_size(*size)
+            _sign_in(browser, base, lib.tokens["student"])
+            _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#accueil .etagere li.resultat"))
+            found[f"{size} home"] = _axe_serious(browser)
+            # keyboard only: the search box, a query, Enter; Tab to the first result, Enter
+            box = browser.find_element(By.ID, "q")
+            box.send_keys(Keys.CONTROL, "a")
+            box.send_keys(late, Keys.ENTER)
+            first = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#resultats li.resultat button"))[0]
+            found[f"{size} results"] = _axe_serious(browser)
+            while browser.switch_to.active_element != first:
+                browser.switch_to.active_element.send_keys(Keys.TAB)
+            browser.switch_to.active_element.send_keys(Keys.ENTER)
+            _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#transcription .mot"))
+            _wait(
+                browser,
+                lambda d: d.execute_script(
+                    "const v = document.querySelector('#lecteur video'); return v && v.currentTime > 0.5"
+                ),
+            )
+            clip_id = browser.find_element(By.CSS_SELECTOR, "#resultats li.actif").get_attribute("data-clip")
+            if clip_id == longest.clip_id:  # it plays from the moment the word is said, not from the clip's start
+                start = browser.execute_script("return document.querySelector('#lecteur video').currentTime")
+                assert start > 1.0, start
+            top = browser.execute_script("return document.querySelector('#lecteur video').getBoundingClientRect().top")
+            assert -5 <= top < size[1] / 2, (size, top)  # the player is in view, not above or far below
+            found[f"{size} playing"] = _axe_serious(browser)
+            box = browser.find_element(By.ID, "q")
+            box.send_keys(Keys.CONTROL, "a")
+            box.send_keys("combien gagne un policier", Keys.ENTER)
+            message = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#sans-reponse p").text)
+            assert "policier" in message
+            found[f"{size} no answer"] = _axe_serious(browser)
+        browser.set_window_size(1400, 1000)
+        _sign_in(browser, base + "/moderation", lib.tokens["moderator"])
+        _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#file li"))
+        found["moderator queue"] = _axe_serious(browser)
+    finally:
+        browser.set_window_size(1400, 1000)
+        lib.restore()
+    assert {state: v for state, v in found.items() if v} == {}

@@ -66,8 +66,42 @@ def test_the_moment_is_the_sentence_where_the_searched_words_are_said() -> None:
         ("des", 8.0, "A"),
         ("salaires", 8.5, "A"),
         ("modestes.", 9.0, "A"),
+        ("Ensuite", 10.0, "A"),
+        ("ça", 11.0, "A"),
+        ("augmente", 12.0, "A"),
+        ("beaucoup.", 13.0, "A"),
     )
     # the densest run of the searched words, from the start of its sentence: the question, then its answer
     assert moment(said, "combien on gagne, le salaire") == 3.0
     assert moment(said, "des débuts modestes") == 6.0  # back to the sentence's start, not into the question
     assert moment(said, "les horaires") == 0.0  # not said: the clip's start
+    assert moment(said, "ça augmente beaucoup") == 0.0  # said in the clip's last seconds: from its start
+
+
+def test_french_analysis_is_safe_on_many_threads_at_once() -> None:
+    """The API serves searches on several threads; a shared Snowball stemmer raised IndexError under load."""
+    import threading
+
+    from vidlib.text import analyze
+
+    failures: list[str] = []
+    expected = analyze("les développeuses travaillent souvent la nuit dans des entreprises différentes")
+
+    def work() -> None:
+        for _ in range(300):
+            got = analyze("les développeuses travaillent souvent la nuit dans des entreprises différentes")
+            if got != expected:
+                failures.append(str(got))
+
+    def guarded() -> None:
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 - the failure this test is about
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=guarded) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []

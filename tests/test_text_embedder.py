@@ -105,3 +105,27 @@ def test_conversion_is_skipped_when_already_complete(e5_dir: Path) -> None:
     assert convert_e5(e5_dir) == e5_dir
     assert time.perf_counter() - start < 5.0
     assert weights.stat().st_mtime_ns == before
+
+
+def test_onnx_runtime_gives_the_torch_vectors(e5_dir: Path, embedder: TextEmbedder) -> None:
+    """The installed ONNX export (what search queries run on) against the same weights in torch: queries, short
+    and long passages (a long one is cut into windows), batched with padding."""
+    assert (e5_dir / "model.onnx").is_file() and embedder.runtime == "onnx"
+    torch_embedder = TextEmbedder(e5_dir, threads=2, runtime="torch")
+    long = " ".join([NURSE_FR] * 60)  # over the 512 positions: windows
+    texts = ["combien gagne une avocate", NURSE_FR, long, "", "will AI replace web developers"]
+    assert torch_embedder.runtime == "torch"
+    np.testing.assert_allclose(embedder.embed_queries(texts), torch_embedder.embed_queries(texts), atol=1e-4)
+    np.testing.assert_allclose(embedder.embed_passages(texts), torch_embedder.embed_passages(texts), atol=1e-4)
+
+
+def test_asking_for_onnx_without_the_export_names_the_install_command(e5_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "e5"
+    copy.mkdir()
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", COMPLETE_MARKER):
+        if (e5_dir / name).exists():
+            shutil.copy(e5_dir / name, copy / name)
+    (copy / "model.safetensors").symlink_to(e5_dir / "model.safetensors")
+    with pytest.raises(ModelMissingError, match="vidlib models install"):
+        TextEmbedder(copy, runtime="onnx").embed_query("x")
+    assert TextEmbedder(copy, runtime="auto").runtime == "torch"  # an install from before the export still works

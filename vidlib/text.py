@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
 from collections import Counter
 from functools import lru_cache
@@ -42,9 +43,16 @@ def fold_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-@lru_cache(maxsize=1)
+_LOCAL = threading.local()
+
+
 def _stemmer() -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer("french")
+    """This thread's stemmer: a Snowball stemmer keeps state between words, so threads must not share one (the API
+    serves requests on several threads)."""
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
+        stemmer = _LOCAL.stemmer = snowballstemmer.stemmer("french")
+    return stemmer
 
 
 def words(text: str) -> list[str]:
@@ -57,11 +65,15 @@ def words(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 16)
 def is_stop(word: str) -> bool:
     return word in FRENCH_STOP_WORDS or fold_accents(word) in FRENCH_STOP_WORDS or word.isdigit() and len(word) < 2
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
+    """The word's French stem, accents folded (kept for the last 65,536 words: a search stems the same words over
+    and over)."""
     return fold_accents(_stemmer().stemWord(word))
 
 

@@ -24,7 +24,7 @@ from vidlib.search_api.schemas import (
     TopicCount,
     Understood,
 )
-from vidlib.search_api.search import GREETING, Found, find
+from vidlib.search_api.search import GREETING, Found, close_to, find
 from vidlib.search_api.snippets import highlight_snippet
 from vidlib.search_api.tokens import Principal
 from vidlib.search_api.views import summary_fields
@@ -52,18 +52,18 @@ def search(
     if include_unpublished and not who.at_least("moderator"):
         raise ForbiddenError("include_unpublished is for moderators; students search published clips only")
     filters: Filters = {"job": job, "sector": sector, "topic": topic, "language": lang}
-    with services.catalog.lock:
-        found = find(
-            services.ctx,
-            q,
-            mode=mode,
-            limit=limit,
-            offset=offset,
-            filters=filters,
-            include_unpublished=include_unpublished,
-        )
-        state: Filters = {"state": None if include_unpublished else "published"}
-        no_answer = _no_answer(services, who, found, state) if not found.hits and offset == 0 else None
+    # no catalog lock: the embedded index serialises its own calls, ONNX Runtime and the caches are thread-safe
+    found = find(
+        services.ctx,
+        q,
+        mode=mode,
+        limit=limit,
+        offset=offset,
+        filters=filters,
+        include_unpublished=include_unpublished,
+    )
+    state: Filters = {"state": None if include_unpublished else "published"}
+    no_answer = _no_answer(services, who, found, state) if not found.hits and offset == 0 else None
     out = [
         SearchHit(
             **summary_fields(h.clip_id, h.payload, who.role, services.signer),
@@ -86,19 +86,21 @@ def search(
 
 
 def _no_answer(services: Services, who: Principal, found: Found, state: Filters) -> NoAnswerOut:
-    """What to say when nothing answers, and a shelf of what is close: clips of the related jobs on the topic
-    asked about, else any job's clips on that topic."""
+    """What to say when nothing answers, and a shelf of what is close: the clips nearest the query in meaning,
+    among the related jobs when there are some."""
     asked = found.no_answer.asked if found.no_answer else ()
     related = found.no_answer.related if found.no_answer else ()
     if asked:
-        message = f"Aucun professionnel de la bibliothèque n'exerce ce métier ({', '.join(asked)}) pour l'instant."
+        message = (
+            f"Personne dans la bibliothèque n'est {' ni '.join(asked)} pour l'instant. "
+            "Voici des extraits qui s'en approchent ; tu peux aussi chercher un autre métier."
+        )
     else:
-        message = "Aucun extrait ne répond vraiment à cette question. Essayez d'autres mots."
-    topic = found.topic if found.topic not in (OTHER, GREETING) else None
-    wanted: Filters = {**state, "job": tuple(related) or None, "topic": topic}
-    shelf = services.ctx.index.sample(wanted, SHELF_SIZE)
-    if not shelf and topic:
-        shelf = services.ctx.index.sample({**state, "topic": topic}, SHELF_SIZE)
+        message = (
+            "Aucun extrait ne répond vraiment à ta question. "
+            "Essaie avec d'autres mots, ou regarde ce qui s'en approche."
+        )
+    shelf = close_to(services.ctx, found, {**state, "job": tuple(related) or None}, SHELF_SIZE)
     return NoAnswerOut(
         message=message,
         asked_jobs=list(asked),

@@ -37,11 +37,16 @@ async function chercher(ev) {
     const data = await vl.api("/search?" + p);
     derniereRecherche = q;
     compris(data.understood);
-    document.getElementById("titre-liste").textContent = data.hits.length
-      ? data.hits.length + " extrait(s) trouvé(s)" : "Aucun extrait ne répond à ta question";
-    afficher("resultats", data.hits, "Rien dans la bibliothèque ne répond à cette question.");
-    if (data.no_answer) sansReponse(data.no_answer);
-  } catch (e) { vl.erreur(e); }
+    titreListe(data.hits.length ? data.hits.length + " extrait(s) trouvé(s)" : "");
+    if (data.no_answer) { document.getElementById("resultats").replaceChildren(); sansReponse(data.no_answer); }
+    else afficher("resultats", data.hits, "Rien dans la bibliothèque ne répond à cette question.");
+  } catch (e) { document.getElementById("resultats").replaceChildren(); titreListe(""); vl.erreur(e); }
+}
+function titreListe(texte, focus = false) {
+  const h = document.getElementById("titre-liste");
+  h.textContent = texte;
+  h.hidden = !texte;
+  if (focus && texte) h.focus();  // after a shelf, topic or job button: the list it opened, not the top of the page
 }
 function compris(u) {
   const morceaux = [];
@@ -62,7 +67,7 @@ function sansReponse(na) {
   }
   if (na.shelf.length) {
     const ul = vl.el("ul", { class: "resultats", id: "proches" }, ...na.shelf.map(ligne));
-    enfants.push(vl.el("h3", {}, "Ce qui s'en approche"), ul);
+    enfants.push(vl.el("h2", {}, "Ce qui s'en approche"), ul);
   }
   box.replaceChildren(...enfants);
   box.hidden = false;
@@ -72,8 +77,8 @@ async function parcourir(filtre, titre) {
   derniereRecherche = "";
   try {
     const data = await vl.api("/discover?" + new URLSearchParams(Object.assign({ limit: 12 }, filtre)));
-    document.getElementById("titre-liste").textContent = titre;
     afficher("resultats", data.clips, "Aucun extrait publié ici pour l'instant.");
+    titreListe(titre, true);
   } catch (e) { vl.erreur(e); }
 }
 async function accueil() {
@@ -109,7 +114,7 @@ async function accueil() {
     box.replaceChildren(...blocs);
   } catch (e) { vl.erreur(e); }
 }
-async function jouer(id, li) {
+async function jouer(id, li, focusTitre = false) {
   document.querySelectorAll("li.actif").forEach(x => x.classList.remove("actif"));
   if (li) li.classList.add("actif");
   try {
@@ -117,19 +122,26 @@ async function jouer(id, li) {
     const clip = await vl.api("/clips/" + id + q);
     const video = vl.player(document.getElementById("lecteur"), clip);
     if (clip.moment > 0) video.addEventListener("loadedmetadata", () => { video.currentTime = clip.moment; }, { once: true });
-    document.getElementById("clip-titre").textContent = clip.title;
+    const titre = document.getElementById("clip-titre");
+    titre.textContent = clip.title;
+    titre.hidden = false;
+    document.querySelector("main.eleve").classList.add("ouvert");
     document.getElementById("clip-meta").textContent = [clip.topic_label, clip.job, clip.sector, vl.duree(clip.duration)]
       .filter(Boolean).join(" · ");
     suite(clip.context);
     transcription(clip, video);
-    if (window.matchMedia("(max-width: 900px)").matches) {  // a phone: the player, not the list, in view
-      document.getElementById("lecteur").scrollIntoView({ block: "start" });
-    }
+    enVue();
+    if (focusTitre) titre.focus({ preventScroll: true });  // a chapter or "next" button: keep the keyboard there
     video.play().catch(() => {});
-    chapitres(clip).catch(e => vl.erreur(e));
+    await chapitres(clip).catch(e => vl.erreur(e));
     const sim = await vl.api("/clips/" + id + "/similar?limit=4");
     afficher("similaires", sim.clips, "Pas d'autre extrait proche pour l'instant.");
+    enVue();
   } catch (e) { vl.erreur(e); }
+}
+// a phone: the player, not the list, in view (again once the transcript, chapters and similar clips are in)
+function enVue() {
+  if (window.matchMedia("(max-width: 900px)").matches) document.getElementById("lecteur").scrollIntoView({ block: "start" });
 }
 // the words under the video: a click on a word (or Enter on a turn) plays from there; the word being said is lit
 function transcription(clip, video) {
@@ -151,7 +163,10 @@ function transcription(clip, video) {
     for (const w of t.words) {
       const span = vl.el("span", { class: "mot", "data-debut": w.start }, w.text);
       span.addEventListener("click", () => { video.currentTime = w.start; video.play().catch(() => {}); });
+      const avant = mots.length ? mots[mots.length - 1][2].textContent : "";
       mots.push([w.start, w.end, span]);
+      const colle = /^['’-]/.test(w.text) || /['’-]$/.test(avant);
+      if (colle && p.lastChild && p.lastChild.nodeType === Node.TEXT_NODE) p.lastChild.remove();  // "n'y", not "n 'y"
       p.append(span, " ");
     }
     return p;
@@ -179,9 +194,9 @@ function suite(ctx) {
   const boutons = [];
   if (ctx && ctx.next_clip_id) boutons.push(vl.el("button", { type: "button" }, "Suite de ce thème ▸"));
   if (ctx && ctx.next_chapter_clip_id) boutons.push(vl.el("button", { type: "button", class: "secondaire" }, "Thème suivant de l'appel ▸"));
-  if (boutons[0] && ctx.next_clip_id) boutons[0].addEventListener("click", () => jouer(ctx.next_clip_id));
+  if (boutons[0] && ctx.next_clip_id) boutons[0].addEventListener("click", () => jouer(ctx.next_clip_id, null, true));
   const dernier = boutons[boutons.length - 1];
-  if (dernier && ctx.next_chapter_clip_id) dernier.addEventListener("click", () => jouer(ctx.next_chapter_clip_id));
+  if (dernier && ctx.next_chapter_clip_id) dernier.addEventListener("click", () => jouer(ctx.next_chapter_clip_id, null, true));
   p.replaceChildren(...boutons);
 }
 async function chapitres(clip) {
@@ -190,7 +205,7 @@ async function chapitres(clip) {
   const items = data.chapters.map(ch => {
     const b = vl.el("button", { type: "button", class: "chapitre" },
       vl.el("span", { class: "meta" }, `${vl.duree(ch.end - ch.start)} · ${ch.topic_label}`), vl.el("span", {}, ch.title));
-    b.addEventListener("click", () => jouer(ch.clip_ids[0]));
+    b.addEventListener("click", () => jouer(ch.clip_ids[0], null, true));
     const li = vl.el("li", {}, b);
     if (ch.chapter_id === courant) b.setAttribute("aria-current", "true");
     return li;

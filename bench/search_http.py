@@ -1,0 +1,199 @@
+"""/search over HTTP against a running ``vidlib serve``: latency percentiles and requests per second at a library size.
+
+    .venv/bin/python -m bench.search_http --clips 100000 --seconds 30 --clients 4
+
+Builds an embedded index of ``--clips`` synthetic clips in a temporary VIDLIB_HOME: each one annotated topic of the
+shared calls (its text, its e5 vector moved a little), with one of 30 real job titles (the shared calls' and others
+of the search lexicon, none of the police or fire services, whose queries must get no answer), a topic, 90 %
+published. It starts ``vidlib serve`` on it in its own process (the installed models, the default settings);
+``--clients`` threads, each with its own ``httpx`` client, send student searches (hybrid, limit 10) with the
+queries of ../shared/data and bench/ for ``--seconds``. The first pass over the queries is timed apart: each query
+is new to the server then (it embeds it); afterwards the server's cache of recent queries answers the embedding, as
+it would for a popular query.
+Prints p50 / p95 / p99 milliseconds and requests per second for both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from bench.common import DATA, load_truth
+from bench.query_embedding import queries
+from bench.search_corpus import synthetic_clips, truth_clips, vocabulary
+from vidlib.models.paths import E5_DIR
+from vidlib.models.text_embedder import TextEmbedder
+from vidlib.pipelines.stages.topics import load_taxonomy
+from vidlib.search_api.query import load_lexicon
+from vidlib.search_api.tokens import create_token
+from vidlib.settings import Settings
+from vidlib.storage.index import IndexedClip
+from vidlib.storage.index_edge import EdgeClipIndex
+from vidlib.text import sparse_terms
+
+
+def build(settings: Settings, size: int) -> float:
+    files = sorted((DATA / "calls").glob("rec*.json")) + sorted((DATA / "calls_long").glob("rec*.json"))
+    vocab = vocabulary(truth_clips(files))
+    topics = list(load_taxonomy().labels)
+    pick = random.Random(size)
+    # 30 real job titles, the shared calls' among them, so that queries naming a job find it as in a real library
+    shared = [load_truth(f.with_suffix(".mp4"))["job"]["title"] for f in files]
+    others = [job.name for job in load_lexicon().jobs if job.sector != "securite"]
+    jobs = shared + pick.sample(others, 30 - len(shared))
+    index = EdgeClipIndex(settings.index_path)
+    index.ensure()
+    t0 = time.perf_counter()
+    # real passages: the annotated topics of the shared calls, embedded as the pipeline embeds clips; each
+    # synthetic clip is one of them moved a little (noise 0.02 per dimension: cosine about 0.9 to its source), so
+    # that queries find clips above the relevance floor as in a real library of such calls
+    real = truth_clips(files)
+    base = TextEmbedder(settings.resolved_models_dir / E5_DIR).embed_passages([c.passage_text for c in real])
+    noise = np.random.default_rng(size)
+    for batch in synthetic_clips(size, vocab, seed=size):
+        clips = []
+        for n, c in enumerate(batch):
+            source = (len(clips) + n * 7 + int(c.clip_id[-7:])) % len(real)
+            vector = base[source] + noise.normal(0.0, 0.02, base.shape[1])
+            start = pick.uniform(0, 3000)
+            text = real[source].sparse_text
+            payload = {
+                **c.payload,
+                "clip_id": c.clip_id,
+                "job": jobs[int(c.payload["job"][4:]) % len(jobs)],
+                "start": start,
+                "end": start + pick.uniform(20, 180),
+                "title": text[:60],
+                "text": text,
+                "topic": pick.choice(topics),
+                "roles": ["professional", "student"],
+            }
+            terms = sparse_terms(text)
+            dense = tuple(float(x) for x in vector / np.linalg.norm(vector))
+            clips.append(IndexedClip(c.clip_id, dense, tuple(terms[0]), tuple(terms[1]), payload))
+        index.upsert(clips)
+    index.close()  # optimises (HNSW) on close, as after a real indexing run
+    return time.perf_counter() - t0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def hammer(base: str, token: str, texts: list[str], clients: int, seconds: float, once: bool) -> list[float]:
+    """Latencies (ms) of searches sent by ``clients`` threads: each query once (``once``) or for ``seconds``."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+    todo = list(texts)
+
+    def work(n: int) -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+            i = n
+            while True:
+                if once:
+                    with lock:
+                        if not todo:
+                            return
+                        q = todo.pop()
+                elif time.monotonic() > deadline:
+                    return
+                else:
+                    q = texts[i % len(texts)]
+                    i += clients
+                t0 = time.perf_counter()
+                response = client.get("/search", params={"q": q, "mode": "hybrid", "limit": 10})
+                elapsed = 1000 * (time.perf_counter() - t0)
+                response.raise_for_status()
+                with lock:
+                    latencies.append(elapsed)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies
+
+
+def report(label: str, latencies: list[float], wall: float) -> None:
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
+    print(
+        f"| {label} | {len(latencies)} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {len(latencies) / wall:.0f} |", flush=True
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clips", type=int, default=100_000)
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--home", type=Path, help="keep the built index here and reuse it on the next run")
+    a = ap.parse_args(argv)
+    models = Settings().resolved_models_dir
+    with tempfile.TemporaryDirectory(prefix="vidlib-http-") as scratch:
+        tmp = str(a.home or scratch)
+        settings = Settings(home=Path(tmp), models_dir=models)
+        if a.home is None or not (settings.index_path / "built").exists():
+            built = build(settings, a.clips)
+            print(f"{a.clips} clips indexed and optimised in {built:.0f} s", flush=True)
+            (settings.index_path / "built").write_text(str(a.clips))
+        token = create_token(settings, "student", "bench")
+        port = free_port()
+        env = {**os.environ, "VIDLIB_HOME": tmp, "VIDLIB_MODELS_DIR": str(models)}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "vidlib.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if httpx.get(f"{base}/static/favicon.svg", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit(
+                        f"vidlib serve did not start: {server.stderr.read().decode() if server.stderr else ''}"
+                    )
+                time.sleep(0.5)
+            warm = {"Authorization": f"Bearer {token}"}  # the first search loads the models
+            httpx.get(f"{base}/search", params={"q": "échauffement"}, headers=warm, timeout=300).raise_for_status()
+            texts = queries()
+            load = os.getloadavg()[0]
+            print(f"\n{a.clients} clients, {len(texts)} distinct queries, 1-min load average {load:.2f} before")
+            print("| requests | n | p50 ms | p95 ms | p99 ms | requests/s |\n|---|---|---|---|---|---|")
+            t0 = time.perf_counter()
+            report(
+                "each query the first time (embedded by the server)",
+                hammer(base, token, texts, a.clients, 0, True),
+                time.perf_counter() - t0,
+            )
+            t0 = time.perf_counter()
+            lat = hammer(base, token, texts, a.clients, a.seconds, False)
+            report(f"the same queries again for {a.seconds:.0f} s (recent-query cache)", lat, time.perf_counter() - t0)
+        finally:
+            server.terminate()
+            server.wait(20)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
