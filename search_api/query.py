@@ -157,7 +157,18 @@ def rewrite(query: str, lexicon: Lexicon) -> str:
 
 
 def understand(query: str, lexicon: Lexicon | None = None) -> Understanding:
-    lexicon = lexicon or load_lexicon()
+    if lexicon is None:
+        return _understood(query)
+    return _understand(query, lexicon)
+
+
+@lru_cache(maxsize=1024)
+def _understood(query: str) -> Understanding:
+    """``understand`` with the shipped data files, kept for the last queries."""
+    return _understand(query, load_lexicon())
+
+
+def _understand(query: str, lexicon: Lexicon) -> Understanding:
     rewritten = rewrite(query, lexicon)
     words = tokens(query)
     jobs = jobs_named(words, lexicon)

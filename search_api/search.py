@@ -24,6 +24,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -227,9 +228,13 @@ def _saying_every_word(query: str, hits: list[Hit]) -> set[str]:
     terms = set(analyze(query))
     if not terms:
         return set()
-    return {
-        h.clip_id for h in hits if terms <= set(analyze(f"{h.payload.get('title', '')} {h.payload.get('text', '')}"))
-    }
+    return {h.clip_id for h in hits if terms <= _terms(f"{h.payload.get('title', '')} {h.payload.get('text', '')}")}
+
+
+@lru_cache(maxsize=4096)
+def _terms(text: str) -> frozenset[str]:
+    """A clip's search terms (kept for the clips searched most recently)."""
+    return frozenset(analyze(text))
 
 
 def _naming(understood: Understanding, hits: list[Hit], lexicon: Lexicon) -> bool:

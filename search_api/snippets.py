@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from vidlib.text import analyze, stem, words
 
 _TOKEN = re.compile(r"[\w]+(?:[-'’][\w]+)*", re.UNICODE)
 
 
+@lru_cache(maxsize=1 << 16)
+def _stems(raw: str) -> frozenset[str]:
+    """The stems of one token of the text (kept: a page of results shows the same words over and over)."""
+    return frozenset(stem(w) for w in words(raw))
+
+
 def _matches(raw: str, terms: set[str]) -> bool:
-    return any(stem(w) in terms for w in words(raw))
+    return not terms.isdisjoint(_stems(raw))
 
 
 def highlight_snippet(text: str, query: str, *, width: int = 32, before: int = 6) -> str:

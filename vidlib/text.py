@@ -59,7 +59,7 @@ def words(text: str) -> list[str]:
     """Lower-cased words with elisions removed (accents kept)."""
     out = []
     for raw in _WORD.findall(text.lower().replace("’", "'")):
-        w = _ELISION.sub("", raw)
+        w = _ELISION.sub("", raw) if "'" in raw else raw
         if w:
             out.append(w)
     return out
