@@ -11,7 +11,7 @@ from vidlib.search_api.deps import Services
 from vidlib.search_api.errors import install_error_handlers
 from vidlib.search_api.links import LinkSigner
 from vidlib.search_api.moderation import Moderation
-from vidlib.search_api.routers import clips, pages, recordings, review, search
+from vidlib.search_api.routers import clips, pages, reactions, recordings, review, search
 from vidlib.search_api.tokens import TokenBook
 from vidlib.settings import Settings
 
@@ -31,7 +31,7 @@ def create_app(settings: Settings, ctx: RunContext | None = None) -> FastAPI:
     app = FastAPI(title="vidlib", summary="Clips of career calls: search, play, moderate", version="1")
     app.state.services = services
     install_error_handlers(app)
-    for module in (search, clips, recordings, review, pages):
+    for module in (search, clips, recordings, review, reactions, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

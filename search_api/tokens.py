@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -32,6 +32,7 @@ class Principal:
 
     name: str
     role: ApiRole
+    token_id: str = ""  # derived from the token's hash, never from a name: what a student's reactions are kept under
 
     def at_least(self, role: ApiRole) -> bool:
         return RANK[self.role] >= RANK[role]
@@ -100,7 +101,8 @@ class TokenBook:
     def lookup(self, token: str) -> Principal | None:
         self._refresh()
         digest = hash_token(token)
-        return self._static.get(digest) or self._from_file.get(digest)
+        who = self._static.get(digest) or self._from_file.get(digest)
+        return None if who is None else replace(who, token_id=hashlib.sha256(digest.encode()).hexdigest()[:24])
 
     def _refresh(self) -> None:
         try:

@@ -50,3 +50,8 @@ def quarantine_key(name: str) -> str:
 def tombstone_key(recording_id: str) -> str:
     """What remains of a withdrawn recording: id, date, who asked; no personal data."""
     return f"tombstones/{recording_id}.json"
+
+
+def reactions_key(token_id: str) -> str:
+    """A student's reactions to clips, kept under an id derived from their token only (no name)."""
+    return f"students/{token_id}/reactions.json"

@@ -214,6 +214,39 @@ def test_the_home_page_shelves_and_catalogue_hold_published_clips_only(
     assert sum(t["clips"] for t in data["topics"]) <= 1
 
 
+def test_reactions_feed_a_pour_toi_shelf_kept_for_the_token_only(api: tuple[TestClient, Library, str, str]) -> None:
+    from vidlib.search_api.tokens import create_token
+
+    client, lib, pub, pend = api
+    student = auth(lib, "student")
+    other = {"Authorization": f"Bearer {create_token(lib.settings, 'student', 'une autre élève')}"}
+    others = [c for c in lib.clip_ids() if c != pub]
+    for clip_id in others:
+        lib.set_state(clip_id, "published")
+    try:
+        assert client.get("/me/for-you", headers=student).json()["clips"] == []  # nothing until a reaction
+        liked = client.post("/me/reactions", json={"clip_id": pub, "reaction": "utile"}, headers=student)
+        assert liked.status_code == 200 and liked.json()["reaction"] == "utile"
+        # a watch alone does not undo the like; the longest watch is kept
+        client.post("/me/reactions", json={"clip_id": pub, "reaction": "vu", "watched_s": 12}, headers=student)
+        assert client.get("/me/reactions", headers=student).json() == [
+            {"clip_id": pub, "reaction": "utile", "watched_s": 12.0}
+        ]
+        shelf = [c["clip_id"] for c in client.get("/me/for-you", headers=student).json()["clips"]]
+        assert shelf and pub not in shelf and set(shelf) <= set(others)  # near the liked clip, never it again
+        assert client.get("/me/for-you", headers=other).json()["clips"] == []  # another token sees nothing
+        # kept under an id derived from the token, no name
+        keys = [k for k in lib.ctx.store.list_keys("students/")]
+        assert keys and not any("eleve" in k or "élève" in k for k in keys)
+        assert client.delete("/me/reactions", headers=student).json() == {"deleted": 1}
+        assert client.get("/me/reactions", headers=student).json() == []
+    finally:
+        for clip_id in others:
+            lib.set_state(clip_id, "pending_review")
+    # a student cannot react to a clip they cannot see
+    assert client.post("/me/reactions", json={"clip_id": pend, "reaction": "utile"}, headers=student).status_code == 404
+
+
 def test_clip_detail_has_transcript_turns(api: tuple[TestClient, Library, str, str]) -> None:
     client, lib, pub, _ = api
     data = client.get(f"/clips/{pub}", headers=auth(lib, "student")).json()

@@ -378,6 +378,14 @@ def test_the_pages_pass_axe_and_the_student_page_works_by_keyboard_on_a_phone(
             top = browser.execute_script("return document.querySelector('#lecteur video').getBoundingClientRect().top")
             assert -5 <= top < size[1] / 2, (size, top)  # the player is in view, not above or far below
             found[f"{size} playing"] = _axe_serious(browser)
+            if size[0] > 900:  # "utile" by keyboard: the home page then opens on a "Pour toi" shelf
+                useful = browser.find_element(By.ID, "utile")
+                browser.execute_script("arguments[0].focus()", useful)
+                browser.switch_to.active_element.send_keys(Keys.ENTER)
+                _wait(browser, lambda d: "Noté" in d.find_element(By.ID, "message").text)
+                browser.get(base + "/")
+                _wait(browser, lambda d: "Pour toi" in d.find_element(By.ID, "accueil").text)
+                found[f"{size} pour toi"] = _axe_serious(browser)
             box = browser.find_element(By.ID, "q")
             box.send_keys(Keys.CONTROL, "a")
             box.send_keys("combien gagne un policier", Keys.ENTER)

@@ -2,6 +2,7 @@
 // said, an interactive transcript and the chapters of the call.
 "use strict";
 let derniereRecherche = "";  // the query the listed results answer: the player starts where it is said
+const vu = { clip: null, secondes: 0 };  // the clip playing and how long it was watched: sent as a reaction "vu"
 
 function ligne(clip) {
   const img = clip.links.thumbnail ? vl.el("img", { src: clip.links.thumbnail, alt: "", loading: "lazy" }) : vl.el("span");
@@ -111,6 +112,17 @@ async function accueil() {
           return g;
         }));
     }
+    const pourToi = await vl.api("/me/for-you?limit=6");
+    if (pourToi.clips.length) {
+      const oublier = vl.el("button", { type: "button", class: "secondaire" }, "Oublier mes choix");
+      oublier.addEventListener("click", async () => {
+        const r = await vl.api("/me/reactions", { method: "DELETE" });
+        vl.message(`${r.deleted} choix oublié(s).`, true);
+        accueil();
+      });
+      blocs.unshift(vl.el("section", { class: "etagere" }, vl.el("h2", {}, "Pour toi"),
+        vl.el("ul", { class: "resultats" }, ...pourToi.clips.map(ligne)), vl.el("p", {}, oublier)));
+    }
     box.replaceChildren(...blocs);
   } catch (e) { vl.erreur(e); }
 }
@@ -120,7 +132,18 @@ async function jouer(id, li, focusTitre = false) {
   try {
     const q = derniereRecherche ? "?" + new URLSearchParams({ q: derniereRecherche }) : "";
     const clip = await vl.api("/clips/" + id + q);
+    envoyerVu();
+    vu.clip = clip.clip_id;
     const video = vl.player(document.getElementById("lecteur"), clip);
+    let avant = null;
+    video.addEventListener("timeupdate", () => {
+      const t = video.currentTime;
+      if (avant !== null && !video.seeking && t > avant && t - avant < 1.5) vu.secondes += t - avant;
+      avant = t;
+    });
+    video.addEventListener("seeking", () => { avant = null; });
+    video.addEventListener("ended", envoyerVu);
+    document.getElementById("reagir").hidden = false;
     if (clip.moment > 0) video.addEventListener("loadedmetadata", () => { video.currentTime = clip.moment; }, { once: true });
     const titre = document.getElementById("clip-titre");
     titre.textContent = clip.title;
@@ -138,6 +161,17 @@ async function jouer(id, li, focusTitre = false) {
     afficher("similaires", sim.clips, "Pas d'autre extrait proche pour l'instant.");
     enVue();
   } catch (e) { vl.erreur(e); }
+}
+// reactions: tied to this token only, they feed the "Pour toi" shelf
+async function reagir(reaction, clipId, secondes = 0) {
+  try {
+    await vl.api("/me/reactions", { method: "POST", body: { clip_id: clipId, reaction, watched_s: secondes } });
+    if (reaction !== "vu") vl.message(reaction === "utile" ? "Noté : on te proposera des extraits proches." : "Noté : on t'en proposera d'autres.", true);
+  } catch (e) { if (reaction !== "vu") vl.erreur(e); }
+}
+function envoyerVu() {
+  if (vu.clip && vu.secondes >= 1) reagir("vu", vu.clip, Math.round(vu.secondes));
+  vu.secondes = 0;
 }
 // a phone: the player, not the list, in view (again once the transcript, chapters and similar clips are in)
 function enVue() {
@@ -213,6 +247,9 @@ async function chapitres(clip) {
   document.getElementById("chapitres-titre").hidden = !items.length;
   document.getElementById("chapitres").replaceChildren(...items);
 }
+document.getElementById("utile").addEventListener("click", () => vu.clip && reagir("utile", vu.clip));
+document.getElementById("pas-pour-moi").addEventListener("click", () => vu.clip && reagir("pas_pour_moi", vu.clip));
+window.addEventListener("pagehide", envoyerVu);
 vl.initToken();
 document.getElementById("recherche").addEventListener("submit", chercher);
 document.getElementById("decouvrir").addEventListener("click", () => parcourir({}, "Au hasard, pour découvrir"));
