@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", nargs="+", default=list(MODES))
     ap.add_argument("--as-typed", action="store_true", help="no query understanding (the comparison row)")
     ap.add_argument("--floor", type=float, help="the relevance floor (default: the product's)")
+    ap.add_argument("--dense-weight", type=float, help="the dense list's weight in the fusion (default: the product's)")
     ap.add_argument("--verbose", action="store_true", help="print each query not answered first, with its top hits")
     a = ap.parse_args(argv)
     settings = Settings(home=a.home)
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     params = RankParams(understand_query=not a.as_typed)
     if a.floor is not None:
         params = replace(params, floor=a.floor)
+    if a.dense_weight is not None:
+        params = replace(params, dense_weight=a.dense_weight)
     by_set = []
     for i, (folder, rid_of, files) in enumerate(sets):
         queries = queries_of(files, rid_of) + other_job_queries([(f, r) for f, r, _ in sets], ctx, i)

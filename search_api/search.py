@@ -12,7 +12,7 @@ One ranking for the API, the pages and the command line:
    (a sparse-only candidate's similarity is looked up too), so a query unlike every clip gets nothing; hybrid also
    keeps a clip that says every word of the query; a greeting clip (hello, goodbye: near every query in meaning)
    is kept only when it says every word of the query;
-5. the lists are fused by weighted reciprocal rank (dense x3, as measured in docs/benchmarks.md), and the clips
+5. the lists are fused by weighted reciprocal rank (dense x6, as measured in docs/benchmarks.md), and the clips
    of a job the query names, then of a sector it points at, are lifted above the others.
 
 The parameters, and the data they were chosen on, are in docs/benchmarks.md (``python -m bench.eval_search``).
@@ -40,7 +40,7 @@ from vidlib.search_api.query import (
     matches,
     understand,
 )
-from vidlib.storage.index import DENSE_WEIGHT, RRF_K, Filters, Hit, SearchMode
+from vidlib.storage.index import RRF_K, Filters, Hit, SearchMode
 from vidlib.text import analyze, sparse_terms, words
 
 GREETING = "accueil"
@@ -50,7 +50,7 @@ GREETING = "accueil"
 class RankParams:
     floor: float = 0.81  # least cosine similarity (e5) of a semantic or hybrid hit to the query
     depth: int = 50  # candidates taken from each list
-    dense_weight: float = DENSE_WEIGHT
+    dense_weight: float = 6.0  # the dense list's weight in the fusion (the sparse list's is 1): docs/benchmarks.md
     rrf_k: int = RRF_K
     job_boost: float = 1.0  # added to the fused score of a clip of a job the query names
     sector_boost: float = 0.25  # ... of a clip whose job is in a sector the query points at
