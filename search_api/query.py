@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from vidlib.text import fold_accents
@@ -135,6 +135,11 @@ class Understanding:
     jobs: tuple[str, ...]  # keys of the jobs named
     sectors: tuple[str, ...]  # keys of the sectors pointed at, by a word or by a job named
 
+    @cached_property
+    def words(self) -> tuple[str, ...]:
+        """The query's folded words (``tokens``), read once for every library job it is matched against."""
+        return tokens(self.query)
+
 
 def rewrite(query: str, lexicon: Lexicon) -> str:
     """The query with colloquial phrases, then words, replaced by their standard French; the rest as typed."""
@@ -225,4 +230,4 @@ def matches(job: LibraryJob, understanding: Understanding) -> bool:
     """Whether the query names this library job: a lexicon job they share, or the job's own first words."""
     if job.jobs & set(understanding.jobs):
         return True
-    return bool(job.head) and _find(tokens(understanding.query), job.head) >= 0
+    return bool(job.head) and _find(understanding.words, job.head) >= 0

@@ -20,11 +20,13 @@ The parameters, and the data they were chosen on, are in docs/benchmarks.md (``p
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -44,6 +46,8 @@ from vidlib.storage.index import RRF_K, Filters, Hit, SearchMode
 from vidlib.text import analyze, sparse_terms, words
 
 GREETING = "accueil"
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -94,15 +98,14 @@ def find(
     named = [job for job in library if matches(job, understood)]
     depth = max(params.depth, offset + limit)
     sparse = sparse_terms(" ".join(dict.fromkeys(words(query) + words(understood.rewritten))))
-    if understood.jobs and not named:  # a job no clip holds: no answer, unless a clip itself names that job
-        sparse_hits = ctx.index.search("keyword", dense=None, sparse=sparse, filters=base, limit=depth)
-        if not _naming(understood, sparse_hits, lexicon):
-            return Found([], understood, _no_answer(understood, library, lexicon))
+    sparse_hits = ctx.index.search("keyword", dense=None, sparse=sparse, filters=base, limit=depth)
+    # a job no clip holds: no answer, unless a clip itself names that job
+    if understood.jobs and not named and not _naming(understood, sparse_hits, lexicon):
+        return Found([], understood, _no_answer(understood, library, lexicon))
     dense, topic = None, OTHER
     if mode != "keyword":
         dense, topic = _read(ctx, understood.rewritten)
         topic = topic if params.understand_query and params.topic_boost else OTHER
-    sparse_hits = ctx.index.search("keyword", dense=None, sparse=sparse, filters=base, limit=depth)
     dense_hits = (
         [] if dense is None else ctx.index.search("semantic", dense=dense, sparse=None, filters=base, limit=depth)
     )
@@ -144,67 +147,73 @@ def find(
     return Found(hits, understood, None, tuple(sorted(named_titles)), topic)
 
 
+class _Kept(Generic[K, V]):
+    """The values of the last ``size`` keys used (thread-safe: the API searches on several threads), each for at
+    most ``ttl_s`` seconds."""
+
+    def __init__(self, size: int, ttl_s: float = math.inf) -> None:
+        self._size, self._ttl_s = size, ttl_s
+        self._items: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            held = self._items.get(key)
+            if held is None or time.monotonic() - held[0] >= self._ttl_s:
+                return None
+            self._items.move_to_end(key)
+            return held[1]
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic(), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
 JOBS_TTL_S = 30.0  # how long the library's list of jobs is reused before the index is asked again
-_JOBS: dict[tuple[int, tuple[tuple[str, object], ...]], tuple[float, dict[str, int]]] = {}
+RECENT_QUERIES = 512  # the vectors and topics of the last queries, kept: a query asked again is not embedded again
+_JOBS: _Kept[tuple[int, tuple[tuple[str, object], ...]], dict[str, int]] = _Kept(64, JOBS_TTL_S)
+_LIBRARIES: _Kept[tuple[int, tuple[tuple[str, int], ...]], list[LibraryJob]] = _Kept(16)
+_RECENT: _Kept[tuple[int, str], tuple[np.ndarray, str]] = _Kept(RECENT_QUERIES)
+_CLASSIFIERS: dict[int, tuple[object, TopicClassifier]] = {}
 
 
 def _jobs(ctx: RunContext, base: Filters) -> dict[str, int]:
     """The library's jobs (with their clip counts) under ``base``: counting them scans the index, so the count is
     reused for ``JOBS_TTL_S`` (a job published since then is named, and gated, up to that much later)."""
     key = (id(ctx.index), tuple(sorted(base.items(), key=lambda item: item[0])))
-    now = time.monotonic()
-    with _RECENT_LOCK:
-        held = _JOBS.get(key)
-        if held is not None and now - held[0] < JOBS_TTL_S:
-            return held[1]
-    jobs = ctx.index.facet("job", base)
-    with _RECENT_LOCK:
-        _JOBS[key] = (now, jobs)
-        if len(_JOBS) > 64:
-            _JOBS.pop(next(iter(_JOBS)))
+    jobs = _JOBS.get(key)
+    if jobs is None:
+        jobs = ctx.index.facet("job", base)
+        _JOBS.put(key, jobs)
     return jobs
-
-
-_LIBRARIES: OrderedDict[tuple[int, tuple[tuple[str, int], ...]], list[LibraryJob]] = OrderedDict()
 
 
 def _library(jobs: dict[str, int], lexicon: Lexicon) -> list[LibraryJob]:
     """The library's jobs read with the lexicon, kept while the library's jobs and their counts stay the same."""
     key = (id(lexicon), tuple(sorted(jobs.items())))
-    with _RECENT_LOCK:
-        if key in _LIBRARIES:
-            return _LIBRARIES[key]
-    read = library_jobs(jobs.items(), {}, lexicon)
-    with _RECENT_LOCK:
-        _LIBRARIES[key] = read
-        while len(_LIBRARIES) > 16:
-            _LIBRARIES.popitem(last=False)
+    read = _LIBRARIES.get(key)
+    if read is None:
+        read = library_jobs(jobs.items(), {}, lexicon)
+        _LIBRARIES.put(key, read)
     return read
-
-
-_CLASSIFIERS: dict[int, tuple[object, TopicClassifier]] = {}
-_RECENT: OrderedDict[tuple[int, str], tuple[np.ndarray, str]] = OrderedDict()
-RECENT_QUERIES = 512  # the vectors and topics of the last queries, kept: a query asked again is not embedded again
-_RECENT_LOCK = threading.Lock()
 
 
 def _read(ctx: RunContext, text: str) -> tuple[np.ndarray, str]:
     """The query's dense vector and its career topic (the taxonomy, from its question examples), or "autre"."""
     embedder = ctx.models.embedder()
     key = (id(embedder), text)
-    with _RECENT_LOCK:
-        if key in _RECENT:
-            _RECENT.move_to_end(key)
-            return _RECENT[key]
+    held = _RECENT.get(key)
+    if held is not None:
+        return held
     dense = embedder.embed_queries([text])[0]
-    held = _CLASSIFIERS.get(id(embedder))
-    if held is None or held[0] is not embedder:  # one classifier per loaded model: its examples are embedded once
-        held = _CLASSIFIERS[id(embedder)] = (embedder, TopicClassifier(embedder.embed_queries))
-    topic = held[1].classify_questions(np.asarray([dense]))[0].topic
-    with _RECENT_LOCK:
-        _RECENT[key] = (dense, topic)
-        while len(_RECENT) > RECENT_QUERIES:
-            _RECENT.popitem(last=False)
+    classifier = _CLASSIFIERS.get(id(embedder))
+    if classifier is None or classifier[0] is not embedder:  # one per loaded model: its examples embedded once
+        classifier = _CLASSIFIERS[id(embedder)] = (embedder, TopicClassifier(embedder.embed_queries))
+    topic = classifier[1].classify_questions(np.asarray([dense]))[0].topic
+    _RECENT.put(key, (dense, topic))
     return dense, topic
 
 
@@ -228,7 +237,7 @@ def _saying_every_word(query: str, hits: list[Hit]) -> set[str]:
     terms = set(analyze(query))
     if not terms:
         return set()
-    return {h.clip_id for h in hits if terms <= _terms(f"{h.payload.get('title', '')} {h.payload.get('text', '')}")}
+    return {h.clip_id for h in hits if terms <= _terms(_said(h))}
 
 
 @lru_cache(maxsize=4096)
@@ -240,10 +249,12 @@ def _terms(text: str) -> frozenset[str]:
 def _naming(understood: Understanding, hits: list[Hit], lexicon: Lexicon) -> bool:
     """Whether a clip's title or text names a job the query names (a moderator's title may name a job the
     recording's professional does not hold)."""
-    return any(
-        set(understood.jobs) & set(jobs_named(f"{h.payload.get('title', '')} {h.payload.get('text', '')}", lexicon))
-        for h in hits
-    )
+    return any(set(understood.jobs) & set(jobs_named(_said(h), lexicon)) for h in hits)
+
+
+def _said(hit: Hit) -> str:
+    """A clip's title and text, as the words it says."""
+    return f"{hit.payload.get('title', '')} {hit.payload.get('text', '')}"
 
 
 def _no_answer(understood: Understanding, library: list[LibraryJob], lexicon: Lexicon) -> NoAnswer:
