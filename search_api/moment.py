@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from vidlib.search_api.schemas import Word
-from vidlib.text import analyze, stem, words
+from vidlib.search_api.snippets import token_stems
+from vidlib.text import analyze
 
 WINDOW_S = 20.0
 BACK_S = 8.0
@@ -25,7 +26,7 @@ def moment(clip_words: Sequence[Word], *queries: str) -> float:
     terms = {t for q in queries for t in analyze(q)}
     if not terms:
         return 0.0
-    hits = [i for i, w in enumerate(clip_words) if any(stem(x) in terms for x in words(w.text))]
+    hits = [i for i, w in enumerate(clip_words) if not terms.isdisjoint(token_stems(w.text))]
     if not hits:
         return 0.0
     best = max(hits, key=lambda h: sum(1 for j in hits if 0 <= clip_words[j].start - clip_words[h].start < WINDOW_S))

@@ -16,13 +16,13 @@ _TOKEN = re.compile(r"[\w]+(?:[-'’][\w]+)*", re.UNICODE)
 
 
 @lru_cache(maxsize=1 << 16)
-def _stems(raw: str) -> frozenset[str]:
-    """The stems of one token of the text (kept: a page of results shows the same words over and over)."""
+def token_stems(raw: str) -> frozenset[str]:
+    """The stems of one token or word of a text (kept: a page of results shows the same words over and over)."""
     return frozenset(stem(w) for w in words(raw))
 
 
 def _matches(raw: str, terms: set[str]) -> bool:
-    return not terms.isdisjoint(_stems(raw))
+    return not terms.isdisjoint(token_stems(raw))
 
 
 def highlight_snippet(text: str, query: str, *, width: int = 32, before: int = 6) -> str:
