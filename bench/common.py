@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +51,16 @@ def consent_from_truth(truth: dict[str, Any]) -> dict[str, Any]:
             for s in truth["speakers"]
         ],
     }
+
+
+def ingest_in_child(media: Path, truth: dict[str, Any], home: Path, env: dict[str, str]) -> str:
+    """``vidlib ingest`` of ``media`` in a child process, with the consent record of ``truth`` written in ``home``;
+    the recording id."""
+    consent = home / "consent.json"
+    consent.write_text(json.dumps(consent_from_truth(truth)))
+    command = [sys.executable, "-m", "vidlib.cli", "ingest", str(media), "--consent", str(consent)]
+    out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    return out.strip().splitlines()[-1]
 
 
 def reference_text(truth: dict[str, Any]) -> str:

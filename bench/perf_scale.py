@@ -30,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import DATA, consent_from_truth, load_truth
+from bench.common import DATA, ingest_in_child, load_truth
 from vidlib.pipelines.timings import STAGES
 from vidlib.settings import Settings
 
@@ -143,22 +143,10 @@ class Sampler(threading.Thread):
 
 def run_call(media: Path, seconds: float, home: Path) -> dict[str, object]:
     home.mkdir(parents=True)
-    consent = home / "consent.json"
-    consent.write_text(json.dumps(consent_from_truth(load_truth(SOURCE))))
     env = {**os.environ, "VIDLIB_HOME": str(home), "VIDLIB_MODELS_DIR": str(Settings().resolved_models_dir)}
     vidlib = [sys.executable, "-m", "vidlib.cli"]
     floor = decode_floor(media, home)
-    rid = (
-        subprocess.run(
-            [*vidlib, "ingest", str(media), "--consent", str(consent)],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    rid = ingest_in_child(media, load_truth(SOURCE), home, env)
     t0 = time.perf_counter()
     proc = subprocess.Popen([*vidlib, "process", rid, "--no-progress"], env=env)
     sampler = Sampler(proc.pid, home / "store" / "recordings" / rid / "stages")

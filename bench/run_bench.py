@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.common import (
     boundary_f1,
-    consent_from_truth,
+    ingest_in_child,
     load_truth,
     pk_windowdiff,
     reference_boundaries,
@@ -35,21 +35,9 @@ def process_in_child(media: Path, home: Path) -> tuple[dict, float, float]:
     """Ingest + process in a child `vidlib`; return (manifest, wall seconds, peak RSS in MB incl. ffmpeg)."""
     import time
 
-    consent = home / "consent.json"
-    consent.write_text(json.dumps(consent_from_truth(load_truth(media))))
     env = {**os.environ, "VIDLIB_HOME": str(home)}
     vidlib = [sys.executable, "-m", "vidlib.cli"]
-    rid = (
-        subprocess.run(
-            [*vidlib, "ingest", str(media), "--consent", str(consent)],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    rid = ingest_in_child(media, load_truth(media), home, env)
     t0 = time.perf_counter()
     proc = subprocess.Popen([*vidlib, "process", rid, "--no-progress"], env=env)
     _, status, usage = os.wait4(proc.pid, 0)
