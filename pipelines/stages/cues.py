@@ -43,6 +43,11 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 _TERMINAL = (".", "?", "!", "…", ":")
+# questions about the call itself (consent to the recording, hearing each other): part of the greetings, no topic
+_CALL_SETUP = re.compile(
+    r"\b(?:accord|consen\w*|enregistr\w*|m'entend\w*|m'entends|nous entend\w*|me vo(?:is|yez)|le son|micro)\b",
+    re.IGNORECASE,
+)
 
 
 def is_follow_up(text: str) -> bool:
@@ -106,6 +111,8 @@ def question_cues(utts: Sequence[Utterance], weights: QuestionWeights = Question
         if at == 0:
             continue
         sentence = " ".join(x.text for x in utts[sentence_start(utts, i) : i + 1])
+        if _CALL_SETUP.search(sentence.replace("’", "'")):
+            continue
         if is_follow_up(sentence):
             weight = weights.follow_up
         else:
