@@ -110,12 +110,14 @@ def label_rows(truth: dict[str, Any], chapters: list[dict[str, Any]]) -> list[tu
     return rows
 
 
-def title_rows(truth: dict[str, Any], chapters: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+def title_rows(truth: dict[str, Any], chapters: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    """(annotated label, annotated question or title, our chapter's title, our chapter's label) per annotated topic,
+    our chapter being the one at the topic's midpoint."""
     rows = []
     for seg in truth["topic_segments"]:
         mid = (seg["start"] + seg["end"]) / 2
-        ours = next((c.get("title", "") for c in chapters if c["start"] <= mid < c["end"]), "")
-        rows.append((seg["label"], seg.get("question") or seg["title"], ours))
+        ours = next((c for c in chapters if c["start"] <= mid < c["end"]), {})
+        rows.append((seg["label"], seg.get("question") or seg["title"], ours.get("title", ""), ours.get("topic", "")))
     return rows
 
 
@@ -249,9 +251,10 @@ def main() -> int:
         titles.extend((path.stem, *r) for r in title_rows(truth, out.chapters))
     print_summary(rows)
     print_confusion(labels)
-    print("\n| call | annotated topic | annotated question (or title) | our chapter title |\n|---|---|---|---|")
-    for stem, label, gt, ours in titles:
-        print(f"| {stem} | {label} | {gt} | {ours} |")
+    print("\n| call | annotated topic | annotated question (or title) | our chapter title | our label |")
+    print("|---|---|---|---|---|")
+    for stem, label, gt, ours, topic in titles:
+        print(f"| {stem} | {label} | {gt} | {ours} | {topic} |")
     if a.json:
         a.json.write_text(json.dumps({"rows": rows, "titles": titles}, ensure_ascii=False, indent=1))
     return 0

@@ -7,6 +7,7 @@ import numpy as np
 
 from tests.transcripts import make_transcript
 from vidlib.domain import SpokenWord
+from vidlib.pipelines.stages.chapters import asked_and_answered
 from vidlib.pipelines.stages.cues import (
     closing_start,
     content_shift,
@@ -61,6 +62,20 @@ def test_a_question_counts_whoever_asks_it() -> None:
     ]
     cues = question_cues(make_transcript(lines).utterances)
     assert cues[1] == 1.0 and cues[3] == 1.0
+
+
+def test_a_question_about_the_call_itself_opens_no_chapter() -> None:
+    """Consent to the recording and hearing each other belong to the greetings, not to a topic."""
+    lines = [
+        ("student", "Bonjour maître, je rappelle que l'entretien est enregistré pour la plateforme.", 8.0),
+        ("student", "Vous confirmez votre accord ?", 2.0),
+        ("professional", "Je confirme, je consens à l'enregistrement.", 4.0),
+        ("student", "Vous m'entendez bien ?", 2.0),
+        ("professional", ANSWER, 20.0),
+        ("student", "Quelles études faut-il faire ?", 2.0),
+    ]
+    cues = question_cues(make_transcript(lines).utterances)
+    assert cues[1] == 0.0 and cues[3] == 0.0 and cues[5] == 1.0
 
 
 def test_a_students_statement_answered_at_length_is_a_question_by_intonation() -> None:
@@ -274,6 +289,48 @@ def test_the_classifier_takes_the_nearest_examples_and_abstains_when_unsure() ->
     assert sure.topic == "salaire" and sure.confidence > 0.99
     assert unsure.topic == OTHER and unsure.confidence == 0.5
     assert answer_only.topic == "conseils"
+
+
+def test_a_chapter_is_labelled_from_its_whole_opening_question() -> None:
+    """A speaker turn cut "En quoi consiste votre | métier ?" in two: the label reads both pieces."""
+    att = make_transcript(
+        [
+            ("student", "En quoi consiste votre", 1.5),
+            ("professional", "métier au quotidien ?", 1.5),
+            ("professional", ANSWER, 20.0),
+        ],
+        pause=0.1,
+    )
+    question, answer = asked_and_answered(att.utterances)
+    assert question == "En quoi consiste votre métier au quotidien ?"
+    assert answer == ANSWER
+
+
+def test_a_keyword_of_the_topic_in_the_question_decides_between_close_labels() -> None:
+    tax = Taxonomy(
+        labels=("salaire", "conseils"),
+        names=("Le salaire", "Les conseils"),
+        questions=(("q salaire",), ("q conseils",)),
+        answers=(("a salaire",), ("a conseils",)),
+        keywords=(("salaire", "gagn"), ("conseil",)),
+    )
+    asked = ["Vous me conseilleriez quoi ?"]  # the fake model finds it as near one label as the other
+    plain = TopicClassifier(_fake_embed, tax, TopicParams(top_k=1, keyword_boost=0.0, min_confidence=0.6))
+    assert plain.classify_many(asked, ["rien"])[0].topic == OTHER
+    boosted = TopicClassifier(_fake_embed, tax, TopicParams(top_k=1, keyword_boost=0.02, min_confidence=0.6))
+    assert boosted.classify_many(asked, ["rien"])[0].topic == "conseils"
+    assert boosted.classify_many([None], ["vous me conseilleriez quoi"])[0].topic == OTHER  # the question's words only
+
+
+def test_the_taxonomy_keywords_match_whole_words_or_word_starts() -> None:
+    tax = load_taxonomy()
+    said = lambda text: {tax.labels[i] for i in np.flatnonzero(tax.keyword_hits(text))}  # noqa: E731
+    assert said("Qu'est-ce que vous me conseilleriez ?") == {"conseils"}
+    assert said("Est-ce que l'IA va remplacer les avocats ?") == {"ia_et_metier"}
+    assert said("Et au niveau du SALAIRE, ça donne quoi ?") == {"salaire"}
+    assert said("Qu'est-ce qui est le plus dur ?") == {"difficultes"}
+    assert "difficultes" not in said("La formation dure trois ans.")  # "dur" is short: whole words only
+    assert said("Vous travaillez la nuit et le week-end ?") == {"horaires"}
 
 
 def test_the_taxonomy_has_french_names_and_several_examples_per_label() -> None:

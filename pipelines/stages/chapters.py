@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from vidlib.domain import AttributedTranscript, ChapterSpan, TopicSegment, Utterance
-from vidlib.pipelines.stages.cues import closing_start
+from vidlib.pipelines.stages.cues import closing_start, sentence_start
 from vidlib.pipelines.stages.enrich import keyphrases_of_all
 from vidlib.pipelines.stages.segment import ChapterParams, chapter_cuts, spans_from_cuts
 from vidlib.pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
@@ -27,10 +27,12 @@ class ChapteringParams:
 
 
 def asked_and_answered(utts: Sequence[Utterance], within_s: float = 25.0) -> tuple[str | None, str]:
-    """The question that opens these utterances (the first one heard within ``within_s``; raw text) and the rest."""
+    """The question that opens these utterances (the sentence of the first one heard within ``within_s``, raw text: a
+    speaker turn may have cut "En quoi consiste votre | métier ?" in two) and the rest."""
     q = next((i for i, u in enumerate(utts) if u.is_question and u.start - utts[0].start <= within_s), None)
-    question = utts[q].text if q is not None else None
-    answer = " ".join(u.text for i, u in enumerate(utts) if i != q)
+    asked = range(sentence_start(utts, q), q + 1) if q is not None else range(0)
+    question = " ".join(utts[i].text for i in asked) or None
+    answer = " ".join(u.text for i, u in enumerate(utts) if i not in asked)
     return question, (answer or question or "")[:ANSWER_CHARS]
 
 
