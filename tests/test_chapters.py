@@ -93,6 +93,7 @@ def test_a_students_statement_answered_at_length_is_a_question_by_intonation() -
 def test_follow_ups_are_weak_cues() -> None:
     assert is_follow_up("Même la nuit ?") and is_follow_up("Vraiment ?") and is_follow_up("Et vous, vous aimez ça ?")
     assert not is_follow_up("Quelles études faut-il faire pour devenir infirmière ?")
+    assert is_follow_up("– Et après, vous pourriez évoluer vers quoi ?")  # a dash before the turn hides nothing
     att = make_transcript(
         [
             ("student", "Bonjour.", 1.0),

@@ -67,6 +67,14 @@ def test_question_detection() -> None:
     assert not is_question("Je vais au rendez-vous avec lui-même.")
     assert not is_question("Je relis le code des collègues, c'est ce qu'on appelle la revue de code.")
     assert is_question("Et du coup est ce que tu travailles le soir")
+    # an interrogative word at the end, as said aloud; a trailing "quoi" only after a verb that asks
+    assert is_question("et une femme sur un chantier ça se passe comment")
+    assert is_question("Et pour la sécurité, vous faites quoi.")
+    assert is_question("Et après, tu habites où")
+    assert not is_question("C'est pas facile tous les jours, quoi.")
+    # the dashes and quotes Whisper puts before a turn hide no question
+    assert is_question("– Et alors, combien vous gagnez")
+    assert is_question("« Comment vous avez commencé")
 
 
 def test_a_piece_glued_to_the_word_before_keeps_its_speaker_and_words_keep_their_probability() -> None:
@@ -129,6 +137,19 @@ def test_a_cut_between_touching_words_aims_before_the_next_words_onset() -> None
     att = type(att)(touching, att.utterances, att.roles)
     clips = plan_clips("rec_x", att, spans_to_segments(att, [1]), duration_s=10.0)
     assert clips[0].end == clips[1].start == round(words[3].start - 0.001, 3)
+
+
+def test_a_cut_between_overlapping_words_goes_halfway() -> None:
+    """Whisper gave "pas." 478.46-478.70 and the next turn's "Et" from 478.68: neither clip cuts into a word by more
+    than half the overlap, and the two clips meet."""
+    att = make_transcript([("professional", "un deux trois.", 3.0), ("student", "Quatre cinq six ?", 3.0)], pause=0.0)
+    words = att.words
+    overlapping = tuple(
+        w if i != 2 else type(w)(w.start, words[3].start + 0.04, w.text, w.speaker) for i, w in enumerate(words)
+    )
+    att = type(att)(overlapping, att.utterances, att.roles)
+    clips = plan_clips("rec_x", att, spans_to_segments(att, [1]), duration_s=10.0)
+    assert clips[0].end == clips[1].start == round(words[3].start + 0.02, 3)
 
 
 def spans_to_segments(att, cuts):  # noqa: ANN001, ANN201 - test helper

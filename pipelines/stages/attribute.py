@@ -46,11 +46,27 @@ _NOT_INVERSION = re.compile(
 _QUESTION_INSIDE = re.compile(r"(?<![\w'])(?:est[- ]ce que|est[- ]ce qu'|qu'est[- ]ce)", re.IGNORECASE)
 
 
+# an interrogative word at the end, as said aloud ("et une femme sur un chantier, ça se passe comment"); "quoi" only
+# after a verb that asks ("vous faites quoi"): alone at the end it is mostly a filler ("c'est dur, quoi")
+_QUESTION_END = re.compile(
+    r"(?:\b(?:comment|combien|pourquoi)|(?<![\w'])où|\b(?:fai(?:s|t|tes)|c'est|donne|ressemble|consiste)\s+quoi)"
+    r"\s*[.!…]*$",
+    re.IGNORECASE,
+)
+_LEADING_MARKS = re.compile(r"^[^\w'’]+")  # dashes and quotes Whisper puts before a turn ("– Et après...")
+
+
 def is_question(text: str) -> bool:
     """A question from its words as well as its punctuation: a question mark, an interrogative opening (after
-    fillers: "Et alors, comment..."), "est-ce que" anywhere, or a verb-subject inversion ("faut-il", "pouvez-vous")."""
-    stripped = text.strip().replace("’", "'")
-    if stripped.endswith("?") or _QUESTION_START.match(stripped) or _QUESTION_INSIDE.search(stripped):
+    fillers: "Et alors, comment..."), "est-ce que" anywhere, an interrogative word at the end ("ça se passe
+    comment"), or a verb-subject inversion ("faut-il", "pouvez-vous")."""
+    stripped = _LEADING_MARKS.sub("", text.strip().replace("’", "'"))
+    if (
+        stripped.endswith("?")
+        or _QUESTION_START.match(stripped)
+        or _QUESTION_INSIDE.search(stripped)
+        or _QUESTION_END.search(stripped)
+    ):
         return True
     return bool(_INVERSION.search(_NOT_INVERSION.sub(" ", stripped)))
 

@@ -53,7 +53,7 @@ _CALL_SETUP = re.compile(
 def is_follow_up(text: str) -> bool:
     """A short or anaphoric question that continues the current subject ("Même la nuit ?", "Et les drones, vous en
     utilisez ?"). "Et le salaire ?" is anaphoric too: the content-shift cue tells a new subject apart."""
-    stripped = _FILLER.sub("", text.strip().replace("’", "'"))
+    stripped = _FILLER.sub("", re.sub(r"^[^\w']+", "", text.strip().replace("’", "'")))
     return len(stripped.split()) <= 3 or bool(_FOLLOW_UP.match(stripped))
 
 

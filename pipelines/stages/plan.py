@@ -32,6 +32,12 @@ def plan_clips(
             start = max(words[first].start - ONSET_BIAS_S, 0.0)
         if last + 1 < len(words) and next_start - words[last].end < TOUCH_S:
             end = next_start - ONSET_BIAS_S
+        # words that overlap (Whisper's times of two speakers' words can): the cut goes halfway, so that neither
+        # word loses more than half the overlap, and the two clips still meet
+        if first > 0 and words[first].start < prev_end:
+            start = (words[first].start + prev_end) / 2
+        if last + 1 < len(words) and next_start < words[last].end:
+            end = (next_start + words[last].end) / 2
         start, end = round(start, 3), round(end, 3)
         clips.append(
             ClipSpec(
