@@ -5,7 +5,9 @@
     .venv/bin/python -m bench.eval_chapters --home H --data ... --rerun --grid   # parameter grid, all calls at once
 
 ``H`` is a VIDLIB_HOME where the calls were processed (``vidlib ingest`` + ``vidlib process``, e.g. by
-../shared/tools/eval_calls.py); each call is found by its file name. Without ``--rerun`` the figures are those of the
+../shared/tools/eval_calls.py); each call is found by its file name. Several homes may hold the same calls (two
+transcriptions of them, e.g. with two beam widths): each counts as a case of its own (``NAME#2``), so parameters are
+chosen on every transcription at once, not on one run's quirks. Without ``--rerun`` the figures are those of the
 stored manifests (``vidlib show --json``). With ``--rerun`` the stored transcription and diarisation are kept and the
 text stages (attribute, chapters, clips, enrich) run again in this process with the current code and the real e5 model,
 so parameters can be compared in seconds; ``--set segment.boundary_cost=0.9`` overrides one.
@@ -121,6 +123,14 @@ def title_rows(truth: dict[str, Any], chapters: list[dict[str, Any]]) -> list[tu
     return rows
 
 
+@dataclass(frozen=True)
+class Case:
+    name: str  # the call's file stem; NAME#2 for its second transcription (the same call processed in another home)
+    truth: dict[str, Any]
+    ctx: RunContext
+    rid: str
+
+
 def find_recordings(ctx: RunContext) -> dict[str, str]:
     """Call name (file stem) -> recording id, from the manifests of the home."""
     out = {}
@@ -222,33 +232,36 @@ def main() -> int:
         "text stages start from) and its annotated topics to DIR/NAME.json.gz, for tests",
     )
     a = ap.parse_args()
-    found: dict[str, tuple[RunContext, str]] = {}
+    truths = {p.stem: json.loads(p.read_text()) for d in a.data for p in sorted(d.glob("rec*.json"))}
+    cases: list[Case] = []  # a call processed in several homes (two transcriptions of it) counts once per home
+    seen: Counter[str] = Counter()
     for home in a.home:
         settings = Settings(home=home)
         configure_offline_environment(settings)
         ctx = RunContext(settings)
-        found |= {name: (ctx, rid) for name, rid in find_recordings(ctx).items()}
-    calls = [(p, json.loads(p.read_text())) for d in a.data for p in sorted(d.glob("rec*.json"))]
-    calls = [(p, t) for p, t in calls if p.stem in found]
-    if not calls:
+        for name, rid in sorted(find_recordings(ctx).items()):
+            if name in truths:
+                seen[name] += 1
+                cases.append(Case(name if seen[name] == 1 else f"{name}#{seen[name]}", truths[name], ctx, rid))
+    if not cases:
         print(f"no annotated call of {', '.join(map(str, a.data))} is processed in {a.home}")
         return 1
     if a.export:
-        for path, truth in calls:
-            export_call(*found[path.stem], truth, a.export / f"{path.stem}.json.gz")
+        for case in cases:
+            if "#" not in case.name:
+                export_call(case.ctx, case.rid, case.truth, a.export / f"{case.name}.json.gz")
         return 0
     params = with_overrides(ChapteringParams(), a.set)
     clip_params = ClipParams(settings.clip_min_s, settings.clip_max_s)
     if a.grid:
-        return grid(found, calls, params, clip_params)
+        return grid(cases, params, clip_params)
     rows, labels, titles = {}, Counter(), []
-    for path, truth in calls:
-        ctx, rid = found[path.stem]
-        out = rerun(ctx, rid, params, clip_params) if a.rerun else from_manifest(ctx, rid)
-        rows[path.stem] = metrics(truth, out)
-        print(path.stem, json.dumps(rows[path.stem]), flush=True)
-        labels.update((g, o) for g, o, _ in label_rows(truth, out.chapters))
-        titles.extend((path.stem, *r) for r in title_rows(truth, out.chapters))
+    for case in cases:
+        out = rerun(case.ctx, case.rid, params, clip_params) if a.rerun else from_manifest(case.ctx, case.rid)
+        rows[case.name] = metrics(case.truth, out)
+        print(case.name, json.dumps(rows[case.name]), flush=True)
+        labels.update((g, o) for g, o, _ in label_rows(case.truth, out.chapters))
+        titles.extend((case.name, *r) for r in title_rows(case.truth, out.chapters))
     print_summary(rows)
     print_confusion(labels)
     print("\n| call | annotated topic | annotated question (or title) | our chapter title | our label |")
@@ -282,24 +295,19 @@ def print_confusion(pairs: Counter[tuple[str, str]]) -> None:
 
 
 GRID = {
-    "segment.boundary_cost": (0.45, 0.6, 0.75),
+    "segment.boundary_cost": (0.45, 0.6, 0.75, 0.9),
     "segment.shift_weight": (0.4, 0.8, 1.2),
     "segment.questions.follow_up": (0.2, 0.35),
     "segment.min_share": (0.4, 0.6),
 }
 
 
-def grid(
-    found: dict[str, tuple[RunContext, str]],
-    calls: list[tuple[Path, dict[str, Any]]],
-    base: ChapteringParams,
-    clip_params: ClipParams,
-) -> int:
+def grid(cases: list[Case], base: ChapteringParams, clip_params: ClipParams) -> int:
     """Every combination of GRID on all calls together; prints the mean chapter Pk and label accuracy of each."""
     results = []
     for values in itertools.product(*GRID.values()):
         params = with_overrides(base, [f"{k}={v}" for k, v in zip(GRID, values)])
-        ms = [metrics(truth, rerun(*found[p.stem], params, clip_params)) for p, truth in calls]
+        ms = [metrics(c.truth, rerun(c.ctx, c.rid, params, clip_params)) for c in cases]
         pk = sum(m["pk"] for m in ms) / len(ms)
         acc = sum(m["label_acc"] for m in ms) / len(ms)
         results.append((pk, acc, values, [m["pk"] for m in ms]))
