@@ -20,6 +20,7 @@ from vidlib.ids import chapter_id_for
 from vidlib.pipelines.context import RunContext
 from vidlib.pipelines.stages.personal_data import detect_personal_data
 from vidlib.pipelines.stages.publication import consent_flags, uncovered_voices
+from vidlib.pipelines.stages.styles import assign_styles
 from vidlib.pipelines.stages.topics import topic_label
 from vidlib.pipelines.timings import stage_timings
 from vidlib.storage.index import IndexedClip
@@ -142,6 +143,7 @@ def clip_payload(clip: Clip, manifest: Manifest) -> dict[str, object]:
         "roles": list(clip.roles),
         "job": info.job,
         "sector": info.sector,
+        "styles": list(manifest.styles),
         "topic_label": clip.topic_label,
         "chapter_id": clip.chapter_id,
         "language": manifest.transcript.language if manifest.transcript else info.language,
@@ -152,11 +154,14 @@ def clip_payload(clip: Clip, manifest: Manifest) -> dict[str, object]:
 def finalize_manifest(ctx: RunContext, recording_id: str) -> Manifest:
     repo = ctx.repo
     clips = build_clips(ctx, recording_id)
+    current = repo.load(recording_id)
+    attributed = repo.load_stage(recording_id, ATTRIBUTE)
     manifest = replace(
-        repo.load(recording_id),
+        current,
         transcript=repo.load_stage(recording_id, TRANSCRIBE),
         diarization=repo.load_stage(recording_id, DIARIZE),
-        attributed=repo.load_stage(recording_id, ATTRIBUTE),
+        attributed=attributed,
+        styles=current.styles if current.styles_by else assign_styles(attributed),
         segments=repo.load_stage(recording_id, SEGMENT),
         chapters=build_chapters(recording_id, _chapter_spans(ctx, recording_id), clips),
         clips=clips,

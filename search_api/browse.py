@@ -5,7 +5,8 @@
 * **modèles**: one clip of each woman whose job is in a sector where women are few (``data/jobs_fr.json``: its
   feminine forms and ``women_underrepresented_sectors``), from her chapter about it when there is one;
 * **by topic**: the career topics with their number of clips;
-* **catalogue**: the library's sectors, each with its jobs (as the consent records name them) and clip counts.
+* **catalogue**: the library's sectors, each with its jobs (as the consent records name them) and clip counts;
+* **by style of work**: créatif, manuel, en extérieur... (``pipelines/stages/styles.py``) with their clip counts.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Shelf:
 class Catalogue:
     topics: dict[str, int]  # topic -> clips
     sectors: dict[str, dict[str, int]]  # sector -> job -> clips
+    styles: dict[str, int]  # style of work -> clips
 
 
 def shelves(index: ClipIndex, state: Filters, lexicon: Lexicon) -> list[Shelf]:
@@ -54,7 +56,7 @@ def shelves(index: ClipIndex, state: Filters, lexicon: Lexicon) -> list[Shelf]:
 
 def catalogue(index: ClipIndex, state: Filters) -> Catalogue:
     sectors = {sector: index.facet("job", {**state, "sector": sector}) for sector in index.facet("sector", state)}
-    return Catalogue(index.facet("topic", state), dict(sorted(sectors.items())))
+    return Catalogue(index.facet("topic", state), dict(sorted(sectors.items())), index.facet("styles", state))
 
 
 def _one_each(index: ClipIndex, state: Filters, jobs: list[str], prefer: Filters | None = None) -> list[Hit]:

@@ -40,7 +40,13 @@ def recording_chapters(manifest: Manifest, role: ApiRole) -> RecordingChapters:
     chapters = [view for ch in manifest.chapters if (view := chapter_view(ch, clips)) is not None]
     info = manifest.consent.recording
     return RecordingChapters(
-        recording_id=manifest.recording_id, title=info.title, job=info.job, sector=info.sector, chapters=chapters
+        recording_id=manifest.recording_id,
+        title=info.title,
+        job=info.job,
+        sector=info.sector,
+        styles=list(manifest.styles),
+        styles_by=manifest.styles_by if role != "student" else None,
+        chapters=chapters,
     )
 
 

@@ -184,6 +184,28 @@ class Moderation:
                 self.ctx.store.delete(key)
         return ClipRef(manifest, first), ClipRef(manifest, second), entry
 
+    def set_styles(self, recording_id: str, styles: tuple[str, ...], who: Principal) -> tuple[Manifest, int]:
+        """Set the call's styles of work (a re-run keeps them), in the manifest, every clip's index payload and the
+        audit log (one ``styles`` entry for the recording); returns the manifest and the clips updated."""
+        with writing(self.ctx, recording_id):
+            before = self.ctx.repo.load(recording_id)
+            manifest = self.ctx.repo.save(replace(before, styles=styles, styles_by=who.name))
+            updated = 0
+            with self.catalog.lock:
+                for clip in manifest.clips:
+                    updated += self.ctx.index.set_payload(clip.clip_id, {"styles": list(styles)})
+            entry = AuditEntry(
+                clip_id="",
+                action="styles",
+                by=who.name,
+                role=who.role,
+                at=now_iso(),
+                before={"styles": list(before.styles), "styles_by": before.styles_by},
+                after={"styles": list(styles), "styles_by": who.name},
+            )
+            append_audit(self.ctx.store, recording_id, entry)
+        return manifest, updated
+
     def _at_version(self, clip_id: str, version: str) -> ClipRef:
         """The clip, read again under the recording's lock (another decision may have won); 409 unless it is still
         at the ``version`` the moderator read."""

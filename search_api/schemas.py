@@ -24,6 +24,7 @@ class ClipSummary(BaseModel):
     topic: str = Field(description="career-topic identifier (e.g. salaire, ia_et_metier, autre)")
     topic_label: str = Field("", description="the topic in French words, as students read it")
     chapter_id: str = Field("", description="the chapter (topic of the call) this clip belongs to")
+    styles: list[str] = Field(default_factory=list, description="the job's styles of work (identifiers, see /styles)")
     language: str | None
     speaker_roles: list[str]
     start: float
@@ -65,6 +66,12 @@ class TopicCount(BaseModel):
     clips: int
 
 
+class StyleCount(BaseModel):
+    style: str
+    style_label: str
+    clips: int
+
+
 class JobCount(BaseModel):
     job: str
     clips: int
@@ -79,6 +86,10 @@ class BrowseOut(BaseModel):
     shelves: list[ShelfOut]
     topics: list[TopicCount] = Field(description="career topics with published clips, most clips first")
     catalogue: list[SectorJobs] = Field(description="the library's sectors, each with its jobs")
+    styles: list[StyleCount] = Field(
+        default_factory=list,
+        description="styles of work (créatif, manuel...) with published clips, in the list's order",
+    )
 
 
 class SearchResponse(BaseModel):
@@ -129,6 +140,8 @@ class RecordingChapters(BaseModel):
     title: str
     job: str
     sector: str
+    styles: list[str] = Field(default_factory=list, description="the job's styles of work")
+    styles_by: str | None = Field(None, description="the moderator who set them; null: read from the call")
     chapters: list[ChapterOut]
 
 
@@ -346,3 +359,16 @@ class WithdrawalResult(BaseModel):
     deleted_objects: int
     deleted_points: int
     tombstone_key: str
+
+
+class StylesEdit(BaseModel):
+    """A call's styles of work, as a moderator sets them (identifiers of /styles; an empty list: none)."""
+
+    styles: list[str] = Field(max_length=6)
+
+
+class StylesResult(BaseModel):
+    recording_id: str
+    styles: list[str]
+    styles_by: str | None
+    clips_updated: int

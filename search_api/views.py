@@ -54,6 +54,7 @@ def summary_fields(
         topic=p.get("topic", ""),
         topic_label=p.get("topic_label", ""),
         chapter_id=p.get("chapter_id", ""),
+        styles=list(p.get("styles", [])),
         language=p.get("language"),
         speaker_roles=list(dict.fromkeys(p.get("roles", []))),
         start=start,

@@ -31,7 +31,16 @@ SearchMode = Literal["keyword", "semantic", "hybrid"]
 Filters = Mapping[str, "str | tuple[str, ...] | None"]  # a tuple matches any of its values; None: no condition
 DENSE = "dense"
 SPARSE = "bm25"
-PAYLOAD_INDEXES = ("recording_id", "clip_id", "state", "job", "sector", "topic", "language")  # keyword-indexed fields
+PAYLOAD_INDEXES = (
+    "recording_id",
+    "clip_id",
+    "state",
+    "job",
+    "sector",
+    "topic",
+    "styles",
+    "language",
+)  # keyword-indexed fields
 DENSE_WEIGHT = 3.0  # weight of the dense list in hybrid fusion (weighted RRF, bench/eval_search.py)
 RRF_K = 2  # Qdrant's default RRF constant
 

@@ -56,17 +56,20 @@ class ClientClipIndex:
     def ensure(self) -> None:
         from qdrant_client import models as qm
 
+        have: set[str] = set()
         if self.client.collection_exists(self.collection):
-            return
-        self.client.create_collection(
-            self.collection,
-            vectors_config={DENSE: qm.VectorParams(size=self.dim, distance=qm.Distance.COSINE)},
-            sparse_vectors_config={SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
-        )
+            have = set(self.client.get_collection(self.collection).payload_schema)
+        else:
+            self.client.create_collection(
+                self.collection,
+                vectors_config={DENSE: qm.VectorParams(size=self.dim, distance=qm.Distance.COSINE)},
+                sparse_vectors_config={SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+            )
         if self._local:  # the embedded engine scans payloads; indexes only matter on a server
             return
-        for field in PAYLOAD_INDEXES:
-            self.client.create_payload_index(self.collection, field, qm.PayloadSchemaType.KEYWORD)
+        for field in PAYLOAD_INDEXES:  # a collection made before a field was added gets it too
+            if field not in have:
+                self.client.create_payload_index(self.collection, field, qm.PayloadSchemaType.KEYWORD)
 
     def clear(self) -> None:
         if self.client.collection_exists(self.collection):

@@ -64,10 +64,13 @@ class EdgeClipIndex:
         )
         try:
             if self.path.is_dir() and any(self.path.iterdir()):
-                return qe.EdgeShard.load(str(self.path))
-            shard = qe.EdgeShard.create(str(self.path), config)
-            for field in PAYLOAD_INDEXES:
-                shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
+                shard = qe.EdgeShard.load(str(self.path))
+            else:
+                shard = qe.EdgeShard.create(str(self.path), config)
+            have = shard.info().payload_schema
+            for field in PAYLOAD_INDEXES:  # an index made before a field was added gets it too
+                if field not in have:
+                    shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
             return shard
         except Exception as exc:  # the engine raises plain Exception with its message
             raise StorageError(f"cannot open the embedded index in {self.path}: {exc}") from exc

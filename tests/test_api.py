@@ -214,6 +214,44 @@ def test_the_home_page_shelves_and_catalogue_hold_published_clips_only(
     assert sum(t["clips"] for t in data["topics"]) <= 1
 
 
+def test_a_moderator_sets_the_styles_of_a_call_for_search_and_browse_and_a_rerun_keeps_them(
+    api: tuple[TestClient, Library, str, str],
+) -> None:
+    from vidlib.pipelines.indexing import finalize_manifest
+
+    client, lib, pub, _ = api
+    url = f"/review/recordings/{lib.recording_id}/styles"
+    assert client.get("/styles", headers=auth(lib, "student")).json()["creatif"] == "Créatif"
+    assert client.put(url, json={"styles": ["creatif"]}, headers=auth(lib, "student")).status_code == 403
+    refused = client.put(url, json={"styles": ["rigolo"]}, headers=auth(lib, "moderator"))
+    assert refused.status_code == 422 and "rigolo" in refused.json()["error"]["message"]
+    before = lib.ctx.repo.load(lib.recording_id)
+    assert before.styles_by is None and before.styles == finalize_manifest(lib.ctx, lib.recording_id).styles
+
+    res = client.put(url, json={"styles": ["scientifique", "creatif"]}, headers=auth(lib, "moderator"))
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert body["styles"] == ["creatif", "scientifique"] and body["styles_by"] == "moderatrice-test"
+    assert body["clips_updated"] == len(lib.clip_ids())
+    student = auth(lib, "student")
+    said = word_of(next(c.text for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == pub))
+    found = client.get("/search", params={"q": said, "style": "scientifique"}, headers=student).json()["hits"]
+    assert [h["clip_id"] for h in found] == [pub] and found[0]["styles"] == ["creatif", "scientifique"]
+    assert client.get("/search", params={"q": said, "style": "manuel"}, headers=student).json()["hits"] == []
+    assert [c["clip_id"] for c in client.get("/discover?style=creatif", headers=student).json()["clips"]] == [pub]
+    styles = client.get("/browse", headers=student).json()["styles"]
+    assert styles == [
+        {"style": "creatif", "style_label": "Créatif", "clips": 1},
+        {"style": "scientifique", "style_label": "Scientifique", "clips": 1},
+    ]
+    chapters = client.get(f"/recordings/{lib.recording_id}/chapters", headers=auth(lib, "moderator")).json()
+    assert chapters["styles"] == ["creatif", "scientifique"] and chapters["styles_by"] == "moderatrice-test"
+    # a re-run of the flow's last step keeps the moderator's styles
+    assert finalize_manifest(lib.ctx, lib.recording_id).styles == ("creatif", "scientifique")
+    lib.restore()
+    lib.set_state(pub, "published")
+
+
 def test_reactions_feed_a_pour_toi_shelf_kept_for_the_token_only(api: tuple[TestClient, Library, str, str]) -> None:
     from vidlib.search_api.tokens import create_token
 

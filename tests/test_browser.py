@@ -329,6 +329,51 @@ def _axe_serious(driver) -> list[str]:  # noqa: ANN001
     ]
 
 
+def test_moderator_sets_a_calls_styles_by_keyboard_and_a_student_browses_them(
+    server: tuple[str, Library],
+    browser,  # noqa: ANN001
+) -> None:
+    """The moderator ticks "Scientifique" with the space bar and saves with Enter; the student's home page then
+    offers "Par style de métier" and its button lists the call's clips; both pages pass axe-core."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    base, lib = server
+    lib.restore()
+    clips = lib.ctx.repo.load(lib.recording_id).clips
+    lib.set_state(clips[0].clip_id, "published")
+    try:
+        _sign_in(browser, base + "/moderation", lib.tokens["moderator"])
+        _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#file li button")).click()
+        boxes = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#styles-choix input[type=checkbox]"))
+        assert len(boxes) == 6
+        for box in boxes:  # untick what the call gave, then tick "Scientifique" alone, by keyboard
+            if box.is_selected():
+                browser.execute_script("arguments[0].focus()", box)
+                browser.switch_to.active_element.send_keys(Keys.SPACE)
+        science = browser.find_element(By.CSS_SELECTOR, "#styles-choix input[value=scientifique]")
+        browser.execute_script("arguments[0].focus()", science)
+        browser.switch_to.active_element.send_keys(Keys.SPACE)
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+        assert browser.switch_to.active_element.get_attribute("id") == "styles-enregistrer"
+        browser.switch_to.active_element.send_keys(Keys.ENTER)
+        _wait(browser, lambda d: "Styles de l'appel : Scientifique" in d.find_element(By.ID, "message").text)
+        assert _axe_serious(browser) == []
+        assert lib.ctx.repo.load(lib.recording_id).styles == ("scientifique",)
+
+        _sign_in(browser, base, lib.tokens["student"])
+        button = _wait(browser, lambda d: d.find_elements(By.XPATH, "//button[starts-with(., 'Scientifique (')]"))[0]
+        assert "Par style de métier" in browser.find_element(By.ID, "accueil").text
+        browser.execute_script("arguments[0].focus()", button)
+        browser.switch_to.active_element.send_keys(Keys.ENTER)
+        _wait(browser, lambda d: "Plutôt scientifique" in d.find_element(By.ID, "titre-liste").text)
+        listed = [li.get_attribute("data-clip") for li in browser.find_elements(By.CSS_SELECTOR, "#resultats li")]
+        assert listed == [clips[0].clip_id]
+        assert _axe_serious(browser) == []
+    finally:
+        lib.restore()
+
+
 def test_the_pages_pass_axe_and_the_student_page_works_by_keyboard_on_a_phone(
     server: tuple[str, Library],
     browser,  # noqa: ANN001

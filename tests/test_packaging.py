@@ -52,6 +52,7 @@ def test_wheel_carries_the_data_files(wheel_names: list[str]) -> None:
     assert "vidlib/search_api/data/jobs_fr.json" in wheel_names
     assert "vidlib/search_api/data/colloquial_fr.json" in wheel_names
     assert "vidlib/pipelines/stages/data/topics_fr.json" in wheel_names
+    assert "vidlib/pipelines/stages/data/styles_fr.json" in wheel_names
     assert "vidlib/pipelines/stages/data/career_lexicon_fr.txt" in wheel_names
 
 

@@ -300,6 +300,10 @@ class Manifest:
     chapters: tuple[Chapter, ...] = ()
     clips: tuple[Clip, ...] = ()
     voices_confirmed: VoicesConfirmed | None = None
+    # the job's styles of work (pipelines/stages/styles.py); ``styles_by``: the moderator who set them, None while
+    # they are the ones read from the call (a re-run reads them again only then)
+    styles: tuple[str, ...] = ()
+    styles_by: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
     created_at: str = ""

@@ -14,12 +14,13 @@ from vidlib.ids import checked_recording_id
 from vidlib.pipelines.consent_amend import amend_consent, confirm_voices
 from vidlib.pipelines.reindex import reindex_all
 from vidlib.pipelines.stages.publication import publication_blockers
+from vidlib.pipelines.stages.styles import load_styles
 from vidlib.pipelines.stages.topics import load_taxonomy
 from vidlib.pipelines.withdrawal import withdraw_consent
 from vidlib.search_api.catalog import ClipRef
 from vidlib.search_api.deps import AdminUser, CurrentUser, ModeratorUser, ServicesDep
 from vidlib.search_api.edits import ClipFixes, SpeakerFix, WordFix, fix_clip
-from vidlib.search_api.errors import ApiError, VoicesCheckRequiredError
+from vidlib.search_api.errors import ApiError, BadRequestError, VoicesCheckRequiredError
 from vidlib.search_api.moderation import Action
 from vidlib.search_api.redaction import redact_clip, requested_spans
 from vidlib.search_api.schemas import (
@@ -42,6 +43,8 @@ from vidlib.search_api.schemas import (
     Skipped,
     Split,
     SplitResult,
+    StylesEdit,
+    StylesResult,
     Trim,
     VoicesConfirmation,
     Withdrawal,
@@ -144,6 +147,24 @@ def approve_clean(recording_id: str, body: BulkApproval, services: ServicesDep, 
         except ApiError as exc:  # a consent blocker, or a clip changed meanwhile
             skipped.append(Skipped(clip_id=clip.clip_id, reason=str(exc)))
     return BulkResult(approved=approved, skipped=skipped)
+
+
+@router.put("/review/recordings/{recording_id}/styles", response_model=StylesResult)
+def set_styles(recording_id: str, body: StylesEdit, services: ServicesDep, who: ModeratorUser) -> StylesResult:
+    """Set the call's styles of work (identifiers of ``GET /styles``), for every clip of the call; a re-run of the
+    flow keeps them."""
+    known = load_styles().keys
+    unknown = [s for s in body.styles if s not in known]
+    if unknown:
+        raise BadRequestError(f"unknown style(s) {', '.join(unknown)}: use {', '.join(known)}")
+    wanted = tuple(s for s in known if s in body.styles)  # the list's order, each once
+    manifest, updated = services.moderation.set_styles(checked_recording_id(recording_id), wanted, who)
+    return StylesResult(
+        recording_id=manifest.recording_id,
+        styles=list(manifest.styles),
+        styles_by=manifest.styles_by,
+        clips_updated=updated,
+    )
 
 
 @router.get("/clips/{clip_id}/history", response_model=History)

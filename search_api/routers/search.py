@@ -1,4 +1,5 @@
-"""``GET /search`` and ``GET /discover``: published clips for students, everything for moderators on request."""
+"""``GET /search``, ``GET /discover``, ``GET /browse`` and ``GET /styles``: published clips for students, everything for
+moderators on request."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from vidlib.pipelines.stages.styles import load_styles
 from vidlib.pipelines.stages.topics import OTHER, topic_label
 from vidlib.search_api.browse import catalogue, shelves
 from vidlib.search_api.deps import CurrentUser, Services, ServicesDep
@@ -21,6 +23,7 @@ from vidlib.search_api.schemas import (
     SearchResponse,
     SectorJobs,
     ShelfOut,
+    StyleCount,
     TopicCount,
     Understood,
 )
@@ -44,6 +47,7 @@ def search(
     job: str | None = None,
     sector: str | None = None,
     topic: str | None = None,
+    style: Annotated[str | None, Query(description="a style of work (see /styles), e.g. creatif")] = None,
     lang: str | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
@@ -51,7 +55,7 @@ def search(
 ) -> SearchResponse:
     if include_unpublished and not who.at_least("moderator"):
         raise ForbiddenError("include_unpublished is for moderators; students search published clips only")
-    filters: Filters = {"job": job, "sector": sector, "topic": topic, "language": lang}
+    filters: Filters = {"job": job, "sector": sector, "topic": topic, "styles": style, "language": lang}
     # no catalog lock: the embedded index serialises its own calls, ONNX Runtime and the caches are thread-safe
     found = find(
         services.ctx,
@@ -116,11 +120,12 @@ def discover(
     job: str | None = None,
     sector: str | None = None,
     topic: str | None = None,
+    style: str | None = None,
     lang: str | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 6,
 ) -> ClipList:
-    """Random published clips, optionally filtered."""
-    filters = {"job": job, "sector": sector, "topic": topic, "language": lang, "state": "published"}
+    """Random published clips, optionally filtered (``style``: a style of work, see /styles)."""
+    filters = {"job": job, "sector": sector, "topic": topic, "styles": style, "language": lang, "state": "published"}
     with services.catalog.lock:
         hits = services.ctx.index.sample(filters, limit)
     return ClipList(
@@ -136,6 +141,8 @@ def browse(services: ServicesDep, who: CurrentUser) -> BrowseOut:
         found = shelves(services.ctx.index, state, load_lexicon())
         listed = catalogue(services.ctx.index, state)
 
+    styles = load_styles()
+
     def summaries(hits: list[Hit]) -> list[ClipSummary]:
         return [ClipSummary(**summary_fields(h.clip_id, h.payload, who.role, services.signer)) for h in hits]
 
@@ -150,4 +157,16 @@ def browse(services: ServicesDep, who: CurrentUser) -> BrowseOut:
             SectorJobs(sector=sector, jobs=[JobCount(job=j, clips=n) for j, n in sorted(jobs.items())])
             for sector, jobs in listed.sectors.items()
         ],
+        styles=[
+            StyleCount(style=key, style_label=name, clips=listed.styles[key])
+            for key, name in zip(styles.keys, styles.names)
+            if listed.styles.get(key)
+        ],
     )
+
+
+@router.get("/styles")
+def styles_of_work(who: CurrentUser) -> dict[str, str]:
+    """The styles of work: identifier -> French name."""
+    styles = load_styles()
+    return dict(zip(styles.keys, styles.names))

@@ -8,7 +8,7 @@ const GLUE = /^['’\-,.?!;:)…%]/; // tokens written against the word before (
 const actions = { approve: "approuvé", reject: "refusé", unpublish: "retiré de la publication", retitle: "renommé",
                   trim: "recoupé", redact: "masqué", edit: "corrigé", split: "coupé en deux" };
 const $ = id => document.getElementById(id);
-let courant = null, file = [], debut = 0, total = 0, motChoisi = null, themes = {}, video = null, finApercu = null;
+let courant = null, file = [], debut = 0, total = 0, motChoisi = null, themes = {}, styles = {}, video = null, finApercu = null;
 let vue = 0; // each opening of a clip: an answer for an older one is dropped
 const telephone = () => window.matchMedia("(max-width: 900px)").matches;
 
@@ -101,6 +101,7 @@ async function ouvrir(id, { garderMessage = false } = {}) {
     $("chapitre-titre").value = chapitre ? chapitre.title : "";
     $("chapitre-titre").disabled = $("chapitre-theme").disabled = !chapitre;
     remplirThemes($("chapitre-theme"), chapitre ? chapitre.topic : "");
+    remplirStyles(clip.styles || []);
     $("debut").value = "0.0";
     $("fin").value = clip.duration.toFixed(1);
     decoupeEnreg();
@@ -128,9 +129,27 @@ function alertes(clip) {
   $("alertes").replaceChildren(...out);
 }
 
+function remplirStyles(actuels) {
+  $("styles-choix").replaceChildren(...Object.entries(styles).map(([k, v]) => vl.el("label", {},
+    vl.el("input", { type: "checkbox", value: k, ...(actuels.includes(k) ? { checked: "" } : {}) }), " " + v)));
+}
+
+async function enregistrerStyles() {
+  if (!courant) return;
+  const choisis = [...document.querySelectorAll("#styles-choix input:checked")].map(i => i.value);
+  try {
+    const res = await vl.api(`/review/recordings/${courant.recording_id}/styles`, { method: "PUT", body: { styles: choisis } });
+    courant.styles = res.styles;
+    const noms = res.styles.map(k => styles[k] || k).join(", ") || "aucun";
+    vl.message(`Styles de l'appel : ${noms} (${res.clips_updated} extrait(s) mis à jour).`, true);
+  } catch (e) { erreur(e); }
+}
+
 function remplirThemes(select, actuel) {
-  select.replaceChildren(...Object.entries(themes).map(([k, v]) => vl.el("option", { value: k }, v)));
-  select.value = actuel || "";
+  // a clip the classifier left unlabelled ("autre") shows it, with the labels to choose from
+  const autre = actuel && !(actuel in themes) ? [vl.el("option", { value: "" }, "Autre (aucun thème sûr)")] : [];
+  select.replaceChildren(...autre, ...Object.entries(themes).map(([k, v]) => vl.el("option", { value: k }, v)));
+  select.value = actuel in themes ? actuel : "";
 }
 
 function transcription(clip) {
@@ -336,7 +355,10 @@ function clavier(ev) {
 async function init() {
   vl.initToken();
   if (!vl.token()) { $("message-file").textContent = "Saisissez votre jeton de modérateur."; return; }
-  try { themes = await vl.api("/topics"); } catch (e) { $("message-file").textContent = e.message; }
+  try {
+    themes = await vl.api("/topics");
+    styles = await vl.api("/styles");
+  } catch (e) { $("message-file").textContent = e.message; }
   await charger();
 }
 
@@ -348,6 +370,7 @@ $("refuser").addEventListener("click", refuser);
 $("suivant").addEventListener("click", () => voisin(1));
 $("depublier").addEventListener("click", () => decider("unpublish"));
 $("renommer").addEventListener("click", enregistrerTitres);
+$("styles-enregistrer").addEventListener("click", enregistrerStyles);
 $("tout-approuver").addEventListener("click", toutApprouver);
 $("lire-ecran").addEventListener("click", lireEcran);
 $("flouter").addEventListener("click", flouter);

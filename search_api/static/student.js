@@ -96,6 +96,14 @@ async function accueil() {
       });
       blocs.push(vl.el("section", { class: "etagere" }, vl.el("h2", {}, "Par thème"), vl.el("p", { class: "suite" }, ...boutons)));
     }
+    if (data.styles && data.styles.length) {
+      const boutons = data.styles.map(st => {
+        const b = vl.el("button", { type: "button", class: "secondaire" }, `${st.style_label} (${st.clips})`);
+        b.addEventListener("click", () => parcourir({ style: st.style }, "Plutôt " + st.style_label.toLowerCase()));
+        return b;
+      });
+      blocs.push(vl.el("section", { class: "etagere" }, vl.el("h2", {}, "Par style de métier"), vl.el("p", { class: "suite" }, ...boutons)));
+    }
     if (data.catalogue.length) {
       const secteurs = data.catalogue.map(s => vl.el("li", {}, vl.el("span", { class: "meta" }, s.sector || "autre secteur"),
         vl.el("p", { class: "suite" }, ...s.jobs.map(j => {
