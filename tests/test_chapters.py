@@ -76,6 +76,12 @@ def test_a_question_about_the_call_itself_opens_no_chapter() -> None:
     ]
     cues = question_cues(make_transcript(lines).utterances)
     assert cues[1] == 0.0 and cues[3] == 0.0 and cues[5] == 1.0
+    # consent and the first question in one breath: the question counts
+    both = [
+        ("professional", ANSWER, 20.0),
+        ("student", "Moi aussi je suis d'accord, vous pouvez vous présenter ?", 4.0),
+    ]
+    assert question_cues(make_transcript(both).utterances)[1] == 1.0
 
 
 def test_a_students_statement_answered_at_length_is_a_question_by_intonation() -> None:
@@ -136,6 +142,17 @@ def test_best_cuts_respect_the_length_bounds_even_with_strong_cues() -> None:
     assert cuts
     for a, b in zip(edges, edges[1:]):
         assert 15 <= utts[b - 1].end - utts[a].start <= 60
+
+
+def test_the_opening_may_be_shorter_than_the_other_chapters() -> None:
+    lines = [("student", "Bonjour, merci.", 3.0), ("professional", "Avec plaisir.", 3.0)]
+    for _ in range(3):
+        lines += [("student", "Et le salaire ?", 2.0), ("professional", ANSWER, 18.0)]
+    utts = make_transcript(lines).utterances
+    scores = np.array([5.0 if u.is_question else 0.0 for u in utts])
+    allowed = np.ones(len(utts), bool)
+    assert best_cuts(utts, scores, allowed, min_s=15, max_s=90, cost=0.5)[0] == 4  # the greetings glued on
+    assert best_cuts(utts, scores, allowed, min_s=15, max_s=90, cost=0.5, first_min_s=5) == [2, 4, 6]
 
 
 def test_a_monologue_longer_than_the_maximum_is_cut_at_sentence_starts() -> None:
@@ -225,6 +242,12 @@ def test_clean_question_titles() -> None:
         == "Combien gagne une infirmière ?"
     )
     assert clean_question("Ok.") is None
+    assert clean_question("– Comment se passe une de vos journées?") == "Comment se passe une de vos journées ?"
+    # a question whose end the recogniser lost is no title; one ending on "qui", "où" or "plus" is
+    assert clean_question("Qu'est-ce que vous aimez le plus dans ce?") is None
+    assert clean_question("Et qu'est-ce qu'il a le ?") is None
+    assert clean_question("Vous travaillez avec qui ?") == "Vous travaillez avec qui ?"
+    assert clean_question("Vous en voulez plus ?") == "Vous en voulez plus ?"
     assert clean_question("Et qu'est ce que vous aimez") == "Qu'est-ce que vous aimez ?"
     assert clean_question("L'IA est ce que ça change le métier.") == "L'IA est-ce que ça change le métier ?"
     assert clean_question("Et c'est ce que tu préfères ?") == "C'est ce que tu préfères ?"

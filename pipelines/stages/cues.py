@@ -50,6 +50,20 @@ _CALL_SETUP = re.compile(
 )
 
 
+_ASKING = re.compile(
+    r"(?<![\w'])(?:est[- ]ce|qu'est[- ]ce|comment|pourquoi|combien|quel(?:le)?s?|tu peux|vous pouvez|c'est quoi)\b",
+    re.IGNORECASE,
+)
+
+
+def about_the_call(sentence: str) -> bool:
+    """Whether the question asks about the call itself ("Vous confirmez votre accord ?", "Tu m'entends ?"); only
+    what follows its last asking words counts: "Moi aussi je suis d'accord, est-ce que vous pouvez vous présenter ?"
+    asks about the job."""
+    asked = _ASKING.split(sentence.replace("’", "'"))[-1]
+    return bool(_CALL_SETUP.search(asked))
+
+
 def is_follow_up(text: str) -> bool:
     """A short or anaphoric question that continues the current subject ("Même la nuit ?", "Et les drones, vous en
     utilisez ?"). "Et le salaire ?" is anaphoric too: the content-shift cue tells a new subject apart."""
@@ -111,7 +125,7 @@ def question_cues(utts: Sequence[Utterance], weights: QuestionWeights = Question
         if at == 0:
             continue
         sentence = " ".join(x.text for x in utts[sentence_start(utts, i) : i + 1])
-        if _CALL_SETUP.search(sentence.replace("’", "'")):
+        if about_the_call(sentence):
             continue
         if is_follow_up(sentence):
             weight = weights.follow_up

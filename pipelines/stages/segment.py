@@ -51,6 +51,8 @@ class ChapterParams:
     pause_weight: float = 0.2
     joining_weight: float = 0.3
     boundary_cost: float = 0.45
+    # the greetings and consent open every call and take what they take: the first chapter may be shorter
+    opening_min_share: float = 0.25
     questions: QuestionWeights = field(default_factory=QuestionWeights)
 
     def typical_s(self, duration_s: float) -> float:
@@ -58,6 +60,9 @@ class ChapterParams:
 
     def min_s(self, duration_s: float) -> float:
         return min(max(self.min_share * self.typical_s(duration_s), self.min_floor_s), self.min_ceiling_s)
+
+    def opening_min_s(self, duration_s: float) -> float:
+        return min(max(self.opening_min_share * self.typical_s(duration_s), self.min_floor_s), self.min_ceiling_s)
 
     def window_s(self, duration_s: float) -> float:
         return min(max(self.window_share * self.typical_s(duration_s), 10.0), 60.0)
@@ -79,10 +84,12 @@ def best_cuts(
     cost: float,
     lo: int = 0,
     hi: int | None = None,
+    first_min_s: float | None = None,
 ) -> list[int]:
     """Boundaries (utterance indices in ``lo+1..hi-1``, where ``allowed``) maximising the summed ``scores - cost``,
-    every piece of ``utts[lo:hi]`` lasting ``min_s``..``max_s``. When the bounds cannot be met (a monologue longer
-    than ``max_s`` with no allowed start), pieces are cut at the latest allowed start before ``max_s``."""
+    every piece of ``utts[lo:hi]`` lasting ``min_s``..``max_s`` (the first one at least ``first_min_s`` when given).
+    When the bounds cannot be met (a monologue longer than ``max_s`` with no allowed start), pieces are cut at the
+    latest allowed start before ``max_s``."""
     hi = len(utts) if hi is None else hi
     if hi - lo < 2 or utts[hi - 1].end - utts[lo].start < 2 * min_s:
         return []
@@ -97,7 +104,8 @@ def best_cuts(
             length = span(a, b)
             if length > max_s:
                 break
-            if length < min_s and not (a == lo and b == hi):
+            shortest = first_min_s if a == lo and first_min_s is not None else min_s
+            if length < shortest and not (a == lo and b == hi):
                 continue
             gain = best[a] + (0.0 if a == lo else float(scores[a]) - cost)
             if gain > top:
@@ -153,7 +161,13 @@ def chapter_cuts(
     vectors = embed([u.text for u in utts])
     scores = chapter_scores(utts, vectors, params, duration)
     cuts = best_cuts(
-        utts, scores, sentence_starts(utts), min_s=params.min_s(duration), max_s=params.max_s, cost=params.boundary_cost
+        utts,
+        scores,
+        sentence_starts(utts),
+        min_s=params.min_s(duration),
+        max_s=params.max_s,
+        cost=params.boundary_cost,
+        first_min_s=params.opening_min_s(duration),
     )
     return with_closing(utts, cuts, duration, params.min_s(duration))
 

@@ -36,6 +36,15 @@ _INTERROGATIVE = re.compile(
 )
 
 
+# a question that stops on a word that cannot end one ("Qu'est-ce que vous aimez le plus dans ce ?", "Qu'est-ce
+# qu'il a le ?"): the recogniser lost its end, so the title falls back to the chapter's keyphrases
+_DANGLING = re.compile(
+    r"(?<![\w'-])(?:le|la|les|l'|un|une|des|du|de|d'|ce|cet|cette|ces|mon|ma|mes|ton|ta|tes|son|sa|ses|notre|votre|"
+    r"leur|leurs|dans|pour|avec|sur|sous|par|à|au|aux|et|ou|mais|qu'|très)\s*[?!]?\s*$",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class TitleParams:
     min_word: float = 0.35  # a content word recognised with less probability makes the question unusable
@@ -50,6 +59,7 @@ def clean_question(text: str) -> str | None:
     sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
     asking = [s for s in sentences if s.endswith("?")]
     text = asking[0] if asking else (sentences[-1] if sentences else text)
+    text = re.sub(r"^[–—«»\"“”…•*]+\s*", "", text)  # the dash or quote Whisper put before a turn
     if re.match(r"-ce\b", text):  # "Est" went to the sentence before: "-ce qu'il..."
         text = "Est" + text
     elif text[:1] in ("-", "'"):  # another broken start: drop the fragment
@@ -59,7 +69,7 @@ def clean_question(text: str) -> str | None:
         text = _RESTART.sub(r"\1", text)
     text = _OPENER.sub("", text).strip(" ,;:-")
     text = re.sub(r"\s*([?!])\s*$", r"\1", text).rstrip(" .,;:")
-    if len(text.rstrip("?!").split()) < TitleParams.min_words:
+    if len(text.rstrip("?!").split()) < TitleParams.min_words or _DANGLING.search(text):
         return None
     text = re.sub(r"\s*\?$", " ?", text if text.endswith("?") else text + " ?")
     text = text[0].upper() + text[1:]
