@@ -12,6 +12,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 
 import snowballstemmer
@@ -63,6 +64,17 @@ def words(text: str) -> list[str]:
         if w:
             out.append(w)
     return out
+
+
+def keyword_count(said: Sequence[str], keyword: str) -> int:
+    """How often ``keyword`` (lower case, no accents) is said in ``said`` (words, accents folded): one of 4+ letters
+    counts the words it starts ("conseil": "conseilleriez"); a shorter one ("ia", "dur") or one of several words
+    ("plein air") counts whole words."""
+    if " " in keyword:
+        return f" {' '.join(said)} ".count(f" {keyword} ")
+    if len(keyword) < 4:
+        return sum(w == keyword for w in said)
+    return sum(w.startswith(keyword) for w in said)
 
 
 @lru_cache(maxsize=1 << 16)

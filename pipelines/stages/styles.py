@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from vidlib.domain import AttributedTranscript
-from vidlib.text import fold_accents, words
+from vidlib.text import fold_accents, keyword_count, words
 
 STYLES_FILE = Path(__file__).with_name("data") / "styles_fr.json"
 
@@ -66,16 +66,7 @@ def style_evidence(text_words: Sequence[str], styles: Styles) -> tuple[StyleEvid
     folded = [fold_accents(w) for w in text_words]
     out = []
     for key, group in zip(styles.keys, styles.keywords):
-        said: Counter[str] = Counter()
-        for k in group:
-            if " " in k:
-                n = f" {' '.join(folded)} ".count(f" {k} ")
-            elif len(k) < 4:
-                n = sum(w == k for w in folded)
-            else:
-                n = sum(w.startswith(k) for w in folded)
-            if n:
-                said[k] = n
+        said = Counter({k: n for k in group if (n := keyword_count(folded, k))})
         per_1000 = 1000.0 * sum(said.values()) / max(len(folded), 1)
         out.append(StyleEvidence(key, round(per_1000, 2), tuple(k for k, _ in said.most_common())))
     return tuple(sorted(out, key=lambda e: -e.per_1000))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidlib.text import fold_accents, words
+from vidlib.text import fold_accents, keyword_count, words
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 OTHER = "autre"
@@ -39,13 +39,7 @@ class Taxonomy:
         """1 for each label one of whose keywords the text says, else 0 (a keyword of 4+ letters matches the words
         it starts; a shorter one, or one of several words, matches whole words)."""
         said = [fold_accents(w) for w in words(text)]
-        joined = f" {' '.join(said)} "
-        hits = np.zeros(len(self.labels))
-        for i, group in enumerate(self.keywords):
-            hits[i] = any(
-                f" {k} " in joined if " " in k or len(k) < 4 else any(w.startswith(k) for w in said) for k in group
-            )
-        return hits
+        return np.array([float(any(keyword_count(said, k) for k in group)) for group in self.keywords])
 
     def name_of(self, topic: str) -> str:
         return self.names[self.labels.index(topic)] if topic in self.labels else "Autre"
