@@ -194,11 +194,14 @@ def test_moderator_corrects_a_word_trims_at_the_playhead_approves_by_keyboard_an
         ),
     )
     assert "élève" in browser.find_element(By.ID, "voix").text  # the consent record's participants, by role
-    # correct a word: click it (the player seeks there), type the right word, Enter
+    # correct a word: click it (the player seeks there), type the right word, Enter; a word the trim below keeps
+    # (more than 2.5 s from both ends of the clip)
+    spoken = lib.ctx.repo.load(lib.recording_id).attributed.words  # type: ignore[union-attr]
+    kept = {i for i, w in enumerate(spoken) if target.start + 2.5 < w.start and w.end < target.end - 2.5}
     word = next(
         w
         for w in browser.find_elements(By.CSS_SELECTOR, "#transcription .mot")
-        if len(w.text) >= 5 and w.text.isalpha()
+        if len(w.text) >= 5 and w.text.isalpha() and int(w.get_attribute("data-i")) in kept
     )
     old_word = word.text
     word.click()
