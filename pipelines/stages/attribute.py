@@ -53,14 +53,19 @@ _QUESTION_END = re.compile(
     r"\s*[.!…]*$",
     re.IGNORECASE,
 )
-_LEADING_MARKS = re.compile(r"^[^\w'’]+")  # dashes and quotes Whisper puts before a turn ("– Et après...")
+_LEADING_MARKS = re.compile(r"^[^\w'’]+")
+
+
+def without_leading_marks(text: str) -> str:
+    """``text`` without the dashes and quotes Whisper puts before a turn ("– Et après...", "« Comment...")."""
+    return _LEADING_MARKS.sub("", text)
 
 
 def is_question(text: str) -> bool:
     """A question from its words as well as its punctuation: a question mark, an interrogative opening (after
     fillers: "Et alors, comment..."), "est-ce que" anywhere, an interrogative word at the end ("ça se passe
     comment"), or a verb-subject inversion ("faut-il", "pouvez-vous")."""
-    stripped = _LEADING_MARKS.sub("", text.strip().replace("’", "'"))
+    stripped = without_leading_marks(text.strip().replace("’", "'"))
     if (
         stripped.endswith("?")
         or _QUESTION_START.match(stripped)

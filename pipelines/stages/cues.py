@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vidlib.domain import Utterance
+from vidlib.pipelines.stages.attribute import without_leading_marks
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def about_the_call(sentence: str) -> bool:
 def is_follow_up(text: str) -> bool:
     """A short or anaphoric question that continues the current subject ("Même la nuit ?", "Et les drones, vous en
     utilisez ?"). "Et le salaire ?" is anaphoric too: the content-shift cue tells a new subject apart."""
-    stripped = _FILLER.sub("", re.sub(r"^[^\w']+", "", text.strip().replace("’", "'")))
+    stripped = _FILLER.sub("", without_leading_marks(text.strip().replace("’", "'")))
     return len(stripped.split()) <= 3 or bool(_FOLLOW_UP.match(stripped))
 
 

@@ -26,18 +26,18 @@ def plan_clips(
         next_start = words[last + 1].start if last + 1 < len(words) else duration_s
         start = max(prev_end, words[first].start - MARGIN_S, 0.0)
         end = min(next_start, words[last].end + MARGIN_S, duration_s)
-        # words that touch (Whisper gives no gap): the cut lands on the nearest video frame, up to half a frame away;
-        # aim a hair before the next word's onset so that it is never the next word that loses its first sound
-        if first > 0 and words[first].start - prev_end < TOUCH_S:
-            start = max(words[first].start - ONSET_BIAS_S, 0.0)
-        if last + 1 < len(words) and next_start - words[last].end < TOUCH_S:
-            end = next_start - ONSET_BIAS_S
         # words that overlap (Whisper's times of two speakers' words can): the cut goes halfway, so that neither
-        # word loses more than half the overlap, and the two clips still meet
+        # word loses more than half the overlap, and the two clips still meet. Words that touch (no gap): the cut
+        # lands on the nearest video frame, up to half a frame away; aim a hair before the next word's onset so that
+        # it is never the next word that loses its first sound
         if first > 0 and words[first].start < prev_end:
             start = (words[first].start + prev_end) / 2
+        elif first > 0 and words[first].start - prev_end < TOUCH_S:
+            start = max(words[first].start - ONSET_BIAS_S, 0.0)
         if last + 1 < len(words) and next_start < words[last].end:
             end = (next_start + words[last].end) / 2
+        elif last + 1 < len(words) and next_start - words[last].end < TOUCH_S:
+            end = next_start - ONSET_BIAS_S
         start, end = round(start, 3), round(end, 3)
         clips.append(
             ClipSpec(

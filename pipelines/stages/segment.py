@@ -59,10 +59,13 @@ class ChapterParams:
         return duration_s / self.expected_topics
 
     def min_s(self, duration_s: float) -> float:
-        return min(max(self.min_share * self.typical_s(duration_s), self.min_floor_s), self.min_ceiling_s)
+        return self._floor_s(self.min_share, duration_s)
 
     def opening_min_s(self, duration_s: float) -> float:
-        return min(max(self.opening_min_share * self.typical_s(duration_s), self.min_floor_s), self.min_ceiling_s)
+        return self._floor_s(self.opening_min_share, duration_s)
+
+    def _floor_s(self, share: float, duration_s: float) -> float:
+        return min(max(share * self.typical_s(duration_s), self.min_floor_s), self.min_ceiling_s)
 
     def window_s(self, duration_s: float) -> float:
         return min(max(self.window_share * self.typical_s(duration_s), 10.0), 60.0)
