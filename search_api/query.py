@@ -65,6 +65,14 @@ class Lexicon:
     underrepresented: frozenset[str] = frozenset()  # sectors where women are a small minority of workers
     forms: tuple[tuple[tuple[str, ...], str], ...] = ()  # every (form, job key), longest form first
 
+    @cached_property
+    def forms_starting(self) -> dict[str, tuple[int, ...]]:
+        """The positions in ``forms`` of the forms each word starts, in order (longest first)."""
+        out: dict[str, list[int]] = {}
+        for n, (form, _) in enumerate(self.forms):
+            out.setdefault(form[0], []).append(n)
+        return {word: tuple(at) for word, at in out.items()}
+
     def job(self, key: str) -> Job:
         return next(j for j in self.jobs if j.key == key)
 
@@ -99,9 +107,11 @@ def load_lexicon(folder: Path = DATA) -> Lexicon:
 
 def _find(sequence: Sequence[str], part: Sequence[str]) -> int:
     """Where ``part`` starts in ``sequence`` (-1 if it does not occur)."""
-    n = len(part)
-    for i in range(len(sequence) - n + 1):
-        if tuple(sequence[i : i + n]) == tuple(part):
+    if not part:
+        return 0
+    n, whole = len(part), tuple(part)
+    for i, word in enumerate(sequence):
+        if word == whole[0] and tuple(sequence[i : i + n]) == whole:
             return i
     return -1
 
@@ -111,10 +121,9 @@ def jobs_named(text: str | Sequence[str], lexicon: Lexicon) -> tuple[str, ...]:
     words = list(tokens(text) if isinstance(text, str) else text)
     found: list[str] = []
     spans: list[tuple[int, int]] = []
-    present = set(words)
-    for form, key in lexicon.forms:
-        if form[0] not in present:
-            continue
+    starting = lexicon.forms_starting
+    for n in sorted({n for word in set(words) for n in starting.get(word, ())}):
+        form, key = lexicon.forms[n]
         at = _find(words, form)
         if at < 0 or any(a < at + len(form) and at < b for a, b in spans):
             continue
@@ -125,7 +134,8 @@ def jobs_named(text: str | Sequence[str], lexicon: Lexicon) -> tuple[str, ...]:
 
 
 def sectors_named(words: Sequence[str], lexicon: Lexicon) -> tuple[str, ...]:
-    return tuple(s.key for s in lexicon.sectors if any(_find(words, w) >= 0 for w in s.words))
+    present = set(words)
+    return tuple(s.key for s in lexicon.sectors if any(w[0] in present and _find(words, w) >= 0 for w in s.words))
 
 
 @dataclass(frozen=True)

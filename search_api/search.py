@@ -91,8 +91,9 @@ def find(
     lexicon: Lexicon | None = None,
 ) -> Found:
     """Published clips only unless ``include_unpublished`` (moderators); any indexed payload field can filter."""
-    lexicon = lexicon or load_lexicon()
+    # the shipped lexicon's reading of a query is kept for the last queries (``understand`` without a lexicon)
     understood = understand(query, lexicon) if params.understand_query else Understanding(query, query, (), ())
+    lexicon = lexicon or load_lexicon()
     base: Filters = {**(filters or {}), "state": None if include_unpublished else "published"}
     library = _library(_jobs(ctx, base), lexicon)
     named = [job for job in library if matches(job, understood)]
@@ -178,6 +179,7 @@ _JOBS: _Kept[tuple[int, tuple[tuple[str, object], ...]], dict[str, int]] = _Kept
 _LIBRARIES: _Kept[tuple[int, tuple[tuple[str, int], ...]], list[LibraryJob]] = _Kept(16)
 _RECENT: _Kept[tuple[int, str], tuple[np.ndarray, str]] = _Kept(RECENT_QUERIES)
 _CLASSIFIERS: dict[int, tuple[object, TopicClassifier]] = {}
+_SAID: _Kept[tuple[int, str], tuple[str, ...]] = _Kept(4096)
 
 
 def _jobs(ctx: RunContext, base: Filters) -> dict[str, int]:
@@ -249,7 +251,18 @@ def _terms(text: str) -> frozenset[str]:
 def _naming(understood: Understanding, hits: list[Hit], lexicon: Lexicon) -> bool:
     """Whether a clip's title or text names a job the query names (a moderator's title may name a job the
     recording's professional does not hold)."""
-    return any(set(understood.jobs) & set(jobs_named(_said(h), lexicon)) for h in hits)
+    return any(set(understood.jobs) & set(_jobs_said(h, lexicon)) for h in hits)
+
+
+def _jobs_said(hit: Hit, lexicon: Lexicon) -> tuple[str, ...]:
+    """The jobs a clip's title and text name (kept for the clips read most recently: reading a long text with the
+    lexicon takes a few tenths of a millisecond, and a query that names a job reads up to ``depth`` clips)."""
+    key = (id(lexicon), _said(hit))
+    named = _SAID.get(key)
+    if named is None:
+        named = jobs_named(key[1], lexicon)
+        _SAID.put(key, named)
+    return named
 
 
 def _said(hit: Hit) -> str:

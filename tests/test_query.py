@@ -3,9 +3,13 @@ maintained data files as shipped, no model."""
 
 from __future__ import annotations
 
+import random
+import unicodedata
+
 from vidlib.search_api.moment import moment
 from vidlib.search_api.query import library_jobs, load_lexicon, matches, rewrite, understand
 from vidlib.search_api.schemas import Word
+from vidlib.text import fold_accents
 
 
 def test_jobs_are_found_whatever_the_accents_case_gender_and_number() -> None:
@@ -19,6 +23,18 @@ def test_jobs_are_found_whatever_the_accents_case_gender_and_number() -> None:
         "conducteur de travaux",
     )
     assert understand("les horaires de nuit").jobs == ()
+
+
+def test_folding_drops_the_marks_of_the_decomposed_text_and_nothing_else() -> None:
+    def decomposed(text: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+    assert fold_accents("Éducatrice spécialisée, ça œuvre") == "Educatrice specialisee, ca œuvre"
+    assert fold_accents("cafe\u0301 \ufb01n ½") == "cafe fin 1⁄2"  # a mark typed apart, a ligature, a fraction
+    draw = random.Random(7)
+    for _ in range(500):  # characters of every plane, marks after plain letters among them
+        text = "".join(chr(draw.choice([draw.randrange(0x80), draw.randrange(0x30000)])) for _ in range(12))
+        assert fold_accents(text) == decomposed(text), ascii(text)
 
 
 def test_sectors_come_from_words_and_from_the_jobs_named() -> None:

@@ -41,7 +41,30 @@ FRENCH_STOP_WORDS = frozenset(
 
 
 def fold_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    """``text`` decomposed (NFKD) without its combining marks: "Éducatrice" -> "Educatrice", "œ" stays."""
+    if text.isascii():
+        return text
+    return _NON_ASCII.sub(lambda m: m.group().translate(_FOLDED), text)
+
+
+def _fold_char(char: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+
+
+class _FoldedChars(dict[int, str]):
+    """Each character's folded form, worked out the first time it is met (``str.translate`` reads it in C): the
+    same as folding the whole text, as only combining marks move when a text is decomposed, and they are dropped.
+    Characters of the scripts a French query or transcript uses are kept; any other is folded each time."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        if code < 0x3000:
+            self[code] = folded
+        return folded
+
+
+_FOLDED = _FoldedChars()
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 _LOCAL = threading.local()
