@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ from vidlib.storage.index import (
     prefetch_depth,
 )
 
+PAYLOADS_KEPT = 10_000  # payloads kept in memory by the last searches (about 3 kB each with a clip's text)
+
 
 class EdgeClipIndex:
     """The ClipIndex interface over an in-process Qdrant shard in ``path``."""
@@ -49,6 +52,7 @@ class EdgeClipIndex:
         self._mutex = threading.RLock()
         self._lock_file: int | None = _acquire_lock(self.path.with_name(self.path.name + ".lock"), lock_timeout_s)
         self._pending = 0
+        self._kept: OrderedDict[Any, dict[str, Any]] = OrderedDict()  # point id -> payload, read last
         try:
             self.shard = self._open()
         except BaseException:
@@ -96,6 +100,7 @@ class EdgeClipIndex:
         with self._mutex:
             self._call(self.shard.close)
             shutil.rmtree(self.path)
+            self._kept.clear()
             self.shard = self._open()
             self._pending = 0
 
@@ -116,7 +121,7 @@ class EdgeClipIndex:
             for c in clips
         ]
         with self._mutex:
-            self._call(self.shard.update, qe.UpdateOperation.upsert_points(points))
+            self._update(qe.UpdateOperation.upsert_points(points))
             self._pending += len(points)
         return len(points)
 
@@ -134,7 +139,7 @@ class EdgeClipIndex:
             must_not=[qe.FieldCondition(key="clip_id", match=qe.MatchAny(sorted(keep)))] if keep else None,
         )
         with self._mutex:
-            self._call(self.shard.update, qe.UpdateOperation.delete_points_by_filter(flt))
+            self._update(qe.UpdateOperation.delete_points_by_filter(flt))
             self._call(self.shard.flush)
 
     def count(self, recording_id: str | None = None) -> int:
@@ -171,12 +176,12 @@ class EdgeClipIndex:
                 offset=offset,
                 query=qe.Query.Nearest(sparse_q, using=SPARSE),
                 filter=flt,
-                with_payload=True,
+                with_payload=False,
                 with_vector=False,
             )
         elif mode == "semantic":
             request = qe.QueryRequest(
-                limit=limit, offset=offset, query=dense_q, filter=flt, with_payload=True, with_vector=False
+                limit=limit, offset=offset, query=dense_q, filter=flt, with_payload=False, with_vector=False
             )
         else:
             depth = prefetch_depth(limit, offset)
@@ -191,12 +196,44 @@ class EdgeClipIndex:
                 prefetches=prefetch,
                 query=fusion,
                 filter=flt,
-                with_payload=True,
+                with_payload=False,
                 with_vector=False,
             )
         with self._mutex:
             points = self._call(self.shard.query, request)
-        return [_hit(p) for p in points]
+            return self._hits(points)
+
+    def _hits(self, points: Sequence[Any]) -> list[Hit]:
+        """The scored points as hits, their payloads read by id: on 100k clips a query that returns its 50 hits'
+        payloads took about three times as long as the same query without them followed by one read by id. The
+        payloads read last are kept (``PAYLOADS_KEPT``) until the next write. Callers hold ``_mutex``."""
+        payloads = self._payloads([p.id for p in points])
+        return [
+            Hit(clip_id=payload["clip_id"], score=float(p.score), payload=payload)
+            for p in points
+            if (payload := payloads.get(p.id)) is not None
+        ]
+
+    def _payloads(self, ids: Sequence[Any]) -> dict[Any, dict[str, Any]]:
+        kept = self._kept
+        missing = [i for i in ids if i not in kept]
+        if missing:
+            for record in self._call(self.shard.retrieve, missing, True, False):
+                kept[record.id] = dict(record.payload)
+        out = {}
+        for i in ids:
+            payload = kept.get(i)
+            if payload is not None:
+                kept.move_to_end(i)
+                out[i] = dict(payload)  # a copy: callers may change theirs
+        while len(kept) > PAYLOADS_KEPT:
+            kept.popitem(last=False)
+        return out
+
+    def _update(self, operation: Any) -> None:
+        """Every write goes through here: it forgets the payloads kept (callers hold ``_mutex``)."""
+        self._kept.clear()
+        self._call(self.shard.update, operation)
 
     def get(self, clip_id: str) -> Hit | None:
         with self._mutex:
@@ -209,7 +246,7 @@ class EdgeClipIndex:
         with self._mutex:
             if self.get(clip_id) is None:
                 return False
-            self._call(self.shard.update, qe.UpdateOperation.set_payload([point_id_for(clip_id)], dict(values)))
+            self._update(qe.UpdateOperation.set_payload([point_id_for(clip_id)], dict(values)))
             return True
 
     def set_state(self, clip_id: str, state: str) -> bool:
@@ -259,11 +296,11 @@ class EdgeClipIndex:
                     limit=limit,
                     query=qe.Query.Nearest(list(vector), using=DENSE),
                     filter=flt,
-                    with_payload=True,
+                    with_payload=False,
                     with_vector=False,
                 ),
             )
-        return [_hit(p) for p in points]
+            return self._hits(points)
 
     def facet(self, key: str, filters: Filters, limit: int = 1000) -> dict[str, int]:
         import qdrant_edge as qe
@@ -295,11 +332,6 @@ def _filter(filters: Filters) -> Any:
 
     must = [_match(k, v) for k, v in filters.items() if v is not None]
     return qe.Filter(must=must) if must else None
-
-
-def _hit(point: Any) -> Hit:
-    payload = dict(point.payload)
-    return Hit(clip_id=payload["clip_id"], score=float(point.score), payload=payload)
 
 
 def _acquire_lock(path: Path, timeout_s: float) -> int:

@@ -180,6 +180,31 @@ def test_payload_updates_reach_search_at_once(index: ClipIndex) -> None:
     assert index.get("dev-study").payload["job"] == "développeur"  # other fields kept
 
 
+def test_search_shows_each_clip_as_it_is_after_every_write(index: ClipIndex) -> None:
+    """The embedded index keeps the payloads its searches read: every write must show at once in the next search."""
+    _library(index)
+    dense, published = _vector("nurse-night"), {"state": "published"}
+
+    def found() -> dict[str, dict]:
+        hits = index.search("hybrid", dense=dense, sparse=sparse_terms("nuit"), filters=published, limit=10)
+        return {h.clip_id: h.payload for h in hits}
+
+    first = found()
+    assert first["nurse-night"]["title"] == TEXTS["nurse-night"][0][:40]
+    first["nurse-night"]["title"] = "changed by a caller"  # a caller's copy, not the index's
+    assert found()["nurse-night"]["title"] == TEXTS["nurse-night"][0][:40]
+    assert index.set_payload("nurse-night", {"title": "La nuit à l'hôpital"})
+    assert found()["nurse-night"]["title"] == "La nuit à l'hôpital"
+    assert index.set_state("nurse-hard", "rejected") and "nurse-hard" not in found()
+    index.upsert([_clip("nurse-night")])  # a re-run writes the clip again
+    assert found()["nurse-night"]["title"] == TEXTS["nurse-night"][0][:40]
+    assert index.similar("nurse-hard", published, limit=3)[0].payload["title"] == TEXTS["nurse-night"][0][:40]
+    index.delete_recording("rec-a")
+    assert "nurse-night" not in found() and index.similar("dev-code", published, limit=5) != []
+    index.clear()
+    assert found() == {}
+
+
 def test_sample_and_similar(index: ClipIndex) -> None:
     _library(index)
     published = {"state": "published"}
