@@ -22,6 +22,7 @@ class ModelRegistry:
         self._whisper: Any = None
         self._diarizer: Any = None
         self._embedder: Any = None
+        self._query_embedder: Any = None
 
     # --- paths ---------------------------------------------------------------------------------
     @property
@@ -91,6 +92,19 @@ class ModelRegistry:
 
                 self._embedder = TextEmbedder(self.embedder_path, threads=self.settings.embedder_threads)
             return self._embedder
+
+    def query_embedder(self) -> Any:
+        """The search's embedder of student queries (``query_embedder_precision``; clips and the pipeline's
+        questions use ``embedder``)."""
+        with self._lock:
+            if self._query_embedder is None:
+                from vidlib.models.text_embedder import TextEmbedder
+
+                s = self.settings
+                self._query_embedder = TextEmbedder(
+                    self.embedder_path, threads=s.query_embedder_threads, precision=s.query_embedder_precision
+                )
+            return self._query_embedder
 
     def release_whisper(self) -> None:
         with self._lock:

@@ -22,6 +22,7 @@ from vidlib.errors import ModelMissingError, StageError
 from vidlib.models.paths import COMPLETE_MARKER, INSTALL_COMMAND
 
 ONNX_FILE = "model.onnx"  # written by vidlib.models.e5_convert.export_onnx
+ONNX_INT8_FILE = "model_int8.onnx"  # its weights in int8 (vidlib.models.e5_convert.quantize_onnx), for search queries
 
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
@@ -57,14 +58,20 @@ class TextEmbedder:
         batch_size: int = 16,
         window_overlap: int = 64,
         runtime: str = "auto",
+        precision: str = "fp32",
     ) -> None:
         """``runtime``: "onnx" (ONNX Runtime over the installed export), "torch", or "auto" (onnx when the export
-        is installed). Both give the same vectors (bench/verify_e5_conversion.py); onnx is faster on a CPU."""
+        is installed). Both give the same vectors (bench/verify_e5_conversion.py); onnx is faster on a CPU.
+        ``precision``: "fp32", or "int8" (ONNX Runtime over the export with int8 weights: about twice as fast,
+        vectors within a cosine of about 0.98 of fp32's; the search's query vectors, docs/benchmarks.md)."""
         if threads < 1 or batch_size < 1 or window_overlap < 0:
             raise ValueError("threads and batch_size must be >= 1, window_overlap >= 0")
         if runtime not in ("auto", "onnx", "torch"):
             raise ValueError("runtime is auto, onnx or torch")
-        self._runtime = runtime
+        if precision not in ("fp32", "int8") or (precision == "int8" and runtime == "torch"):
+            raise ValueError('precision is fp32 or int8, and int8 runs in ONNX Runtime only (runtime "onnx" or "auto")')
+        self._runtime = "onnx" if precision == "int8" else runtime
+        self._precision = precision
         self._model_dir = Path(model_dir)
         self._threads = threads
         self._batch_size = batch_size
@@ -185,9 +192,11 @@ class TextEmbedder:
             raise StageError(
                 f"cannot load the text embedder from {self._model_dir}: {exc}; reinstall it with `{INSTALL_COMMAND}`"
             ) from exc
-        onnx_file = self._model_dir / ONNX_FILE
+        onnx_file = self._model_dir / (ONNX_INT8_FILE if self._precision == "int8" else ONNX_FILE)
         if self._runtime == "onnx" and not onnx_file.is_file():
-            raise ModelMissingError(f"no ONNX export of e5 in {self._model_dir}: run `{INSTALL_COMMAND}`")
+            raise ModelMissingError(
+                f"no ONNX export of e5 ({onnx_file.name}) in {self._model_dir}: run `{INSTALL_COMMAND}`"
+            )
         use_onnx = self._runtime == "onnx" or (self._runtime == "auto" and onnx_file.is_file())
         run = self._onnx_runner(onnx_file) if use_onnx else self._torch_runner()
         return _Loaded(

@@ -205,7 +205,7 @@ def _library(jobs: dict[str, int], lexicon: Lexicon) -> list[LibraryJob]:
 
 def _read(ctx: RunContext, text: str) -> tuple[np.ndarray, str]:
     """The query's dense vector and its career topic (the taxonomy, from its question examples), or "autre"."""
-    embedder = ctx.models.embedder()
+    embedder = ctx.models.query_embedder()
     key = (id(embedder), text)
     held = _RECENT.get(key)
     if held is not None:

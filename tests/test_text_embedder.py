@@ -119,6 +119,36 @@ def test_onnx_runtime_gives_the_torch_vectors(e5_dir: Path, embedder: TextEmbedd
     np.testing.assert_allclose(embedder.embed_passages(texts), torch_embedder.embed_passages(texts), atol=1e-4)
 
 
+def test_int8_query_vectors_stay_near_fp32_and_rank_passages_alike(e5_dir: Path, embedder: TextEmbedder) -> None:
+    """The search embeds students' queries with the int8 weights while clips keep their fp32 vectors: each query's
+    vector must stay near its fp32 vector, and the nearest of a few passages must be the same."""
+    assert (e5_dir / "model_int8.onnx").is_file()
+    int8 = TextEmbedder(e5_dir, threads=1, precision="int8")
+    queries = [
+        "combien gagne une avocate",
+        "c'est dur de travailler la nuit à l'hôpital ?",
+        "quelles études pour devenir développeur web",
+        "est-ce que l'intelligence artificielle va remplacer ce métier",
+        "ça rapporte combien de bosser sur un chantier",
+        "will AI replace web developers",
+    ]
+    passages = [
+        "Une avocate débutante gagne entre deux et trois mille euros par mois selon le cabinet.",
+        NURSE_FR + " La nuit, les gardes sont fatigantes et il faut rester concentrée.",
+        "J'ai fait un BTS informatique puis une licence pour devenir développeuse web.",
+        "L'intelligence artificielle aide à écrire le code mais ne remplace pas le développeur.",
+        "Sur le chantier, un chef d'équipe gagne environ deux mille cinq cents euros.",
+    ]
+    mine, exact = int8.embed_queries(queries), embedder.embed_queries(queries)
+    cosines = (mine * exact).sum(axis=1)
+    assert cosines.min() > 0.97, cosines
+    assert abs(float(np.linalg.norm(mine[0])) - 1) < 1e-5
+    clips = embedder.embed_passages(passages)
+    np.testing.assert_array_equal((mine @ clips.T).argmax(axis=1), (exact @ clips.T).argmax(axis=1))
+    with pytest.raises(ValueError, match="int8"):
+        TextEmbedder(e5_dir, runtime="torch", precision="int8")
+
+
 def test_asking_for_onnx_without_the_export_names_the_install_command(e5_dir: Path, tmp_path: Path) -> None:
     copy = tmp_path / "e5"
     copy.mkdir()
@@ -128,4 +158,6 @@ def test_asking_for_onnx_without_the_export_names_the_install_command(e5_dir: Pa
     (copy / "model.safetensors").symlink_to(e5_dir / "model.safetensors")
     with pytest.raises(ModelMissingError, match="vidlib models install"):
         TextEmbedder(copy, runtime="onnx").embed_query("x")
+    with pytest.raises(ModelMissingError, match="model_int8.onnx.*vidlib models install"):
+        TextEmbedder(copy, precision="int8").embed_query("x")
     assert TextEmbedder(copy, runtime="auto").runtime == "torch"  # an install from before the export still works

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         None, description="Segmentation hop (fraction of 10 s); default: tuned."
     )
     embedder_threads: int = 2
+    query_embedder_precision: Literal["int8", "fp32"] = Field(
+        "int8", description="The search's query vectors: e5 with int8 weights (about twice as fast) or fp32."
+    )
+    query_embedder_threads: int = Field(
+        1, description="Threads per query embedding: the API embeds several queries at once, one per request thread."
+    )
 
     # --- segmentation / clips -----------------------------------------------------------------
     # a chapter up to clip_max_s long is one clip; a longer one is cut into the fewest clips of clip_min_s..clip_max_s
