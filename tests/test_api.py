@@ -285,6 +285,46 @@ def test_reactions_feed_a_pour_toi_shelf_kept_for_the_token_only(api: tuple[Test
     assert client.post("/me/reactions", json={"clip_id": pend, "reaction": "utile"}, headers=student).status_code == 404
 
 
+def test_the_server_writes_no_student_query_to_its_log_unless_asked(
+    library: Library,  # noqa: F811
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """What a student types may name them: ``vidlib serve`` logs no line per request unless VIDLIB_ACCESS_LOG."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from vidlib.search_api.serve import server_options
+
+    query = "je m'appelle Zoé Martin-Zedlitz et je cherche un stage"
+    for access_log in (False, True):
+        settings = library.settings.model_copy(update={"access_log": access_log})
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        app = create_app(settings, library.ctx)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **server_options(settings)))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        try:
+            response = httpx.get(
+                f"http://127.0.0.1:{port}/search", params={"q": query}, headers=auth(library, "student"), timeout=60
+            )
+            assert response.status_code == 200
+        finally:
+            server.should_exit = True
+            thread.join(10)
+        out, err = capfd.readouterr()
+        assert ("Zedlitz" in out + err) is access_log, out + err
+
+
 def test_clip_detail_has_transcript_turns(api: tuple[TestClient, Library, str, str]) -> None:
     client, lib, pub, _ = api
     data = client.get(f"/clips/{pub}", headers=auth(lib, "student")).json()

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         None, description="Segmentation hop (fraction of 10 s); default: tuned."
     )
     embedder_threads: int = 2
+    access_log: bool = Field(
+        False, description="uvicorn's line per request; off: it holds the query string (what a student searched)."
+    )
     query_embedder_precision: Literal["int8", "fp32"] = Field(
         "int8", description="The search's query vectors: e5 with int8 weights (about twice as fast) or fp32."
     )
