@@ -7,9 +7,9 @@ shared calls (its text, its e5 vector moved a little), with one of 30 real job t
 of the search lexicon, none of the police or fire services, whose queries must get no answer), a topic, 90 %
 published. It starts ``vidlib serve`` on it in its own process (the installed models, the default settings);
 ``--clients`` threads, each with its own ``httpx`` client, send student searches (hybrid, limit 10) with the
-queries of ../shared/data and bench/ for ``--seconds``. The first pass over the queries is timed apart: each query
-is new to the server then (it embeds it); afterwards the server's cache of recent queries answers the embedding, as
-it would for a popular query.
+queries of ../shared/data and bench/, twice for ``--seconds``: first each query with a number of its own appended,
+so that every request is new to the server (it embeds the query, as for a query never asked before); then the
+queries in turn, which the server's cache of recent queries answers without embedding them, as for popular queries.
 Prints p50 / p95 / p99 milliseconds and requests per second for both.
 """
 
@@ -93,27 +93,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def hammer(base: str, token: str, texts: list[str], clients: int, seconds: float, once: bool) -> list[float]:
-    """Latencies (ms) of searches sent by ``clients`` threads: each query once (``once``) or for ``seconds``."""
+def hammer(base: str, token: str, texts: list[str], clients: int, seconds: float, new: bool) -> list[float]:
+    """Latencies (ms) of the searches ``clients`` threads send for ``seconds``: the bench queries in turn, each with
+    a number of its own appended when ``new`` (so that the server embeds every one, as for a query never asked)."""
     latencies: list[float] = []
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
-    todo = list(texts)
+    sent = iter(range(10**9))
 
-    def work(n: int) -> None:
+    def work() -> None:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-            i = n
-            while True:
-                if once:
-                    with lock:
-                        if not todo:
-                            return
-                        q = todo.pop()
-                elif time.monotonic() > deadline:
-                    return
-                else:
-                    q = texts[i % len(texts)]
-                    i += clients
+            while time.monotonic() < deadline:
+                with lock:
+                    n = next(sent)
+                q = f"{texts[n % len(texts)]} {n}" if new else texts[n % len(texts)]
                 t0 = time.perf_counter()
                 response = client.get("/search", params={"q": q, "mode": "hybrid", "limit": 10})
                 elapsed = 1000 * (time.perf_counter() - t0)
@@ -121,7 +114,7 @@ def hammer(base: str, token: str, texts: list[str], clients: int, seconds: float
                 with lock:
                     latencies.append(elapsed)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(clients)]
+    threads = [threading.Thread(target=work) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -180,15 +173,13 @@ def main(argv: list[str] | None = None) -> int:
             load = os.getloadavg()[0]
             print(f"\n{a.clients} clients, {len(texts)} distinct queries, 1-min load average {load:.2f} before")
             print("| requests | n | p50 ms | p95 ms | p99 ms | requests/s |\n|---|---|---|---|---|---|")
-            t0 = time.perf_counter()
-            report(
-                "each query the first time (embedded by the server)",
-                hammer(base, token, texts, a.clients, 0, True),
-                time.perf_counter() - t0,
-            )
-            t0 = time.perf_counter()
-            lat = hammer(base, token, texts, a.clients, a.seconds, False)
-            report(f"the same queries again for {a.seconds:.0f} s (recent-query cache)", lat, time.perf_counter() - t0)
+            for label, new in (
+                (f"a new query each time for {a.seconds:.0f} s (the server embeds it)", True),
+                (f"the bench queries in turn for {a.seconds:.0f} s (recent-query cache)", False),
+            ):
+                t0 = time.perf_counter()
+                lat = hammer(base, token, texts, a.clients, a.seconds, new)
+                report(label, lat, time.perf_counter() - t0)
         finally:
             server.terminate()
             server.wait(20)
