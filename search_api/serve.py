@@ -9,8 +9,8 @@ from vidlib.settings import Settings
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's options (it takes its faster loop and HTTP parser, uvloop and httptools, when installed): no line
-    per request unless ``access_log`` is set, as that line holds the query string, what a student searched."""
+    """uvicorn's options: no line per request unless ``access_log`` is set, as that line holds the query string,
+    what a student searched."""
     return {"workers": 1, "log_level": "info", "proxy_headers": True, "access_log": settings.access_log}
 
 
