@@ -25,17 +25,29 @@ def _matches(raw: str, terms: set[str]) -> bool:
     return not terms.isdisjoint(token_stems(raw))
 
 
+def _densest(hits: list[int], span: int) -> int:
+    """The first hit of the ``span`` positions holding the most hits (the earliest of equals)."""
+    best, most, end = hits[0], 0, 0
+    for start, h in enumerate(hits):
+        while end < len(hits) and hits[end] < h + span:
+            end += 1
+        if end - start > most:
+            best, most = h, end - start
+    return best
+
+
 def highlight_snippet(text: str, query: str, *, width: int = 32, before: int = 6) -> str:
     """About ``width`` words of ``text`` around the densest run of matches, as escaped HTML with <mark>."""
     terms = set(analyze(query))
     tokens = list(_TOKEN.finditer(text))
     if not tokens:
         return html.escape(text[:200])
-    hits = [i for i, m in enumerate(tokens) if terms and _matches(m.group(), terms)]
+    said = [m.group() for m in tokens]
+    matching = {t for t in set(said) if _matches(t, terms)} if terms else set()
+    hits = [i for i, t in enumerate(said) if t in matching]
     first = 0
     if hits:
-        best = max(hits, key=lambda h: sum(1 for j in hits if h <= j < h + width - before))
-        first = max(0, best - before)
+        first = max(0, _densest(hits, width - before) - before)
     last = min(len(tokens), first + width)
     first = max(0, min(first, last - width))
     marked, hit_set = [], set(hits)
