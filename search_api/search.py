@@ -31,7 +31,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from vidlib.pipelines.context import RunContext
-from vidlib.pipelines.stages.topics import OTHER, TopicClassifier
+from vidlib.pipelines.stages.topics import GREETING, OTHER, TopicClassifier
 from vidlib.search_api.query import (
     Lexicon,
     LibraryJob,
@@ -45,7 +45,6 @@ from vidlib.search_api.query import (
 from vidlib.storage.index import RRF_K, Filters, Hit, SearchMode
 from vidlib.text import analyze, sparse_terms, words
 
-GREETING = "accueil"
 K = TypeVar("K")
 V = TypeVar("V")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from tests.transcripts import make_transcript
-from vidlib.domain import SpokenWord
-from vidlib.pipelines.stages.chapters import asked_and_answered
+from vidlib.domain import ChapterSpan, SpokenWord
+from vidlib.pipelines.stages.chapters import asked_and_answered, label_and_title
 from vidlib.pipelines.stages.cues import (
     closing_start,
     content_shift,
@@ -242,6 +242,12 @@ def test_clean_question_titles() -> None:
         == "Combien gagne une infirmière ?"
     )
     assert clean_question("Ok.") is None
+    # openers are whole words: "Bonjour" is not "Bon" + "jour", a name is kept
+    assert (
+        clean_question("Bonjour, est-ce que vous pouvez vous présenter ?") == "Est-ce que vous pouvez vous présenter ?"
+    )
+    assert clean_question("Ahmed, tu fais quoi le matin ?") == "Ahmed, tu fais quoi le matin ?"
+    assert clean_question("Était-ce difficile au début ?") == "Était-ce difficile au début ?"
     assert clean_question("– Comment se passe une de vos journées?") == "Comment se passe une de vos journées ?"
     # a question whose end the recogniser lost is no title; one ending on "qui", "où" or "plus" is
     assert clean_question("Qu'est-ce que vous aimez le plus dans ce?") is None
@@ -313,6 +319,42 @@ def test_the_classifier_takes_the_nearest_examples_and_abstains_when_unsure() ->
     assert sure.topic == "salaire" and sure.confidence > 0.99
     assert unsure.topic == OTHER and unsure.confidence == 0.5
     assert answer_only.topic == "conseils"
+
+
+def test_only_the_first_chapter_and_the_closing_may_be_greetings() -> None:
+    """A chapter in the middle whose garbled question reads like a greeting takes its best other label: titled
+    "Accueil" and hidden from search as a greeting, a student would never find its answer."""
+    tax = Taxonomy(
+        labels=("accueil", "salaire"),
+        names=("Accueil", "Le salaire"),
+        questions=(("q bonjour",), ("q salaire",)),
+        answers=(("a bonjour",), ("a salaire",)),
+    )
+
+    def embed(texts: list[str]) -> np.ndarray:
+        out = []
+        for t in (x.lower() for x in texts):  # "bonjour" one way, "salaire" the other, both nearer "bonjour"
+            v = np.array([1.0, 0.0]) if "bonjour" in t else np.array([0.0, 1.0]) if "salaire" in t else np.ones(2)
+            out.append(v + (np.array([0.0, 0.6]) if "bonjour" in t and "salaire" in t else 0.0))
+        return np.array([v / np.linalg.norm(v) for v in out])
+
+    att = make_transcript(
+        [
+            ("student", "Bonjour, vous m'entendez ?", 2.0),
+            ("professional", "Oui bonjour, je vous entends bien.", 3.0),
+            ("student", "Bonjour encore, ça va ?", 2.0),
+            ("professional", "Bonjour, le salaire au début est de deux mille euros.", 6.0),
+            ("professional", "Merci, au revoir.", 2.0),
+        ]
+    )
+    utts = att.utterances
+    spans = [ChapterSpan(utts[a].start, utts[b].end, a, b) for a, b in ((0, 1), (2, 3), (4, 4))]
+    clf = TopicClassifier(embed, tax, TopicParams(top_k=1, keyword_boost=0.0, min_confidence=0.6))
+    assert clf.classify_many(["Bonjour encore, ça va ?"], ["Bonjour, le salaire au début"])[0].topic == "accueil"
+    first, middle, closing = label_and_title(att, spans, clf, closing=4)
+    assert first.topic == "accueil" and first.title == "Accueil"
+    assert middle.topic == "salaire" and middle.title != "Accueil"
+    assert closing.topic == "accueil" and closing.title == "Remerciements et au revoir"
 
 
 def test_a_chapter_is_labelled_from_its_whole_opening_question() -> None:

@@ -13,7 +13,7 @@ from vidlib.pipelines.stages.cues import closing_start, sentence_start
 from vidlib.pipelines.stages.enrich import keyphrases_of_all
 from vidlib.pipelines.stages.segment import ChapterParams, chapter_cuts, spans_from_cuts
 from vidlib.pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
-from vidlib.pipelines.stages.topics import TopicClassifier, TopicParams
+from vidlib.pipelines.stages.topics import GREETING, TopicClassifier, TopicParams
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 ANSWER_CHARS = 1500  # the start of an answer says most about its topic; the rest costs embedding time
@@ -48,24 +48,28 @@ def label_and_title(
     closing: int | None = None,
 ) -> tuple[ChapterSpan, ...]:
     """Label and title each chapter; the one that starts at utterance ``closing`` (the closing thanks) is
-    'accueil', titled as such."""
+    'accueil', titled as such. Only the first chapter may be labelled 'accueil' otherwise: greetings open and close a
+    call, and a chapter between them that reads like one (a question garbled by recognition, "Il a muté ou ? Ça
+    vous gêne ?") takes its best other label, so that it is not titled "Accueil" and hidden from search as a
+    greeting."""
     utts, words = attributed.utterances, attributed.words
     parts = [utts[s.first_utterance : s.last_utterance + 1] for s in spans]
     pairs = [asked_and_answered(p) for p in parts]
-    guesses = classifier.classify_many([q for q, _ in pairs], [a for _, a in pairs])
+    excluded = [frozenset() if n == 0 else frozenset({GREETING}) for n in range(len(spans))]
+    guesses = classifier.classify_many([q for q, _ in pairs], [a for _, a in pairs], excluded)
     texts = [confident_text(words[p[0].first_word : p[-1].last_word + 1], params) for p in parts]
     phrases = keyphrases_of_all(texts)
     out = []
     for span, part, guess, ph in zip(spans, parts, guesses, phrases):
         if span.first_utterance == closing:
-            out.append(replace(span, topic="accueil", topic_confidence=1.0, title=CLOSING_TITLE))
+            out.append(replace(span, topic=GREETING, topic_confidence=1.0, title=CLOSING_TITLE))
             continue
         opening = opening_question(part, words, params=params)
         name = classifier.taxonomy.name_of(guess.topic) if guess.topic in classifier.taxonomy.labels else None
-        if opening:
-            title = opening[1]
-        elif guess.topic == "accueil":  # greetings: their keyphrases say nothing
+        if guess.topic == GREETING:  # greetings: their questions ("Vous m'entendez ?") and keyphrases say nothing
             title = OPENING_TITLE
+        elif opening:
+            title = opening[1]
         else:
             title = keyphrase_title(ph, name)
         out.append(replace(span, topic=guess.topic, topic_confidence=guess.confidence, title=title))

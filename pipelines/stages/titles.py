@@ -21,10 +21,11 @@ from vidlib.wording import join_words
 MAX_TITLE_CHARS = 90
 _OPENER = re.compile(
     r"^(?:(?:et|alors|mais|donc|ok|okay|d'accord|ah|oh|euh|heu|hum|bon|bah|ben|super|génial|merci|oui|ouais|"
+    r"bonjour|bonsoir|salut|"
     r"très bien|je vois|pour commencer|pour finir|pour terminer|enfin|sinon|du coup|en fait|dernière question|"
     r"autre question|j'ai une question|une question|c'est drôle|c'est intéressant|ça a l'air \w+|"
     r"est-ce que je peux vous demander|est-ce que je peux te demander|je voulais savoir|je voudrais savoir|"
-    r"j'aimerais savoir)[\s,.!:;…-]*)+",
+    r"j'aimerais savoir)(?![\w'’])[\s,.!:;…-]*)+",  # whole words: "Bonjour" is not "bon" + "jour"
     re.IGNORECASE,
 )
 _FILLER_WORD = re.compile(r"(?<![\w'-])(?:euh|heu|hum|hmm|bah|ben)(?![\w'-])[,]?\s*", re.IGNORECASE)

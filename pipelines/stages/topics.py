@@ -13,7 +13,7 @@ conseilleriez ?" is near "Qu'est-ce que vous préférez ?"). The scores become a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from vidlib.text import fold_accents, keyword_count, words
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 OTHER = "autre"
+GREETING = "accueil"  # hello, consent to the recording, thanks and goodbye: the call's first and last moments
 TAXONOMY_FILE = Path(__file__).with_name("data") / "topics_fr.json"
 
 
@@ -131,14 +132,23 @@ class TopicClassifier:
         rows = np.array([[float(np.mean(np.sort(ex @ v)[-k:])) for ex in q_ex] for v in vectors])
         return [self._guess(row) for row in rows]
 
-    def _guess(self, row: np.ndarray) -> TopicGuess:
+    def _guess(self, row: np.ndarray, excluded: Collection[str] = ()) -> TopicGuess:
+        if excluded:
+            row = np.where([label in excluded for label in self.taxonomy.labels], -np.inf, row)
         probs = np.exp((row - row.max()) / self.params.temperature)
         probs /= probs.sum()
         best = int(np.argmax(row))
         conf = float(probs[best])
         return TopicGuess(self.taxonomy.labels[best] if conf >= self.params.min_confidence else OTHER, round(conf, 3))
 
-    def classify_many(self, questions: Sequence[str | None], answers: Sequence[str]) -> list[TopicGuess]:
+    def classify_many(
+        self,
+        questions: Sequence[str | None],
+        answers: Sequence[str],
+        excluded: Sequence[Collection[str]] = (),
+    ) -> list[TopicGuess]:
+        """A label per (question, answer) pair; ``excluded[i]``: labels pair ``i`` may not take."""
         if not answers:
             return []
-        return [self._guess(row) for row in self.scores_many(questions, answers)]
+        rows = self.scores_many(questions, answers)
+        return [self._guess(row, excluded[i] if i < len(excluded) else ()) for i, row in enumerate(rows)]
