@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api_fixtures import Library, library  # noqa: F401 - fixture
+from tests.api_fixtures import Library, library, served  # noqa: F401 - fixture
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from vidlib.search_api.app import create_app
 from vidlib.text import fold_accents
@@ -290,37 +290,16 @@ def test_the_server_writes_no_student_query_to_its_log_unless_asked(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     """What a student types may name them: ``vidlib serve`` logs no line per request unless VIDLIB_ACCESS_LOG."""
-    import socket
-    import threading
-    import time
-
     import httpx
-    import uvicorn
 
     from vidlib.search_api.serve import server_options
 
     query = "je m'appelle Zoé Martin-Zedlitz et je cherche un stage"
     for access_log in (False, True):
         settings = library.settings.model_copy(update={"access_log": access_log})
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        app = create_app(settings, library.ctx)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **server_options(settings)))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        try:
-            response = httpx.get(
-                f"http://127.0.0.1:{port}/search", params={"q": query}, headers=auth(library, "student"), timeout=60
-            )
-            assert response.status_code == 200
-        finally:
-            server.should_exit = True
-            thread.join(10)
+        with served(create_app(settings, library.ctx), **server_options(settings)) as base:
+            student = auth(library, "student")
+            assert httpx.get(f"{base}/search", params={"q": query}, headers=student, timeout=60).status_code == 200
         out, err = capfd.readouterr()
         assert ("Zedlitz" in out + err) is access_log, out + err
 

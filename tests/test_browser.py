@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api_fixtures import Library, library  # noqa: F401 - fixture
+from tests.api_fixtures import Library, library, served  # noqa: F401 - fixture
 from tests.pipeline_fixtures import models_dir, prefect_harness  # noqa: F401 - fixtures
 from tests.test_api import word_of
 
@@ -51,25 +51,11 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(library: Library) -> Iterator[tuple[str, Library]]:
-    import uvicorn
-
     from vidlib.search_api.app import create_app
 
     library.restore()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(library.settings, library.ctx), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", library
-    srv.should_exit = True
-    thread.join(10)
+    with served(create_app(library.settings, library.ctx), log_level="warning") as base:
+        yield base, library
 
 
 @pytest.fixture(scope="module")
