@@ -25,7 +25,9 @@ class Services:
     signer: LinkSigner
 
 
-def get_services(request: Request) -> Services:
+# The dependencies are ``async``: FastAPI runs each plain ``def`` dependency on a worker thread, a hop per
+# dependency and request for a lookup in memory (the token file is read again only when it changed).
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
@@ -33,9 +35,14 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 bearer_scheme = HTTPBearer(auto_error=False)
 
 
-def current_principal(
+async def current_principal(
     services: ServicesDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 ) -> Principal:
+    return principal_of(services, creds)
+
+
+def principal_of(services: Services, creds: HTTPAuthorizationCredentials | None) -> Principal:
+    """The caller a bearer token names."""
     if creds is None:
         raise AuthError("this endpoint needs a token: send 'Authorization: Bearer <token>' (ask the operator for one)")
     who = services.tokens.lookup(creds.credentials)
@@ -45,7 +52,7 @@ def current_principal(
 
 
 def _require(role: ApiRole):  # noqa: ANN202 - a dependency factory
-    def check(who: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def check(who: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not who.at_least(role):
             raise ForbiddenError(
                 f"this endpoint is for the {role} role or above; your token is a {who.role} token",

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from vidlib.errors import NotFoundError
-from vidlib.search_api.deps import CurrentUser, ServicesDep, bearer_scheme, current_principal
+from vidlib.search_api.deps import CurrentUser, ServicesDep, bearer_scheme, principal_of
 from vidlib.search_api.errors import AuthError
 from vidlib.search_api.query import understand
 from vidlib.search_api.ranges import object_response
@@ -25,7 +25,7 @@ from vidlib.search_api.views import detail, summary_fields
 router = APIRouter(prefix="/clips", tags=["clips"])
 
 
-def media_principal(
+async def media_principal(
     clip_id: str,
     services: ServicesDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
@@ -34,7 +34,7 @@ def media_principal(
     sig: str | None = None,
 ) -> Principal:
     if creds is not None:
-        return current_principal(services, creds)
+        return principal_of(services, creds)
     if role is None or exp is None or sig is None:
         raise AuthError("media needs a token or a signed link: use the links of GET /clips/{id} or /search")
     signed = services.signer.verify(clip_id, role, exp, sig)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from vidlib.pipelines.stages.styles import load_styles
 from vidlib.pipelines.stages.topics import OTHER, topic_label
@@ -39,7 +40,7 @@ router = APIRouter(tags=["search"])
 
 
 @router.get("/search", response_model=SearchResponse)
-def search(
+async def search(
     services: ServicesDep,
     who: CurrentUser,
     q: Annotated[str, Query(min_length=1, max_length=500, description="what to look for, in French")],
@@ -53,9 +54,27 @@ def search(
     offset: Annotated[int, Query(ge=0, le=1000)] = 0,
     include_unpublished: Annotated[bool, Query(description="moderators only")] = False,
 ) -> SearchResponse:
+    filters: Filters = {"job": job, "sector": sector, "topic": topic, "styles": style, "language": lang}
+    # async, with the search itself on one worker thread: FastAPI runs a plain ``def`` route on a thread, then
+    # checks its response on another (one hop per request instead of two)
+    return await run_in_threadpool(
+        _search, services, who, q, mode, filters, limit, offset, include_unpublished=include_unpublished
+    )
+
+
+def _search(
+    services: Services,
+    who: Principal,
+    q: str,
+    mode: SearchMode,
+    filters: Filters,
+    limit: int,
+    offset: int,
+    *,
+    include_unpublished: bool,
+) -> SearchResponse:
     if include_unpublished and not who.at_least("moderator"):
         raise ForbiddenError("include_unpublished is for moderators; students search published clips only")
-    filters: Filters = {"job": job, "sector": sector, "topic": topic, "styles": style, "language": lang}
     # no catalog lock: the embedded index serialises its own calls, ONNX Runtime and the caches are thread-safe
     found = find(
         services.ctx,
