@@ -11,7 +11,9 @@ published. It starts ``vidlib serve`` on it in its own process (the installed mo
 queries of ../shared/data and bench/, twice for ``--seconds``: first each query with a number of its own appended,
 so that every request is new to the server (it embeds the query, as for a query never asked before); then the
 queries in turn, which the server's cache of recent queries answers without embedding them, as for popular queries.
-Prints p50 / p95 / p99 milliseconds and requests per second for both.
+Prints p50 / p95 / p99 milliseconds and requests per second for both. With ``--rate R`` it then sends both kinds
+at R searches per second, each due at its own time whether or not the last one was answered (students do not wait
+for each other), and counts each search's latency from its due time.
 """
 
 from __future__ import annotations
@@ -124,22 +126,40 @@ def _stdlib_get(base: str, token: str) -> Callable[[dict[str, str | int]], None]
 
 
 def hammer(
-    base: str, token: str, texts: list[str], clients: int, seconds: float, new: bool, stdlib: bool = False
+    base: str,
+    token: str,
+    texts: list[str],
+    clients: int,
+    seconds: float,
+    new: bool,
+    stdlib: bool = False,
+    rate: float | None = None,
 ) -> list[float]:
     """Latencies (ms) of the searches ``clients`` threads send for ``seconds``: the bench queries in turn, each with
-    a number of its own appended when ``new`` (so that the server embeds every one, as for a query never asked)."""
+    a number of its own appended when ``new`` (so that the server embeds every one, as for a query never asked).
+
+    Without ``rate`` each thread sends its next search as soon as the last one is answered (the most the server
+    answers with that many callers waiting). With ``rate`` the n-th search is due at n / ``rate`` seconds, as
+    students arriving at that rate: a thread waits for the due time, and a search's latency counts from its due
+    time, so that a search that had to wait for a free connection counts that wait too."""
     latencies: list[float] = []
     lock = threading.Lock()
-    deadline = time.monotonic() + seconds
+    start = time.perf_counter()
+    deadline = start + seconds
     sent = iter(range(10**9))
 
     def work() -> None:
         get = _stdlib_get(base, token) if stdlib else _httpx_get(base, token)
-        while time.monotonic() < deadline:
+        while time.perf_counter() < deadline:
             with lock:
                 n = next(sent)
+            due = start + n / rate if rate else time.perf_counter()
+            if due >= deadline:
+                break
+            if due > time.perf_counter():
+                time.sleep(due - time.perf_counter())
             q = f"{texts[n % len(texts)]} {n}" if new else texts[n % len(texts)]
-            t0 = time.perf_counter()
+            t0 = due if rate else time.perf_counter()
             get({"q": q, "mode": "hybrid", "limit": 10})
             elapsed = 1000 * (time.perf_counter() - t0)
             with lock:
@@ -169,6 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--client", choices=("httpx", "stdlib"), default="httpx", help="stdlib: http.client, lighter on the cores"
     )
+    ap.add_argument(
+        "--rate",
+        type=float,
+        help="also send the searches at this many per second (latency from each one's due time), after the rows "
+        "where the clients send as fast as they are answered",
+    )
     a = ap.parse_args(argv)
     models = Settings().resolved_models_dir
     with tempfile.TemporaryDirectory(prefix="vidlib-http-") as scratch:
@@ -181,11 +207,14 @@ def main(argv: list[str] | None = None) -> int:
         token = create_token(settings, "student", "bench")
         port = free_port()
         env = {**os.environ, "VIDLIB_HOME": tmp, "VIDLIB_MODELS_DIR": str(models)}
+        # the server's output goes to a file: a pipe nobody reads would stop the server once its buffer is full
+        log_path = Path(scratch) / "serve.log"
+        log = log_path.open("wb")
         server = subprocess.Popen(
             [sys.executable, "-m", "vidlib.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -197,9 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit(
-                        f"vidlib serve did not start: {server.stderr.read().decode() if server.stderr else ''}"
-                    )
+                    raise SystemExit(f"vidlib serve did not start: {log_path.read_text(errors='replace')}")
                 time.sleep(0.5)
             warm = {"Authorization": f"Bearer {token}"}  # the first search loads the models
             httpx.get(f"{base}/search", params={"q": "échauffement"}, headers=warm, timeout=300).raise_for_status()
@@ -209,16 +236,23 @@ def main(argv: list[str] | None = None) -> int:
                 f"\n{a.clients} {a.client} clients, {len(texts)} distinct queries, 1-min load average {load:.2f} before"
             )
             print("| requests | n | p50 ms | p95 ms | p99 ms | requests/s |\n|---|---|---|---|---|---|")
-            for label, new in (
-                (f"a new query each time for {a.seconds:.0f} s (the server embeds it)", True),
-                (f"the bench queries in turn for {a.seconds:.0f} s (recent-query cache)", False),
-            ):
+            rows: list[tuple[str, bool, float | None]] = [
+                (f"a new query each time for {a.seconds:.0f} s (the server embeds it)", True, None),
+                (f"the bench queries in turn for {a.seconds:.0f} s (recent-query cache)", False, None),
+            ]
+            if a.rate:
+                rows += [  # the recent-query cache still holds the bench queries from the row before
+                    (f"the bench queries in turn, {a.rate:.0f} due per second", False, a.rate),
+                    (f"a new query each time, {a.rate:.0f} due per second", True, a.rate),
+                ]
+            for label, new, rate in rows:
                 t0 = time.perf_counter()
-                lat = hammer(base, token, texts, a.clients, a.seconds, new, a.client == "stdlib")
+                lat = hammer(base, token, texts, a.clients, a.seconds, new, a.client == "stdlib", rate)
                 report(label, lat, time.perf_counter() - t0)
         finally:
             server.terminate()
             server.wait(20)
+            log.close()
     return 0
 
 
