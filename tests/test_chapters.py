@@ -3,11 +3,13 @@ transcripts; the real-model tests are in test_chapters_quality.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from tests.transcripts import make_transcript
 from vidlib.domain import ChapterSpan, SpokenWord
-from vidlib.pipelines.stages.chapters import asked_and_answered, label_and_title
+from vidlib.pipelines.stages.chapters import asked_and_answered, label_and_title, same_topic_merged
 from vidlib.pipelines.stages.cues import (
     closing_start,
     content_shift,
@@ -27,7 +29,15 @@ from vidlib.pipelines.stages.segment import (
     split_chapters,
 )
 from vidlib.pipelines.stages.titles import clean_question, confident, keyphrase_title, opening_question
-from vidlib.pipelines.stages.topics import OTHER, Taxonomy, TopicClassifier, TopicParams, load_taxonomy, topic_label
+from vidlib.pipelines.stages.topics import (
+    GREETING,
+    OTHER,
+    Taxonomy,
+    TopicClassifier,
+    TopicParams,
+    load_taxonomy,
+    topic_label,
+)
 
 ANSWER = "je travaille la nuit dans un service de cardiologie avec les patients " * 3
 
@@ -355,6 +365,34 @@ def test_only_the_first_chapter_and_the_closing_may_be_greetings() -> None:
     assert first.topic == "accueil" and first.title == "Accueil"
     assert middle.topic == "salaire" and middle.title != "Accueil"
     assert closing.topic == "accueil" and closing.title == "Remerciements et au revoir"
+
+
+def test_neighbours_with_one_topic_merge_unless_the_result_is_too_long() -> None:
+    def chapter(n: int, start: float, end: float, topic: str) -> ChapterSpan:
+        return ChapterSpan(start=start, end=end, first_utterance=n, last_utterance=n, topic=topic, title=f"t{n}")
+
+    chapters = [
+        chapter(0, 0, 30, GREETING),
+        chapter(1, 30, 60, GREETING),  # a second greeting chapter stays apart (the closing must)
+        chapter(2, 60, 120, "horaires"),
+        chapter(3, 120, 170, "horaires"),  # "Les nuits ..." after "Vos horaires ...": one topic
+        chapter(4, 170, 200, OTHER),
+        chapter(5, 200, 230, OTHER),  # abstentions say nothing about a shared topic
+        chapter(6, 230, 300, "salaire"),
+        chapter(7, 300, 420, "salaire"),  # 190 s in all: longer than allowed, likely two topics under one label
+    ]
+    merged = same_topic_merged(chapters, longest_s=150.0)
+    assert [(c.first_utterance, c.last_utterance) for c in merged] == [
+        (0, 0),
+        (1, 1),
+        (2, 3),
+        (4, 4),
+        (5, 5),
+        (6, 6),
+        (7, 7),
+    ]
+    assert (merged[2].start, merged[2].end, merged[2].topic, merged[2].title) == (60, 170, "horaires", "t2")
+    assert same_topic_merged(chapters, longest_s=1000.0)[-1] == replace(chapters[6], end=420, last_utterance=7)
 
 
 def test_a_chapter_is_labelled_from_its_whole_opening_question() -> None:

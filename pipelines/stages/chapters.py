@@ -13,7 +13,7 @@ from vidlib.pipelines.stages.cues import closing_start, sentence_start
 from vidlib.pipelines.stages.enrich import keyphrases_of_all
 from vidlib.pipelines.stages.segment import ChapterParams, chapter_cuts, spans_from_cuts
 from vidlib.pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
-from vidlib.pipelines.stages.topics import GREETING, TopicClassifier, TopicParams
+from vidlib.pipelines.stages.topics import GREETING, OTHER, TopicClassifier, TopicParams
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 ANSWER_CHARS = 1500  # the start of an answer says most about its topic; the rest costs embedding time
@@ -104,6 +104,30 @@ def plan_chapters(
         return ()
     spans = spans_from_cuts(utts, chapter_cuts(attributed, embed_passages, params.segment, duration_s))
     closing = closing_start(utts, duration_s if duration_s is not None else utts[-1].end)
-    return label_and_title(
-        attributed, spans, TopicClassifier(embed_queries, params=params.topics), params.titles, closing
-    )
+    classifier = TopicClassifier(embed_queries, params=params.topics)
+    labelled = label_and_title(attributed, spans, classifier, params.titles, closing)
+    longest = params.segment.merge_max_share * params.segment.typical_s(duration_s or utts[-1].end)
+    merged = same_topic_merged(labelled, longest)
+    if len(merged) == len(labelled):
+        return labelled
+    return label_and_title(attributed, merged, classifier, params.titles, closing)
+
+
+def same_topic_merged(chapters: Sequence[ChapterSpan], longest_s: float) -> tuple[ChapterSpan, ...]:
+    """Neighbouring chapters with the same career topic as one chapter, when it lasts at most ``longest_s``: a topic
+    goes on across a follow-up the segmentation took for a new subject ("Vos horaires ..." then "Les nuits ..."),
+    while two chapters that would make one much longer than the call's typical topic are more likely two topics
+    under one wrong label. A chapter the classifier abstained on ("autre") and the greetings stay apart."""
+    out: list[ChapterSpan] = []
+    for chapter in chapters:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and chapter.topic == last.topic
+            and chapter.topic not in (OTHER, GREETING)
+            and chapter.end - last.start <= longest_s
+        ):
+            out[-1] = replace(last, end=chapter.end, last_utterance=chapter.last_utterance)
+        else:
+            out.append(chapter)
+    return tuple(out)

@@ -53,6 +53,8 @@ class ChapterParams:
     boundary_cost: float = 0.45
     # the greetings and consent open every call and take what they take: the first chapter may be shorter
     opening_min_share: float = 0.25
+    # neighbouring chapters given the same topic become one when it lasts at most this many typical topics
+    merge_max_share: float = 2.0
     questions: QuestionWeights = field(default_factory=QuestionWeights)
 
     def typical_s(self, duration_s: float) -> float:
