@@ -172,9 +172,11 @@ class _Kept(Generic[K, V]):
                 self._items.popitem(last=False)
 
 
-JOBS_TTL_S = 30.0  # how long the library's list of jobs is reused before the index is asked again
+JOBS_TTL_S = 30.0  # how long the library's list of jobs is reused when the index cannot say it was written to
 RECENT_QUERIES = 512  # the vectors and topics of the last queries, kept: a query asked again is not embedded again
-_JOBS: _Kept[tuple[int, tuple[tuple[str, object], ...]], dict[str, int]] = _Kept(64, JOBS_TTL_S)
+_JobsKey = tuple[int, int | None, tuple[tuple[str, object], ...]]
+_JOBS: _Kept[_JobsKey, dict[str, int]] = _Kept(64, JOBS_TTL_S)
+_JOBS_AT_REVISION: _Kept[_JobsKey, dict[str, int]] = _Kept(64)
 _LIBRARIES: _Kept[tuple[int, tuple[tuple[str, int], ...]], list[LibraryJob]] = _Kept(16)
 _RECENT: _Kept[tuple[int, str], tuple[np.ndarray, str]] = _Kept(RECENT_QUERIES)
 _CLASSIFIERS: dict[int, tuple[object, TopicClassifier]] = {}
@@ -182,13 +184,17 @@ _SAID: _Kept[tuple[int, str], tuple[str, ...]] = _Kept(4096)
 
 
 def _jobs(ctx: RunContext, base: Filters) -> dict[str, int]:
-    """The library's jobs (with their clip counts) under ``base``: counting them scans the index, so the count is
-    reused for ``JOBS_TTL_S`` (a job published since then is named, and gated, up to that much later)."""
-    key = (id(ctx.index), tuple(sorted(base.items(), key=lambda item: item[0])))
-    jobs = _JOBS.get(key)
+    """The library's jobs (with their clip counts) under ``base``. Counting them scans the index (about 40 ms at
+    100k clips, holding the interpreter's lock), so the count is reused until the next write to the embedded index,
+    and for ``JOBS_TTL_S`` on a server, which other processes write to unseen (there a job published since is named,
+    and gated, up to that much later)."""
+    revision = ctx.index.revision
+    key = (id(ctx.index), revision, tuple(sorted(base.items(), key=lambda item: item[0])))
+    kept = _JOBS if revision is None else _JOBS_AT_REVISION
+    jobs = kept.get(key)
     if jobs is None:
         jobs = ctx.index.facet("job", base)
-        _JOBS.put(key, jobs)
+        kept.put(key, jobs)
     return jobs
 
 

@@ -83,6 +83,11 @@ class ClipIndex(Protocol):
 
     def count(self, recording_id: str | None = None) -> int: ...
 
+    @property
+    def revision(self) -> int | None:
+        """A number that changes with every write, for callers that keep what they read; None when writes by
+        other processes cannot be seen (a server): such callers keep what they read for a while only."""
+
     def search(
         self,
         mode: SearchMode,

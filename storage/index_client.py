@@ -106,6 +106,11 @@ class ClientClipIndex:
             flt.must_not = [qm.FieldCondition(key="clip_id", match=qm.MatchAny(any=sorted(keep)))]
         self.client.delete(self.collection, points_selector=qm.FilterSelector(filter=flt), wait=True)
 
+    @property
+    def revision(self) -> int | None:
+        """None: other processes may write to a server, unseen from here."""
+        return None
+
     def count(self, recording_id: str | None = None) -> int:
         if not self.client.collection_exists(self.collection):
             return 0

@@ -53,6 +53,7 @@ class EdgeClipIndex:
         self._lock_file: int | None = _acquire_lock(self.path.with_name(self.path.name + ".lock"), lock_timeout_s)
         self._pending = 0
         self._kept: OrderedDict[Any, dict[str, Any]] = OrderedDict()  # point id -> payload, read last
+        self._revision = 0  # writes made: every write goes through this object (the engine admits one process)
         try:
             self.shard = self._open()
         except BaseException:
@@ -101,6 +102,7 @@ class EdgeClipIndex:
             self._call(self.shard.close)
             shutil.rmtree(self.path)
             self._kept.clear()
+            self._revision += 1
             self.shard = self._open()
             self._pending = 0
 
@@ -141,6 +143,11 @@ class EdgeClipIndex:
         with self._mutex:
             self._update(qe.UpdateOperation.delete_points_by_filter(flt))
             self._call(self.shard.flush)
+
+    @property
+    def revision(self) -> int | None:
+        """The writes made so far: this process is the folder's only writer while it holds the index."""
+        return self._revision
 
     def count(self, recording_id: str | None = None) -> int:
         import qdrant_edge as qe
@@ -233,6 +240,7 @@ class EdgeClipIndex:
     def _update(self, operation: Any) -> None:
         """Every write goes through here: it forgets the payloads kept (callers hold ``_mutex``)."""
         self._kept.clear()
+        self._revision += 1
         self._call(self.shard.update, operation)
 
     def get(self, clip_id: str) -> Hit | None:

@@ -191,6 +191,22 @@ def test_a_job_the_library_lacks_gets_no_answer_and_what_is_close(api: tuple[Tes
         lib.set_state(content.clip_id, "pending_review")
 
 
+def test_a_job_published_a_moment_ago_is_found_at_once(api: tuple[TestClient, Library, str, str]) -> None:
+    client, lib, pub, _ = api
+    student = auth(lib, "student")
+    content = next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.topic not in ("accueil", "autre"))
+    lib.set_state(pub, "pending_review")  # nothing of the developer is published: her job is not in the library
+    asked = {"q": "le métier d'un développeur web"}
+    try:
+        assert client.get("/search", params=asked, headers=student).json()["no_answer"]["asked_jobs"] == ["développeur"]
+        lib.set_state(content.clip_id, "published")
+        data = client.get("/search", params=asked, headers=student).json()
+        assert data["no_answer"] is None and data["hits"][0]["clip_id"] == content.clip_id
+    finally:
+        lib.set_state(content.clip_id, "pending_review")
+        lib.set_state(pub, "published")
+
+
 def test_the_player_starts_where_the_searched_word_is_said(api: tuple[TestClient, Library, str, str]) -> None:
     client, lib, pub, _ = api
     assert len(client.get(f"/clips/{pub}", headers=auth(lib, "student")).json()["words"]) > 5  # for the transcript

@@ -157,6 +157,25 @@ def test_semantic_and_hybrid_search_rank_by_meaning_and_respect_filters(index: C
     assert _ids(page2) == _ids(index.search("semantic", dense=query, sparse=None, filters={}, limit=4))[2:]
 
 
+def test_the_revision_changes_with_every_write_or_is_unknown(index: ClipIndex) -> None:
+    if isinstance(index, ClientClipIndex):  # a server is written to by other processes, unseen from here
+        assert index.revision is None
+        return
+    seen = [index.revision]
+    _library(index)
+    seen.append(index.revision)
+    index.search("keyword", dense=None, sparse=sparse_terms("nuit"), filters={})
+    index.facet("job", {})
+    assert index.revision == seen[-1]  # reads leave it alone
+    index.set_state("dev-study", "published")
+    seen.append(index.revision)
+    index.delete_recording("rec-c")
+    seen.append(index.revision)
+    index.clear()
+    seen.append(index.revision)
+    assert len(set(seen)) == len(seen)
+
+
 def test_delete_recording_keeps_the_named_clips(index: ClipIndex) -> None:
     _library(index)
     index.delete_recording("rec-a", keep={"nurse-hard"})
