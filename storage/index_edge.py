@@ -15,6 +15,7 @@ pipeline run that adds a few clips to an optimised shard closes in about 0.2 s.
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 from collections import OrderedDict
@@ -40,6 +41,7 @@ from vidlib.storage.index import (
     prefetch_depth,
 )
 
+_REVISIONS = itertools.count()  # the revisions of every embedded index of this process
 PAYLOADS_KEPT = 10_000  # payloads kept in memory by the last searches (about 3 kB each with a clip's text)
 
 
@@ -53,7 +55,7 @@ class EdgeClipIndex:
         self._lock_file: int | None = _acquire_lock(self.path.with_name(self.path.name + ".lock"), lock_timeout_s)
         self._pending = 0
         self._kept: OrderedDict[Any, dict[str, Any]] = OrderedDict()  # point id -> payload, read last
-        self._revision = 0  # writes made: every write goes through this object (the engine admits one process)
+        self._revision = next(_REVISIONS)  # a new value at each write: every write goes through this object
         try:
             self.shard = self._open()
         except BaseException:
@@ -102,7 +104,7 @@ class EdgeClipIndex:
             self._call(self.shard.close)
             shutil.rmtree(self.path)
             self._kept.clear()
-            self._revision += 1
+            self._revision = next(_REVISIONS)
             self.shard = self._open()
             self._pending = 0
 
@@ -146,7 +148,9 @@ class EdgeClipIndex:
 
     @property
     def revision(self) -> int | None:
-        """The writes made so far: this process is the folder's only writer while it holds the index."""
+        """Changes at each write: this process is the folder's only writer while it holds the index. The values
+        are drawn from one count for the whole process, so that an index opened again (after others wrote to the
+        folder) never repeats a value an earlier one had."""
         return self._revision
 
     def count(self, recording_id: str | None = None) -> int:
@@ -240,7 +244,7 @@ class EdgeClipIndex:
     def _update(self, operation: Any) -> None:
         """Every write goes through here: it forgets the payloads kept (callers hold ``_mutex``)."""
         self._kept.clear()
-        self._revision += 1
+        self._revision = next(_REVISIONS)
         self._call(self.shard.update, operation)
 
     def get(self, clip_id: str) -> Hit | None:

@@ -176,6 +176,21 @@ def test_the_revision_changes_with_every_write_or_is_unknown(index: ClipIndex) -
     assert len(set(seen)) == len(seen)
 
 
+def test_an_embedded_index_opened_again_never_repeats_a_revision(tmp_path: Path) -> None:
+    first = _open("edge", tmp_path)
+    seen = {first.revision}
+    _library(first)
+    seen.add(first.revision)
+    first.close()
+    second = _open("edge", tmp_path)  # another process may have written to the folder in between
+    try:
+        assert second.revision not in seen
+        second.set_state("dev-study", "published")
+        assert second.revision not in seen
+    finally:
+        second.close()
+
+
 def test_delete_recording_keeps_the_named_clips(index: ClipIndex) -> None:
     _library(index)
     index.delete_recording("rec-a", keep={"nurse-hard"})
