@@ -106,7 +106,8 @@ def plan_chapters(
     closing = closing_start(utts, duration_s if duration_s is not None else utts[-1].end)
     classifier = TopicClassifier(embed_queries, params=params.topics)
     labelled = label_and_title(attributed, spans, classifier, params.titles, closing)
-    longest = params.segment.merge_max_share * params.segment.typical_s(duration_s or utts[-1].end)
+    segment = params.segment
+    longest = min(segment.merge_max_share * segment.typical_s(duration_s or utts[-1].end), segment.max_s)
     merged = same_topic_merged(labelled, longest)
     if len(merged) == len(labelled):
         return labelled
