@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import os
 import random
 import socket
@@ -125,6 +126,9 @@ def _stdlib_get(base: str, token: str) -> Callable[[dict[str, str | int]], None]
     return get
 
 
+_FRESH = itertools.count()  # the numbers that make a query new: never the same twice in one run of the bench
+
+
 def hammer(
     base: str,
     token: str,
@@ -150,15 +154,17 @@ def hammer(
 
     def work() -> None:
         get = _stdlib_get(base, token) if stdlib else _httpx_get(base, token)
-        while time.perf_counter() < deadline:
+        # with a rate, every search due before the deadline is sent, however late: the latest are the slowest
+        while rate or time.perf_counter() < deadline:
             with lock:
                 n = next(sent)
+                fresh = next(_FRESH)
             due = start + n / rate if rate else time.perf_counter()
             if due >= deadline:
                 break
             if due > time.perf_counter():
                 time.sleep(due - time.perf_counter())
-            q = f"{texts[n % len(texts)]} {n}" if new else texts[n % len(texts)]
+            q = f"{texts[n % len(texts)]} {fresh}" if new else texts[n % len(texts)]
             t0 = due if rate else time.perf_counter()
             get({"q": q, "mode": "hybrid", "limit": 10})
             elapsed = 1000 * (time.perf_counter() - t0)
