@@ -103,8 +103,7 @@ class EdgeClipIndex:
         with self._mutex:
             self._call(self.shard.close)
             shutil.rmtree(self.path)
-            self._kept.clear()
-            self._revision = next(_REVISIONS)
+            self._written()
             self.shard = self._open()
             self._pending = 0
 
@@ -242,10 +241,15 @@ class EdgeClipIndex:
         return out
 
     def _update(self, operation: Any) -> None:
-        """Every write goes through here: it forgets the payloads kept (callers hold ``_mutex``)."""
+        """Every change of points goes through here (callers hold ``_mutex``)."""
+        self._written()
+        self._call(self.shard.update, operation)
+
+    def _written(self) -> None:
+        """After any write, ``clear()`` included: the payloads kept are forgotten and the revision moves on (callers
+        hold ``_mutex``)."""
         self._kept.clear()
         self._revision = next(_REVISIONS)
-        self._call(self.shard.update, operation)
 
     def get(self, clip_id: str) -> Hit | None:
         with self._mutex:
