@@ -5,11 +5,13 @@
 ``H`` is a VIDLIB_HOME with processed, published clips (it is copied first: the reactions are written to the copy).
 Each simulated student wants one thing, written as a rule on the clips (a sector, a job, a career topic). Round 0
 shows 8 clips at random (the home page's shelf); from then on the student sees the "pour toi" shelf of
-``--shelf`` clips (``search_api.suggestions.for_you``), or the random shelf while it is empty. The student says
-``utile`` to each wanted clip shown and ``pas_pour_moi`` to the others, as the page lets them. After each round the
-script records the share of the shelf that is wanted and whether the shelf holds at least one wanted clip, and
-compares both with a shelf drawn at random from the clips not yet seen. Every student is run with ``--seeds``
-random starts.
+``--shelf`` clips (``search_api.suggestions.for_you``), or a random shelf while it is empty. The student says
+``utile`` to each wanted clip shown and ``pas_pour_moi`` to the others, as the page lets them. The same student
+is run again with a random shelf of clips not yet seen each round. The figure is how many wanted clips the shelves
+of rounds 1..``--rounds`` showed, against the most they could have shown (the wanted clips left after round 0,
+at most ``--rounds`` x ``--shelf``): a library holds few clips of one topic, so a per-round share would count a
+shelf down for having served them early. Every student is run with ``--seeds`` random starts, each with a
+history of its own.
 """
 
 from __future__ import annotations
@@ -48,36 +50,33 @@ STUDENTS: dict[str, Callable[[dict[str, Any]], bool]] = {
 }
 
 
-def simulate(ctx: Any, wants: Callable[[dict[str, Any]], bool], library: list[Hit], args: Any, seed: int) -> list[Any]:
-    token = f"sim{seed}{random.Random(seed).random()}"[:24]
+def simulate(
+    ctx: Any, token: str, wants: Callable[[dict[str, Any]], bool], library: list[Hit], args: Any, seed: int
+) -> tuple[int, int]:
+    """(wanted clips shown in rounds 1.., the most that could have been shown) for one student and start;
+    ``token`` empty: random shelves instead of "pour toi"."""
     rng = random.Random(seed)
     seen: set[str] = set()
     shown = rng.sample(library, min(8, len(library)))
-    out = []
-    for _ in range(args.rounds):
+    found = 0
+    ceiling = 0
+    for r in range(args.rounds + 1):
+        if r == 1:
+            left = sum(wants(c.payload) for c in library if c.clip_id not in seen)
+            ceiling = min(left, args.rounds * args.shelf)
+        if r >= 1:
+            found += sum(wants(c.payload) for c in shown)
+        if r == args.rounds:
+            break
         for clip in shown:
             seen.add(clip.clip_id)
-            record(ctx, token, clip, "utile" if wants(clip.payload) else "pas_pour_moi")
-        shelf = for_you(ctx, token, PUBLISHED, args.shelf, seed=seed) or rng.sample(
-            [c for c in library if c.clip_id not in seen], min(args.shelf, len(library) - len(seen))
-        )
+            if token:
+                record(ctx, token, clip, "utile" if wants(clip.payload) else "pas_pour_moi")
         unseen = [c for c in library if c.clip_id not in seen]
-        base = sum(wants(c.payload) for c in unseen) / max(1, len(unseen))
-        wanted = sum(wants(c.payload) for c in shelf)
-        out.append((wanted / max(1, len(shelf)), wanted > 0, base, _chance_one(unseen, wants, len(shelf))))
-        shown = shelf
-    return out
-
-
-def _chance_one(unseen: list[Hit], wants: Callable[[dict[str, Any]], bool], size: int) -> float:
-    """The probability that ``size`` clips drawn at random from ``unseen`` hold at least one wanted clip."""
-    n, k = len(unseen), sum(wants(c.payload) for c in unseen)
-    if size == 0 or n == 0:
-        return 0.0
-    miss = 1.0
-    for i in range(min(size, n)):
-        miss *= max(0.0, (n - k - i) / (n - i))
-    return 1.0 - miss
+        shown = (for_you(ctx, token, PUBLISHED, args.shelf, seed=seed) if token else []) or rng.sample(
+            unseen, min(args.shelf, len(unseen))
+        )
+    return found, ceiling
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", type=Path, required=True)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--shelf", type=int, default=6)
-    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--seeds", type=int, default=10)
     a = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="vidlib-suggest-") as tmp:
         for part in ("store", "index"):
@@ -94,24 +93,22 @@ def main(argv: list[str] | None = None) -> int:
         configure_offline_environment(settings)
         ctx = context_for(settings)
         library = ctx.index.sample(PUBLISHED, 100_000, seed=0)
-        print(f"{len(library)} published clips; shelf of {a.shelf}; {a.seeds} starts per student\n")
-        print("| student wants | round | wanted share: pour toi / random | holds one wanted: pour toi / random |")
-        print("|---|---|---|---|")
-        totals: list[tuple[float, bool, float, float]] = []
+        print(f"{len(library)} published clips; {a.rounds} rounds of a shelf of {a.shelf}; {a.seeds} starts each\n")
+        print("| student wants | wanted clips | wanted shown, mean: pour toi / random / at most |")
+        print("|---|---|---|")
+        sums = [0, 0, 0]
         for name, wants in STUDENTS.items():
-            runs = [simulate(ctx, wants, library, a, seed) for seed in range(a.seeds)]
-            for r in range(a.rounds):
-                rows = [run[r] for run in runs]
-                totals += rows
-                share = sum(x[0] for x in rows) / len(rows)
-                base = sum(x[2] for x in rows) / len(rows)
-                one = sum(x[1] for x in rows) / len(rows)
-                chance = sum(x[3] for x in rows) / len(rows)
-                print(f"| {name} | {r + 1} | {share:.2f} / {base:.2f} | {one:.2f} / {chance:.2f} |")
-        n = len(totals)
+            ours = [simulate(ctx, f"sim-{seed}-{name}", wants, library, a, seed) for seed in range(a.seeds)]
+            chance = [simulate(ctx, "", wants, library, a, seed) for seed in range(a.seeds)]
+            mine, theirs = sum(f for f, _ in ours), sum(f for f, _ in chance)
+            most = sum(c for _, c in ours)
+            sums = [sums[0] + mine, sums[1] + theirs, sums[2] + most]
+            n = a.seeds
+            wanted = sum(wants(c.payload) for c in library)
+            print(f"| {name} | {wanted} | {mine / n:.1f} / {theirs / n:.1f} / {most / n:.1f} |")
         print(
-            f"\nall: wanted share {sum(x[0] for x in totals) / n:.2f} (random {sum(x[2] for x in totals) / n:.2f}), "
-            f"holds one wanted {sum(x[1] for x in totals) / n:.2f} (random {sum(x[3] for x in totals) / n:.2f})"
+            f"\nall: pour toi showed {sums[0] / max(1, sums[2]):.2f} of the wanted clips it could have shown, "
+            f"random shelves {sums[1] / max(1, sums[2]):.2f}"
         )
         ctx.close()
     return 0
