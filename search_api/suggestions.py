@@ -4,13 +4,16 @@ A reaction is ``utile`` or ``pas_pour_moi``, or only how long the clip was watch
 store under an id derived from the student's token (``storage.layout.reactions_key``): no name, never shown to
 anyone else, deleted at the student's request (``forget``).
 
-The shelf:
+The shelf, once the student has liked a clip or turned down ``REPEATED_DISINTEREST`` (``pas_pour_moi``, or left
+within ``SKIPPED_S``):
 
-* clips **liked** (``utile``, or watched for at least ``WATCHED_SHARE`` of their length) bring their nearest clips
-  in meaning, each scored by how near it is to the liked ones;
-* a job turned down ``REPEATED_DISINTEREST`` times (``pas_pour_moi`` or left within ``SKIPPED_S``) with nothing of
-  it liked is left out, and after repeated disinterest with nothing liked at all the shelf offers **alternatives**:
-  clips of sectors the student has not turned down, at random;
+* the student's taste (``search_api.taste``) is learnt from every like (``utile``, or watched for at least
+  ``WATCHED_SHARE`` of the clip) and every turn-down: which jobs, sectors and career topics they like, each weighed
+  against the others, so that a student who likes salaries across jobs is told apart from one who likes one job;
+* candidates: the nearest clips in meaning of the recent likes, clips of the values the taste likes most, and a
+  random draw of the library (the alternatives, for a student who liked nothing yet or turned a job down);
+* each is scored by the taste, plus a little for its nearness in meaning to a liked clip: after repeated
+  disinterest the shelf offers what is least like what was turned down;
 * clips the student already reacted to are not offered again.
 
 ``bench/eval_suggestions.py`` measures it with simulated students.
@@ -20,11 +23,12 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 from vidlib.pipelines.context import RunContext
+from vidlib.search_api.taste import Seen, learn_taste
 from vidlib.storage.index import Filters, Hit
 from vidlib.storage.layout import reactions_key
 from vidlib.storage.manifests import now_iso
@@ -34,6 +38,8 @@ WATCHED_SHARE = 0.6
 SKIPPED_S = 8.0
 REPEATED_DISINTEREST = 2
 KEPT = 500  # the most recent reactions kept per student
+LIKED_VALUES = 3  # the job, sector or topic values of the student's taste whose clips are drawn as candidates
+NEAR_WEIGHT = 0.25  # the weight of a candidate's cosine similarity to the nearest liked clip
 
 
 @dataclass(frozen=True)
@@ -99,28 +105,31 @@ def forget(ctx: RunContext, token_id: str) -> int:
 
 
 def for_you(ctx: RunContext, token_id: str, state: Filters, limit: int = 6, seed: int | None = None) -> list[Hit]:
-    """The "pour toi" shelf (module docstring); empty until the student has reacted to something."""
+    """The "pour toi" shelf (module docstring); empty until the student has liked something or turned down
+    ``REPEATED_DISINTEREST`` clips."""
     mine = reactions(ctx, token_id)
-    if not mine:
+    liked = [r for r in mine if r.liked]
+    if not liked and sum(r.turned_down for r in mine) < REPEATED_DISINTEREST:
         return []
     seen = {r.clip_id for r in mine}
-    liked = [r for r in mine if r.liked]
-    down = Counter(r.job for r in mine if r.turned_down)
-    liked_jobs = {r.job for r in liked}
-    avoided = {job for job, n in down.items() if n >= REPEATED_DISINTEREST and job not in liked_jobs}
-    scores: dict[str, float] = defaultdict(float)
+    taste = learn_taste([_as_seen(r) for r in mine if r.liked or r.turned_down])
+    near: dict[str, float] = defaultdict(float)
     hits: dict[str, Hit] = {}
     for r in liked[-20:]:  # the most recent likes (a clip withdrawn since has no neighbours)
         for h in ctx.index.similar(r.clip_id, state, 3 * limit):
-            if h.clip_id in seen or h.payload.get("job") in avoided:
-                continue
-            scores[h.clip_id] += h.score
+            near[h.clip_id] = max(near[h.clip_id], h.score)
             hits[h.clip_id] = h
-    shelf = [hits[cid] for cid in sorted(scores, key=lambda cid: (-scores[cid], cid))[:limit]]
-    if len(shelf) < limit and not liked and sum(down.values()) >= REPEATED_DISINTEREST:
-        down_sectors = {r.sector for r in mine if r.turned_down}
-        others = [h for h in ctx.index.sample(state, 8 * limit, seed) if h.clip_id not in seen]
-        others = [h for h in others if h.payload.get("sector") not in down_sectors]
-        random.Random(seed).shuffle(others)
-        shelf += others[: limit - len(shelf)]
-    return shelf
+    for field, value in taste.liked_values(LIKED_VALUES):  # what the likes have in common, beyond the nearest
+        for h in ctx.index.sample({**state, field: value}, 4 * limit, seed):
+            hits.setdefault(h.clip_id, h)
+    for h in ctx.index.sample(state, 8 * limit, seed):  # the alternatives: unlike what was turned down
+        hits.setdefault(h.clip_id, h)
+    scores = {
+        cid: taste.score(h.payload) + NEAR_WEIGHT * near.get(cid, 0.0) for cid, h in hits.items() if cid not in seen
+    }
+    order = random.Random(seed).sample(sorted(scores), len(scores))  # equal scores in random order
+    return [hits[cid] for cid in sorted(order, key=lambda cid: -scores[cid])[:limit]]
+
+
+def _as_seen(r: Reacted) -> Seen:
+    return Seen({"job": r.job, "sector": r.sector, "topic": r.topic}, r.liked)
