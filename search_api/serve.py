@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from vidlib.search_api.app import create_app
@@ -15,6 +16,10 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """The server answers at once; the index's payloads are read once on a thread of their own meanwhile
+    (``ClipIndex.warm``), so that a student's first searches do not pay for the first reads."""
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host, port=port, **server_options(settings))
+    app = create_app(settings)
+    threading.Thread(target=app.state.services.ctx.index.warm, name="warm-index", daemon=True).start()
+    uvicorn.run(app, host=host, port=port, **server_options(settings))

@@ -116,6 +116,10 @@ class ClipIndex(Protocol):
     def facet(self, key: str, filters: Filters, limit: int = 1000) -> dict[str, int]:
         """The values of an indexed payload field among the clips matching ``filters``, with their clip counts."""
 
+    def warm(self) -> int:
+        """Read every clip's payload once, so that later reads are fast (a server about to answer searches); how
+        many were read."""
+
 
 def open_index(settings: Settings) -> ClipIndex:
     """The index these settings name: a Qdrant server when ``qdrant_url`` is set, else the embedded engine."""

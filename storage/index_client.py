@@ -196,6 +196,10 @@ class ClientClipIndex:
         response = self.client.facet(self.collection, key, facet_filter=self._filter(filters), limit=limit, exact=True)
         return {str(h.value): int(h.count) for h in response.hits}
 
+    def warm(self) -> int:
+        """Nothing to do here: the server keeps its own storage warm."""
+        return 0
+
     # --- single clips (moderation and the search API) ---------------------------------------------
     def get(self, clip_id: str) -> Hit | None:
         """The clip's payload, or None when it is not indexed."""

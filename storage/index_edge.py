@@ -327,6 +327,26 @@ class EdgeClipIndex:
             )
         return {str(h.value): int(h.count) for h in response.hits}
 
+    def warm(self) -> int:
+        """Every payload read once, 1000 at a time (the lock is let go between batches, so searches go on). The
+        engine's payload storage is mapped into the process as it is first read: on 100k clips a read of 50
+        random payloads took 3-4 ms until then, 0.4-0.5 ms after this pass, which took 2.6 s
+        (docs/benchmarks.md)."""
+        import qdrant_edge as qe
+
+        read, offset = 0, None
+        while True:
+            with self._mutex:
+                if self._lock_file is None:  # closed meanwhile (the server stopping): nothing left to warm
+                    return read
+                records, offset = self._call(
+                    self.shard.scroll,
+                    qe.ScrollRequest(offset=offset, limit=1000, with_payload=True, with_vector=False),
+                )
+            read += len(records)
+            if offset is None:
+                return read
+
     def _call(self, fn: Any, *args: Any) -> Any:
         if self._lock_file is None:
             raise StorageError("the embedded index is closed")

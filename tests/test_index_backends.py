@@ -191,6 +191,23 @@ def test_an_embedded_index_opened_again_never_repeats_a_revision(tmp_path: Path)
         second.close()
 
 
+def test_warming_reads_every_payload_and_changes_nothing(index: ClipIndex) -> None:
+    _library(index)
+    revision = index.revision
+    before = index.search("keyword", dense=None, sparse=sparse_terms("nuit"), filters={})
+    read = index.warm()
+    assert read == (0 if isinstance(index, ClientClipIndex) else index.count())  # a server warms its own storage
+    assert index.revision == revision
+    assert index.search("keyword", dense=None, sparse=sparse_terms("nuit"), filters={}) == before
+
+
+def test_warming_a_closed_embedded_index_stops_quietly(tmp_path: Path) -> None:
+    index = _open("edge", tmp_path)
+    _library(index)
+    index.close()
+    assert isinstance(index, EdgeClipIndex) and index.warm() == 0
+
+
 def test_delete_recording_keeps_the_named_clips(index: ClipIndex) -> None:
     _library(index)
     index.delete_recording("rec-a", keep={"nurse-hard"})
