@@ -1,4 +1,4 @@
-"""The "pour toi" shelf measured with simulated students: how often it holds a clip the student wants.
+"""The "pour toi" shelf measured with simulated students: how many of the clips each wants it shows them.
 
     .venv/bin/python -m bench.eval_suggestions --home H --rounds 3 --shelf 6
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
+from vidlib.errors import VidlibError
+from vidlib.pipelines.context import RunContext
 from vidlib.search_api.app import create_app
 from vidlib.settings import Settings
+
+_log = logging.getLogger("vidlib.serve")
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -21,5 +26,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     import uvicorn
 
     app = create_app(settings)
-    threading.Thread(target=app.state.services.ctx.index.warm, name="warm-index", daemon=True).start()
+    threading.Thread(target=_warm, args=(app.state.services.ctx,), name="warm-index", daemon=True).start()
     uvicorn.run(app, host=host, port=port, **server_options(settings))
+
+
+def _warm(ctx: RunContext) -> None:
+    """Open the index and read its payloads once; a failure leaves the searches to read them as they come."""
+    try:
+        read = ctx.index.warm()
+    except VidlibError as exc:
+        _log.warning("the index was not warmed: %s", exc)
+    else:
+        _log.info("index warmed: %d clips read", read)

@@ -4,14 +4,14 @@ A reaction is ``utile`` or ``pas_pour_moi``, or only how long the clip was watch
 store under an id derived from the student's token (``storage.layout.reactions_key``): no name, never shown to
 anyone else, deleted at the student's request (``forget``).
 
-The shelf, once the student has liked a clip or turned down ``REPEATED_DISINTEREST`` (``pas_pour_moi``, or left
-within ``SKIPPED_S``):
+The shelf, once the student has liked a clip or turned down ``REPEATED_DISINTEREST`` clips (``pas_pour_moi``, or
+left within ``SKIPPED_S``):
 
 * the student's taste (``search_api.taste``) is learnt from every like (``utile``, or watched for at least
   ``WATCHED_SHARE`` of the clip) and every turn-down: which jobs, sectors and career topics they like, each weighed
   against the others, so that a student who likes salaries across jobs is told apart from one who likes one job;
 * candidates: the nearest clips in meaning of the recent likes, clips of the values the taste likes most, and a
-  random draw of the library (the alternatives, for a student who liked nothing yet or turned a job down);
+  random draw of the library, every time (a student who liked nothing yet has only these);
 * each is scored by the taste, plus a little for its nearness in meaning to a liked clip: after repeated
   disinterest the shelf offers what is least like what was turned down;
 * clips the student already reacted to are not offered again.
@@ -113,7 +113,7 @@ def for_you(ctx: RunContext, token_id: str, state: Filters, limit: int = 6, seed
         return []
     seen = {r.clip_id for r in mine}
     taste = learn_taste([_as_seen(r) for r in mine if r.liked or r.turned_down])
-    near: dict[str, float] = defaultdict(float)
+    near: dict[str, float] = defaultdict(float)  # the highest cosine to a liked clip, never below 0
     hits: dict[str, Hit] = {}
     for r in liked[-20:]:  # the most recent likes (a clip withdrawn since has no neighbours)
         for h in ctx.index.similar(r.clip_id, state, 3 * limit):
@@ -122,11 +122,9 @@ def for_you(ctx: RunContext, token_id: str, state: Filters, limit: int = 6, seed
     for field, value in taste.liked_values(LIKED_VALUES):  # what the likes have in common, beyond the nearest
         for h in ctx.index.sample({**state, field: value}, 4 * limit, seed):
             hits.setdefault(h.clip_id, h)
-    for h in ctx.index.sample(state, 8 * limit, seed):  # the alternatives: unlike what was turned down
+    for h in ctx.index.sample(state, 8 * limit, seed):  # the rest of the library: scored, it offers alternatives
         hits.setdefault(h.clip_id, h)
-    scores = {
-        cid: taste.score(h.payload) + NEAR_WEIGHT * near.get(cid, 0.0) for cid, h in hits.items() if cid not in seen
-    }
+    scores = {cid: taste.score(h.payload) + NEAR_WEIGHT * near[cid] for cid, h in hits.items() if cid not in seen}
     order = random.Random(seed).sample(sorted(scores), len(scores))  # equal scores in random order
     return [hits[cid] for cid in sorted(order, key=lambda cid: -scores[cid])[:limit]]
 

@@ -5,8 +5,8 @@ intercept): ``utile`` (or a long watch) is 1, ``pas_pour_moi`` (or a skip) is 0.
 "explains away" what one like leaves open: a student who liked the nurse's salary clip and turned down the nurse's
 other clips, and everyone's clips on other topics, gets the weight on ``salaire``, not on the nurse; a student who
 liked the site manager's clips on every topic gets it on the site manager. Counting likes per value cannot tell
-those two apart. The intercept takes the student's overall rate of likes, so a value only gets weight where it
-departs from it.
+those two apart. The intercept takes part of the student's overall rate of likes (it is penalised like the values,
+so that with no like yet the values turned down most still weigh most against a clip).
 """
 
 from __future__ import annotations

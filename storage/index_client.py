@@ -219,10 +219,22 @@ class ClientClipIndex:
         return self.set_payload(clip_id, {"state": state})
 
     def sample(self, filters: Filters, limit: int = 10, seed: int | None = None) -> list[Hit]:
-        """Up to ``limit`` random clips matching ``filters`` (a uniform sample of the matching points)."""
+        """Up to ``limit`` random clips matching ``filters`` (a uniform sample of the matching points): Qdrant's own
+        random sample, or with a ``seed`` (reproducible) every match read and drawn from."""
+        from qdrant_client import models as qm
+
         if not self.client.collection_exists(self.collection):
             return []
         flt, offset = self._filter(filters), None
+        if seed is None:
+            found = self.client.query_points(
+                self.collection,
+                query=qm.SampleQuery(sample=qm.Sample.RANDOM),
+                query_filter=flt,
+                limit=limit,
+                with_payload=True,
+            ).points
+            return [Hit(clip_id=str(_payload(p)["clip_id"]), score=1.0, payload=_payload(p)) for p in found]
         hits: list[Hit] = []
         while True:
             points, offset = self.client.scroll(

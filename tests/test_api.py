@@ -278,7 +278,7 @@ def test_reactions_feed_a_pour_toi_shelf_kept_for_the_token_only(api: tuple[Test
     for clip_id in others:
         lib.set_state(clip_id, "published")
     try:
-        assert client.get("/me/for-you", headers=student).json()["clips"] == []  # nothing until a reaction
+        assert client.get("/me/for-you", headers=student).json()["clips"] == []  # nothing until a like
         liked = client.post("/me/reactions", json={"clip_id": pub, "reaction": "utile"}, headers=student)
         assert liked.status_code == 200 and liked.json()["reaction"] == "utile"
         # a watch alone does not undo the like; the longest watch is kept

@@ -80,3 +80,11 @@ def test_after_repeated_disinterest_and_no_like_the_shelf_offers_other_sectors(c
     _react(ctx, "t-none", "pompier", ["inf-salaire", "inf-missions"])
     shelf = for_you(ctx, "t-none", PUBLISHED, limit=4, seed=1)
     assert len(shelf) == 4 and all(h.payload["sector"] != "santé" for h in shelf)
+
+
+def test_the_shelf_stays_empty_until_a_like_or_repeated_disinterest(ctx: RunContext) -> None:
+    assert for_you(ctx, "t-new", PUBLISHED, limit=3, seed=1) == []
+    _react(ctx, "t-new", "pompier", ["inf-salaire"])
+    assert for_you(ctx, "t-new", PUBLISHED, limit=3, seed=1) == []  # one turn-down says little
+    _react(ctx, "t-new", "avocate", ["avo-salaire"])
+    assert len(for_you(ctx, "t-new", PUBLISHED, limit=3, seed=1)) == 3

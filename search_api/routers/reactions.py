@@ -65,7 +65,8 @@ def forget_me(services: ServicesDep, who: CurrentUser) -> Forgotten:
 
 @router.get("/for-you", response_model=ClipList)
 def pour_toi(services: ServicesDep, who: CurrentUser, limit: Annotated[int, Query(ge=1, le=20)] = 6) -> ClipList:
-    """Clips near those the caller liked, never one they reacted to; alternatives after repeated disinterest."""
+    """Clips ranked by the caller's taste (the jobs, sectors and topics they liked and turned down), near those they
+    liked, never one they reacted to; empty until a like or two turn-downs."""
     with services.catalog.lock:
         hits = for_you(services.ctx, who.token_id, {"state": "published"}, limit)
     return ClipList(
