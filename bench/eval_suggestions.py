@@ -10,7 +10,8 @@ shows 8 clips at random (the home page's shelf); from then on the student sees t
 is run again with a random shelf of clips not yet seen each round. The figure is how many wanted clips the shelves
 of rounds 1..``--rounds`` showed, against the most they could have shown (the wanted clips left after round 0,
 at most ``--rounds`` x ``--shelf``): a library holds few clips of one topic, so a per-round share would count a
-shelf down for having served them early. Every student is run with ``--seeds`` random starts, each with a
+shelf down for having served them early. Also printed: how often the shelf holds at least one wanted clip, among
+the rounds where one was left unseen. Every student is run with ``--seeds`` random starts, each with a
 history of its own.
 """
 
@@ -22,6 +23,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,22 +52,32 @@ STUDENTS: dict[str, Callable[[dict[str, Any]], bool]] = {
 }
 
 
+@dataclass(frozen=True)
+class Run:
+    """One student and start: wanted clips shown in rounds 1.. and the most that could have been; the rounds whose
+    shelf held a wanted clip, among those where one was left unseen."""
+
+    found: int
+    ceiling: int
+    held: int
+    open_rounds: int
+
+
 def simulate(
     ctx: Any, token: str, wants: Callable[[dict[str, Any]], bool], library: list[Hit], args: Any, seed: int
-) -> tuple[int, int]:
-    """(wanted clips shown in rounds 1.., the most that could have been shown) for one student and start;
-    ``token`` empty: random shelves instead of "pour toi"."""
+) -> Run:
+    """``token`` empty: random shelves instead of "pour toi"."""
     rng = random.Random(seed)
     seen: set[str] = set()
     shown = rng.sample(library, min(8, len(library)))
-    found = 0
-    ceiling = 0
+    found = ceiling = held = open_rounds = 0
     for r in range(args.rounds + 1):
-        if r == 1:
-            left = sum(wants(c.payload) for c in library if c.clip_id not in seen)
-            ceiling = min(left, args.rounds * args.shelf)
         if r >= 1:
-            found += sum(wants(c.payload) for c in shown)
+            wanted = sum(wants(c.payload) for c in shown)
+            found += wanted
+            if any(wants(c.payload) for c in library if c.clip_id not in seen):
+                open_rounds += 1
+                held += wanted > 0
         if r == args.rounds:
             break
         for clip in shown:
@@ -73,10 +85,12 @@ def simulate(
             if token:
                 record(ctx, token, clip, "utile" if wants(clip.payload) else "pas_pour_moi")
         unseen = [c for c in library if c.clip_id not in seen]
+        if r == 0:
+            ceiling = min(sum(wants(c.payload) for c in unseen), args.rounds * args.shelf)
         shown = (for_you(ctx, token, PUBLISHED, args.shelf, seed=seed) if token else []) or rng.sample(
             unseen, min(args.shelf, len(unseen))
         )
-    return found, ceiling
+    return Run(found, ceiling, held, open_rounds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,24 +108,36 @@ def main(argv: list[str] | None = None) -> int:
         ctx = context_for(settings)
         library = ctx.index.sample(PUBLISHED, 100_000, seed=0)
         print(f"{len(library)} published clips; {a.rounds} rounds of a shelf of {a.shelf}; {a.seeds} starts each\n")
-        print("| student wants | wanted clips | wanted shown, mean: pour toi / random / at most |")
-        print("|---|---|---|")
-        sums = [0, 0, 0]
+        print(
+            "| student wants | wanted clips | wanted shown, mean: pour toi / random / at most "
+            "| shelf holds a wanted clip: pour toi / random |"
+        )
+        print("|---|---|---|---|")
+        ours_all: list[Run] = []
+        chance_all: list[Run] = []
         for name, wants in STUDENTS.items():
             ours = [simulate(ctx, f"sim-{seed}-{name}", wants, library, a, seed) for seed in range(a.seeds)]
             chance = [simulate(ctx, "", wants, library, a, seed) for seed in range(a.seeds)]
-            mine, theirs = sum(f for f, _ in ours), sum(f for f, _ in chance)
-            most = sum(c for _, c in ours)
-            sums = [sums[0] + mine, sums[1] + theirs, sums[2] + most]
+            ours_all += ours
+            chance_all += chance
             n = a.seeds
             wanted = sum(wants(c.payload) for c in library)
-            print(f"| {name} | {wanted} | {mine / n:.1f} / {theirs / n:.1f} / {most / n:.1f} |")
+            print(
+                f"| {name} | {wanted} | {sum(r.found for r in ours) / n:.1f} / {sum(r.found for r in chance) / n:.1f}"
+                f" / {sum(r.ceiling for r in ours) / n:.1f} | {_held(ours):.2f} / {_held(chance):.2f} |"
+            )
+        most = max(1, sum(r.ceiling for r in ours_all))
         print(
-            f"\nall: pour toi showed {sums[0] / max(1, sums[2]):.2f} of the wanted clips it could have shown, "
-            f"random shelves {sums[1] / max(1, sums[2]):.2f}"
+            f"\nall: pour toi showed {sum(r.found for r in ours_all) / most:.2f} of the wanted clips it could have "
+            f"shown (random shelves {sum(r.found for r in chance_all) / most:.2f}); its shelf held a wanted clip in "
+            f"{_held(ours_all):.2f} of the rounds where one was left (random {_held(chance_all):.2f})"
         )
         ctx.close()
     return 0
+
+
+def _held(runs: list[Run]) -> float:
+    return sum(r.held for r in runs) / max(1, sum(r.open_rounds for r in runs))
 
 
 if __name__ == "__main__":
