@@ -36,30 +36,39 @@ def _densest(hits: list[int], span: int) -> int:
     return best
 
 
+@lru_cache(maxsize=4096)
+def _query_terms(query: str) -> frozenset[str]:
+    """The query's search terms (a page of results highlights one query in every hit)."""
+    return frozenset(analyze(query))
+
+
 def highlight_snippet(text: str, query: str, *, width: int = 32, before: int = 6) -> str:
     """About ``width`` words of ``text`` around the densest run of matches, as escaped HTML with <mark>."""
-    terms = set(analyze(query))
+    terms = _query_terms(query)
     tokens = list(_TOKEN.finditer(text))
     if not tokens:
         return html.escape(text[:200])
-    said = [m.group() for m in tokens]
-    matching = {t for t in set(said) if _matches(t, terms)} if terms else set()
-    hits = [i for i, t in enumerate(said) if t in matching]
+    hits: list[int] = []
+    if terms:
+        said = [m.group() for m in tokens]
+        matching = {t for t in set(said) if _matches(t, terms)}
+        hits = [i for i, t in enumerate(said) if t in matching] if matching else []
     first = 0
     if hits:
         first = max(0, _densest(hits, width - before) - before)
     last = min(len(tokens), first + width)
     first = max(0, min(first, last - width))
-    marked, hit_set = [], set(hits)
-    pos = tokens[first].start()
-    for i in range(first, last):
-        m = tokens[i]
-        marked.append(html.escape(text[pos : m.start()]))
-        word = html.escape(m.group())
-        marked.append(f"<mark>{word}</mark>" if i in hit_set else word)
-        pos = m.end()
-    tail = text[pos : tokens[last].start()] if last < len(tokens) else text[pos:]
-    out = "".join(marked) + html.escape(tail if last == len(tokens) else "")
+    # the words from the first to the last, and the text after them when they end the clip; escaping is per
+    # character, so the runs between two marks are escaped whole
+    end = len(text) if last == len(tokens) else tokens[last - 1].end()
+    marked, pos = [], tokens[first].start()
+    for i in hits:
+        if first <= i < last:
+            m = tokens[i]
+            marked.append(html.escape(text[pos : m.start()]))
+            marked.append(f"<mark>{html.escape(m.group())}</mark>")
+            pos = m.end()
+    marked.append(html.escape(text[pos:end]))
     prefix = "… " if first > 0 else ""
     suffix = " …" if last < len(tokens) else ""
-    return prefix + out.strip() + suffix
+    return prefix + "".join(marked).strip() + suffix
