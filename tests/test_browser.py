@@ -416,7 +416,8 @@ def test_the_pages_pass_axe_and_the_student_page_works_by_keyboard_on_a_phone(
                 useful = browser.find_element(By.ID, "utile")
                 browser.execute_script("arguments[0].focus()", useful)
                 browser.switch_to.active_element.send_keys(Keys.ENTER)
-                _wait(browser, lambda d: "Noté" in d.find_element(By.ID, "message").text)
+                _wait(browser, lambda d: "Noté" in d.find_element(By.ID, "reagi").text)  # beside the buttons
+                assert useful.get_attribute("aria-pressed") == "true"
                 browser.get(base + "/")
                 _wait(browser, lambda d: "Pour toi" in d.find_element(By.ID, "accueil").text)
                 found[f"{size} pour toi"] = _axe_serious(browser)

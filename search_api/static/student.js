@@ -124,9 +124,14 @@ async function accueil() {
     if (pourToi.clips.length) {
       const oublier = vl.el("button", { type: "button", class: "secondaire" }, "Oublier mes choix");
       oublier.addEventListener("click", async () => {
-        const r = await vl.api("/me/reactions", { method: "DELETE" });
-        vl.message(`${r.deleted} choix oublié(s).`, true);
-        accueil();
+        try {
+          const r = await vl.api("/me/reactions", { method: "DELETE" });
+          vu.clip = null;  // the clip playing is not recorded again as watched when the page is left
+          vu.secondes = 0;
+          vl.message(`${r.deleted} choix oublié(s).`, true);
+          document.getElementById("message").focus();  // the button is gone with the shelf: the keyboard stays near
+          accueil();
+        } catch (e) { vl.erreur(e); }
       });
       blocs.unshift(vl.el("section", { class: "etagere" }, vl.el("h2", {}, "Pour toi"),
         vl.el("ul", { class: "resultats" }, ...pourToi.clips.map(ligne)), vl.el("p", {}, oublier)));
@@ -152,6 +157,7 @@ async function jouer(id, li, focusTitre = false) {
     video.addEventListener("seeking", () => { avant = null; });
     video.addEventListener("ended", envoyerVu);
     document.getElementById("reagir").hidden = false;
+    marquer(null);
     if (clip.moment > 0) video.addEventListener("loadedmetadata", () => { video.currentTime = clip.moment; }, { once: true });
     const titre = document.getElementById("clip-titre");
     titre.textContent = clip.title;
@@ -162,7 +168,9 @@ async function jouer(id, li, focusTitre = false) {
     suite(clip.context);
     transcription(clip, video);
     enVue();
-    if (focusTitre) titre.focus({ preventScroll: true });  // a chapter or "next" button: keep the keyboard there
+    if (focusTitre) document.getElementById("lecteur").scrollIntoView({ block: "start" });  // also on a wide screen
+    // a chapter or "next" button, or a phone (the player moved above the list): the keyboard goes to the clip
+    if (focusTitre || etroit()) titre.focus({ preventScroll: true });
     video.play().catch(() => {});
     await chapitres(clip).catch(e => vl.erreur(e));
     const sim = await vl.api("/clips/" + id + "/similar?limit=4");
@@ -174,16 +182,24 @@ async function jouer(id, li, focusTitre = false) {
 async function reagir(reaction, clipId, secondes = 0) {
   try {
     await vl.api("/me/reactions", { method: "POST", body: { clip_id: clipId, reaction, watched_s: secondes } });
-    if (reaction !== "vu") vl.message(reaction === "utile" ? "Noté : on te proposera des extraits proches." : "Noté : on t'en proposera d'autres.", true);
+    if (reaction !== "vu") marquer(reaction);
   } catch (e) { if (reaction !== "vu") vl.erreur(e); }
 }
 function envoyerVu() {
   if (vu.clip && vu.secondes >= 1) reagir("vu", vu.clip, Math.round(vu.secondes));
   vu.secondes = 0;
 }
+// the reaction said to the clip open, next to its buttons (the page's message line may be far above on a phone)
+function marquer(reaction) {
+  document.getElementById("utile").setAttribute("aria-pressed", String(reaction === "utile"));
+  document.getElementById("pas-pour-moi").setAttribute("aria-pressed", String(reaction === "pas_pour_moi"));
+  document.getElementById("reagi").textContent = !reaction ? ""
+    : reaction === "utile" ? "Noté : on te proposera des extraits proches." : "Noté : on t'en proposera d'autres.";
+}
+function etroit() { return window.matchMedia("(max-width: 900px)").matches; }
 // a phone: the player, not the list, in view (again once the transcript, chapters and similar clips are in)
 function enVue() {
-  if (window.matchMedia("(max-width: 900px)").matches) document.getElementById("lecteur").scrollIntoView({ block: "start" });
+  if (etroit()) document.getElementById("lecteur").scrollIntoView({ block: "start" });
 }
 // the words under the video: a click on a word (or Enter on a turn) plays from there; the word being said is lit
 function transcription(clip, video) {
