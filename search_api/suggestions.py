@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -40,6 +40,7 @@ REPEATED_DISINTEREST = 2
 KEPT = 500  # the most recent reactions kept per student
 LIKED_VALUES = 3  # the job, sector or topic values of the student's taste whose clips are drawn as candidates
 NEAR_WEIGHT = 0.25  # the weight of a candidate's cosine similarity to the nearest liked clip
+SAME_JOB_COST = 0.1  # taken from a candidate's score for each clip of its job already on the shelf
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,22 @@ def for_you(ctx: RunContext, token_id: str, state: Filters, limit: int = 6, seed
         hits.setdefault(h.clip_id, h)
     scores = {cid: taste.score(h.payload) + NEAR_WEIGHT * near[cid] for cid, h in hits.items() if cid not in seen}
     order = random.Random(seed).sample(sorted(scores), len(scores))  # equal scores in random order
-    return [hits[cid] for cid in sorted(order, key=lambda cid: -scores[cid])[:limit]]
+    return _varied([hits[cid] for cid in sorted(order, key=lambda cid: -scores[cid])], scores, limit)
+
+
+def _varied(ranked: list[Hit], scores: dict[str, float], limit: int) -> list[Hit]:
+    """The shelf taken from ``ranked`` one clip at a time, each clip's score lowered by ``SAME_JOB_COST`` for every
+    clip of its job already on the shelf: what one like leaves open (that job, or that topic in any job) gets room on
+    the shelf, while a taste that clearly favours one job still fills it with that job."""
+    shelf: list[Hit] = []
+    taken: Counter[str] = Counter()
+    pool = ranked[: 8 * limit]
+    while pool and len(shelf) < limit:
+        best = max(pool, key=lambda h: scores[h.clip_id] - SAME_JOB_COST * taken[str(h.payload.get("job", ""))])
+        pool.remove(best)
+        shelf.append(best)
+        taken[str(best.payload.get("job", ""))] += 1
+    return shelf
 
 
 def _as_seen(r: Reacted) -> Seen:

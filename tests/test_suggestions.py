@@ -88,3 +88,12 @@ def test_the_shelf_stays_empty_until_a_like_or_repeated_disinterest(ctx: RunCont
     assert for_you(ctx, "t-new", PUBLISHED, limit=3, seed=1) == []  # one turn-down says little
     _react(ctx, "t-new", "avocate", ["avo-salaire"])
     assert len(for_you(ctx, "t-new", PUBLISHED, limit=3, seed=1)) == 3
+
+
+def test_one_like_leaves_room_for_both_readings_of_it(ctx: RunContext) -> None:
+    """One liked salary clip of the nurse: the student may like nurses or salaries; the shelf offers both."""
+    _react(ctx, "t-one", "salaire", ["inf-salaire"])
+    shelf = for_you(ctx, "t-one", PUBLISHED, limit=6, seed=1)
+    ids = {h.clip_id for h in shelf}
+    assert {"avo-salaire", "che-salaire", "dév-salaire"} <= ids  # every other job's salary clip ...
+    assert len([h for h in shelf if h.payload["job"] == "infirmière"]) >= 2  # ... and more of the nurse
