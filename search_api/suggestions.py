@@ -14,6 +14,8 @@ left within ``SKIPPED_S``):
   random draw of the library, every time (a student who liked nothing yet has only these);
 * each is scored by the taste, plus a little for its nearness in meaning to a liked clip: after repeated
   disinterest the shelf offers what is least like what was turned down;
+* the shelf is filled best first, each clip counted down a little for each clip of its job already on it
+  (``SAME_JOB_COST``), so that a single like brings both of its readings (that job, or that topic anywhere);
 * clips the student already reacted to are not offered again.
 
 ``bench/eval_suggestions.py`` measures it with simulated students.
