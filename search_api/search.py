@@ -25,7 +25,6 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -43,7 +42,7 @@ from vidlib.search_api.query import (
     understand,
 )
 from vidlib.storage.index import RRF_K, Filters, Hit, SearchMode
-from vidlib.text import analyze, sparse_terms, words
+from vidlib.text import analyze, sparse_terms, term_set, words
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -244,13 +243,7 @@ def _saying_every_word(query: str, hits: list[Hit]) -> set[str]:
     terms = set(analyze(query))
     if not terms:
         return set()
-    return {h.clip_id for h in hits if terms <= _terms(_said(h))}
-
-
-@lru_cache(maxsize=4096)
-def _terms(text: str) -> frozenset[str]:
-    """A clip's search terms (kept for the clips searched most recently)."""
-    return frozenset(analyze(text))
+    return {h.clip_id for h in hits if terms <= term_set(_said(h))}
 
 
 def _naming(understood: Understanding, hits: list[Hit], lexicon: Lexicon) -> bool:

@@ -10,7 +10,7 @@ import html
 import re
 from functools import lru_cache
 
-from vidlib.text import analyze, stem, words
+from vidlib.text import stem, term_set, words
 
 _TOKEN = re.compile(r"[\w]+(?:[-'’][\w]+)*", re.UNICODE)
 
@@ -36,15 +36,9 @@ def _densest(hits: list[int], span: int) -> int:
     return best
 
 
-@lru_cache(maxsize=4096)
-def _query_terms(query: str) -> frozenset[str]:
-    """The query's search terms (a page of results highlights one query in every hit)."""
-    return frozenset(analyze(query))
-
-
 def highlight_snippet(text: str, query: str, *, width: int = 32, before: int = 6) -> str:
     """About ``width`` words of ``text`` around the densest run of matches, as escaped HTML with <mark>."""
-    terms = _query_terms(query)
+    terms = term_set(query)  # one query highlighted in every hit of a page: analysed once
     tokens = list(_TOKEN.finditer(text))
     if not tokens:
         return html.escape(text[:200])

@@ -117,6 +117,13 @@ def analyze(text: str) -> list[str]:
     return [stem(w) for w in words(text) if not is_stop(w) and len(w) > 1]
 
 
+@lru_cache(maxsize=8192)
+def term_set(text: str) -> frozenset[str]:
+    """The set of ``analyze(text)``, kept for the texts analysed last (the search asks again for the same clips'
+    and queries' terms, a snippet per hit of one query)."""
+    return frozenset(analyze(text))
+
+
 def term_index(term: str) -> int:
     """Stable 31-bit index of a term in the sparse vector space."""
     return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=4).digest(), "big") & 0x7FFFFFFF
