@@ -167,8 +167,7 @@ async function jouer(id, li, focusTitre = false) {
       .filter(Boolean).join(" · ");
     suite(clip.context);
     transcription(clip, video);
-    enVue();
-    if (focusTitre) document.getElementById("lecteur").scrollIntoView({ block: "start" });  // also on a wide screen
+    enVue(focusTitre);  // a chapter or "next" button: on a wide screen too
     // a chapter or "next" button, or a phone (the player moved above the list): the keyboard goes to the clip
     if (focusTitre || etroit()) titre.focus({ preventScroll: true });
     video.play().catch(() => {});
@@ -197,9 +196,10 @@ function marquer(reaction) {
     : reaction === "utile" ? "Noté : on te proposera des extraits proches." : "Noté : on t'en proposera d'autres.";
 }
 function etroit() { return window.matchMedia("(max-width: 900px)").matches; }
-// a phone: the player, not the list, in view (again once the transcript, chapters and similar clips are in)
-function enVue() {
-  if (etroit()) document.getElementById("lecteur").scrollIntoView({ block: "start" });
+// a phone: the player, not the list, in view (again once the transcript, chapters and similar clips are in);
+// ``partout``: on any screen
+function enVue(partout = false) {
+  if (partout || etroit()) document.getElementById("lecteur").scrollIntoView({ block: "start" });
 }
 // the words under the video: a click on a word (or Enter on a turn) plays from there; the word being said is lit
 function transcription(clip, video) {
