@@ -13,6 +13,7 @@ from vidlib.pipelines.stages.chapters import asked_and_answered, label_and_title
 from vidlib.pipelines.stages.cues import (
     closing_start,
     content_shift,
+    is_aside,
     is_follow_up,
     joining_cues,
     lead_in_start,
@@ -122,6 +123,47 @@ def test_follow_ups_are_weak_cues() -> None:
     cues = question_cues(att.utterances)
     assert cues[2] == 0.2
     assert cues[4] == 1.0  # the follow-up did not reset the 12 s of answer
+
+
+def test_mais_before_a_thing_put_forward_opens_a_subject_as_et_does() -> None:
+    assert not is_follow_up("mais l'intelligence artificielle est ce que ça change quelque chose dans votre métier")
+    assert is_follow_up("Mais ça ne vous fait pas peur de quitter le terrain ?")
+
+
+def test_an_aside_about_no_career_subject_is_a_follow_up() -> None:
+    subjects = load_taxonomy().subjects_named
+    assert is_aside("Et les parents, ils le vivent comment ?", subjects)
+    assert is_aside("Et les jeunes eux, ils utilisent l'IA ?", subjects)
+    assert not is_aside("Et vos horaires, ils sont comment ?", subjects)
+    assert not is_aside("Et une femme sur un chantier, ça se passe comment ?", subjects)
+    assert not is_aside("Et tu gagnes combien ?", subjects)  # nothing put forward
+    lines = [
+        ("student", "Bonjour.", 1.0),
+        ("professional", ANSWER, 12.0),
+        ("student", "Et les parents, ils le vivent comment ?", 2.0),
+        ("professional", ANSWER, 12.0),
+    ]
+    utts = make_transcript(lines).utterances
+    assert question_cues(utts)[2] == 1.0 and question_cues(utts, subjects=subjects)[2] == 0.2
+
+
+def test_a_students_statement_that_names_a_new_subject_is_a_full_question() -> None:
+    """Recognition lost the last word of "Et au niveau du salaire, ça donne quoi ?": the turn still names the salary,
+    which nobody named in the minute before; a turn about the salary while they talk of it stays a weak cue."""
+    subjects = load_taxonomy().subjects_named
+    lines = [
+        ("professional", "après le bac il faut trois ans de formation et des stages " * 3, 20.0),
+        ("student", "Et au niveau du salaire, ça donne pouvoir.", 2.0),
+        ("professional", "on gagne mille huit cents euros nets par mois au début " * 3, 20.0),
+        ("student", "Donc le salaire augmente avec les années.", 2.0),
+        ("professional", ANSWER, 20.0),
+    ]
+    utts = make_transcript(lines).utterances
+    assert list(question_cues(utts)[[1, 3]]) == [0.4, 0.4]
+    assert list(question_cues(utts, subjects=subjects)[[1, 3]]) == [1.0, 0.4]
+    question, _ = asked_and_answered(utts[1:])
+    assert question == "Et au niveau du salaire, ça donne pouvoir."  # it stands for the question of its chapter
+    assert asked_and_answered(utts[2:])[0] is None  # a chapter the professional opens has none
 
 
 def test_boundaries_fall_at_sentence_starts_only() -> None:

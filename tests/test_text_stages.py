@@ -57,6 +57,8 @@ def test_roles_professional_talks_most_student_asks() -> None:
 def test_question_detection() -> None:
     assert is_question("Qu'est-ce que tu aimes dans ce métier ?")
     assert is_question("Comment se passe une journée")
+    assert is_question("Tu peux te présenter.") and is_question("Vous pouvez m'expliquer ce que vous faites.")
+    assert not is_question("Tu peux travailler avec des enfants, des adultes handicapés.")  # what one can do
     assert not is_question("Je travaille la nuit.")
     # from the words when Whisper left out the question mark: openers after fillers, est-ce que, inversion
     assert is_question("Et alors, combien vous gagnez")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from vidlib.domain import AttributedTranscript, ChapterSpan, TopicSegment, Utterance
-from vidlib.pipelines.stages.cues import closing_start, sentence_start
+from vidlib.pipelines.stages.cues import closing_start, sentence_start, starts_sentence
 from vidlib.pipelines.stages.enrich import keyphrases_of_all
 from vidlib.pipelines.stages.segment import ChapterParams, chapter_cuts, spans_from_cuts
 from vidlib.pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
@@ -28,8 +28,16 @@ class ChapteringParams:
 
 def asked_and_answered(utts: Sequence[Utterance], within_s: float = 25.0) -> tuple[str | None, str]:
     """The question that opens these utterances (the sentence of the first one heard within ``within_s``, raw text: a
-    speaker turn may have cut "En quoi consiste votre | métier ?" in two) and the rest."""
+    speaker turn may have cut "En quoi consiste votre | métier ?" in two) and the rest. With no question, the first
+    sentence of a student's (or a guest's) opening turn stands for it: "Et au niveau du salaire, ça donne..." whose
+    last word recognition lost still says what the chapter is about."""
     q = next((i for i, u in enumerate(utts) if u.is_question and u.start - utts[0].start <= within_s), None)
+    if q is None and utts and utts[0].role != "professional":
+        q = next(
+            i
+            for i in range(len(utts))
+            if i + 1 == len(utts) or starts_sentence(utts, i + 1) or utts[i + 1].speaker != utts[i].speaker
+        )
     asked = range(sentence_start(utts, q), q + 1) if q is not None else range(0)
     question = " ".join(utts[i].text for i in asked) or None
     answer = " ".join(u.text for i, u in enumerate(utts) if i not in asked)
@@ -102,9 +110,10 @@ def plan_chapters(
     utts = attributed.utterances
     if not utts:
         return ()
-    spans = spans_from_cuts(utts, chapter_cuts(attributed, embed_passages, params.segment, duration_s))
-    closing = closing_start(utts, duration_s if duration_s is not None else utts[-1].end)
     classifier = TopicClassifier(embed_queries, params=params.topics)
+    subjects = classifier.taxonomy.subjects_named
+    spans = spans_from_cuts(utts, chapter_cuts(attributed, embed_passages, params.segment, duration_s, subjects))
+    closing = closing_start(utts, duration_s if duration_s is not None else utts[-1].end)
     labelled = label_and_title(attributed, spans, classifier, params.titles, closing)
     segment = params.segment
     longest = min(segment.merge_max_share * segment.typical_s(duration_s or utts[-1].end), segment.max_s)

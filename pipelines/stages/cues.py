@@ -3,8 +3,10 @@
 * question cue: a question (found from its words, ``attribute.is_question``) opens a topic, placed where the
   asking sentence starts. Whoever asks counts the same, so a diarisation mix-up does not erase the structure
   (weighting the professional's questions down measured no better on the annotated calls). A follow-up ("Même la
-  nuit ?", "Et vous, ... ?") is a weak cue; so is a question right after a short reply. A student's turn in no
-  question form that the professional answers at length is a question asked by intonation.
+  nuit ?", "Et vous, ... ?") is a weak cue; so is a question right after a short reply, and one that puts forward a
+  thing that is no career subject ("Et les parents, ils le vivent comment ?"). A student's turn in no question form
+  that the professional answers at length is a question asked by intonation; a full one when it names a career
+  subject not heard in the minute before ("Et au niveau du salaire, ça donne..." with its last word lost).
 * content shift: how far the meaning of the talk after a candidate moves from the talk before it (e5 vectors of
   the utterances, averaged over a time window on each side, weighted by duration).
 * pause: the silence before the candidate.
@@ -14,7 +16,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,10 +33,19 @@ class QuestionWeights:
     # a turn of the student (or a guest) in no question form that the professional answers at length: often a
     # question asked by intonation alone ("Tu as fait des études d'informatique.")
     prompting_turn: float = 0.4
+    # a career subject named in this many seconds before a turn is not a new one (30, 60 and 120 s measured alike)
+    recent_s: float = 60.0
+
+
+# the career subjects a text names: labels of the taxonomy whose keywords it says (topics.Taxonomy.subjects_named)
+SubjectsFn = Callable[[str], frozenset[str]]
 
 
 _FOLLOW_UP = re.compile(
-    r"^(?:même|mais|donc|du coup|ah bon|vraiment|c'est-à-dire|pourquoi ça|comment ça|genre|et ça|et là|"
+    # "mais" as "et": a follow-up before a pronoun, not before a thing put forward ("Mais l'intelligence artificielle,
+    # est-ce que ...", which recognition may hear for "Et l'intelligence artificielle, ...")
+    r"^(?:même|mais(?![\s,]+(?:le|la|les|l'|un|une|des|du|votre|vos|ton|ta|tes)\b)|donc|du coup|ah bon|vraiment|"
+    r"c'est-à-dire|pourquoi ça|comment ça|genre|et ça|et là|"
     r"et (?:vous|toi|eux|lui|elle|ils|elles|c'est|ça|il|on|après)\b)",
     re.IGNORECASE,
 )
@@ -70,6 +81,30 @@ def is_follow_up(text: str) -> bool:
     utilisez ?"). "Et le salaire ?" is anaphoric too: the content-shift cue tells a new subject apart."""
     stripped = _FILLER.sub("", without_leading_marks(text.strip().replace("’", "'")))
     return len(stripped.split()) <= 3 or bool(_FOLLOW_UP.match(stripped))
+
+
+# "Et les parents, ..." / "Mais l'intelligence artificielle, ...": a thing put forward before the question
+_PUT_FORWARD = re.compile(
+    r"^(?:et|mais)[\s,]+((?:le|la|les|l'|un|une|des|du|votre|vos|ton|ta|tes)\b[^,?]{1,40}),", re.IGNORECASE
+)
+
+
+def is_aside(text: str, subjects: SubjectsFn) -> bool:
+    """A question that puts forward a thing that is no career subject, to ask about it within the current topic ("Et
+    les parents, ils le vivent comment ?", "Et les jeunes, eux, ils utilisent l'IA ?"); one that puts forward a
+    subject opens it ("Et vos horaires, ils sont comment ?")."""
+    put = _PUT_FORWARD.match(_FILLER.sub("", without_leading_marks(text.strip().replace("’", "'"))))
+    return put is not None and not subjects(put.group(1))
+
+
+def new_subject(utts: Sequence[Utterance], first: int, last: int, subjects: SubjectsFn, recent_s: float) -> bool:
+    """Whether utterances ``first..last`` name a career subject that nobody named in the ``recent_s`` before them."""
+    named = subjects(" ".join(u.text for u in utts[first : last + 1]))
+    if not named:
+        return False
+    since = utts[first].start - recent_s
+    heard = subjects(" ".join(u.text for u in utts[:first] if u.end >= since))
+    return bool(named - heard)
 
 
 def turn_starts(utts: Sequence[Utterance]) -> list[int]:
@@ -109,12 +144,15 @@ def sentence_starts(utts: Sequence[Utterance]) -> np.ndarray:
     return np.array([i > 0 and starts_sentence(utts, i) for i in range(len(utts))], dtype=bool)
 
 
-def question_cues(utts: Sequence[Utterance], weights: QuestionWeights = QuestionWeights()) -> np.ndarray:
+def question_cues(
+    utts: Sequence[Utterance], weights: QuestionWeights = QuestionWeights(), subjects: SubjectsFn | None = None
+) -> np.ndarray:
     """Score each question, placed where the asking turn starts (before its short acknowledgements).
 
     The cue grows with the talk since the last opening question: ``weights.question`` once they
     have talked ``long_answer_s``, down towards ``follow_up`` right after a short reply. A follow-up always scores
-    ``follow_up`` and does not reset the talk count."""
+    ``follow_up`` and does not reset the talk count. With ``subjects`` (what the taxonomy calls career subjects), an
+    aside (``is_aside``) is a follow-up, and a prompting turn that names a new subject scores ``question``."""
     cues = np.zeros(len(utts))
     starts = turn_starts(utts)
     talk_since_topic = 0.0
@@ -128,22 +166,25 @@ def question_cues(utts: Sequence[Utterance], weights: QuestionWeights = Question
         sentence = " ".join(x.text for x in utts[sentence_start(utts, i) : i + 1])
         if about_the_call(sentence):
             continue
-        if is_follow_up(sentence):
+        if is_follow_up(sentence) or (subjects is not None and is_aside(sentence, subjects)):
             weight = weights.follow_up
         else:
             share = min(talk_since_topic / weights.long_answer_s, 1.0) if weights.long_answer_s > 0 else 1.0
             weight = weights.follow_up + (weights.question - weights.follow_up) * share
             talk_since_topic = 0.0
         cues[at] = max(cues[at], weight)
-    for at, answer_s in prompting_turns(utts, starts):
+    for at, last, answer_s in prompting_turns(utts, starts):
         if answer_s >= weights.long_answer_s and cues[at] == 0.0:
-            cues[at] = weights.prompting_turn
+            opens = subjects is not None and new_subject(utts, at, last, subjects, weights.recent_s)
+            cues[at] = weights.question if opens else weights.prompting_turn
     return cues
 
 
-def prompting_turns(utts: Sequence[Utterance], starts: Sequence[int], min_words: int = 4) -> list[tuple[int, float]]:
-    """(first utterance, seconds of the professional's talk right after) for each turn of a non-professional of at
-    least ``min_words`` words with no question in it."""
+def prompting_turns(
+    utts: Sequence[Utterance], starts: Sequence[int], min_words: int = 4
+) -> list[tuple[int, int, float]]:
+    """(first utterance, last utterance, seconds of the professional's talk right after) for each turn of a
+    non-professional of at least ``min_words`` words with no question in it."""
     out = []
     i = 0
     while i < len(utts):
@@ -161,7 +202,7 @@ def prompting_turns(utts: Sequence[Utterance], starts: Sequence[int], min_words:
             while k < len(utts) and utts[k].role == "professional":
                 answer += utts[k].end - utts[k].start
                 k += 1
-            out.append((i, answer))
+            out.append((i, j, answer))
         i = j + 1
     return out
 

@@ -24,6 +24,7 @@ import numpy as np
 from vidlib.domain import AttributedTranscript, ChapterSpan, TopicSegment, Utterance
 from vidlib.pipelines.stages.cues import (
     QuestionWeights,
+    SubjectsFn,
     closing_start,
     content_shift,
     joining_cues,
@@ -142,10 +143,14 @@ def _greedy_cuts(utts: Sequence[Utterance], allowed: np.ndarray, max_s: float, l
 
 
 def chapter_scores(
-    utts: Sequence[Utterance], vectors: np.ndarray, params: ChapterParams, duration_s: float
+    utts: Sequence[Utterance],
+    vectors: np.ndarray,
+    params: ChapterParams,
+    duration_s: float,
+    subjects: SubjectsFn | None = None,
 ) -> np.ndarray:
     return (
-        params.question_weight * question_cues(utts, params.questions)
+        params.question_weight * question_cues(utts, params.questions, subjects)
         + params.shift_weight * content_shift(utts, vectors, params.window_s(duration_s))
         + params.pause_weight * pause_cues(utts)
         + params.joining_weight * joining_cues(utts)
@@ -157,14 +162,16 @@ def chapter_cuts(
     embed: EmbedFn,
     params: ChapterParams = ChapterParams(),
     duration_s: float | None = None,
+    subjects: SubjectsFn | None = None,
 ) -> list[int]:
-    """Indices of the utterances that open a chapter (the first chapter's excluded)."""
+    """Indices of the utterances that open a chapter (the first chapter's excluded); ``subjects``: the career subjects
+    a text names (``cues.question_cues``)."""
     utts = attributed.utterances
     if len(utts) < 2:
         return []
     duration = duration_s if duration_s is not None else utts[-1].end
     vectors = embed([u.text for u in utts])
-    scores = chapter_scores(utts, vectors, params, duration)
+    scores = chapter_scores(utts, vectors, params, duration, subjects)
     cuts = best_cuts(
         utts,
         scores,

@@ -42,6 +42,12 @@ class Taxonomy:
         said = [fold_accents(w) for w in words(text)]
         return np.array([float(any(keyword_count(said, k) for k in group)) for group in self.keywords])
 
+    def subjects_named(self, text: str) -> frozenset[str]:
+        """The career subjects the text names: labels, other than the greetings, one of whose keywords it says."""
+        if not self.keywords:
+            return frozenset()
+        return frozenset(label for label, hit in zip(self.labels, self.keyword_hits(text)) if hit and label != GREETING)
+
     def name_of(self, topic: str) -> str:
         return self.names[self.labels.index(topic)] if topic in self.labels else "Autre"
 
