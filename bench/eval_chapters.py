@@ -42,6 +42,7 @@ from vidlib.pipelines.stages.segment import ClipParams, split_chapters
 from vidlib.settings import Settings
 from vidlib.storage.layout import stage_key
 from vidlib.storage.stage_keys import DIARIZE, TRANSCRIBE
+from vidlib.text import fold_accents, is_stop, stem, words
 
 # annotated label -> our labels that count as right (the same sets as ../shared/tools/eval_calls.py)
 ACCEPTED = {
@@ -121,6 +122,22 @@ def title_rows(truth: dict[str, Any], chapters: list[dict[str, Any]]) -> list[tu
         ours = next((c for c in chapters if c["start"] <= mid < c["end"]), {})
         rows.append((seg["label"], seg.get("question") or seg["title"], ours.get("title", ""), ours.get("topic", "")))
     return rows
+
+
+def title_words_heard(truth: dict[str, Any], chapters: list[dict[str, Any]]) -> tuple[int, int]:
+    """(title words said in the annotated topic, title words) over the topics, for the chapter at each topic's
+    midpoint: a content word of our title (the topic's name before " : " left out) that nobody said in that topic
+    is mostly a recognition error ("volis le code") or a word of another topic."""
+    said_in = {t["id"]: t["text"] for t in truth["turns"]}
+    right = total = 0
+    for seg in truth["topic_segments"]:
+        mid = (seg["start"] + seg["end"]) / 2
+        title = next((c.get("title", "") for c in chapters if c["start"] <= mid < c["end"]), "")
+        said = {stem(fold_accents(w)) for i in seg["turn_ids"] for w in words(said_in.get(i, ""))}
+        mine = [w for w in words(title.split(" : ", 1)[-1]) if len(w) >= 3 and not is_stop(w)]
+        right += sum(stem(fold_accents(w)) in said for w in mine)
+        total += len(mine)
+    return right, total
 
 
 @dataclass(frozen=True)
@@ -259,6 +276,9 @@ def main() -> int:
     for case in cases:
         out = rerun(case.ctx, case.rid, params, clip_params) if a.rerun else from_manifest(case.ctx, case.rid)
         rows[case.name] = metrics(case.truth, out)
+        rows[case.name]["title_words_heard"], rows[case.name]["title_words"] = title_words_heard(
+            case.truth, out.chapters
+        )
         print(case.name, json.dumps(rows[case.name]), flush=True)
         labels.update((g, o) for g, o, _ in label_rows(case.truth, out.chapters))
         titles.extend((case.name, *r) for r in title_rows(case.truth, out.chapters))
@@ -266,8 +286,8 @@ def main() -> int:
     print_confusion(labels)
     print("\n| call | annotated topic | annotated question (or title) | our chapter title | our label |")
     print("|---|---|---|---|---|")
-    for stem, label, gt, ours, topic in titles:
-        print(f"| {stem} | {label} | {gt} | {ours} | {topic} |")
+    for call, label, gt, ours, topic in titles:
+        print(f"| {call} | {label} | {gt} | {ours} | {topic} |")
     if a.json:
         a.json.write_text(json.dumps({"rows": rows, "titles": titles}, ensure_ascii=False, indent=1))
     return 0
@@ -283,6 +303,12 @@ def print_summary(rows: dict[str, dict[str, Any]]) -> None:
                 f"{name}: chapter Pk {mean('pk'):.3f}  WD {mean('wd'):.3f}  clip Pk {mean('clip_pk'):.3f}  "
                 f"labels {mean('label_acc'):.3f}  crossing {sum(r['crossing'] for r in group)}  "
                 f"mid-word {sum(r['mid_word_edges'] for r in group)}"
+                + (
+                    f"  title words heard {sum(r['title_words_heard'] for r in group)} / "
+                    f"{sum(r['title_words'] for r in group)}"
+                    if all("title_words" in r for r in group)
+                    else ""
+                )
             )
 
 
