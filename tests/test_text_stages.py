@@ -1,5 +1,7 @@
 """Unit tests of attribution, segmentation, clip planning, enrichment helpers and metrics."""
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from bench.common import boundary_f1, pk_windowdiff, reference_boundaries, spans_from_boundaries
@@ -236,3 +238,24 @@ def test_keyphrases_of_all_equals_keyphrases_per_clip() -> None:
         "Les gardes de nuit à l'hôpital, on les fait en équipe avec les aides-soignantes.",
     ]
     assert keyphrases_of_all(texts) == [keyphrases(t, texts[:i] + texts[i + 1 :]) for i, t in enumerate(texts)]
+
+
+def test_representative_phrases_pick_by_meaning_then_variety() -> None:
+    """Of a chapter's c-TF-IDF candidates, the title takes the ones nearest its meaning, the second one far from the
+    first; phrases under 4 characters are never taken (a hand-made embedding: one axis per idea)."""
+    from vidlib.pipelines.stages.enrich import representative_phrases
+
+    axes = {"chapter": [0.8, 0.6, 0.0], "revue de code": [1.0, 0.0, 0.0], "relecture du code": [0.99, 0.14, 0.0],
+            "tickets": [0.6, 0.8, 0.0], "vois": [0.0, 0.0, 1.0], "vo": [0.8, 0.6, 0.0]}  # fmt: skip
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        return np.array([axes[t] for t in texts], dtype=float)
+
+    candidates = [["vois", "vo", "relecture du code", "revue de code", "tickets"]]
+    assert representative_phrases(["chapter"], candidates, embed, k=2, diversity=0.0) == [
+        ("tickets", "relecture du code")  # nearest first
+    ]
+    assert representative_phrases(["chapter"], candidates, embed, k=2, diversity=0.5) == [
+        ("tickets", "revue de code")  # "relecture du code" is nearer, and closer to "tickets" too: less new
+    ]
+    assert representative_phrases(["chapter", "chapter"], [[], ["vo"]], embed) == [(), ()]

@@ -10,13 +10,14 @@ import numpy as np
 
 from vidlib.domain import AttributedTranscript, ChapterSpan, TopicSegment, Utterance
 from vidlib.pipelines.stages.cues import closing_start, sentence_start, starts_sentence
-from vidlib.pipelines.stages.enrich import keyphrases_of_all
+from vidlib.pipelines.stages.enrich import keyphrases_of_all, representative_phrases
 from vidlib.pipelines.stages.segment import ChapterParams, chapter_cuts, spans_from_cuts
 from vidlib.pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
 from vidlib.pipelines.stages.topics import GREETING, OTHER, TopicClassifier, TopicParams
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 ANSWER_CHARS = 1500  # the start of an answer says most about its topic; the rest costs embedding time
+TITLE_CANDIDATES = 20  # a chapter's best c-TF-IDF phrases among which its title's two are picked by meaning
 
 
 @dataclass(frozen=True)
@@ -66,20 +67,33 @@ def label_and_title(
     excluded = [frozenset() if n == 0 else frozenset({GREETING}) for n in range(len(spans))]
     guesses = classifier.classify_many([q for q, _ in pairs], [a for _, a in pairs], excluded)
     texts = [confident_text(words[p[0].first_word : p[-1].last_word + 1], params) for p in parts]
-    phrases = keyphrases_of_all(texts)
+    openings = [opening_question(part, words, params=params) for part in parts]
+    # a chapter with no clean opening question is titled by its phrases: the c-TF-IDF candidates, picked by meaning
+    by_phrases = [
+        i
+        for i, (span, guess) in enumerate(zip(spans, guesses))
+        if span.first_utterance != closing and guess.topic != GREETING and openings[i] is None
+    ]
+    candidates = keyphrases_of_all(texts, k=TITLE_CANDIDATES)
+    named = classifier.taxonomy.subjects_named  # "Le salaire : salaire, ..." would say the topic twice
+    picked = representative_phrases(
+        [texts[i][:ANSWER_CHARS] for i in by_phrases],
+        [[p for p in candidates[i] if guesses[i].topic not in named(p)] for i in by_phrases],
+        classifier.embed,
+    )
+    phrases = dict(zip(by_phrases, picked))
     out = []
-    for span, part, guess, ph in zip(spans, parts, guesses, phrases):
+    for n, (span, guess, opening) in enumerate(zip(spans, guesses, openings)):
         if span.first_utterance == closing:
             out.append(replace(span, topic=GREETING, topic_confidence=1.0, title=CLOSING_TITLE))
             continue
-        opening = opening_question(part, words, params=params)
         name = classifier.taxonomy.name_of(guess.topic) if guess.topic in classifier.taxonomy.labels else None
         if guess.topic == GREETING:  # greetings: their questions ("Vous m'entendez ?") and keyphrases say nothing
             title = OPENING_TITLE
         elif opening:
             title = opening[1]
         else:
-            title = keyphrase_title(ph, name)
+            title = keyphrase_title(phrases.get(n, ()), name)
         out.append(replace(span, topic=guess.topic, topic_confidence=guess.confidence, title=title))
     return tuple(out)
 

@@ -7,6 +7,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from vidlib.domain import AttributedTranscript, ChapterSpan, ClipEnrichment, ClipSpec
 from vidlib.pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
 from vidlib.pipelines.stages.topics import topic_label
@@ -48,6 +50,42 @@ def keyphrases_of_all(texts: Sequence[str], k: int = 6) -> list[tuple[str, ...]]
     candidates = [candidate_phrases(t) for t in texts]
     df = Counter(phrase for c in candidates for phrase in c)
     return [_pick(c, lambda phrase: df[phrase] - 1, len(texts) - 1, k) for c in candidates]
+
+
+def representative_phrases(
+    texts: Sequence[str],
+    candidates: Sequence[Sequence[str]],
+    embed: Callable[[Sequence[str]], np.ndarray],
+    k: int = 2,
+    diversity: float = 0.3,
+    min_chars: int = 4,
+) -> list[tuple[str, ...]]:
+    """For each text, the ``k`` of its candidate phrases (of ``min_chars`` or more) closest in meaning to it, each
+    next one also far from those already picked (maximal marginal relevance, ``diversity`` the weight of that
+    distance). c-TF-IDF finds the words a chapter says more than the others, often frequent ones that say little
+    ("jeune", "vois"); the chapter's meaning (e5 vectors: ``embed`` maps texts to unit vectors) picks among them
+    ("revue de code", "matin au tribunal"). One call of ``embed`` for all texts and phrases."""
+    kept = [[p for p in dict.fromkeys(c) if len(p) >= min_chars] for c in candidates]
+    unique = list(dict.fromkeys(p for c in kept for p in c))
+    if not unique:
+        return [() for _ in texts]
+    vectors = embed([*texts, *unique])
+    of_phrase = dict(zip(unique, vectors[len(texts) :]))
+    out = []
+    for text_vector, phrases in zip(vectors[: len(texts)], kept):
+        if not phrases:
+            out.append(())
+            continue
+        pv = np.array([of_phrase[p] for p in phrases])
+        near = pv @ text_vector
+        picked: list[int] = []
+        while len(picked) < min(k, len(phrases)):
+            overlap = (pv @ pv[picked].T).max(axis=1) if picked else np.zeros(len(phrases))
+            score = (1 - diversity) * near - diversity * overlap
+            score[picked] = -np.inf
+            picked.append(int(np.argmax(score)))
+        out.append(tuple(phrases[i] for i in picked))
+    return out
 
 
 def _pick(here: Counter[str], others_with: Callable[[str], int], n_others: int, k: int) -> tuple[str, ...]:

@@ -94,6 +94,11 @@ class TopicClassifier:
         self.params = params
         self._examples: tuple[list[np.ndarray], list[np.ndarray]] | None = None
 
+    @property
+    def embed(self) -> EmbedFn:
+        """The embedder it compares texts with (also what titles pick their phrases with)."""
+        return self._embed
+
     def _example_vectors(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         if self._examples is None:
             tax = self.taxonomy
