@@ -77,7 +77,7 @@ def label_and_title(
     candidates = keyphrases_of_all(texts, k=TITLE_CANDIDATES)
     named = classifier.taxonomy.subjects_named  # "Le salaire : salaire, ..." would say the topic twice
     picked = representative_phrases(
-        [texts[i][:ANSWER_CHARS] for i in by_phrases],
+        [pairs[i][1] for i in by_phrases],  # the answers the labels were read from: embedded already
         [[p for p in candidates[i] if guesses[i].topic not in named(p)] for i in by_phrases],
         classifier.embed,
     )

@@ -93,11 +93,17 @@ class TopicClassifier:
         self.taxonomy = taxonomy or load_taxonomy()
         self.params = params
         self._examples: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+        self._vectors: dict[str, np.ndarray] = {}
 
-    @property
-    def embed(self) -> EmbedFn:
-        """The embedder it compares texts with (also what titles pick their phrases with)."""
-        return self._embed
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """``texts`` as unit vectors, each text embedded once by this classifier: a call's chapters are labelled again
+        after a merge, and a title picks its phrases by the meaning of the answer the label was read from."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if todo:
+            self._vectors.update(zip(todo, self._embed(todo)))
+        if not texts:
+            return self._embed([])
+        return np.array([self._vectors[t] for t in texts])
 
     def _example_vectors(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         if self._examples is None:
@@ -117,8 +123,8 @@ class TopicClassifier:
         """Per (question, answer) pair, each label's similarity to its examples."""
         q_ex, a_ex = self._example_vectors()
         asked = [q for q in questions if q]
-        q_vecs = self._embed(asked) if asked else np.zeros((0, 1))
-        a_vecs = self._embed(list(answers))
+        q_vecs = self.embed(asked) if asked else np.zeros((0, 1))
+        a_vecs = self.embed(list(answers))
         k = self.params.top_k
         top = lambda v, ex: float(np.mean(np.sort(ex @ v)[-k:]))  # noqa: E731
         out = np.zeros((len(answers), len(self.taxonomy.labels)))
