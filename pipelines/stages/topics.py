@@ -97,7 +97,8 @@ class TopicClassifier:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """``texts`` as unit vectors, each text embedded once by this classifier: a call's chapters are labelled again
-        after a merge, and a title picks its phrases by the meaning of the answer the label was read from."""
+        after a merge, and a title picks its phrases by the meaning of the answer the label was read from. The memo
+        lives as long as the classifier: one per call's chapters (the search's classifier labels vectors, not texts)."""
         todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if todo:
             self._vectors.update(zip(todo, self._embed(todo)))
