@@ -42,7 +42,7 @@ from vidlib.pipelines.stages.segment import ClipParams, split_chapters
 from vidlib.settings import Settings
 from vidlib.storage.layout import stage_key
 from vidlib.storage.stage_keys import DIARIZE, TRANSCRIBE
-from vidlib.text import fold_accents, is_stop, stem, words
+from vidlib.text import is_stop, stem, words
 
 # annotated label -> our labels that count as right (the same sets as ../shared/tools/eval_calls.py)
 ACCEPTED = {
@@ -130,14 +130,13 @@ def title_words(truth: dict[str, Any], chapters: list[dict[str, Any]]) -> tuple[
     before " : " left out). One that nobody said in the topic is mostly a recognition error ("volis le code") or a
     word of another topic; one of the annotated title says what the annotator found the topic to be about."""
     said_in = {t["id"]: t["text"] for t in truth["turns"]}
-    key = lambda w: stem(fold_accents(w))  # noqa: E731
     heard = annotated = total = 0
     for seg in truth["topic_segments"]:
         mid = (seg["start"] + seg["end"]) / 2
         title = next((c.get("title", "") for c in chapters if c["start"] <= mid < c["end"]), "")
-        said = {key(w) for i in seg["turn_ids"] for w in words(said_in.get(i, ""))}
-        gist = {key(w) for w in words(f"{seg['title']} {seg.get('question') or ''}")}
-        mine = [key(w) for w in words(title.split(" : ", 1)[-1]) if len(w) >= 3 and not is_stop(w)]
+        said = {stem(w) for i in seg["turn_ids"] for w in words(said_in.get(i, ""))}
+        gist = {stem(w) for w in words(f"{seg['title']} {seg.get('question') or ''}")}
+        mine = [stem(w) for w in words(title.split(" : ", 1)[-1]) if len(w) >= 3 and not is_stop(w)]
         heard += sum(w in said for w in mine)
         annotated += sum(w in gist for w in mine)
         total += len(mine)
@@ -306,12 +305,8 @@ def print_summary(rows: dict[str, dict[str, Any]]) -> None:
                 f"{name}: chapter Pk {mean('pk'):.3f}  WD {mean('wd'):.3f}  clip Pk {mean('clip_pk'):.3f}  "
                 f"labels {mean('label_acc'):.3f}  crossing {sum(r['crossing'] for r in group)}  "
                 f"mid-word {sum(r['mid_word_edges'] for r in group)}"
-                + (
-                    f"  title words heard {sum(r['title_words_heard'] for r in group)}, in the annotated titles "
-                    f"{sum(r['title_words_annotated'] for r in group)}, of {sum(r['title_words'] for r in group)}"
-                    if all("title_words" in r for r in group)
-                    else ""
-                )
+                + f"  title words heard {sum(r['title_words_heard'] for r in group)}, in the annotated titles "
+                f"{sum(r['title_words_annotated'] for r in group)}, of {sum(r['title_words'] for r in group)}"
             )
 
 

@@ -36,6 +36,7 @@ from vidlib.pipelines.stages.topics import (
     Taxonomy,
     TopicClassifier,
     TopicParams,
+    embedded_once,
     load_taxonomy,
     topic_label,
 )
@@ -137,6 +138,11 @@ def test_an_aside_about_no_career_subject_is_a_follow_up() -> None:
     assert not is_aside("Et vos horaires, ils sont comment ?", subjects)
     assert not is_aside("Et une femme sur un chantier, ça se passe comment ?", subjects)
     assert not is_aside("Et tu gagnes combien ?", subjects)  # nothing put forward
+    # connectives and announcements start like a thing put forward, and are none
+    assert not is_aside("Et une dernière question, quel est votre salaire ?", subjects)
+    assert not is_aside("Et du coup, quelles études il faut faire ?", subjects)
+    assert not is_aside("Et des fois, vous travaillez le week-end ?", subjects)
+    assert is_follow_up("Mais du coup, vous faites quoi le matin ?") and is_follow_up("Mais des fois vous partez ?")
     lines = [
         ("student", "Bonjour.", 1.0),
         ("professional", ANSWER, 12.0),
@@ -164,6 +170,11 @@ def test_a_students_statement_that_names_a_new_subject_is_a_full_question() -> N
     question, _ = asked_and_answered(utts[1:])
     assert question == "Et au niveau du salaire, ça donne pouvoir."  # it stands for the question of its chapter
     assert asked_and_answered(utts[2:])[0] is None  # a chapter the professional opens has none
+    acknowledged = make_transcript(
+        [("student", "D'accord.", 1.0), ("student", "Et au niveau du salaire, ça donne pouvoir.", 2.0), lines[2]]
+    )
+    assert asked_and_answered(acknowledged.utterances)[0] == "Et au niveau du salaire, ça donne pouvoir."
+    assert asked_and_answered(make_transcript([("student", "D'accord.", 1.0), lines[2]]).utterances)[0] is None
 
 
 def test_boundaries_fall_at_sentence_starts_only() -> None:
@@ -499,3 +510,30 @@ def test_the_taxonomy_has_french_names_and_several_examples_per_label() -> None:
     assert all(len(q) >= 4 and len(a) >= 4 for q, a in zip(tax.questions, tax.answers))
     assert topic_label("ia_et_metier") == "L'IA et le métier" and topic_label("autre") == "Autre"
     assert topic_label("accueil") == "Accueil et au revoir"
+
+
+def test_a_chapter_titled_by_phrases_does_not_say_its_topic_twice() -> None:
+    """A chapter with no opening question is titled '<topic> : <phrase>, <phrase>'; a phrase naming the topic again
+    ("niveau du salaire") is left out, and each text is embedded once though the chapter is labelled twice."""
+    seen: list[str] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        seen.extend(texts)
+        return _fake_embed(texts)
+
+    att = make_transcript(
+        [
+            ("student", "Bonjour.", 1.0),
+            ("professional", "conseils conseils conseils pour les jeunes du quartier", 8.0),
+            ("professional", "le niveau du salaire, le niveau du salaire, gardes de nuit, primes de salaire", 8.0),
+        ]
+    )
+    utts = att.utterances
+    spans = [ChapterSpan(utts[a].start, utts[b].end, a, b) for a, b in ((0, 1), (2, 2))]
+    clf = TopicClassifier(embedded_once(embed), _fake_taxonomy(), TopicParams(top_k=1, min_confidence=0.6))
+    first = label_and_title(att, spans, clf)
+    again = label_and_title(att, spans, clf)
+    assert first == again and first[1].topic == "salaire"
+    title = first[1].title
+    assert title.startswith("Le salaire : ") and "salaire" not in title.split(" : ", 1)[1], title
+    assert len(seen) == len(set(seen))

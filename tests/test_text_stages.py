@@ -61,6 +61,7 @@ def test_question_detection() -> None:
     assert is_question("Comment se passe une journée")
     assert is_question("Tu peux te présenter.") and is_question("Vous pouvez m'expliquer ce que vous faites.")
     assert not is_question("Tu peux travailler avec des enfants, des adultes handicapés.")  # what one can do
+    assert is_question("Tu peux présenter ton métier") and not is_question("Et tu peux m'appeler Céline.")
     assert not is_question("Je travaille la nuit.")
     # from the words when Whisper left out the question mark: openers after fillers, est-ce que, inversion
     assert is_question("Et alors, combien vous gagnez")

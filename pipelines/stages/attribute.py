@@ -29,9 +29,13 @@ _SENTENCE_END = (".", "?", "!", "…")
 _OPENERS = (
     r"(?:(?:et|alors|mais|donc|bon|ok|okay|d'accord|ah|oh|euh|bah|ben|pour finir|pour commencer|sinon|du coup)[\s,]+)*"
 )
-# "Tu peux / vous pouvez" asks when a pronoun follows ("Tu peux te présenter", "vous pouvez m'expliquer"); with a
-# verb right after, the professional is stating what one can do ("Tu peux travailler avec des enfants, ...")
-_CLITIC = r"(?:me|te|nous|vous|se|en|y|le|la|les|lui|leur)\b|[mtsl]'"
+# "Tu peux / vous pouvez" asks when a pronoun or a verb of telling follows ("Tu peux te présenter", "vous pouvez
+# m'expliquer", "tu peux raconter"); with another verb, the professional is stating what one can do ("Tu peux
+# travailler avec des enfants, ..."), as in "tu peux m'appeler Céline"
+_CLITIC = (
+    r"(?!m'appeler\b)(?:(?:me|te|nous|vous|se|en|y|le|la|les|lui|leur)\b|[mtsl]'|"
+    r"(?:présenter|expliquer|parler|raconter|dire|décrire)\b)"
+)
 _QUESTION_START = re.compile(
     r"^" + _OPENERS + r"(est[- ]ce|qu'est[- ]ce|comment|pourquoi|combien|quel|quelle|quels|quelles|c'est quoi|"
     r"(?:tu peux|vous pouvez|tu pourrais|vous pourriez)(?=[\s,]+(?:" + _CLITIC + r"))|"

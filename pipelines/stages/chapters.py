@@ -9,11 +9,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from vidlib.domain import AttributedTranscript, ChapterSpan, TopicSegment, Utterance
-from vidlib.pipelines.stages.cues import closing_start, sentence_start, starts_sentence
+from vidlib.pipelines.stages.cues import closing_start, sentence_start, starts_sentence, without_fillers
 from vidlib.pipelines.stages.enrich import keyphrases_of_all, representative_phrases
 from vidlib.pipelines.stages.segment import ChapterParams, chapter_cuts, spans_from_cuts
 from vidlib.pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
-from vidlib.pipelines.stages.topics import GREETING, OTHER, TopicClassifier, TopicParams
+from vidlib.pipelines.stages.topics import GREETING, OTHER, TopicClassifier, TopicParams, embedded_once
+from vidlib.text import term_set
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 ANSWER_CHARS = 1500  # the start of an answer says most about its topic; the rest costs embedding time
@@ -34,15 +35,26 @@ def asked_and_answered(utts: Sequence[Utterance], within_s: float = 25.0) -> tup
     last word recognition lost still says what the chapter is about."""
     q = next((i for i, u in enumerate(utts) if u.is_question and u.start - utts[0].start <= within_s), None)
     if q is None and utts and utts[0].role != "professional":
-        q = next(
-            i
-            for i in range(len(utts))
-            if i + 1 == len(utts) or starts_sentence(utts, i + 1) or utts[i + 1].speaker != utts[i].speaker
-        )
+        q = _statement_end(utts)
     asked = range(sentence_start(utts, q), q + 1) if q is not None else range(0)
     question = " ".join(utts[i].text for i in asked) or None
     answer = " ".join(u.text for i, u in enumerate(utts) if i not in asked)
     return question, (answer or question or "")[:ANSWER_CHARS]
+
+
+def _statement_end(utts: Sequence[Utterance], min_words: int = 4) -> int | None:
+    """The last utterance of the first sentence of the opening speaker's turn that says something (``min_words``
+    words past its acknowledgements: not "D'accord."), or None."""
+    start = 0
+    for i in range(len(utts)):
+        last_of_turn = i + 1 == len(utts) or utts[i + 1].speaker != utts[i].speaker
+        if last_of_turn or starts_sentence(utts, i + 1):
+            if len(without_fillers(" ".join(u.text for u in utts[start : i + 1])).split()) >= min_words:
+                return i
+            start = i + 1
+        if last_of_turn:
+            return None
+    return None
 
 
 CLOSING_TITLE = "Remerciements et au revoir"
@@ -75,10 +87,11 @@ def label_and_title(
         if span.first_utterance != closing and guess.topic != GREETING and openings[i] is None
     ]
     candidates = keyphrases_of_all(texts, k=TITLE_CANDIDATES)
-    named = classifier.taxonomy.subjects_named  # "Le salaire : salaire, ..." would say the topic twice
+    names = [term_set(classifier.taxonomy.name_of(guesses[i].topic)) for i in by_phrases]
     picked = representative_phrases(
         [pairs[i][1] for i in by_phrases],  # the answers the labels were read from: embedded already
-        [[p for p in candidates[i] if guesses[i].topic not in named(p)] for i in by_phrases],
+        # a phrase that says the topic's name again ("Le salaire : niveau du salaire, ...") is left out
+        [[p for p in candidates[i] if not term_set(p) & name] for i, name in zip(by_phrases, names)],
         classifier.embed,
     )
     phrases = dict(zip(by_phrases, picked))
@@ -110,7 +123,8 @@ def chapters_from_segments(
         ChapterSpan(start=s.start, end=s.end, first_utterance=s.first_utterance, last_utterance=s.last_utterance)
         for s in segments
     )
-    return label_and_title(attributed, spans, TopicClassifier(embed_queries, params=params.topics), params.titles)
+    classifier = TopicClassifier(embedded_once(embed_queries), params=params.topics)
+    return label_and_title(attributed, spans, classifier, params.titles)
 
 
 def plan_chapters(
@@ -124,7 +138,7 @@ def plan_chapters(
     utts = attributed.utterances
     if not utts:
         return ()
-    classifier = TopicClassifier(embed_queries, params=params.topics)
+    classifier = TopicClassifier(embedded_once(embed_queries), params=params.topics)
     subjects = classifier.taxonomy.subjects_named
     spans = spans_from_cuts(utts, chapter_cuts(attributed, embed_passages, params.segment, duration_s, subjects))
     closing = closing_start(utts, duration_s if duration_s is not None else utts[-1].end)

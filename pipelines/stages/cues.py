@@ -33,18 +33,26 @@ class QuestionWeights:
     # a turn of the student (or a guest) in no question form that the professional answers at length: often a
     # question asked by intonation alone ("Tu as fait des études d'informatique.")
     prompting_turn: float = 0.4
-    # a career subject named in this many seconds before a turn is not a new one (30, 60 and 120 s measured alike)
-    recent_s: float = 60.0
+    # a prompting turn that names a career subject nobody named in the ``recent_s`` before it ("Et au niveau du
+    # salaire, ça donne..." with its last word lost) asks as a question does
+    new_subject_turn: float = 1.0
+    recent_s: float = 60.0  # 30, 60 and 120 s measured alike
 
 
 # the career subjects a text names: labels of the taxonomy whose keywords it says (topics.Taxonomy.subjects_named)
 SubjectsFn = Callable[[str], frozenset[str]]
 
 
+# a determiner that puts a thing forward ("Et les parents, ...", "Mais l'intelligence artificielle, ..."); not the
+# connectives that start like one ("du coup", "des fois") nor an announcement ("Et une dernière question, ...")
+_PUTS_FORWARD = (
+    r"(?!du coup\b|des fois\b|(?:la|une) (?:\w+ )?question\b)"
+    r"(?:le|la|les|l'|un|une|des|du|ce|cet|cette|ces|mon|ma|mes|ton|ta|tes|son|sa|ses|votre|vos)\b"
+)
 _FOLLOW_UP = re.compile(
-    # "mais" as "et": a follow-up before a pronoun, not before a thing put forward ("Mais l'intelligence artificielle,
-    # est-ce que ...", which recognition may hear for "Et l'intelligence artificielle, ...")
-    r"^(?:même|mais(?![\s,]+(?:le|la|les|l'|un|une|des|du|votre|vos|ton|ta|tes)\b)|donc|du coup|ah bon|vraiment|"
+    # "mais" as "et": a follow-up, unless a thing is put forward ("Mais l'intelligence artificielle, est-ce que ...",
+    # which recognition may hear for "Et l'intelligence artificielle, ...")
+    r"^(?:même|mais(?![\s,]+" + _PUTS_FORWARD + r")|donc|du coup|ah bon|vraiment|"
     r"c'est-à-dire|pourquoi ça|comment ça|genre|et ça|et là|"
     r"et (?:vous|toi|eux|lui|elle|ils|elles|c'est|ça|il|on|après)\b)",
     re.IGNORECASE,
@@ -76,24 +84,26 @@ def about_the_call(sentence: str) -> bool:
     return bool(_CALL_SETUP.search(asked))
 
 
+def without_fillers(text: str) -> str:
+    """``text`` without the marks and the acknowledgements before it ("– Ok, d'accord. Et ..." -> "Et ...")."""
+    return _FILLER.sub("", without_leading_marks(text.strip().replace("’", "'")))
+
+
 def is_follow_up(text: str) -> bool:
     """A short or anaphoric question that continues the current subject ("Même la nuit ?", "Et les drones, vous en
     utilisez ?"). "Et le salaire ?" is anaphoric too: the content-shift cue tells a new subject apart."""
-    stripped = _FILLER.sub("", without_leading_marks(text.strip().replace("’", "'")))
+    stripped = without_fillers(text)
     return len(stripped.split()) <= 3 or bool(_FOLLOW_UP.match(stripped))
 
 
-# "Et les parents, ..." / "Mais l'intelligence artificielle, ...": a thing put forward before the question
-_PUT_FORWARD = re.compile(
-    r"^(?:et|mais)[\s,]+((?:le|la|les|l'|un|une|des|du|votre|vos|ton|ta|tes)\b[^,?]{1,40}),", re.IGNORECASE
-)
+_PUT_FORWARD = re.compile(r"^(?:et|mais)[\s,]+(" + _PUTS_FORWARD + r"[^,?]{1,40}),", re.IGNORECASE)
 
 
 def is_aside(text: str, subjects: SubjectsFn) -> bool:
     """A question that puts forward a thing that is no career subject, to ask about it within the current topic ("Et
     les parents, ils le vivent comment ?", "Et les jeunes, eux, ils utilisent l'IA ?"); one that puts forward a
     subject opens it ("Et vos horaires, ils sont comment ?")."""
-    put = _PUT_FORWARD.match(_FILLER.sub("", without_leading_marks(text.strip().replace("’", "'"))))
+    put = _PUT_FORWARD.match(without_fillers(text))
     return put is not None and not subjects(put.group(1))
 
 
@@ -176,7 +186,7 @@ def question_cues(
     for at, last, answer_s in prompting_turns(utts, starts):
         if answer_s >= weights.long_answer_s and cues[at] == 0.0:
             opens = subjects is not None and new_subject(utts, at, last, subjects, weights.recent_s)
-            cues[at] = weights.question if opens else weights.prompting_turn
+            cues[at] = weights.new_subject_turn if opens else weights.prompting_turn
     return cues
 
 

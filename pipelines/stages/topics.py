@@ -52,6 +52,21 @@ class Taxonomy:
         return self.names[self.labels.index(topic)] if topic in self.labels else "Autre"
 
 
+def embedded_once(embed: EmbedFn) -> EmbedFn:
+    """``embed`` that embeds each text once and keeps its vector as long as the returned function lives: a call's
+    chapters are labelled again after a merge, and a title picks its phrases by the meaning of the answer its label
+    was read from."""
+    vectors: dict[str, np.ndarray] = {}
+
+    def run(texts: Sequence[str]) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in vectors]
+        if todo:
+            vectors.update(zip(todo, embed(todo)))
+        return np.array([vectors[t] for t in texts]) if texts else embed(texts)
+
+    return run
+
+
 @lru_cache(maxsize=4)
 def load_taxonomy(path: Path = TAXONOMY_FILE) -> Taxonomy:
     raw = json.loads(path.read_text(encoding="utf-8"))["labels"]
@@ -93,18 +108,11 @@ class TopicClassifier:
         self.taxonomy = taxonomy or load_taxonomy()
         self.params = params
         self._examples: tuple[list[np.ndarray], list[np.ndarray]] | None = None
-        self._vectors: dict[str, np.ndarray] = {}
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """``texts`` as unit vectors, each text embedded once by this classifier: a call's chapters are labelled again
-        after a merge, and a title picks its phrases by the meaning of the answer the label was read from. The memo
-        lives as long as the classifier: one per call's chapters (the search's classifier labels vectors, not texts)."""
-        todo = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if todo:
-            self._vectors.update(zip(todo, self._embed(todo)))
-        if not texts:
-            return self._embed([])
-        return np.array([self._vectors[t] for t in texts])
+    @property
+    def embed(self) -> EmbedFn:
+        """The embedder it compares texts with (titles pick their phrases with it too)."""
+        return self._embed
 
     def _example_vectors(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         if self._examples is None:
@@ -124,8 +132,8 @@ class TopicClassifier:
         """Per (question, answer) pair, each label's similarity to its examples."""
         q_ex, a_ex = self._example_vectors()
         asked = [q for q in questions if q]
-        q_vecs = self.embed(asked) if asked else np.zeros((0, 1))
-        a_vecs = self.embed(list(answers))
+        q_vecs = self._embed(asked) if asked else np.zeros((0, 1))
+        a_vecs = self._embed(list(answers))
         k = self.params.top_k
         top = lambda v, ex: float(np.mean(np.sort(ex @ v)[-k:]))  # noqa: E731
         out = np.zeros((len(answers), len(self.taxonomy.labels)))
