@@ -39,6 +39,7 @@ from vidlib.pipelines.stages.chapters import ChapteringParams, plan_chapters
 from vidlib.pipelines.stages.enrich import enrich_clips
 from vidlib.pipelines.stages.plan import plan_clips
 from vidlib.pipelines.stages.segment import ClipParams, split_chapters
+from vidlib.pipelines.stages.topics import embedded_once
 from vidlib.settings import Settings
 from vidlib.storage.layout import stage_key
 from vidlib.storage.stage_keys import DIARIZE, TRANSCRIBE
@@ -187,21 +188,14 @@ def rerun(ctx: RunContext, rid: str, params: ChapteringParams, clip_params: Clip
     return Produced(chapter_rows, clip_rows, [asdict(w) for w in attributed.words])
 
 
-_MEMO: dict[tuple[str, str], np.ndarray] = {}  # one model for every home: the models folder is the same
+_EMBED: dict[str, Callable[[Sequence[str]], np.ndarray]] = {}  # one model for every home: the models folder is the same
 
 
 def _memo(ctx: RunContext, kind: str) -> Callable[[Sequence[str]], np.ndarray]:
     """The embedder's passages or queries, each text embedded once per run (a grid embeds the same texts often)."""
-    embed = getattr(ctx.models.embedder(), f"embed_{kind}")
-
-    def run(texts: Sequence[str]) -> np.ndarray:
-        todo = [t for t in dict.fromkeys(texts) if (kind, t) not in _MEMO]
-        if todo:
-            for t, v in zip(todo, embed(todo)):
-                _MEMO[(kind, t)] = v
-        return np.array([_MEMO[(kind, t)] for t in texts]).reshape(len(texts), -1)
-
-    return run
+    if kind not in _EMBED:
+        _EMBED[kind] = embedded_once(getattr(ctx.models.embedder(), f"embed_{kind}"))
+    return _EMBED[kind]
 
 
 def export_call(ctx: RunContext, rid: str, truth: dict[str, Any], dest: Path) -> None:
