@@ -11,6 +11,7 @@ from tests.transcripts import make_transcript
 from vidlib.domain import ChapterSpan, SpokenWord
 from vidlib.pipelines.stages.chapters import asked_and_answered, label_and_title, same_topic_merged
 from vidlib.pipelines.stages.cues import (
+    about_the_call,
     closing_start,
     content_shift,
     is_aside,
@@ -94,6 +95,9 @@ def test_a_question_about_the_call_itself_opens_no_chapter() -> None:
         ("student", "Moi aussi je suis d'accord, vous pouvez vous présenter ?", 4.0),
     ]
     assert question_cues(make_transcript(both).utterances)[1] == 1.0
+    # the recording's purpose, even with its key word misheard ("enregistré" heard as "logistré")
+    assert about_the_call("Bon, l'appel a bien logistré pour la plateforme du lycée, c'est ça ?")
+    assert not about_the_call("Et l'appel d'offres, comment ça se passe ?")
 
 
 def test_a_students_statement_answered_at_length_is_a_question_by_intonation() -> None:

@@ -65,7 +65,8 @@ _FILLER = re.compile(
 _TERMINAL = (".", "?", "!", "…", ":")
 # questions about the call itself (consent to the recording, hearing each other): part of the greetings, no topic
 _CALL_SETUP = re.compile(
-    r"\b(?:accord|consen\w*|enregistr\w*|m'entend\w*|m'entends|nous entend\w*|me vo(?:is|yez)|le son|micro)\b",
+    r"\b(?:accord|consen\w*|enregistr\w*|m'entend\w*|m'entends|nous entend\w*|me vo(?:is|yez)|le son|micro|"
+    r"l'appel(?! d'offres?)|la plateforme)\b",
     re.IGNORECASE,
 )
 
