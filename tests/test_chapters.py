@@ -304,6 +304,9 @@ def test_clean_question_titles() -> None:
     assert clean_question("C'est drôle. Et pourquoi le bâtiment, au départ?") == "Pourquoi le bâtiment, au départ ?"
     assert clean_question("Est-ce que est-ce que le le salaire il est bien") == "Est-ce que le salaire il est bien ?"
     assert clean_question("-ce qu'il est dur ?") == "Est-ce qu'il est dur ?"
+    # an adverb set apart opens nothing, even misheard ("Concrètement" heard as "Prêtement")
+    assert clean_question("Prêtement, c'est quoi votre travail ?") == "C'est quoi votre travail ?"
+    assert clean_question("Comment, vous faites ça ?") == "Comment, vous faites ça ?"
     assert (
         clean_question("Est-ce que je peux vous demander combien gagne une infirmière ?")
         == "Combien gagne une infirmière ?"

@@ -25,7 +25,9 @@ _OPENER = re.compile(
     r"très bien|je vois|pour commencer|pour finir|pour terminer|enfin|sinon|du coup|en fait|dernière question|"
     r"autre question|j'ai une question|une question|c'est drôle|c'est intéressant|ça a l'air \w+|"
     r"est-ce que je peux vous demander|est-ce que je peux te demander|je voulais savoir|je voudrais savoir|"
-    r"j'aimerais savoir)(?![\w'’])[\s,.!:;…-]*)+",  # whole words: "Bonjour" is not "bon" + "jour"
+    r"j'aimerais savoir|"
+    r"(?!comment\b)\w+ment(?=\s*,))(?![\w'’])[\s,.!:;…-]*)+",  # whole words: "Bonjour" is not "bon" + "jour";
+    # an adverb set apart by a comma ("Concrètement, ...", "Franchement, ...", or misheard: "Prêtement, ...")
     re.IGNORECASE,
 )
 _FILLER_WORD = re.compile(r"(?<![\w'-])(?:euh|heu|hum|hmm|bah|ben)(?![\w'-])[,]?\s*", re.IGNORECASE)
