@@ -260,3 +260,13 @@ def test_representative_phrases_pick_by_meaning_then_variety() -> None:
         ("tickets", "revue de code")  # "relecture du code" is nearer, and closer to "tickets" too: less new
     ]
     assert representative_phrases(["chapter", "chapter"], [[], ["vo"]], embed) == [(), ()]
+
+
+def test_unknown_words_are_the_misheard_ones() -> None:
+    """The real French word list: what Whisper made up is unknown; names, acronyms and short words are not judged."""
+    from vidlib.pipelines.stages.french_words import unknown_words
+
+    assert unknown_words("Études et parcours : bâtiment, géniaire en cinq") == ["géniaire"]
+    assert unknown_words("Prêtement, c'est quoi votre travail avec les ados ?") == ["Prêtement"]
+    assert unknown_words("Et Mehdi, il travaille à Clermont-Ferrand, en BTS, le week-end ?") == []
+    assert unknown_words("revue de code, stand-up, gardes de nuit, aide-soignante") == []

@@ -11,6 +11,7 @@ import numpy as np
 from vidlib.domain import AttributedTranscript, ChapterSpan, TopicSegment, Utterance
 from vidlib.pipelines.stages.cues import closing_start, sentence_start, starts_sentence, without_fillers
 from vidlib.pipelines.stages.enrich import keyphrases_of_all, representative_phrases
+from vidlib.pipelines.stages.french_words import unknown_words
 from vidlib.pipelines.stages.segment import ChapterParams, chapter_cuts, spans_from_cuts
 from vidlib.pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
 from vidlib.pipelines.stages.topics import GREETING, OTHER, TopicClassifier, TopicParams, embedded_once
@@ -90,8 +91,12 @@ def label_and_title(
     names = [term_set(classifier.taxonomy.name_of(guesses[i].topic)) for i in by_phrases]
     picked = representative_phrases(
         [pairs[i][1] for i in by_phrases],  # the answers the labels were read from: embedded already
-        # a phrase that says the topic's name again ("Le salaire : niveau du salaire, ...") is left out
-        [[p for p in candidates[i] if not term_set(p) & name] for i, name in zip(by_phrases, names)],
+        # a phrase that says the topic's name again ("Le salaire : niveau du salaire, ...") or a word that does not
+        # exist (misheard: "nuits astrarte") is left out
+        [
+            [p for p in candidates[i] if not term_set(p) & name and not unknown_words(p)]
+            for i, name in zip(by_phrases, names)
+        ],
         classifier.embed,
     )
     phrases = dict(zip(by_phrases, picked))

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from vidlib.domain import AttributedTranscript, ChapterSpan, ClipEnrichment, ClipSpec
+from vidlib.pipelines.stages.french_words import unknown_words
 from vidlib.pipelines.stages.titles import TitleParams, confident_text, keyphrase_title, opening_question
 from vidlib.pipelines.stages.topics import topic_label
 from vidlib.text import is_stop, stem, words
@@ -129,7 +130,8 @@ def enrich_clips(
         elif opening is not None:
             title = opening[1]
         else:
-            title = keyphrase_title(all_phrases[i], topic_label(topic) if topic != "autre" else None)
+            heard = [p for p in all_phrases[i] if not unknown_words(p)]  # no misheard word in a title
+            title = keyphrase_title(heard, topic_label(topic) if topic != "autre" else None)
         out.append(
             ClipEnrichment(clip.clip_id, title, all_phrases[i], topic, chapter.topic_confidence if chapter else 0.0)
         )
