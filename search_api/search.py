@@ -42,7 +42,7 @@ from vidlib.search_api.query import (
     understand,
 )
 from vidlib.storage.index import RRF_K, Filters, Hit, SearchMode
-from vidlib.text import analyze, sparse_terms, term_set, words
+from vidlib.text import sparse_terms, term_set, words
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -240,7 +240,7 @@ def _similarities(
 def _saying_every_word(query: str, hits: list[Hit]) -> set[str]:
     """The clips whose title and text hold every term of the query (French stems): a student's own words, said in
     the clip, are kept in hybrid whatever the floor."""
-    terms = set(analyze(query))
+    terms = term_set(query)  # asked twice per hybrid query (the sparse hits, the greetings): analysed once
     if not terms:
         return set()
     return {h.clip_id for h in hits if terms <= term_set(_said(h))}
