@@ -79,11 +79,16 @@ def _stemmer() -> snowballstemmer.stemmer:
     return stemmer
 
 
+def without_elision(word: str) -> str:
+    """``word`` without the article or pronoun elided before it ("l'appel" -> "appel", "qu'on" -> "on")."""
+    return _ELISION.sub("", word)
+
+
 def words(text: str) -> list[str]:
     """Lower-cased words with elisions removed (accents kept)."""
     out = []
     for raw in _WORD.findall(text.lower().replace("’", "'")):
-        w = _ELISION.sub("", raw) if "'" in raw else raw
+        w = without_elision(raw) if "'" in raw else raw
         if w:
             out.append(w)
     return out

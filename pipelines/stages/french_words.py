@@ -12,17 +12,20 @@ import re
 from functools import lru_cache
 from typing import Any
 
-# common in the calls, missing from the list
-_ALSO_KNOWN = frozenset({"ado", "ados", "appli", "applis", "weekend", "weekends"})
-_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-_ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+from vidlib.text import without_elision
+
+# common in the calls, missing from the list: added to it
+_ALSO_KNOWN = ("ado", "ados", "appli", "applis", "weekend", "weekends")
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
 @lru_cache(maxsize=1)
 def _dictionary() -> Any:
     from spellchecker import SpellChecker
 
-    return SpellChecker(language="fr", distance=1)
+    checker = SpellChecker(language="fr", distance=1)
+    checker.word_frequency.load_words(_ALSO_KNOWN)
+    return checker
 
 
 def unknown_words(text: str) -> list[str]:
@@ -32,10 +35,10 @@ def unknown_words(text: str) -> list[str]:
     known = _dictionary()
     out = []
     for n, token in enumerate(_TOKEN.findall(text)):
-        word = _ELISION.sub("", token)
+        word = without_elision(token)
         if len(word) < 4 or word.isupper() or (n > 0 and word[:1].isupper()):
             continue
-        if word.lower() in _ALSO_KNOWN or word.lower() in known:
+        if word.lower() in known:
             continue
         if "-" in word and all(part.lower() in known or len(part) < 4 for part in word.split("-")):
             continue
