@@ -104,12 +104,17 @@ def metrics(truth: dict[str, Any], out: Produced) -> dict[str, Any]:
     }
 
 
+def chapter_at(seg: dict[str, Any], chapters: list[dict[str, Any]]) -> dict[str, Any]:
+    """Our chapter at the annotated topic's midpoint ({} when none)."""
+    mid = (seg["start"] + seg["end"]) / 2
+    return next((c for c in chapters if c["start"] <= mid < c["end"]), {})
+
+
 def label_rows(truth: dict[str, Any], chapters: list[dict[str, Any]]) -> list[tuple[str, str, bool]]:
     """(annotated label, our label at the topic's midpoint, right?) per annotated topic."""
     rows = []
     for seg in truth["topic_segments"]:
-        mid = (seg["start"] + seg["end"]) / 2
-        ours = next((c.get("topic", "") for c in chapters if c["start"] <= mid < c["end"]), "")
+        ours = chapter_at(seg, chapters).get("topic", "")
         rows.append((seg["label"], ours, ours in ACCEPTED.get(seg["label"], set())))
     return rows
 
@@ -119,8 +124,7 @@ def title_rows(truth: dict[str, Any], chapters: list[dict[str, Any]]) -> list[tu
     our chapter being the one at the topic's midpoint."""
     rows = []
     for seg in truth["topic_segments"]:
-        mid = (seg["start"] + seg["end"]) / 2
-        ours = next((c for c in chapters if c["start"] <= mid < c["end"]), {})
+        ours = chapter_at(seg, chapters)
         rows.append((seg["label"], seg.get("question") or seg["title"], ours.get("title", ""), ours.get("topic", "")))
     return rows
 
@@ -133,8 +137,7 @@ def title_words(truth: dict[str, Any], chapters: list[dict[str, Any]]) -> tuple[
     said_in = {t["id"]: t["text"] for t in truth["turns"]}
     heard = annotated = total = 0
     for seg in truth["topic_segments"]:
-        mid = (seg["start"] + seg["end"]) / 2
-        title = next((c.get("title", "") for c in chapters if c["start"] <= mid < c["end"]), "")
+        title = chapter_at(seg, chapters).get("title", "")
         said = {stem(w) for i in seg["turn_ids"] for w in words(said_in.get(i, ""))}
         gist = {stem(w) for w in words(f"{seg['title']} {seg.get('question') or ''}")}
         mine = [stem(w) for w in words(title.split(" : ", 1)[-1]) if len(w) >= 3 and not is_stop(w)]
