@@ -312,6 +312,13 @@ def test_clean_question_titles() -> None:
         == "Combien gagne une infirmière ?"
     )
     assert clean_question("Ok.") is None
+    # an agreement the recogniser ran into the question is dropped; what sets the question's subject is kept
+    assert (
+        clean_question("Bien sûr bien moi aussi je suis d'accord est-ce que vous pouvez vous présenter ?")
+        == "Est-ce que vous pouvez vous présenter ?"
+    )
+    assert clean_question("Oui c'est super et qu'est-ce que vous aimez ?") == "Qu'est-ce que vous aimez ?"
+    assert clean_question("Et à l'inverse, qu'est-ce qui est dur ?") == "À l'inverse, qu'est-ce qui est dur ?"
     # openers are whole words: "Bonjour" is not "Bon" + "jour", a name is kept
     assert (
         clean_question("Bonjour, est-ce que vous pouvez vous présenter ?") == "Est-ce que vous pouvez vous présenter ?"

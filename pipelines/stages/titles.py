@@ -1,6 +1,7 @@
 """Readable titles for chapters and clips.
 
 A title is the opening question, cleaned: fillers and discourse openers removed ("Alors, euh, pour commencer"),
+an agreement run into the question dropped ("moi aussi je suis d'accord est-ce que..."),
 restarts collapsed ("est-ce que est-ce que"), a broken leading fragment dropped ("-ce qu'il..."), only the asking
 sentence kept, capitalised, "?" at the end. A question resting on words the recogniser was unsure of (``min_word``,
 ``min_mean`` probability) is not used: the title falls back to the topic's name and the keyphrases, made of
@@ -38,6 +39,14 @@ _INTERROGATIVE = re.compile(
     re.IGNORECASE,
 )
 
+# agreeing before asking, run into the question with no stop between ("Bien sûr bien moi aussi je suis d'accord
+# est-ce que vous pouvez vous présenter ?"): what comes before the question's "est-ce" is no part of it
+_AGREEING = re.compile(
+    r"(?<![\w'])(?:d'accord|bien sûr|merci|ok|okay|oui|ouais|parfait|super|très bien|entendu)(?![\w'])",
+    re.IGNORECASE,
+)
+_CLAUSE_QUESTION = re.compile(r"(?<![\w'])(?:qu')?est-ce\b", re.IGNORECASE)
+
 
 # a question that stops on a word that cannot end one ("Qu'est-ce que vous aimez le plus dans ce ?", "Qu'est-ce
 # qu'il a le ?"): the recogniser lost its end, so the title falls back to the chapter's keyphrases
@@ -71,6 +80,9 @@ def clean_question(text: str) -> str | None:
     for _ in range(3):
         text = _RESTART.sub(r"\1", text)
     text = _OPENER.sub("", text).strip(" ,;:-")
+    asked = _CLAUSE_QUESTION.search(text)
+    if asked and _AGREEING.search(text[: asked.start()]):
+        text = text[asked.start() :]
     text = re.sub(r"\s*([?!])\s*$", r"\1", text).rstrip(" .,;:")
     if len(text.rstrip("?!").split()) < TitleParams.min_words or _DANGLING.search(text):
         return None
