@@ -11,6 +11,7 @@ import numpy as np
 
 from vidlib.domain import Sentence, Transcript, Word
 from vidlib.errors import MediaError, StageError
+from vidlib.pipelines.stages.media_probe import Pcm16Wav
 from vidlib.wording import join_words
 
 SAMPLE_RATE = 16_000
@@ -48,7 +49,7 @@ class TranscribeOptions:
 
 def transcribe(
     model: Any,
-    samples: np.ndarray,
+    samples: np.ndarray | Pcm16Wav,
     options: TranscribeOptions,
     *,
     progress: Callable[[float], None] | None = None,
@@ -104,7 +105,7 @@ def transcribe(
 
 def _run_window(
     model: Any,
-    samples: np.ndarray,
+    samples: np.ndarray | Pcm16Wav,
     bounds: tuple[int, int],
     options: TranscribeOptions,
     language: str | None,
@@ -131,7 +132,7 @@ def _check_language(language: str, probability: float, allowed: tuple[str, ...])
         )
 
 
-def window_bounds(samples: np.ndarray, window_s: float, search_s: float) -> list[tuple[int, int]]:
+def window_bounds(samples: np.ndarray | Pcm16Wav, window_s: float, search_s: float) -> list[tuple[int, int]]:
     """Sample ranges of at most ``window_s`` seconds covering ``samples``; each cut falls on the quietest half
     second of the ``search_s`` seconds before its mark (a pause between words, not the middle of one)."""
     n, window = len(samples), int(window_s * SAMPLE_RATE)
