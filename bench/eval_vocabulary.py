@@ -8,7 +8,8 @@ call's own words: ``vocabulary.call_vocabulary`` of a consent record built from 
 sector, names) and ``lexicon`` (the call's own words, then the career lexicon). WER is
 computed as ../shared/tools/eval_calls.py does (lower case, punctuation and hyphens as spaces, elisions split), over
 the whole call; the words of the call's own vocabulary are also counted apart ("vocabulary words found": how many
-of their occurrences in the reference appear in the hypothesis).
+of their occurrences in the reference appear in the hypothesis). ``--set condition_on_previous_text=true``
+changes one of the transcribe stage's options (``TranscribeOptions``) for every variant.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +43,22 @@ def vocabulary_recall(ref: list[str], hyp: list[str], vocabulary: str) -> tuple[
     return found, len(want)
 
 
+def with_options(options: TranscribeOptions, pairs: list[str]) -> TranscribeOptions:
+    """``options`` with ``name=value`` pairs applied, each value read as the field's own type."""
+    for pair in pairs:
+        name, value = pair.split("=", 1)
+        kind = type(getattr(options, name))
+        read: Any = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+        options = replace(options, **{name: read})
+    return options
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", nargs="+", required=True, type=Path)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--variants", default="without,own,lexicon")
+    ap.add_argument("--set", nargs="*", default=[], help="transcribe options, e.g. condition_on_previous_text=true")
     a = ap.parse_args()
     settings = Settings()
     configure_offline_environment(settings)
@@ -62,11 +75,14 @@ def main() -> int:
             row: dict[str, Any] = {"call": media.stem, "dur_s": round(float(truth["duration"]), 1)}
             for name in a.variants.split(","):
                 hotwords = variants[name]
-                options = TranscribeOptions(
-                    language="fr",
-                    beam_size=settings.whisper_beam_size,
-                    workers=settings.whisper_workers,
-                    hotwords=hotwords,
+                options = with_options(
+                    TranscribeOptions(
+                        language="fr",
+                        beam_size=settings.whisper_beam_size,
+                        workers=settings.whisper_workers,
+                        hotwords=hotwords,
+                    ),
+                    a.set,
                 )
                 t0 = time.perf_counter()
                 tr = transcribe(model, Pcm16Wav(wav), options)
