@@ -502,6 +502,11 @@ def test_the_taxonomy_keywords_match_whole_words_or_word_starts() -> None:
     assert said("Qu'est-ce qui est le plus dur ?") == {"difficultes"}
     assert "difficultes" not in said("La formation dure trois ans.")  # "dur" is short: whole words only
     assert said("Vous travaillez la nuit et le week-end ?") == {"horaires"}
+    # the conditional of "aimer" asks politely ("j'aimerais savoir", "vous aimeriez faire quoi ?"): no subject
+    # named; the present and the future still say what one likes
+    assert said("J'aimerais savoir ce que vous faites le matin.") == {"journee_type"}
+    assert said("Nous aimerions, vous aimeriez, elles aimeraient") == set()
+    assert said("Qu'est-ce que vous aimez ?") == said("Vous aimerez ce métier.") == {"ce_qu_on_aime"}
 
 
 def test_the_taxonomy_has_french_names_and_several_examples_per_label() -> None:

@@ -96,13 +96,21 @@ def words(text: str) -> list[str]:
 
 def keyword_count(said: Sequence[str], keyword: str) -> int:
     """How often ``keyword`` (lower case, no accents) is said in ``said`` (words, accents folded): one of 4+ letters
-    counts the words it starts ("conseil": "conseilleriez"); a shorter one ("ia", "dur") or one of several words
-    ("plein air") counts whole words."""
+    counts the words it starts ("conseil": "conseilleriez"), but not the conditional of a verb it ends ("aime":
+    "j'aimerais savoir..." asks politely, it says nothing of liking); a shorter one ("ia", "dur") or one of
+    several words ("plein air") counts whole words."""
     if " " in keyword:
         return f" {' '.join(said)} ".count(f" {keyword} ")
     if len(keyword) < 4:
         return sum(w == keyword for w in said)
-    return sum(w.startswith(keyword) for w in said)
+    conditional = f"{keyword}r" if keyword.endswith("e") else None
+    return sum(
+        w.startswith(keyword) and not (conditional and w.startswith(conditional) and w[len(conditional) :] in _IF)
+        for w in said
+    )
+
+
+_IF = frozenset({"ais", "ait", "ions", "iez", "aient"})  # the endings of the conditional after the verb's "-er"
 
 
 @lru_cache(maxsize=1 << 16)
