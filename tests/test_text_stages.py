@@ -270,3 +270,4 @@ def test_unknown_words_are_the_misheard_ones() -> None:
     assert unknown_words("Prêtement, c'est quoi votre travail avec les ados ?") == ["Prêtement"]
     assert unknown_words("Et Mehdi, il travaille à Clermont-Ferrand, en BTS, le week-end ?") == []
     assert unknown_words("revue de code, stand-up, gardes de nuit, aide-soignante") == []
+    assert unknown_words("le gros œuvre, le cœur du métier, Œuvre, main-d'œuvre, ex æquo") == []

@@ -31,16 +31,22 @@ def _dictionary() -> Any:
 def unknown_words(text: str) -> list[str]:
     """The words of ``text`` that are no French word. Not judged: words under 4 letters, acronyms ("BTS") and names
     (a capital past the first word: "Mehdi", "Clermont-Ferrand"); a hyphenated word is known when it or each of its
-    parts is ("week-end", "peut-être")."""
+    parts is ("week-end", "peut-être"). The list writes "oe" for "œ" ("coeur", "oeuvre")."""
     known = _dictionary()
     out = []
     for n, token in enumerate(_TOKEN.findall(text)):
         word = without_elision(token)
         if len(word) < 4 or word.isupper() or (n > 0 and word[:1].isupper()):
             continue
-        if word.lower() in known:
+        spelled = _unligatured(word.lower())
+        if spelled in known:
             continue
-        if "-" in word and all(part.lower() in known or len(part) < 4 for part in word.split("-")):
+        parts = [without_elision(part) for part in spelled.split("-")]  # "main-d'oeuvre": main, oeuvre
+        if "-" in spelled and all(part in known or len(part) < 4 for part in parts):
             continue
         out.append(word)
     return out
+
+
+def _unligatured(word: str) -> str:
+    return word.replace("œ", "oe").replace("æ", "ae")
