@@ -41,14 +41,20 @@ FRENCH_STOP_WORDS = frozenset(
 
 
 def fold_accents(text: str) -> str:
-    """``text`` decomposed (NFKD) without its combining marks: "Éducatrice" -> "Educatrice", "œ" stays."""
+    """``text`` decomposed (NFKD) without its combining marks, ligatures written out: "Éducatrice" -> "Educatrice",
+    "œuvre" -> "oeuvre" (as most keyboards type it)."""
     if text.isascii():
         return text
     return _NON_ASCII.sub(lambda m: m.group().translate(_FOLDED), text)
 
 
 def _fold_char(char: str) -> str:
+    if char in _LIGATURES:  # NFKD keeps them
+        return _LIGATURES[char]
     return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+
+
+_LIGATURES = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"}
 
 
 class _FoldedChars(dict[int, str]):
