@@ -86,6 +86,28 @@ def wer(reference: Sequence[str], hypothesis: Sequence[str]) -> float:
     return previous[-1] / max(1, len(reference))
 
 
+def word_errors(reference: Sequence[str], hypothesis: Sequence[str]) -> tuple[int, int, int]:
+    """(substitutions, deletions, insertions) of one least-cost alignment of the hypothesis to the reference: their
+    sum over the reference's length is ``wer``."""
+    n, m = len(reference), len(hypothesis)
+    cost = [[i + j if i == 0 or j == 0 else 0 for j in range(m + 1)] for i in range(n + 1)]
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            same = reference[i - 1] == hypothesis[j - 1]
+            cost[i][j] = min(cost[i - 1][j] + 1, cost[i][j - 1] + 1, cost[i - 1][j - 1] + (not same))
+    subs = dels = ins = 0
+    i, j = n, m
+    while i or j:
+        if i and j and cost[i][j] == cost[i - 1][j - 1] + (reference[i - 1] != hypothesis[j - 1]):
+            subs += reference[i - 1] != hypothesis[j - 1]
+            i, j = i - 1, j - 1
+        elif i and cost[i][j] == cost[i - 1][j] + 1:
+            dels, i = dels + 1, i - 1
+        else:
+            ins, j = ins + 1, j - 1
+    return subs, dels, ins
+
+
 # --- segmentation: Pk / WindowDiff (Beeferman 1999; Pevzner & Hearst 2002) and boundary F1 ------------------
 def _seconds_labels(spans: list[tuple[float, float]], duration: float) -> list[tuple[str, int]]:
     """One label per second: the index of the span holding its middle, or a numbered gap."""

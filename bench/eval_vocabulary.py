@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench.common import consent_from_truth, load_truth, wer, words_for_wer
+from bench.common import consent_from_truth, load_truth, wer, word_errors, words_for_wer
 from vidlib.consent import parse_consent
 from vidlib.models.registry import ModelRegistry
 from vidlib.pipelines.context import configure_offline_environment
@@ -89,8 +89,10 @@ def main() -> int:
                 seconds = time.perf_counter() - t0
                 hyp = [w for s in tr.sentences for w in words_for_wer(s.text)]
                 found, total = vocabulary_recall(ref, hyp, vocabulary)
+                subs, dels, ins = word_errors(ref, hyp)
                 row[name] = {
                     "wer": round(wer(ref, hyp), 4),
+                    "substitutions / deletions / insertions": f"{subs} / {dels} / {ins}",
                     "seconds": round(seconds, 1),
                     "vocabulary_found": f"{found}/{total}",
                 }

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bench.common import boundary_f1, pk_windowdiff, reference_boundaries, spans_from_boundaries
+from bench.common import boundary_f1, pk_windowdiff, reference_boundaries, spans_from_boundaries, wer, word_errors
 from tests.transcripts import make_transcript
 from vidlib.consent import parse_consent
 from vidlib.domain import Diarization, Sentence, SpeakerTurn, Transcript, Word
@@ -271,3 +271,10 @@ def test_unknown_words_are_the_misheard_ones() -> None:
     assert unknown_words("Et Mehdi, il travaille à Clermont-Ferrand, en BTS, le week-end ?") == []
     assert unknown_words("revue de code, stand-up, gardes de nuit, aide-soignante") == []
     assert unknown_words("le gros œuvre, le cœur du métier, Œuvre, main-d'œuvre, ex æquo") == []
+
+
+def test_word_errors_split_the_word_error_rate() -> None:
+    ref, hyp = "le chantier de gros oeuvre".split(), "le chantiers gros oeuvre bien".split()
+    assert word_errors(ref, hyp) == (1, 1, 1)  # chantier -> chantiers, "de" lost, "bien" added
+    assert sum(word_errors(ref, hyp)) / len(ref) == wer(ref, hyp)
+    assert word_errors([], ["a"]) == (0, 0, 1) and word_errors(["a"], []) == (0, 1, 0)
