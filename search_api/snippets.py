@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from vidlib.text import stem, term_set, words
 
-_TOKEN = re.compile(r"[\w]+(?:[-'’][\w]+)*", re.UNICODE)
+TOKEN = re.compile(r"[\w]+(?:[-'’][\w]+)*", re.UNICODE)  # a snippet's words; the moment counts the same
+WIDTH = 32  # words a snippet shows
+BEFORE = 6  # of which before its first match
+RUN = WIDTH - BEFORE  # words a run of matches may span: the snippet shows a whole run
 
 
 @lru_cache(maxsize=1 << 16)
@@ -21,35 +25,37 @@ def token_stems(raw: str) -> frozenset[str]:
     return frozenset(stem(w) for w in words(raw))
 
 
-def _matches(raw: str, terms: set[str]) -> bool:
-    return not terms.isdisjoint(token_stems(raw))
-
-
-def _densest(hits: list[int], span: int) -> int:
-    """The first hit of the ``span`` positions holding the most hits (the earliest of equals)."""
-    best, most, end = hits[0], 0, 0
-    for start, h in enumerate(hits):
-        while end < len(hits) and hits[end] < h + span:
+def best_run(at: Sequence[float], found: Sequence[frozenset[str]], span: float) -> int:
+    """Which of the matches (at positions ``at``, in order, each saying the terms ``found``) starts the run of
+    ``span`` that says the most different terms, then holds the most matches; the earliest of equals. The snippet
+    and the player's moment pick with it, so that the words a result shows are the words its video starts on."""
+    best, score, end = 0, (0, 0), 0
+    for start in range(len(at)):
+        while end < len(at) and at[end] < at[start] + span:
             end += 1
-        if end - start > most:
-            best, most = h, end - start
+        run = (len(frozenset().union(*found[start:end])), end - start)
+        if run > score:
+            best, score = start, run
     return best
 
 
-def highlight_snippet(text: str, query: str, *, width: int = 32, before: int = 6) -> str:
-    """About ``width`` words of ``text`` around the densest run of matches, as escaped HTML with <mark>."""
+def highlight_snippet(text: str, query: str, *, width: int = WIDTH, before: int = BEFORE) -> str:
+    """About ``width`` words of ``text`` around the run of matches saying the most of the query (``best_run``), as
+    escaped HTML with <mark>."""
     terms = term_set(query)  # one query highlighted in every hit of a page: analysed once
-    tokens = list(_TOKEN.finditer(text))
+    tokens = list(TOKEN.finditer(text))
     if not tokens:
         return html.escape(text[:200])
     hits: list[int] = []
+    found: list[frozenset[str]] = []
     if terms:
-        said = [m.group() for m in tokens]
-        matching = {t for t in set(said) if _matches(t, terms)}
-        hits = [i for i, t in enumerate(said) if t in matching] if matching else []
+        for i, m in enumerate(tokens):
+            if said := terms & token_stems(m.group()):
+                hits.append(i)
+                found.append(said)
     first = 0
     if hits:
-        first = max(0, _densest(hits, width - before) - before)
+        first = max(0, hits[best_run(hits, found, width - before)] - before)
     last = min(len(tokens), first + width)
     first = max(0, min(first, last - width))
     # the words from the first to the last, and the text after them when they end the clip; escaping is per

@@ -9,7 +9,9 @@ import unicodedata
 from vidlib.search_api.moment import moment
 from vidlib.search_api.query import library_jobs, load_lexicon, matches, rewrite, understand
 from vidlib.search_api.schemas import Word
+from vidlib.search_api.snippets import highlight_snippet
 from vidlib.text import analyze, fold_accents
+from vidlib.wording import join_words, joined
 
 
 def test_jobs_are_found_whatever_the_accents_case_gender_and_number() -> None:
@@ -98,6 +100,38 @@ def test_the_moment_is_the_sentence_where_the_searched_words_are_said() -> None:
     assert moment(said, "des débuts modestes") == 6.0  # back to the sentence's start, not into the question
     assert moment(said, "les horaires") == 0.0  # not said: the clip's start
     assert moment(said, "ça augmente beaucoup") == 0.0  # said in the clip's last seconds: from its start
+
+
+def test_the_moment_and_the_snippet_pick_the_words_saying_most_of_the_query() -> None:
+    """The question saying "combien" and "gagne", not a later stretch that says "salaire" three times."""
+    question = "Combien gagne une cheffe de chantier ? Alors au début on touche deux mille euros par mois."
+    later = "Et puis le salaire monte, le salaire des conducteurs, des salaires corrects, la prime de fin d'année."
+    text = f"{question} {' '.join(['On parle du béton et des grues.'] * 6)} {later} Voilà pour l'argent."
+    said = _words(*((w, 2.0 * i, "A") for i, w in enumerate(text.split())))
+    assert moment(said, "combien on gagne", "quel salaire") == 0.0
+    assert highlight_snippet(text, "combien on gagne quel salaire").startswith(
+        "<mark>Combien</mark> <mark>gagne</mark>"
+    )
+    # with as many different terms said in both places, the stretch saying them more often wins
+    assert moment(said, "le salaire") > 60
+
+
+def test_the_moment_counts_words_as_the_snippet_does() -> None:
+    """Whisper writes "c'est" as two words ("c'", "est"): counted as the recogniser's words, "travaille" and "nuit"
+    would be too far apart for one run, and the moment would go to a later "nuit, nuit" the snippet does not show."""
+    head = ["Le", "soir,", "je", "travaille", "souvent."] + ["C'", "est", "calme."] * 10 + ["La", "nuit", "aussi."]
+    tail = ["Puis", "du", "repos."] * 10 + ["Une", "nuit,", "une", "nuit."] + ["Voilà", "tout."] * 5
+    said = _words(*((w, 1.0 * i, "A") for i, w in enumerate(head + tail)))
+    assert moment(said, "travailler la nuit") == 0.0
+    text = join_words(w.text for w in said)
+    assert highlight_snippet(text, "travailler la nuit").startswith("Le soir, je <mark>travaille</mark>")
+
+
+def test_joined_words_say_where_each_word_starts() -> None:
+    assert joined(["Bonjour", ",", "c", "'est", "", "moi", "(", "x", ")"]) == (
+        "Bonjour, c'est moi (x)",
+        [0, 7, 9, 10, 14, 15, 19, 20, 21],
+    )
 
 
 def test_french_analysis_is_safe_on_many_threads_at_once() -> None:

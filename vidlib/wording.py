@@ -8,12 +8,16 @@ GLUE_PREFIXES = ("'", "’", "-", ",", ".", "?", "!", ";", ":", ")", "…", "%")
 
 
 def join_words(tokens: Iterable[str]) -> str:
-    out = ""
+    return joined(tokens)[0]
+
+
+def joined(tokens: Iterable[str]) -> tuple[str, list[int]]:
+    """The text ``join_words`` makes, and where each token starts in it (an empty token: where it would)."""
+    out, starts = "", []
     for tok in tokens:
         tok = tok.strip()
-        if not tok:
-            continue
-        if out and not tok.startswith(GLUE_PREFIXES) and not out.endswith(("'", "’", "(")):
+        if tok and out and not tok.startswith(GLUE_PREFIXES) and not out.endswith(("'", "’", "(")):
             out += " "
+        starts.append(len(out))
         out += tok
-    return out
+    return out, starts
