@@ -148,6 +148,13 @@ def test_student_searches_and_plays_a_clip(server: tuple[str, Library], browser)
     _wait(browser, lambda d: "hasard" in d.find_element(By.ID, "titre-liste").text)
     shown = {li.get_attribute("data-clip") for li in browser.find_elements(By.CSS_SELECTOR, "#resultats li.resultat")}
     assert shown == {clips[0].clip_id, clips[-1].clip_id}
+    # the shelves the list took the place of come back, and the keyboard lands on them
+    assert not browser.find_elements(By.CSS_SELECTOR, "#accueil h2")
+    browser.find_element(By.ID, "retour").click()
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#accueil h2"))
+    assert not browser.find_element(By.ID, "retour").is_displayed()
+    assert not browser.find_elements(By.CSS_SELECTOR, "#resultats li.resultat")
+    assert browser.switch_to.active_element.tag_name == "h2"
 
 
 def _press(driver, key: str) -> None:  # noqa: ANN001
@@ -287,6 +294,7 @@ def test_student_follows_the_chapters_of_a_call_by_keyboard_on_a_phone(server: t
             ),
         )
         # keyboard only: focus the first chapter and press Enter
+        browser.execute_script("window.asked = []; const api = vl.api; vl.api = (p, o) => (asked.push(p), api(p, o));")
         chapter = browser.find_elements(By.CSS_SELECTOR, "#chapitres button.chapitre")[0]
         browser.execute_script("arguments[0].focus()", chapter)
         browser.switch_to.active_element.send_keys(Keys.ENTER)
@@ -296,6 +304,8 @@ def test_student_follows_the_chapters_of_a_call_by_keyboard_on_a_phone(server: t
                 d.find_element(By.ID, "clip-titre").text == next(c.title for c in manifest.clips if c.clip_id == first)
             ),
         )
+        # a chapter plays from its start: the search that found the first clip no longer sets where it starts
+        assert f"/clips/{first}" in browser.execute_script("return window.asked")
         browser.save_screenshot(str(DOCS / "student-phone-chapters.png"))
     finally:
         browser.set_window_size(1400, 1000)

@@ -1,10 +1,11 @@
 // The student page: shelves to browse, search with an honest "no answer", a player that starts where the words are
 // said, an interactive transcript and the chapters of the call.
 "use strict";
-let derniereRecherche = "";  // the query the listed results answer: the player starts where it is said
 const vu = { clip: null, secondes: 0 };  // the clip playing and how long it was watched: sent as a reaction "vu"
 
-function ligne(clip) {
+// ``cherche``: the query the clip was found for (a search result): the player starts where it is said; a shelf, a
+// chapter or a similar clip plays from its start
+function ligne(clip, cherche = "") {
   const img = clip.links.thumbnail ? vl.el("img", { src: clip.links.thumbnail, alt: "", loading: "lazy" }) : vl.el("span");
   const extrait = vl.el("div", { class: "extrait" });
   if (clip.snippet) extrait.innerHTML = clip.snippet; // HTML from the server: escaped text and <mark> only
@@ -14,18 +15,29 @@ function ligne(clip) {
     vl.el("div", {}, bouton,
       vl.el("div", { class: "meta" }, [clip.topic_label, clip.job, vl.duree(clip.duration), roles]
         .filter(Boolean).join(" · ")), extrait));
-  li.addEventListener("click", () => jouer(clip.clip_id, li));
+  li.addEventListener("click", () => jouer(clip.clip_id, li, false, cherche));
   return li;
 }
-function afficher(liste, clips, vide) {
+function afficher(liste, clips, vide, cherche = "") {
   const ul = document.getElementById(liste);
-  ul.replaceChildren(...(clips.length ? clips.map(ligne) : [vl.el("li", { class: "vide" }, vide)]));
+  ul.replaceChildren(...(clips.length ? clips.map(c => ligne(c, cherche)) : [vl.el("li", { class: "vide" }, vide)]));
 }
+// a search or a list in place of the home page's shelves, with a button back to them
 function vider() {
   vl.message("");
   document.getElementById("compris").textContent = "";
   document.getElementById("sans-reponse").hidden = true;
   document.getElementById("accueil").replaceChildren();
+  document.getElementById("retour").hidden = false;
+}
+async function retourAccueil() {
+  vider();
+  document.getElementById("retour").hidden = true;
+  document.getElementById("resultats").replaceChildren();
+  titreListe("");
+  await accueil();
+  const premier = document.querySelector("#accueil h2");
+  if (premier) { premier.tabIndex = -1; premier.focus(); }  // the keyboard lands on the shelves, not the top
 }
 async function chercher(ev) {
   if (ev) ev.preventDefault();
@@ -36,11 +48,10 @@ async function chercher(ev) {
   if (job) p.set("job", job);
   try {
     const data = await vl.api("/search?" + p);
-    derniereRecherche = q;
     compris(data.understood);
     titreListe(data.hits.length ? data.hits.length + " extrait(s) trouvé(s)" : "");
     if (data.no_answer) { document.getElementById("resultats").replaceChildren(); sansReponse(data.no_answer); }
-    else afficher("resultats", data.hits, "Rien dans la bibliothèque ne répond à cette question.");
+    else afficher("resultats", data.hits, "Rien dans la bibliothèque ne répond à cette question.", q);
   } catch (e) { document.getElementById("resultats").replaceChildren(); titreListe(""); vl.erreur(e); }
 }
 function titreListe(texte, focus = false) {
@@ -67,7 +78,7 @@ function sansReponse(na) {
     enfants.push(vl.el("p", {}, "Des métiers proches dans la bibliothèque : "), vl.el("p", { class: "suite" }, ...boutons));
   }
   if (na.shelf.length) {
-    const ul = vl.el("ul", { class: "resultats", id: "proches" }, ...na.shelf.map(ligne));
+    const ul = vl.el("ul", { class: "resultats", id: "proches" }, ...na.shelf.map(c => ligne(c)));
     enfants.push(vl.el("h2", {}, "Ce qui s'en approche"), ul);
   }
   box.replaceChildren(...enfants);
@@ -75,7 +86,6 @@ function sansReponse(na) {
 }
 async function parcourir(filtre, titre) {
   vider();
-  derniereRecherche = "";
   try {
     const data = await vl.api("/discover?" + new URLSearchParams(Object.assign({ limit: 12 }, filtre)));
     afficher("resultats", data.clips, "Aucun extrait publié ici pour l'instant.");
@@ -87,7 +97,7 @@ async function accueil() {
     const data = await vl.api("/browse");
     const box = document.getElementById("accueil");
     const blocs = data.shelves.map(s => vl.el("section", { class: "etagere" },
-      vl.el("h2", {}, s.title), vl.el("ul", { class: "resultats" }, ...s.clips.map(ligne))));
+      vl.el("h2", {}, s.title), vl.el("ul", { class: "resultats" }, ...s.clips.map(c => ligne(c)))));
     if (data.topics.length) {
       const boutons = data.topics.map(t => {
         const b = vl.el("button", { type: "button", class: "secondaire" }, `${t.topic_label} (${t.clips})`);
@@ -134,16 +144,16 @@ async function accueil() {
         } catch (e) { vl.erreur(e); }
       });
       blocs.unshift(vl.el("section", { class: "etagere" }, vl.el("h2", {}, "Pour toi"),
-        vl.el("ul", { class: "resultats" }, ...pourToi.clips.map(ligne)), vl.el("p", {}, oublier)));
+        vl.el("ul", { class: "resultats" }, ...pourToi.clips.map(c => ligne(c))), vl.el("p", {}, oublier)));
     }
     box.replaceChildren(...blocs);
   } catch (e) { vl.erreur(e); }
 }
-async function jouer(id, li, focusTitre = false) {
+async function jouer(id, li, focusTitre = false, cherche = "") {
   document.querySelectorAll("li.actif").forEach(x => x.classList.remove("actif"));
   if (li) li.classList.add("actif");
   try {
-    const q = derniereRecherche ? "?" + new URLSearchParams({ q: derniereRecherche }) : "";
+    const q = cherche ? "?" + new URLSearchParams({ q: cherche }) : "";
     const clip = await vl.api("/clips/" + id + q);
     envoyerVu();
     vu.clip = clip.clip_id;
@@ -277,4 +287,5 @@ window.addEventListener("pagehide", envoyerVu);
 vl.initToken();
 document.getElementById("recherche").addEventListener("submit", chercher);
 document.getElementById("decouvrir").addEventListener("click", () => parcourir({}, "Au hasard, pour découvrir"));
+document.getElementById("retour").addEventListener("click", retourAccueil);
 if (vl.token()) accueil(); else vl.message("Saisis le jeton d'accès donné par ton établissement.");
