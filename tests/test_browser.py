@@ -445,3 +445,15 @@ def test_the_pages_pass_axe_and_the_student_page_works_by_keyboard_on_a_phone(
         browser.set_window_size(1400, 1000)
         lib.restore()
     assert {state: v for state, v in found.items() if v} == {}
+
+
+def test_the_moderation_page_says_in_french_why_a_token_is_refused(server: tuple[str, Library], browser) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    base, lib = server
+    for token, said in ((lib.tokens["student"], "jeton de modérateur"), ("pas-un-jeton", "Jeton absent ou invalide")):
+        _sign_in(browser, base + "/moderation", token)
+        _wait(browser, lambda d: d.find_element(By.ID, "message-file").text)
+        text = browser.find_element(By.ID, "message-file").text
+        assert said in text and "token" not in text, text  # not the API's English message
+        assert not browser.find_element(By.ID, "page-suiv").is_enabled()

@@ -16,12 +16,15 @@ const t = s => { const neg = s < 0; s = Math.abs(s); const m = Math.floor(s / 60
   return (neg ? "−" : "") + m + ":" + (s - m * 60).toFixed(1).padStart(4, "0"); };
 const enreg = s => courant ? t(courant.start + s) : "";
 
-function erreur(e) {
-  const texts = { 401: "Jeton absent ou invalide : saisissez votre jeton en haut de la page.",
-                  403: "Votre jeton ne donne pas accès à cette action.",
-                  409: "Cet extrait a changé entre-temps (ou l'enregistrement est occupé) : ", 410: "" };
-  vl.message((texts[e.status] !== undefined ? texts[e.status] : "Erreur : ") + e.message);
+// an API error in French: a token refused is said in the page's words (the server's own message is English)
+function texteErreur(e) {
+  const seuls = { 401: "Jeton absent ou invalide : saisissez votre jeton de modération en haut de la page.",
+                  403: "Ce jeton ne donne pas accès à la modération : il faut un jeton de modérateur." };
+  const avant = { 409: "Cet extrait a changé entre-temps (ou l'enregistrement est occupé) : ", 410: "" };
+  if (seuls[e.status]) return seuls[e.status];
+  return (avant[e.status] !== undefined ? avant[e.status] : "Erreur : ") + e.message;
 }
+function erreur(e) { vl.message(texteErreur(e)); }
 
 async function charger(ev) {
   if (ev) { ev.preventDefault(); debut = 0; }
@@ -50,7 +53,10 @@ async function charger(ev) {
       return li;
     }) : [vl.el("li", { class: "vide" }, "Rien à modérer ici.")]));
     marquerActif();
-  } catch (e) { $("message-file").textContent = e.message; }
+  } catch (e) {
+    $("message-file").textContent = texteErreur(e);
+    $("page-prec").disabled = $("page-suiv").disabled = true;
+  }
 }
 
 function marquerActif() {
@@ -358,7 +364,7 @@ async function init() {
   try {
     themes = await vl.api("/topics");
     styles = await vl.api("/styles");
-  } catch (e) { $("message-file").textContent = e.message; }
+  } catch (e) { $("message-file").textContent = texteErreur(e); }
   await charger();
 }
 
