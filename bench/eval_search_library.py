@@ -98,6 +98,13 @@ def evaluate(
         if q["type"].startswith("negative"):
             per[q["type"]].append(not found.hits)
             continue
+        # what the student page lists (it asks for 20)
+        listed = find(ctx, q["query"], mode=mode, limit=20, filters=scope, include_unpublished=True, params=params)
+        per["listed"].append(len(listed.hits))
+        # the annotated answers (relevance 2) that the list holds
+        answers = [r for r in q["relevant"] if r.get("relevance", 2) == 2]
+        per["answers_listed"].append(sum(rank_of(listed.hits, [r], rid_of) is not None for r in answers))
+        per["answers"].append(len(answers))
         rank = rank_of(found.hits, q["relevant"], rid_of)
         if verbose and rank != 1:
             said = f"{found.understanding.rewritten!r} ({found.topic})"
@@ -125,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", type=Path, required=True)
     ap.add_argument("--set", nargs="+", action="append", required=True, metavar="FOLDER [QUERIES ...]")
     ap.add_argument("--floors", type=float, nargs="*", default=[])
+    ap.add_argument("--gaps", type=float, nargs="*", default=[], help="grid of cuts below the best hit's similarity")
     ap.add_argument("--modes", nargs="+", default=list(MODES))
     ap.add_argument("--as-typed", action="store_true", help="no query understanding (the comparison row)")
     ap.add_argument("--floor", type=float, help="the relevance floor (default: the product's)")
@@ -154,25 +162,32 @@ def main(argv: list[str] | None = None) -> int:
         print("| type | " + " | ".join(f"{m} R@1 / R@5 / MRR" for m in a.modes) + " |")
         print("|---|" + "---|" * len(a.modes))
         results = {m: evaluate(ctx, queries, rid_of, m, params, a.verbose) for m in a.modes}
-        for kind in sorted({k for r in results.values() for k in r}):
+        for kind in sorted({k for r in results.values() for k in r} - {"listed", "answers_listed", "answers"}):
             cells = [summary(results[m][kind], kind.startswith("negative")) for m in a.modes]
             print(f"| {kind} | " + " | ".join(cells) + " |")
-    if a.floors:
+        cells = [f"{sum(results[m]['listed']) / max(1, len(results[m]['listed'])):.1f}" for m in a.modes]
+        print("| clips listed per answerable query (limit 20) | " + " | ".join(cells) + " |")
+    grids = [("relevance floor", replace(params, floor=f), f"{f:.3f}") for f in a.floors]
+    grids += [("gap below the best hit", replace(params, gap=g), f"{g:.3f}") for g in a.gaps]
+    for name in dict.fromkeys(n for n, _, _ in grids):
         print(
-            "\nhybrid, by relevance floor: R@5 answerable, paraphrase R@5, negatives empty, other-job negatives empty"
+            f"\nhybrid, by {name}: R@5 answerable, paraphrase R@5, MRR, negatives empty, other-job negatives empty, "
+            "clips listed per answerable query, annotated answers (relevance 2) in the list"
         )
-        for floor in a.floors:
+        for _, tried, label in (g for g in grids if g[0] == name):
             totals: dict[str, list[Any]] = defaultdict(list)
             for _, rid_of, queries in by_set:
-                for kind, values in evaluate(ctx, queries, rid_of, "hybrid", replace(params, floor=floor)).items():
+                for kind, values in evaluate(ctx, queries, rid_of, "hybrid", tried).items():
                     totals[kind] += values
             r5 = sum(1 for r in totals["all"] if r) / len(totals["all"])
+            mrr = sum(1 / r for r in totals["all"] if r) / len(totals["all"])
             para = totals.get("paraphrase", [])
             neg, other = totals.get("negative", []), totals.get("negative_other_job", [])
             print(
-                f"  {floor:.3f}: R@5 {r5:.3f} (n={len(totals['all'])}), paraphrase "
-                f"{sum(1 for r in para if r) / max(1, len(para)):.3f}, negatives {sum(neg)}/{len(neg)}, "
-                f"other jobs {sum(other)}/{len(other)}"
+                f"  {label}: R@5 {r5:.3f} (n={len(totals['all'])}), paraphrase "
+                f"{sum(1 for r in para if r) / max(1, len(para)):.3f}, MRR {mrr:.3f}, negatives {sum(neg)}/{len(neg)}, "
+                f"other jobs {sum(other)}/{len(other)}, listed {sum(totals['listed']) / len(totals['listed']):.1f}, "
+                f"answers listed {sum(totals['answers_listed'])}/{sum(totals['answers'])}"
             )
     return 0
 

@@ -9,7 +9,8 @@ One ranking for the API, the pages and the command line:
 3. candidates come from the dense list (the rewritten query embedded with e5) and the sparse list (the words of
    the query and of its rewriting), ``depth`` each;
 4. semantic and hybrid keep only candidates whose cosine similarity to the query reaches the **relevance floor**
-   (a sparse-only candidate's similarity is looked up too), so a query unlike every clip gets nothing; hybrid also
+   and comes within ``gap`` of the best candidate's (a sparse-only candidate's similarity is looked up too), so a
+   query unlike every clip gets nothing and a query like one clip does not list the whole library; hybrid also
    keeps a clip that says every word of the query; a greeting clip (hello, goodbye: near every query in meaning)
    is kept only when it says every word of the query;
 5. the lists are fused by weighted reciprocal rank (dense x6, as measured in docs/benchmarks.md), and the clips
@@ -51,6 +52,7 @@ V = TypeVar("V")
 @dataclass(frozen=True)
 class RankParams:
     floor: float = 0.81  # least cosine similarity (e5) of a semantic or hybrid hit to the query
+    gap: float | None = 0.04  # ... and at most this far below the best one's (not a greeting's); None: no such cut
     depth: int = 50  # candidates taken from each list
     dense_weight: float = 6.0  # the dense list's weight in the fusion (the sparse list's is 1): docs/benchmarks.md
     rrf_k: int = RRF_K
@@ -121,9 +123,10 @@ def find(
             payloads.setdefault(hit.clip_id, hit)
     if dense is not None:
         similarity = _similarities(ctx, dense, dense_hits, [h for h in sparse_hits if h.clip_id in scores], base)
-        top_sparse = [h for h in sparse_hits[: 2 * (offset + limit)] if similarity.get(h.clip_id, -1.0) < params.floor]
+        floor = _floor(params, similarity, payloads)
+        top_sparse = [h for h in sparse_hits[: 2 * (offset + limit)] if similarity.get(h.clip_id, -1.0) < floor]
         kept = _saying_every_word(query, top_sparse) if mode == "hybrid" else set()
-        scores = {c: s for c, s in scores.items() if similarity.get(c, -1.0) >= params.floor or c in kept}
+        scores = {c: s for c, s in scores.items() if similarity.get(c, -1.0) >= floor or c in kept}
     # a greeting (hello, goodbye) is near every query in meaning and answers none: only its own words find it
     greetings = [payloads[c] for c in scores if payloads[c].payload.get("topic") == GREETING]
     said = _saying_every_word(query, greetings)
@@ -235,6 +238,14 @@ def _similarities(
         for hit in ctx.index.search("semantic", dense=dense, sparse=None, filters=restricted, limit=len(missing)):
             similarity[hit.clip_id] = hit.score
     return similarity
+
+
+def _floor(params: RankParams, similarity: dict[str, float], payloads: dict[str, Hit]) -> float:
+    """The least similarity a hit needs: the floor, or ``gap`` below the best candidate that is no greeting."""
+    if params.gap is None:
+        return params.floor
+    best = max((v for c, v in similarity.items() if payloads[c].payload.get("topic") != GREETING), default=-1.0)
+    return max(params.floor, best - params.gap)
 
 
 def _saying_every_word(query: str, hits: list[Hit]) -> set[str]:
