@@ -239,6 +239,7 @@ def test_moderator_corrects_a_word_trims_at_the_playhead_approves_by_keyboard_an
         next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == target.clip_id).state == "published"
     )
     assert browser.find_element(By.ID, "clip-titre").text != target.title  # the next clip is open
+    assert browser.switch_to.active_element.get_attribute("id") == "clip-titre"  # and the keyboard is on it
     assert browser.find_element(By.ID, "motif").get_attribute("value") == ""
     browser.execute_script("document.querySelector('#lecteur video').currentTime = 4")
     time.sleep(1.0)

@@ -275,9 +275,11 @@ async function decider(action, extra = {}) {
       const suivant = file[Math.min(Math.max(position, 0), file.length - 1)];
       await ouvrir(suivant.clip_id);
       vl.message(texte + " Voici le suivant.", true);
+      focusExtrait();
     } else {
       await ouvrir(res.clip.clip_id, { garderMessage: true });
       vl.message(texte, true);
+      if (!document.activeElement || document.activeElement === document.body) focusExtrait();
       if (action === "redact" && !extra.boxes && await lireEcran()) {  // a name masked in the sound may be on screen
         vl.message(texte + " Des noms de participants sont aussi écrits à l'écran : cochez-les et floutez-les.", true);
       }
@@ -286,6 +288,14 @@ async function decider(action, extra = {}) {
     erreur(e);
     if (e.status === 409) { await charger(); await ouvrir(courant.clip_id, { garderMessage: true }); }
   }
+}
+
+// after a decision or a change: the keyboard at the top of the clip open, not back at the top of the page (Tab
+// goes on to its player and its controls; the letter keys still act)
+function focusExtrait() {
+  const titre = $("clip-titre");
+  titre.tabIndex = -1;
+  titre.focus({ preventScroll: true });
 }
 
 function approuver() {
@@ -304,7 +314,11 @@ function refuser() {
   if (!courant || $("refuser").disabled) return;
   const type = $("motif-type").value, precision = $("motif").value.trim();
   const motif = type && type !== "autre" ? type + (precision ? " : " + precision : "") : precision;
-  if (motif.length < 3) { vl.message("Choisissez un motif de refus dans la liste (ou écrivez-le dans « précisions »)."); return; }
+  if (motif.length < 3) {
+    vl.message("Choisissez un motif de refus dans la liste (ou écrivez-le dans « précisions »).");
+    $("motif-type").focus();  // the keyboard goes where the reason is asked, as for an approval's override
+    return;
+  }
   decider("reject", { reason: motif });
 }
 
@@ -329,7 +343,10 @@ async function toutApprouver() {
     const res = await vl.api(`/review/recordings/${courant.recording_id}/approve-clean`, { method: "POST", body: { voices_checked: true } });
     await charger();
     if (file[0]) await ouvrir(file[0].clip_id);
-    vl.message(`${res.approved.length} extrait(s) approuvé(s) ; ${res.skipped.length} restent à examiner un par un` +
+    focusExtrait();  // the button is off screen now, under the next clip
+    const reste = res.skipped.length;
+    vl.message(`${res.approved.length} extrait(s) approuvé(s) ; ` +
+      (reste ? `${reste} ${reste > 1 ? "restent" : "reste"} à examiner un par un` : "aucun ne reste à examiner") +
       (res.skipped.length ? " : " + res.skipped.map(s => s.reason).join(" ; ") : "."), true);
   } catch (e) { erreur(e); }
 }
