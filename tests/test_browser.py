@@ -117,6 +117,7 @@ def _student_search(driver, base: str, token: str, query: str) -> list[str]:  # 
 
 def test_student_searches_and_plays_a_clip(server: tuple[str, Library], browser) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     base, lib = server
     clips = lib.ctx.repo.load(lib.recording_id).clips
@@ -155,6 +156,11 @@ def test_student_searches_and_plays_a_clip(server: tuple[str, Library], browser)
     assert not browser.find_element(By.ID, "retour").is_displayed()
     assert not browser.find_elements(By.CSS_SELECTOR, "#resultats li.resultat")
     assert browser.switch_to.active_element.tag_name == "h2"
+    # a clip chosen with the keyboard: the keyboard follows to it
+    shelf = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#accueil li.resultat button"))[0]
+    browser.execute_script("arguments[0].focus()", shelf)
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    _wait(browser, lambda d: d.switch_to.active_element.get_attribute("id") == "clip-titre")
 
 
 def _press(driver, key: str) -> None:  # noqa: ANN001

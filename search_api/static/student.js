@@ -15,7 +15,9 @@ function ligne(clip, cherche = "") {
     vl.el("div", {}, bouton,
       vl.el("div", { class: "meta" }, [clip.topic_label, clip.job, vl.duree(clip.duration), roles]
         .filter(Boolean).join(" · ")), extrait));
-  li.addEventListener("click", () => jouer(clip.clip_id, li, false, cherche));
+  // chosen with the keyboard (a click with no pointer: detail 0), the keyboard follows to the clip's title, from
+  // where Tab reaches the player and the reactions; chosen with a pointer, the focus stays in the list
+  li.addEventListener("click", ev => jouer(clip.clip_id, li, ev.detail === 0, cherche));
   return li;
 }
 function afficher(liste, clips, vide, cherche = "") {
