@@ -193,6 +193,13 @@ def test_moderator_corrects_a_word_trims_at_the_playhead_approves_by_keyboard_an
         ),
     )
     assert "élève" in browser.find_element(By.ID, "voix").text  # the consent record's participants, by role
+    # a second change asked while the first is saved is not made, and the page says so once the first is done
+    browser.execute_script("decider('edit', {title: 'Premier titre'}); decider('edit', {title: 'Second titre'});")
+    _wait(browser, lambda d: "n'a pas été fait" in d.find_element(By.ID, "message").text)
+    assert "corrigé" in browser.find_element(By.ID, "message").text
+    assert next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == target.clip_id).title == (
+        "Premier titre"
+    )
     # correct a word: click it (the player seeks there), type the right word, Enter; a word the trim below keeps
     # (more than 2.5 s from both ends of the clip)
     spoken = lib.ctx.repo.load(lib.recording_id).attributed.words  # type: ignore[union-attr]

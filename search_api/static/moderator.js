@@ -260,8 +260,33 @@ function flouter() {
   decider("redact", { boxes, reason: "texte à l'écran" });
 }
 
+// one change at a time: a second one sent while the first is saved would carry the clip's old version, be refused
+// as a conflict, and its refusal be covered by the first one's success message (a title typed meanwhile was lost)
+let enCours = false, refuse = false;
+
+function occupe() {
+  if (!enCours) return false;
+  refuse = true;
+  vl.message("Un enregistrement est en cours : attendez qu'il soit fini, puis recommencez.");
+  return true;
+}
+// the first change's own message, and that the one asked meanwhile was not made (it must not read as saved)
+function libre() {
+  enCours = false;
+  if (refuse) {
+    const m = $("message");
+    vl.message(m.textContent + " Le changement demandé pendant l'enregistrement n'a pas été fait : recommencez-le.");
+  }
+  refuse = false;
+}
+
 async function decider(action, extra = {}) {
-  if (!courant) return;
+  if (!courant || occupe()) return;
+  enCours = true;
+  try { await decision(action, extra); } finally { libre(); }
+}
+
+async function decision(action, extra) {
   const id = courant.clip_id, position = file.findIndex(c => c.clip_id === id);
   if (document.activeElement && document.activeElement.matches("input, select")) document.activeElement.blur();
   vl.message(action === "trim" || action === "redact" ? "Découpe en cours… (jusqu'à une demi-minute)" : "Enregistrement…", true);
@@ -339,6 +364,8 @@ function enregistrerTitres() {
 async function toutApprouver() {
   if (!courant) return;
   if (!$("appel-ecoute").checked) { vl.message("Écoutez tout l'appel, puis cochez « j'ai écouté tout l'appel »."); return; }
+  if (occupe()) return;
+  enCours = true;
   try {
     const res = await vl.api(`/review/recordings/${courant.recording_id}/approve-clean`, { method: "POST", body: { voices_checked: true } });
     await charger();
@@ -348,7 +375,7 @@ async function toutApprouver() {
     vl.message(`${res.approved.length} extrait(s) approuvé(s) ; ` +
       (reste ? `${reste} ${reste > 1 ? "restent" : "reste"} à examiner un par un` : "aucun ne reste à examiner") +
       (res.skipped.length ? " : " + res.skipped.map(s => s.reason).join(" ; ") : "."), true);
-  } catch (e) { erreur(e); }
+  } catch (e) { erreur(e); } finally { libre(); }
 }
 
 function clavier(ev) {
