@@ -465,7 +465,8 @@ def test_the_moderation_page_says_in_french_why_a_token_is_refused(server: tuple
     from selenium.webdriver.common.by import By
 
     base, lib = server
-    for token, said in ((lib.tokens["student"], "jeton de modérateur"), ("pas-un-jeton", "Jeton absent ou invalide")):
+    cases = (("", "Saisissez votre jeton"), (lib.tokens["student"], "jeton de modérateur"), ("x", "Jeton absent"))
+    for token, said in cases:
         _sign_in(browser, base + "/moderation", token)
         _wait(browser, lambda d: d.find_element(By.ID, "message-file").text)
         text = browser.find_element(By.ID, "message-file").text

@@ -404,7 +404,11 @@ function clavier(ev) {
 
 async function init() {
   vl.initToken();
-  if (!vl.token()) { $("message-file").textContent = "Saisissez votre jeton de modérateur."; return; }
+  if (!vl.token()) {
+    $("message-file").textContent = "Saisissez votre jeton de modérateur.";
+    $("page-prec").disabled = $("page-suiv").disabled = true;  // no queue to page through yet
+    return;
+  }
   try {
     themes = await vl.api("/topics");
     styles = await vl.api("/styles");
