@@ -439,11 +439,37 @@ def test_webvtt_never_overlaps_with_overlapping_words() -> None:
         SpokenWord(9.9, 10.4, "edge", "A"),
     ]
     cues = _parse_vtt(write_webvtt(words, 0.0, 10.0, max_cue_s=3.0))
-    assert [re.sub(r"</?v[^>]*>", "", text) for _, _, text in cues] == ["one", "two", "three"]
+    # "two", said over "one", would be shown for 1 ms between "one" and "three": it joins the cue before
+    assert [re.sub(r"</?v[^>]*>", "", text) for _, _, text in cues] == ["one two", "three"]
     for (_, e1, _), (s2, _, _) in zip(cues, cues[1:]):
         assert e1 <= s2
     assert all(e - s <= 3.0 + 1e-9 and e <= 10.0 for s, e, _ in cues)
     assert "edge" not in "".join(t for _, _, t in cues)  # its middle lies after the clip
+
+
+def test_webvtt_shows_every_word_long_enough_to_read_and_no_lone_punctuation() -> None:
+    """As the pipeline produced them on a long call: a closing quote heard after a pause, a word of the other speaker
+    said over the end of a sentence (a cue of 1 to 40 ms before), each kept readable inside a neighbouring cue."""
+    words = [
+        SpokenWord(0.0, 0.4, "Il", "P"),
+        SpokenWord(0.4, 0.8, "dit", "P"),
+        SpokenWord(0.8, 1.3, "«", "P"),
+        SpokenWord(1.3, 1.9, "bonjour.", "P"),
+        SpokenWord(3.5, 3.6, "»", "P"),  # after a pause: it would open a cue of its own
+        SpokenWord(3.6, 4.0, "Et", "P"),
+        SpokenWord(4.0, 4.4, "puis", "P"),
+        SpokenWord(4.4, 4.9, "voilà.", "P"),
+        SpokenWord(4.88, 4.9, "c'est", "S"),  # the student, over the end of the sentence
+        SpokenWord(4.9, 5.3, "Alors", "P"),
+        SpokenWord(5.3, 6.0, "ensuite.", "P"),
+    ]
+    cues = _parse_vtt(write_webvtt(words, 0.0, 8.0))
+    plain = [re.sub(r"</?v[^>]*>", "", text).replace("\n", " ") for _, _, text in cues]
+    assert " ".join(plain).split() == [w.text for w in words]  # every word, in order
+    assert not any(text.strip("«»–-?!.…, ") == "" for text in plain)  # no cue of punctuation alone
+    assert all(end - start >= 0.3 for start, end, _ in cues), cues
+    for (_, e1, _), (s2, _, _) in zip(cues, cues[1:]):
+        assert e1 <= s2
 
 
 def test_webvtt_without_words_is_an_empty_track() -> None:

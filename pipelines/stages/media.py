@@ -40,6 +40,7 @@ __all__ = [
 
 PAUSE_BREAK_S = 1.2  # a silence this long starts a new cue
 MIN_CUE_S = 0.8  # short cues are held this long when the next cue leaves room
+FLASH_S = 0.3  # a cue its neighbours leave less time than this joins the cue before
 _SENTENCE_END = (".", "?", "!", "…")
 
 
@@ -57,12 +58,15 @@ def write_webvtt(
     """WebVTT subtitles for the words of ``[clip_start, clip_end)`` (seconds of the recording).
 
     A word belongs to the clip when its middle does. Cues hold whole words (a single word longer than
-    ``max_chars`` gets a cue of its own), last at most ``max_cue_s``, never overlap and never leave the clip.
+    ``max_chars`` gets a cue of its own), last at most ``max_cue_s``, never overlap and never leave the clip. A
+    word of punctuation alone never opens a cue, and a cue left less than ``FLASH_S`` on screen joins the one
+    before it.
     """
     clip_ms = round((clip_end - clip_start) * 1000)
     max_cue_ms = round(max_cue_s * 1000)
     cues = _group(_clip_words(words, clip_start, clip_end, clip_ms), max_chars, max_cue_ms)
-    blocks, previous_end, previous_speaker = [], 0, None
+    timed: list[tuple[int, int, list[_Word]]] = []
+    previous_end = 0
     for i, cue in enumerate(cues):
         start = max(cue[0].start_ms, previous_end)
         if start >= clip_ms:
@@ -71,12 +75,22 @@ def write_webvtt(
         end = min(max(cue[-1].end_ms, start + 1), start + max_cue_ms, clip_ms)
         held = min(start + round(MIN_CUE_S * 1000), start + max_cue_ms, clip_ms, max(next_start, end))
         end = max(end, held)
+        if timed and end - start < round(FLASH_S * 1000):
+            # squeezed between its neighbours (a word of overlapping speech, a word said over the other speaker):
+            # shown that briefly nobody reads it, so its words join the cue before, which then lasts until its end
+            before_start, _, before_words = timed[-1]
+            timed[-1] = (before_start, end, before_words + cue)
+        else:
+            timed.append((start, end, cue))
+        previous_end = end
+    blocks, previous_speaker = [], None
+    for start, end, cue in timed:
         speaker = cue[0].speaker
         text = _escape(_two_lines(join_words(w.text for w in cue), max_chars))
         if speaker and speaker != previous_speaker:
             text = f"<v {_escape(' '.join(speaker.split()))}>{text}</v>"
         blocks.append(f"{_vtt_time(start)} --> {_vtt_time(end)}\n{text}")
-        previous_end, previous_speaker = end, speaker
+        previous_speaker = speaker
     return ("WEBVTT\n\n" + "\n\n".join(blocks) + "\n") if blocks else "WEBVTT\n"
 
 
@@ -104,6 +118,8 @@ def _group(words: list[_Word], max_chars: int, max_cue_ms: int) -> list[list[_Wo
 
 def _breaks(cue: list[_Word], word: _Word, max_chars: int, max_cue_ms: int) -> bool:
     last, length = cue[-1], sum(len(w.text) + 1 for w in cue) - 1
+    if not any(c.isalnum() for c in word.text):  # a closing quote, a dash, a lone "?": it ends the cue before
+        return False
     return (
         word.speaker != last.speaker
         or length + 1 + len(word.text) > max_chars
