@@ -436,6 +436,15 @@ def test_the_pages_pass_axe_and_the_student_page_works_by_keyboard_on_a_phone(
             top = browser.execute_script("return document.querySelector('#lecteur video').getBoundingClientRect().top")
             assert -5 <= top < size[1] / 2, (size, top)  # the player is in view, not above or far below
             found[f"{size} playing"] = _axe_serious(browser)
+            back = browser.find_element(By.ID, "vers-liste")
+            assert back.is_displayed() == (size[0] <= 900)  # on a phone only: the list is under the player
+            if back.is_displayed():  # back to the clip chosen, by keyboard
+                browser.execute_script("arguments[0].focus()", back)
+                browser.switch_to.active_element.send_keys(Keys.ENTER)
+                chosen = browser.find_element(By.CSS_SELECTOR, "#resultats li.actif button")
+                _wait(browser, lambda d, chosen=chosen: d.switch_to.active_element == chosen)
+                row = browser.execute_script("return arguments[0].getBoundingClientRect().top", chosen)
+                assert 0 <= row < size[1], row
             if size[0] > 900:  # "utile" by keyboard: the home page then opens on a "Pour toi" shelf
                 useful = browser.find_element(By.ID, "utile")
                 browser.execute_script("arguments[0].focus()", useful)
