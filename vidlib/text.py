@@ -55,6 +55,13 @@ def _fold_char(char: str) -> str:
 
 
 _LIGATURES = {"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"}
+_WRITTEN_OUT = str.maketrans(_LIGATURES)
+
+
+def without_ligatures(text: str) -> str:
+    """``text`` with "œ" and "æ" written out ("cœur" -> "coeur"), accents kept: as keyboards and word lists write
+    them (``fold_accents`` writes them out too)."""
+    return text.translate(_WRITTEN_OUT)
 
 
 class _FoldedChars(dict[int, str]):

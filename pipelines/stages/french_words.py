@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from vidlib.text import without_elision
+from vidlib.text import without_elision, without_ligatures
 
 # common in the calls, missing from the list: added to it
 _ALSO_KNOWN = ("ado", "ados", "appli", "applis", "weekend", "weekends")
@@ -38,7 +38,7 @@ def unknown_words(text: str) -> list[str]:
         word = without_elision(token)
         if len(word) < 4 or word.isupper() or (n > 0 and word[:1].isupper()):
             continue
-        spelled = _unligatured(word.lower())
+        spelled = without_ligatures(word.lower())
         if spelled in known:
             continue
         parts = [without_elision(part) for part in spelled.split("-")]  # "main-d'oeuvre": main, oeuvre
@@ -46,7 +46,3 @@ def unknown_words(text: str) -> list[str]:
             continue
         out.append(word)
     return out
-
-
-def _unligatured(word: str) -> str:
-    return word.replace("œ", "oe").replace("æ", "ae")
