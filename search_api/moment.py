@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 
 from vidlib.search_api.schemas import Word
-from vidlib.search_api.snippets import RUN, TOKEN, best_run, token_stems
+from vidlib.search_api.snippets import RUN, TOKEN, best_run, matches
 from vidlib.text import analyze
 from vidlib.wording import joined
 
@@ -32,11 +32,11 @@ def moment(clip_words: Sequence[Word], *queries: str) -> float:
     # the clip's text cut as the snippet cuts it ("c'" + "est" is one word there), each piece traced to the
     # recogniser's word it starts in, so that both count the same positions
     text, starts = joined(w.text for w in clip_words)
-    pieces = [(bisect_right(starts, m.start()) - 1, m.group()) for m in TOKEN.finditer(text)]
-    matched = [(k, found) for k, (_, piece) in enumerate(pieces) if (found := terms & token_stems(piece))]
-    if not matched:
+    pieces = list(TOKEN.finditer(text))
+    at, found = matches([m.group() for m in pieces], terms)
+    if not at:
         return 0.0
-    best = pieces[matched[best_run([k for k, _ in matched], [found for _, found in matched], RUN)][0]][0]
+    best = bisect_right(starts, pieces[at[best_run(at, found, RUN)]].start()) - 1
     first = best
     while first > 0:
         before = clip_words[first - 1]

@@ -25,6 +25,17 @@ def token_stems(raw: str) -> frozenset[str]:
     return frozenset(stem(w) for w in words(raw))
 
 
+def matches(tokens: Sequence[str], terms: frozenset[str]) -> tuple[list[int], list[frozenset[str]]]:
+    """The positions of the ``tokens`` that say some of ``terms``, and which terms each says."""
+    at: list[int] = []
+    found: list[frozenset[str]] = []
+    for i, token in enumerate(tokens):
+        if said := terms & token_stems(token):
+            at.append(i)
+            found.append(said)
+    return at, found
+
+
 def best_run(at: Sequence[float], found: Sequence[frozenset[str]], span: float) -> int:
     """Which of the matches (at positions ``at``, in order, each saying the terms ``found``) starts the run of
     ``span`` that says the most different terms, then holds the most matches; the earliest of equals. The snippet
@@ -46,13 +57,7 @@ def highlight_snippet(text: str, query: str, *, width: int = WIDTH, before: int 
     tokens = list(TOKEN.finditer(text))
     if not tokens:
         return html.escape(text[:200])
-    hits: list[int] = []
-    found: list[frozenset[str]] = []
-    if terms:
-        for i, m in enumerate(tokens):
-            if said := terms & token_stems(m.group()):
-                hits.append(i)
-                found.append(said)
+    hits, found = matches([m.group() for m in tokens], terms)
     first = 0
     if hits:
         first = max(0, hits[best_run(hits, found, width - before)] - before)
