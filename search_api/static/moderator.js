@@ -374,7 +374,7 @@ async function toutApprouver() {
     const reste = res.skipped.length;
     vl.message(`${res.approved.length} extrait(s) approuvé(s) ; ` +
       (reste ? `${reste} ${reste > 1 ? "restent" : "reste"} à examiner un par un` : "aucun ne reste à examiner") +
-      (res.skipped.length ? " : " + res.skipped.map(s => s.reason).join(" ; ") : "."), true);
+      (reste ? " : " + res.skipped.map(s => s.reason).join(" ; ") : "."), true);
   } catch (e) { erreur(e); } finally { libre(); }
 }
 

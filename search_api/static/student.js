@@ -16,7 +16,8 @@ function ligne(clip, cherche = "") {
       vl.el("div", { class: "meta" }, [clip.topic_label, clip.job, vl.duree(clip.duration), roles]
         .filter(Boolean).join(" · ")), extrait));
   // chosen with the keyboard (a click with no pointer: detail 0), the keyboard follows to the clip's title, from
-  // where Tab reaches the player and the reactions; chosen with a pointer, the focus stays in the list
+  // where Tab reaches the next buttons and the reactions (the player is one Shift+Tab back); chosen with a pointer,
+  // the focus stays in the list
   li.addEventListener("click", ev => jouer(clip.clip_id, li, ev.detail === 0, cherche));
   return li;
 }
