@@ -200,6 +200,15 @@ def test_moderator_corrects_a_word_trims_at_the_playhead_approves_by_keyboard_an
     assert next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == target.clip_id).title == (
         "Premier titre"
     )
+    # a new title typed in its box and saved: the message says what was saved, not a generic correction
+    title_box = browser.find_element(By.ID, "nouveau-titre")
+    title_box.clear()
+    title_box.send_keys("Titre revu")
+    browser.find_element(By.ID, "renommer").click()
+    _wait(browser, lambda d: "Extrait mis à jour (titre)." in d.find_element(By.ID, "message").text)
+    assert next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == target.clip_id).title == (
+        "Titre revu"
+    )
     # correct a word: click it (the player seeks there), type the right word, Enter; a word the trim below keeps
     # (more than 2.5 s from both ends of the clip)
     spoken = lib.ctx.repo.load(lib.recording_id).attributed.words  # type: ignore[union-attr]

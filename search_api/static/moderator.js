@@ -165,7 +165,7 @@ function transcription(clip) {
     const choix = vl.el("select", { "aria-label": `Qui parle à ${t(turn.start)}` },
       ...orateurs.map(([s, r]) => vl.el("option", { value: s }, `${vl.roles[r] || r} · ${s.replace(/^SPEAKER_/, "")}`)));
     choix.value = turn.speaker;
-    choix.addEventListener("change", () => decider("edit", { speakers: [{ first_word: turn.first_word, last_word: turn.last_word, speaker: choix.value }] }));
+    choix.addEventListener("change", () => decider("edit", { speakers: [{ first_word: turn.first_word, last_word: turn.last_word, speaker: choix.value }] }, "corrigé (qui parle)"));
     const mots = [];
     for (let i = turn.first_word; i <= turn.last_word; i++) {
       const w = parMot.get(i); if (!w) continue;
@@ -280,13 +280,14 @@ function libre() {
   refuse = false;
 }
 
-async function decider(action, extra = {}) {
+// ``fait``: what the message says was done, when the action's name says too little ("edit" for a new title)
+async function decider(action, extra = {}, fait = actions[action]) {
   if (!courant || occupe()) return;
   enCours = true;
-  try { await decision(action, extra); } finally { libre(); }
+  try { await decision(action, extra, fait); } finally { libre(); }
 }
 
-async function decision(action, extra) {
+async function decision(action, extra, fait) {
   const id = courant.clip_id, position = file.findIndex(c => c.clip_id === id);
   if (document.activeElement && document.activeElement.matches("input, select")) document.activeElement.blur();
   vl.message(action === "trim" || action === "redact" ? "Découpe en cours… (jusqu'à une demi-minute)" : "Enregistrement…", true);
@@ -294,8 +295,8 @@ async function decision(action, extra) {
     const res = await vl.api(`/clips/${id}/${action}`, { method: "POST", body: Object.assign({ version: courant.version }, extra) });
     await charger();
     const fini = ["approve", "reject", "unpublish"].includes(action);
-    const texte = "Extrait " + actions[action] + ".";
-    if (!courant || courant.clip_id !== id) { vl.message(`« ${res.clip.title} » : ${actions[action]}.`, true); return; } // moved on
+    const texte = "Extrait " + fait + ".";
+    if (!courant || courant.clip_id !== id) { vl.message(`« ${res.clip.title} » : ${fait}.`, true); return; } // moved on
     if (fini && file.length && $("etat").value !== res.clip.state) {
       const suivant = file[Math.min(Math.max(position, 0), file.length - 1)];
       await ouvrir(suivant.clip_id);
@@ -358,7 +359,8 @@ function enregistrerTitres() {
     if ($("chapitre-theme").value && $("chapitre-theme").value !== chapitre.topic) changes.chapter_topic = $("chapitre-theme").value;
   }
   if (!Object.keys(changes).length) { vl.message("Rien n'a changé."); return; }
-  decider("edit", changes);
+  const noms = { title: "titre", topic: "thème", chapter_title: "titre du chapitre", chapter_topic: "thème du chapitre" };
+  decider("edit", changes, "mis à jour (" + Object.keys(changes).map(k => noms[k]).join(", ") + ")");
 }
 
 async function toutApprouver() {
