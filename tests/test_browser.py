@@ -209,24 +209,32 @@ def test_moderator_corrects_a_word_trims_at_the_playhead_approves_by_keyboard_an
     assert next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == target.clip_id).title == (
         "Titre revu"
     )
-    # correct a word: click it (the player seeks there), type the right word, Enter; a word the trim below keeps
-    # (more than 2.5 s from both ends of the clip)
+    # correct a word: click it (the player seeks there), key e, type the right word, Enter; a word the trim below
+    # keeps (more than 2.5 s from both ends of the clip), with the punctuation written against it, which stays
     spoken = lib.ctx.repo.load(lib.recording_id).attributed.words  # type: ignore[union-attr]
     kept = {i for i, w in enumerate(spoken) if target.start + 2.5 < w.start and w.end < target.end - 2.5}
     word = next(
         w
         for w in browser.find_elements(By.CSS_SELECTOR, "#transcription .mot")
-        if len(w.text) >= 5 and w.text.isalpha() and int(w.get_attribute("data-i")) in kept
+        if re.fullmatch(r"[^\W\d_]{4,}[.,?!]", w.text) and int(w.get_attribute("data-i")) in kept
     )
-    old_word = word.text
+    old_word, mark = word.text, word.text[-1]
+    spoken_at = spoken[int(word.get_attribute("data-i"))].start - target.start  # clip seconds
     word.click()
     _wait(browser, lambda d: d.find_element(By.ID, "mot-actuel").text == f"« {old_word} »")
-    box = browser.find_element(By.ID, "mot-nouveau")
-    box.clear()
-    box.send_keys("pompiste", Keys.ENTER)
+    _press(browser, "e")
+    browser.switch_to.active_element.send_keys("pompiste", Keys.ENTER)
     _wait(browser, lambda d: "corrigé" in d.find_element(By.ID, "message").text)
     assert "ok" in browser.find_element(By.ID, "message").get_attribute("class")  # success is shown as success
-    assert "pompiste" in [w.text for w in browser.find_elements(By.CSS_SELECTOR, "#transcription .mot")]
+    assert f"pompiste{mark}" in [w.text for w in browser.find_elements(By.CSS_SELECTOR, "#transcription .mot")]
+    assert browser.find_element(By.ID, "mot-actuel").text == f"« pompiste{mark} »"  # the form shows the word now
+    # the player reopened on the corrected clip is where it was, not back at its start
+    _wait(
+        browser,
+        lambda d: spoken_at - 0.5 < d.execute_script("return document.querySelector('#lecteur video').currentTime"),
+        timeout=10,
+    )
+    assert browser.execute_script("return document.querySelector('#lecteur video').currentTime") < spoken_at + 5
     # trim: in-point and out-point from the playhead (clip seconds), keys i and o, then the Recouper button by keyboard
     duration = target.end - target.start
     browser.execute_script("document.querySelector('#lecteur video').currentTime = 1.0")
@@ -266,6 +274,11 @@ def test_moderator_corrects_a_word_trims_at_the_playhead_approves_by_keyboard_an
     browser.execute_script("document.querySelector('#lecteur video').currentTime = 4")
     time.sleep(1.0)
     browser.save_screenshot(str(DOCS / "moderator.png"))
+    # refuse the clip now open from the refusal's own box: its reason typed, Enter
+    shown = browser.find_element(By.CSS_SELECTOR, "#file li.actif").get_attribute("data-clip")
+    browser.find_element(By.ID, "motif").send_keys("son coupé", Keys.ENTER)
+    _wait(browser, lambda d: "refusé" in d.find_element(By.ID, "message").text)
+    assert next(c for c in lib.ctx.repo.load(lib.recording_id).clips if c.clip_id == shown).state == "rejected"
 
     # the student finds the clip by the corrected word, sees it in the snippet and in the subtitles
     assert _student_search(browser, base, lib.tokens["student"], "pompiste")[0] == target.clip_id

@@ -83,6 +83,8 @@ async function ouvrir(id, { garderMessage = false } = {}) {
     const clip = await vl.api("/clips/" + id);
     if (moi !== vue) return; // the moderator has opened another clip meanwhile
     const autre = !courant || courant.clip_id !== id;
+    // the same clip again (after a change): the player stays at the same moment of the recording, playing or not
+    const garde = !autre && video ? { enreg: courant.start + video.currentTime, lecture: !video.paused } : null;
     courant = clip;
     if (autre) viderFormulaires();
     if (!garderMessage) vl.message("");
@@ -91,6 +93,7 @@ async function ouvrir(id, { garderMessage = false } = {}) {
     marquerActif();
     video = vl.player($("lecteur"), clip);
     video.addEventListener("timeupdate", suivreLecture);
+    if (garde) reprendre(video, Math.min(Math.max(garde.enreg - clip.start, 0), clip.duration), garde.lecture);
     $("clip-titre").textContent = clip.title;
     $("clip-meta").textContent = `${vl.etats[clip.state]} · ${clip.job} · ${clip.sector} · ${clip.topic_label || clip.topic} · ` +
       `durée ${t(clip.duration)} · dans l'enregistrement ${t(clip.start)}–${t(clip.end)}`;
@@ -112,6 +115,8 @@ async function ouvrir(id, { garderMessage = false } = {}) {
     $("fin").value = clip.duration.toFixed(1);
     decoupeEnreg();
     transcription(clip);
+    const mot = motChoisi && clip.words.find(w => w.index === motChoisi.index);
+    if (mot) choisirMot(mot, false); else { motChoisi = null; $("correction").hidden = true; }
     historique(id);
     if (autre) {  // the player and the messages at the top of the window; on a desktop the clip's row in view
       $("detail").scrollIntoView({ block: "start" });
@@ -119,6 +124,13 @@ async function ouvrir(id, { garderMessage = false } = {}) {
       if (li && !telephone()) montrerDansFile(li);
     }
   } catch (e) { erreur(e); }
+}
+
+function reprendre(lecteur, s, lecture) {
+  lecteur.addEventListener("loadedmetadata", () => {
+    lecteur.currentTime = s;
+    if (lecture) lecteur.play().catch(() => {});
+  }, { once: true });
 }
 
 function alertes(clip) {
@@ -190,6 +202,15 @@ function choisirMot(w, ecouter = true) {
   if (ecouter) aller(w.start);
 }
 
+// the correction box with the word's letters selected: typing replaces them and keeps the punctuation written
+// against the word ("galot." -> "bungalow.")
+function corrigerMot() {
+  const box = $("mot-nouveau");
+  const [, avant, mot] = /^([^\p{L}\p{N}]*)(.*?)[^\p{L}\p{N}]*$/u.exec(box.value);
+  box.focus();
+  if (mot) box.setSelectionRange(avant.length, avant.length + mot.length); else box.select();
+}
+
 function motVoisin(pas) {
   if (!courant || !courant.words.length) return;
   const i = motChoisi ? courant.words.findIndex(w => w.index === motChoisi.index) : -1;
@@ -216,7 +237,7 @@ async function historique(id) {
   try {
     const h = await vl.api(`/clips/${id}/history`);
     $("historique").replaceChildren(...(h.entries.length ? h.entries.map(e => vl.el("tr", {},
-      vl.el("td", {}, vl.date(e.at)), vl.el("td", {}, e.by), vl.el("td", {}, (actions[e.action] || e.action) + (e.reason ? " : " + e.reason : "")),
+      vl.el("td", {}, vl.date(e.at)), vl.el("td", {}, e.by), vl.el("td", {}, (e.action === "edit" && e.before.title !== e.after.title ? actions.retitle : actions[e.action] || e.action) + (e.reason ? " : " + e.reason : "")),
       vl.el("td", {}, `${vl.etats[e.before.state] || ""} → ${vl.etats[e.after.state] || ""}` +
         (e.before.title !== e.after.title ? ` ; « ${e.after.title} »` : "") +
         ((e.details.words || []).map(m => ` ; « ${m.before} » → « ${m.after} »`).join("")) +
@@ -295,7 +316,10 @@ async function decision(action, extra, fait) {
     const res = await vl.api(`/clips/${id}/${action}`, { method: "POST", body: Object.assign({ version: courant.version }, extra) });
     await charger();
     const fini = ["approve", "reject", "unpublish"].includes(action);
-    const texte = "Extrait " + fait + ".";
+    // a chapter titled by its first clip follows that clip's new title (search_api/edits.py): said, not done silently
+    const chapitre = action === "edit" && extra.chapter_title === undefined && res.entry.details.chapter_title
+      ? " Son chapitre portait le même titre : il prend le nouveau." : "";
+    const texte = "Extrait " + fait + "." + chapitre;
     if (!courant || courant.clip_id !== id) { vl.message(`« ${res.clip.title} » : ${fait}.`, true); return; } // moved on
     if (fini && file.length && $("etat").value !== res.clip.state) {
       const suivant = file[Math.min(Math.max(position, 0), file.length - 1)];
@@ -396,7 +420,7 @@ function clavier(ev) {
     i: () => { if (video) { $("debut").value = video.currentTime.toFixed(1); decoupeEnreg(); } },
     o: () => { if (video) { $("fin").value = video.currentTime.toFixed(1); decoupeEnreg(); } },
     "[": () => motVoisin(-1), "]": () => motVoisin(1),
-    e: () => { if (motChoisi) { $("mot-nouveau").focus(); $("mot-nouveau").select(); } },
+    e: () => { if (motChoisi) corrigerMot(); },
   };
   const action = touches[ev.key];
   if (!action || (cible.matches("button, input[type=checkbox], a") && ev.key === " ")) return;
@@ -418,6 +442,13 @@ async function init() {
   await charger();
 }
 
+// a phone: the queue is under the open clip, its forms and transcript; back to the clip's row in it
+$("vers-file").addEventListener("click", () => {
+  const li = document.querySelector("#file li.actif") || $("total");
+  li.scrollIntoView({ block: "center" });
+  const bouton = li.querySelector("button");
+  if (bouton) bouton.focus({ preventScroll: true });
+});
 $("filtres").addEventListener("submit", charger);
 $("page-prec").addEventListener("click", async () => { debut = Math.max(0, debut - PAGE); await charger(); pageVue(); });
 $("page-suiv").addEventListener("click", async () => { debut += PAGE; await charger(); pageVue(); });
@@ -464,6 +495,9 @@ $("masquer").addEventListener("click", () => {
   }
   decider("redact", { spans: [{ start: courant.start + a, end: courant.start + b }] });
 });
+// Enter in a reason's box: the decision it is for
+$("derogation").addEventListener("keydown", ev => { if (ev.key === "Enter") { ev.preventDefault(); approuver(); } });
+$("motif").addEventListener("keydown", ev => { if (ev.key === "Enter") { ev.preventDefault(); refuser(); } });
 $("correction").addEventListener("submit", ev => {
   ev.preventDefault();
   if (!motChoisi) return;
