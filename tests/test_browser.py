@@ -343,6 +343,20 @@ def test_student_follows_the_chapters_of_a_call_by_keyboard_on_a_phone(server: t
         # a chapter plays from its start: the search that found the first clip no longer sets where it starts
         assert f"/clips/{first}" in browser.execute_script("return window.asked")
         browser.save_screenshot(str(DOCS / "student-phone-chapters.png"))
+        # a word of the transcript, far down the page under the player: tapped, it plays and the player is in view
+        word = _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#transcription .mot"))[-1]
+        browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", word)
+        below = "return document.querySelector('#lecteur video').getBoundingClientRect().bottom"
+        assert browser.execute_script(below) < 0  # the player is above the screen
+        word.click()
+        _wait(
+            browser,
+            lambda d: d.execute_script(
+                "const r = document.querySelector('#lecteur video').getBoundingClientRect();"
+                "return r.top >= -1 && r.bottom <= window.innerHeight"
+            ),
+            timeout=5,
+        )
     finally:
         browser.set_window_size(1400, 1000)
 

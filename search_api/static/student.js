@@ -214,6 +214,12 @@ function etroit() { return window.matchMedia("(max-width: 900px)").matches; }
 function enVue(partout = false) {
   if (partout || etroit()) document.getElementById("lecteur").scrollIntoView({ block: "start" });
 }
+// plays from ``s``; on a phone the player, above the transcript, comes back into view to be seen
+function ecouter(video, s) {
+  video.currentTime = s;
+  video.play().catch(() => {});
+  enVue();
+}
 // the words under the video: a click on a word (or Enter on a turn) plays from there; the word being said is lit
 function transcription(clip, video) {
   const box = document.getElementById("transcription");
@@ -229,11 +235,11 @@ function transcription(clip, video) {
   box.replaceChildren(...tours.map(t => {
     const qui = vl.el("button", { type: "button", class: "lien role", "aria-label": `Écouter à partir de ${Math.floor(t.start)} s` },
       (vl.roles[roles[t.speaker]] || "") + " :");
-    qui.addEventListener("click", () => { video.currentTime = t.start; video.play().catch(() => {}); });
+    qui.addEventListener("click", () => ecouter(video, t.start));
     const p = vl.el("p", {}, qui, " ");
     for (const w of t.words) {
       const span = vl.el("span", { class: "mot", "data-debut": w.start }, w.text);
-      span.addEventListener("click", () => { video.currentTime = w.start; video.play().catch(() => {}); });
+      span.addEventListener("click", () => ecouter(video, w.start));
       const avant = mots.length ? mots[mots.length - 1][2].textContent : "";
       mots.push([w.start, w.end, span]);
       const colle = /^['’-]/.test(w.text) || /['’-]$/.test(avant);
