@@ -13,7 +13,8 @@ answered well when nothing comes back. Each set's jobs are also asked of the oth
 ("combien gagne ..." with another set's job: nothing should come back).
 
 ``--floors`` prints the grid the relevance floor was chosen on: for each floor, hybrid recall@5 of the answerable
-queries and the share of negatives answered with nothing.
+queries and the share of negatives answered with nothing; ``--gaps`` and ``--margins`` the same for the cut below
+the best hit and for the off-topic margin (search_api/search.py).
 """
 
 from __future__ import annotations
@@ -133,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", nargs="+", action="append", required=True, metavar="FOLDER [QUERIES ...]")
     ap.add_argument("--floors", type=float, nargs="*", default=[])
     ap.add_argument("--gaps", type=float, nargs="*", default=[], help="grid of cuts below the best hit's similarity")
+    ap.add_argument(
+        "--margins", type=float, nargs="*", default=[], help="grid of off-topic margins (1 or more: no such check)"
+    )
     ap.add_argument("--modes", nargs="+", default=list(MODES))
     ap.add_argument("--as-typed", action="store_true", help="no query understanding (the comparison row)")
     ap.add_argument("--floor", type=float, help="the relevance floor (default: the product's)")
@@ -169,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         print("| clips listed per answerable query (limit 20) | " + " | ".join(cells) + " |")
     grids = [("relevance floor", replace(params, floor=f), f"{f:.3f}") for f in a.floors]
     grids += [("gap below the best hit", replace(params, gap=g), f"{g:.3f}") for g in a.gaps]
+    grids += [("off-topic margin", replace(params, off_topic_margin=m), f"{m:.3f}") for m in a.margins]
     for name in dict.fromkeys(n for n, _, _ in grids):
         print(
             f"\nhybrid, by {name}: R@5 answerable, paraphrase R@5, MRR, negatives empty, other-job negatives empty, "

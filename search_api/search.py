@@ -10,9 +10,11 @@ One ranking for the API, the pages and the command line:
    the query and of its rewriting), ``depth`` each;
 4. semantic and hybrid keep only candidates whose cosine similarity to the query reaches the **relevance floor**
    and comes within ``gap`` of the best candidate's (a sparse-only candidate's similarity is looked up too), so a
-   query unlike every clip gets nothing and a query like one clip does not list the whole library; hybrid also
-   keeps a clip that says every word of the query; a greeting clip (hello, goodbye: near every query in meaning)
-   is kept only when it says every word of the query;
+   query unlike every clip gets nothing and a query like one clip does not list the whole library; a query that
+   names no job of the library and points at no sector, and is nearer an **everyday question about no job**
+   (``data/everyday_fr.json``: a recipe, the weather, games) than any clip by ``off_topic_margin`` keeps none either;
+   hybrid also keeps a clip that says every word of the query; a greeting clip (hello, goodbye: near every query
+   in meaning) is kept only when it says every word of the query;
 5. the lists are fused by weighted reciprocal rank (dense x6, as measured in docs/benchmarks.md), and the clips
    of a job the query names, then of a sector it points at, are lifted above the others.
 
@@ -21,11 +23,13 @@ The parameters, and the data they were chosen on, are in docs/benchmarks.md (``p
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -53,6 +57,9 @@ V = TypeVar("V")
 class RankParams:
     floor: float = 0.81  # least cosine similarity (e5) of a semantic or hybrid hit to the query
     gap: float | None = 0.04  # ... and at most this far below the best one's (not a greeting's); None: no such cut
+    # a query naming no job of the library and no sector, nearer an everyday question about no job than any clip by more
+    # than this, keeps no hit by meaning (docs/benchmarks.md); None: no such check
+    off_topic_margin: float | None = 0.04
     depth: int = 50  # candidates taken from each list
     dense_weight: float = 6.0  # the dense list's weight in the fusion (the sparse list's is 1): docs/benchmarks.md
     rrf_k: int = RRF_K
@@ -76,6 +83,7 @@ class Found:
     no_answer: NoAnswer | None = None
     jobs: tuple[str, ...] = field(default=())  # the library's jobs the query names
     topic: str = OTHER  # the career topic the query asks about ("autre": none stood out)
+    off_topic: bool = False  # nearer an everyday question about no job than any clip (only its own words find clips)
 
 
 def find(
@@ -103,7 +111,7 @@ def find(
     # a job no clip holds: no answer, unless a clip itself names that job
     if understood.jobs and not named and not _naming(understood, sparse_hits, lexicon):
         return Found([], understood, _no_answer(understood, library, lexicon))
-    dense, topic = None, OTHER
+    dense, topic, off_topic = None, OTHER, False
     if mode != "keyword":
         dense, topic = _read(ctx, understood.rewritten)
         topic = topic if params.understand_query and params.topic_boost else OTHER
@@ -124,6 +132,10 @@ def find(
     if dense is not None:
         similarity = _similarities(ctx, dense, dense_hits, [h for h in sparse_hits if h.clip_id in scores], base)
         floor = _floor(params, similarity, payloads)
+        off_topic = not named and not understood.sectors and _off_topic(ctx, dense, similarity, payloads, params)
+        if off_topic:
+            floor = math.inf  # only a clip saying every word of the query stays (hybrid)
+            topic = OTHER  # nor is it about a career topic
         top_sparse = [h for h in sparse_hits[: 2 * (offset + limit)] if similarity.get(h.clip_id, -1.0) < floor]
         kept = _saying_every_word(query, top_sparse) if mode == "hybrid" else set()
         scores = {c: s for c, s in scores.items() if similarity.get(c, -1.0) >= floor or c in kept}
@@ -146,7 +158,7 @@ def find(
             scores[cid] -= params.greeting_penalty
     ranked = sorted(scores, key=lambda cid: (-scores[cid], cid))[offset : offset + limit]
     hits = [Hit(cid, round(scores[cid], 4), payloads[cid].payload) for cid in ranked]
-    return Found(hits, understood, None, tuple(sorted(named_titles)), topic)
+    return Found(hits, understood, None, tuple(sorted(named_titles)), topic, off_topic)
 
 
 class _Kept(Generic[K, V]):
@@ -183,6 +195,8 @@ _LIBRARIES: _Kept[tuple[int, tuple[tuple[str, int], ...]], list[LibraryJob]] = _
 _RECENT: _Kept[tuple[int, str], tuple[np.ndarray, str]] = _Kept(RECENT_QUERIES)
 _CLASSIFIERS: dict[int, tuple[object, TopicClassifier]] = {}
 _SAID: _Kept[tuple[int, str], tuple[str, ...]] = _Kept(4096)
+EVERYDAY = Path(__file__).parent / "data" / "everyday_fr.json"
+_EVERYDAY: dict[int, tuple[object, np.ndarray]] = {}
 
 
 def _jobs(ctx: RunContext, base: Filters) -> dict[str, int]:
@@ -238,6 +252,22 @@ def _similarities(
         for hit in ctx.index.search("semantic", dense=dense, sparse=None, filters=restricted, limit=len(missing)):
             similarity[hit.clip_id] = hit.score
     return similarity
+
+
+def _off_topic(
+    ctx: RunContext, dense: np.ndarray, similarity: dict[str, float], payloads: dict[str, Hit], params: RankParams
+) -> bool:
+    """Whether the query is nearer an everyday question about no job than the best candidate (no greeting) by more
+    than ``off_topic_margin``: both as e5 query-to-passage similarities, the questions embedded once per model."""
+    best = max((v for c, v in similarity.items() if payloads[c].payload.get("topic") != GREETING), default=None)
+    if params.off_topic_margin is None or best is None:  # greetings only: they answer what they say (below)
+        return False
+    embedder = ctx.models.query_embedder()
+    held = _EVERYDAY.get(id(embedder))
+    if held is None or held[0] is not embedder:
+        questions = json.loads(EVERYDAY.read_text(encoding="utf-8"))["questions"]
+        held = _EVERYDAY[id(embedder)] = (embedder, embedder.embed_passages(questions))
+    return float(np.max(held[1] @ dense)) - best > params.off_topic_margin
 
 
 def _floor(params: RankParams, similarity: dict[str, float], payloads: dict[str, Hit]) -> float:

@@ -3,6 +3,7 @@ search results. Real embedded Qdrant, real local store, real models."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -189,6 +190,34 @@ def test_a_job_the_library_lacks_gets_no_answer_and_what_is_close(api: tuple[Tes
         assert data["hits"][0]["clip_id"] == content.clip_id
     finally:
         lib.set_state(content.clip_id, "pending_review")
+
+
+def test_a_question_about_no_job_gets_no_answer_even_above_the_relevance_floor(
+    api: tuple[TestClient, Library, str, str],
+) -> None:
+    """Everyday questions (a recipe, the weather, games: search_api/data/everyday_fr.json) are near career talk in
+    e5's meaning: the floor alone lets some through. Nearer such a question than any clip, a query gets no answer,
+    said as such, with no shelf of clips "close" to it; a question about the job keeps its answer."""
+    from dataclasses import replace
+
+    from vidlib.search_api.query import understand
+    from vidlib.search_api.search import EVERYDAY, RankParams, find
+
+    client, lib, pub, _ = api
+    # those pointing at no sector: "mettre à jour mon ordinateur" points at the developer's, and a sector the library
+    # holds is a question for it
+    questions = [q for q in json.loads(EVERYDAY.read_text(encoding="utf-8"))["questions"] if not understand(q).sectors]
+    unchecked = replace(RankParams(), off_topic_margin=None)
+    through = [q for q in questions if find(lib.ctx, q, include_unpublished=True, params=unchecked).hits]
+    assert through  # without the check, the floor answers some of them
+    for q in through:
+        found = find(lib.ctx, q, include_unpublished=True)
+        assert found.off_topic and not found.hits and found.topic == "autre", q
+    asked = {"q": through[0], "include_unpublished": "true"}  # all the clips, as the check above saw them
+    data = client.get("/search", params=asked, headers=auth(lib, "moderator")).json()
+    assert data["hits"] == [] and data["no_answer"]["shelf"] == [] and "métier" in data["no_answer"]["message"]
+    job_question = find(lib.ctx, "qu'est-ce que tu fais dans ton travail de développeuse", include_unpublished=True)
+    assert job_question.hits and not job_question.off_topic
 
 
 def test_a_job_published_a_moment_ago_is_found_at_once(api: tuple[TestClient, Library, str, str]) -> None:
