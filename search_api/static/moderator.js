@@ -237,9 +237,10 @@ async function historique(id) {
   try {
     const h = await vl.api(`/clips/${id}/history`);
     $("historique").replaceChildren(...(h.entries.length ? h.entries.map(e => vl.el("tr", {},
-      vl.el("td", {}, vl.date(e.at)), vl.el("td", {}, e.by), vl.el("td", {}, (e.action === "edit" && e.before.title !== e.after.title ? actions.retitle : actions[e.action] || e.action) + (e.reason ? " : " + e.reason : "")),
+      vl.el("td", {}, vl.date(e.at)), vl.el("td", {}, e.by), vl.el("td", {}, (e.action === "edit" && (e.before.title !== e.after.title || e.details.chapter_title) ? actions.retitle : actions[e.action] || e.action) + (e.reason ? " : " + e.reason : "")),
       vl.el("td", {}, `${vl.etats[e.before.state] || ""} → ${vl.etats[e.after.state] || ""}` +
         (e.before.title !== e.after.title ? ` ; « ${e.after.title} »` : "") +
+        (e.details.chapter_title ? ` ; chapitre « ${e.details.chapter_title[1]} »` : "") +
         ((e.details.words || []).map(m => ` ; « ${m.before} » → « ${m.after} »`).join("")) +
         (e.before.start !== e.after.start || e.before.end !== e.after.end ? ` ; ${t(e.after.start)}–${t(e.after.end)} (enreg.)` : ""))))
       : [vl.el("tr", {}, vl.el("td", { colspan: 4, class: "vide" }, "Aucune décision pour l'instant."))]));
@@ -447,7 +448,7 @@ $("vers-file").addEventListener("click", () => {
   const li = document.querySelector("#file li.actif") || $("total");
   li.scrollIntoView({ block: "center" });
   const bouton = li.querySelector("button");
-  if (bouton) bouton.focus({ preventScroll: true });
+  if (bouton) bouton.focus({ preventScroll: true, focusVisible: true });  // outlined after a tap too
 });
 $("filtres").addEventListener("submit", charger);
 $("page-prec").addEventListener("click", async () => { debut = Math.max(0, debut - PAGE); await charger(); pageVue(); });

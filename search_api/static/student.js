@@ -187,6 +187,7 @@ async function jouer(id, li, focusTitre = false, cherche = "") {
     await chapitres(clip).catch(e => vl.erreur(e));
     const sim = await vl.api("/clips/" + id + "/similar?limit=4");
     afficher("similaires", sim.clips, "Pas d'autre extrait proche pour l'instant.");
+    document.getElementById("similaires").hidden = document.getElementById("similaires-titre").hidden = false;
     enVue();
   } catch (e) { vl.erreur(e); }
 }
@@ -302,6 +303,6 @@ document.getElementById("vers-liste").addEventListener("click", () => {
   const choisi = document.querySelector("li.actif") || document.getElementById("titre-liste");
   choisi.scrollIntoView({ block: "center" });
   const bouton = choisi.querySelector("button");
-  if (bouton) bouton.focus({ preventScroll: true });
+  if (bouton) bouton.focus({ preventScroll: true, focusVisible: true });  // outlined after a tap too
 });
 if (vl.token()) accueil(); else vl.message("Saisis le jeton d'accès donné par ton établissement.");
