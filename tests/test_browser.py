@@ -471,6 +471,23 @@ def test_the_pages_pass_axe_and_the_student_page_works_by_keyboard_on_a_phone(
                 assert start > 1.0, start
             top = browser.execute_script("return document.querySelector('#lecteur video').getBoundingClientRect().top")
             assert -5 <= top < size[1] / 2, (size, top)  # the player is in view, not above or far below
+            # the transcript's words by keyboard: from a turn's button, → and ← go from word to word, Enter plays there
+            turn = browser.find_element(By.CSS_SELECTOR, "#transcription button.role")
+            browser.execute_script("arguments[0].focus()", turn)
+            browser.switch_to.active_element.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
+            browser.switch_to.active_element.send_keys(Keys.ARROW_LEFT)
+            word = browser.switch_to.active_element
+            words = browser.find_elements(By.CSS_SELECTOR, "#transcription .mot")
+            assert word == words[1], word.text
+            browser.execute_script("document.querySelector('#lecteur video').pause()")
+            word.send_keys(Keys.ENTER)
+            said = float(word.get_attribute("data-debut"))
+            _wait(
+                browser,
+                lambda d, said=said: (
+                    abs(d.execute_script("return document.querySelector('#lecteur video').currentTime") - said) < 0.5
+                ),
+            )
             found[f"{size} playing"] = _axe_serious(browser)
             back = browser.find_element(By.ID, "vers-liste")
             assert back.is_displayed() == (size[0] <= 900)  # on a phone only: the list is under the player

@@ -49,13 +49,16 @@ async function chercher(ev) {
   const p = new URLSearchParams({ q, mode: document.getElementById("mode").value, limit: 20 });
   const job = document.getElementById("job").value;
   if (job) p.set("job", job);
+  const compte = document.getElementById("compris");
+  compte.textContent = "Recherche en cours…";  // the first search of a server just started may take seconds
   try {
     const data = await vl.api("/search?" + p);
     compris(data.understood);
     titreListe(data.hits.length ? data.hits.length + " extrait(s) trouvé(s)" : "");
     if (data.no_answer) { document.getElementById("resultats").replaceChildren(); sansReponse(data.no_answer); }
     else afficher("resultats", data.hits, "Rien dans la bibliothèque ne répond à cette question.", q);
-  } catch (e) { document.getElementById("resultats").replaceChildren(); titreListe(""); vl.erreur(e); }
+    if (etroit()) document.getElementById("recherche").scrollIntoView({ block: "start" });  // the header out of the way
+  } catch (e) { document.getElementById("resultats").replaceChildren(); titreListe(""); compte.textContent = ""; vl.erreur(e); }
 }
 function titreListe(texte, focus = false) {
   const h = document.getElementById("titre-liste");
@@ -237,10 +240,19 @@ function transcription(clip, video) {
     const qui = vl.el("button", { type: "button", class: "lien role", "aria-label": `Écouter à partir de ${Math.floor(t.start)} s` },
       (vl.roles[roles[t.speaker]] || "") + " :");
     qui.addEventListener("click", () => ecouter(video, t.start));
+    const premier = mots.length;  // the index of this turn's first word
+    qui.addEventListener("keydown", ev => { if (ev.key === "ArrowRight") { ev.preventDefault(); versMot(premier); } });
     const p = vl.el("p", {}, qui, " ");
     for (const w of t.words) {
-      const span = vl.el("span", { class: "mot", "data-debut": w.start }, w.text);
+      // reached by the arrow keys from its turn's button (one Tab stop per turn, not one per word)
+      const span = vl.el("span", { class: "mot", "data-debut": w.start, tabindex: "-1" }, w.text);
       span.addEventListener("click", () => ecouter(video, w.start));
+      const i = mots.length;
+      span.addEventListener("keydown", ev => {
+        const pas = { ArrowRight: 1, ArrowLeft: -1 }[ev.key];
+        if (pas) { ev.preventDefault(); versMot(i + pas); }
+        else if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); ecouter(video, w.start); }
+      });
       const avant = mots.length ? mots[mots.length - 1][2].textContent : "";
       mots.push([w.start, w.end, span]);
       const colle = /^['’-]/.test(w.text) || /['’-]$/.test(avant);
@@ -249,6 +261,7 @@ function transcription(clip, video) {
     }
     return p;
   }));
+  function versMot(i) { if (i >= 0 && i < mots.length) mots[i][2].focus(); }
   const visible = mots.length > 0;
   box.hidden = !visible;
   document.getElementById("transcription-titre").hidden = !visible;
