@@ -259,7 +259,7 @@ def _off_topic(
 ) -> bool:
     """Whether the query is nearer an everyday question about no job than the best candidate (no greeting) by more
     than ``off_topic_margin``: both as e5 query-to-passage similarities, the questions embedded once per model."""
-    best = max((v for c, v in similarity.items() if payloads[c].payload.get("topic") != GREETING), default=None)
+    best = _best(similarity, payloads)
     if params.off_topic_margin is None or best is None:  # greetings only: they answer what they say (below)
         return False
     embedder = ctx.models.query_embedder()
@@ -274,8 +274,13 @@ def _floor(params: RankParams, similarity: dict[str, float], payloads: dict[str,
     """The least similarity a hit needs: the floor, or ``gap`` below the best candidate that is no greeting."""
     if params.gap is None:
         return params.floor
-    best = max((v for c, v in similarity.items() if payloads[c].payload.get("topic") != GREETING), default=-1.0)
-    return max(params.floor, best - params.gap)
+    best = _best(similarity, payloads)
+    return params.floor if best is None else max(params.floor, best - params.gap)
+
+
+def _best(similarity: dict[str, float], payloads: dict[str, Hit]) -> float | None:
+    """The best candidate's similarity to the query, greetings aside (they are near every query); None: none."""
+    return max((v for c, v in similarity.items() if payloads[c].payload.get("topic") != GREETING), default=None)
 
 
 def _saying_every_word(query: str, hits: list[Hit]) -> set[str]:
