@@ -131,8 +131,9 @@ def find(
             payloads.setdefault(hit.clip_id, hit)
     if dense is not None:
         similarity = _similarities(ctx, dense, dense_hits, [h for h in sparse_hits if h.clip_id in scores], base)
-        floor = _floor(params, similarity, payloads)
-        off_topic = not named and not understood.sectors and _off_topic(ctx, dense, similarity, payloads, params)
+        best = _best(similarity, payloads)
+        floor = _floor(params, best)
+        off_topic = not named and not understood.sectors and _off_topic(ctx, dense, best, params)
         if off_topic:
             floor = math.inf  # only a clip saying every word of the query stays (hybrid)
             topic = OTHER  # nor is it about a career topic
@@ -254,12 +255,9 @@ def _similarities(
     return similarity
 
 
-def _off_topic(
-    ctx: RunContext, dense: np.ndarray, similarity: dict[str, float], payloads: dict[str, Hit], params: RankParams
-) -> bool:
-    """Whether the query is nearer an everyday question about no job than the best candidate (no greeting) by more
+def _off_topic(ctx: RunContext, dense: np.ndarray, best: float | None, params: RankParams) -> bool:
+    """Whether the query is nearer an everyday question about no job than the best candidate (``_best``) by more
     than ``off_topic_margin``: both as e5 query-to-passage similarities, the questions embedded once per model."""
-    best = _best(similarity, payloads)
     if params.off_topic_margin is None or best is None:  # greetings only: they answer what they say (below)
         return False
     embedder = ctx.models.query_embedder()
@@ -270,12 +268,11 @@ def _off_topic(
     return float(np.max(held[1] @ dense)) - best > params.off_topic_margin
 
 
-def _floor(params: RankParams, similarity: dict[str, float], payloads: dict[str, Hit]) -> float:
-    """The least similarity a hit needs: the floor, or ``gap`` below the best candidate that is no greeting."""
-    if params.gap is None:
+def _floor(params: RankParams, best: float | None) -> float:
+    """The least similarity a hit needs: the floor, or ``gap`` below the best candidate (``_best``)."""
+    if params.gap is None or best is None:
         return params.floor
-    best = _best(similarity, payloads)
-    return params.floor if best is None else max(params.floor, best - params.gap)
+    return max(params.floor, best - params.gap)
 
 
 def _best(similarity: dict[str, float], payloads: dict[str, Hit]) -> float | None:

@@ -73,13 +73,13 @@ def test_signed_links() -> None:
 
 
 def test_a_hit_must_come_near_the_best_one_that_is_no_greeting() -> None:
-    from vidlib.search_api.search import GREETING, RankParams, _floor
+    from vidlib.search_api.search import GREETING, RankParams, _best, _floor
     from vidlib.storage.index import Hit
 
     payloads = {
         c: Hit(c, 0.0, {"topic": t}) for c, t in (("hello", GREETING), ("pay", "salaire"), ("hours", "horaires"))
     }
-    similarity = {"hello": 0.95, "pay": 0.88, "hours": 0.83}
-    assert _floor(RankParams(floor=0.81, gap=0.04), similarity, payloads) == 0.88 - 0.04  # the greeting sets nothing
-    assert _floor(RankParams(floor=0.86, gap=0.04), similarity, payloads) == 0.86  # never under the floor
-    assert _floor(RankParams(floor=0.81, gap=None), similarity, payloads) == 0.81
+    best = _best({"hello": 0.95, "pay": 0.88, "hours": 0.83}, payloads)
+    assert _floor(RankParams(floor=0.81, gap=0.04), best) == 0.88 - 0.04  # the greeting sets nothing
+    assert _floor(RankParams(floor=0.86, gap=0.04), best) == 0.86  # never under the floor
+    assert _floor(RankParams(floor=0.81, gap=None), best) == 0.81

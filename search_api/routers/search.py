@@ -118,23 +118,20 @@ def _no_answer(services: Services, who: Principal, found: Found, state: Filters)
             f"Personne dans la bibliothèque n'est {' ni '.join(asked)} pour l'instant. "
             "Voici des extraits qui s'en approchent ; tu peux aussi chercher un autre métier."
         )
-    elif found.off_topic:  # a recipe, the weather: clips "close" to it in meaning would be no help
-        return NoAnswerOut(
-            message=(
-                "Ici, des professionnels parlent de leur métier : ce qu'ils font, leurs études, leurs horaires, "
-                "leur salaire… Ta question n'en parle pas. Pose une question sur un métier, ou clique sur "
-                "« Découvrir »."
-            ),
-            asked_jobs=[],
-            related_jobs=[],
-            shelf=[],
+    elif found.off_topic:
+        message = (
+            "Ici, des professionnels parlent de leur métier : ce qu'ils font, leurs études, leurs horaires, "
+            "leur salaire… Ta question n'en parle pas. Pose une question sur un métier, ou clique sur "
+            "« Découvrir »."
         )
     else:
         message = (
             "Aucun extrait ne répond vraiment à ta question. "
             "Essaie avec d'autres mots, ou regarde ce qui s'en approche."
         )
-    shelf = close_to(services.ctx, found, {**state, "job": tuple(related) or None}, SHELF_SIZE)
+    near = {**state, "job": tuple(related) or None}
+    # a recipe, the weather: clips "close" to it in meaning would be no help
+    shelf = [] if found.off_topic else close_to(services.ctx, found, near, SHELF_SIZE)
     return NoAnswerOut(
         message=message,
         asked_jobs=list(asked),
