@@ -51,6 +51,13 @@ const vl = {
       ev.preventDefault(); vl.setToken(input.value); location.reload();
     });
   },
+  // a phone's way back to a list under the open clip: `el` (its row) in view and the keyboard on its button,
+  // outlined after a tap too
+  versLigne(el) {
+    el.scrollIntoView({ block: "center" });
+    const bouton = el.querySelector("button");
+    if (bouton) bouton.focus({ preventScroll: true, focusVisible: true });
+  },
   // a <video> with its French subtitles track, replacing the content of `box`
   player(box, clip) {
     const video = vl.el("video", { controls: "", preload: "metadata", playsinline: ""});

@@ -444,12 +444,7 @@ async function init() {
 }
 
 // a phone: the queue is under the open clip, its forms and transcript; back to the clip's row in it
-$("vers-file").addEventListener("click", () => {
-  const li = document.querySelector("#file li.actif") || $("total");
-  li.scrollIntoView({ block: "center" });
-  const bouton = li.querySelector("button");
-  if (bouton) bouton.focus({ preventScroll: true, focusVisible: true });  // outlined after a tap too
-});
+$("vers-file").addEventListener("click", () => vl.versLigne(document.querySelector("#file li.actif") || $("total")));
 $("filtres").addEventListener("submit", charger);
 $("page-prec").addEventListener("click", async () => { debut = Math.max(0, debut - PAGE); await charger(); pageVue(); });
 $("page-suiv").addEventListener("click", async () => { debut += PAGE; await charger(); pageVue(); });

@@ -312,10 +312,6 @@ document.getElementById("recherche").addEventListener("submit", chercher);
 document.getElementById("decouvrir").addEventListener("click", () => parcourir({}, "Au hasard, pour découvrir"));
 document.getElementById("retour").addEventListener("click", retourAccueil);
 // a phone: the list is under the player, its transcript, chapters and similar clips; back to the clip chosen in it
-document.getElementById("vers-liste").addEventListener("click", () => {
-  const choisi = document.querySelector("li.actif") || document.getElementById("titre-liste");
-  choisi.scrollIntoView({ block: "center" });
-  const bouton = choisi.querySelector("button");
-  if (bouton) bouton.focus({ preventScroll: true, focusVisible: true });  // outlined after a tap too
-});
+document.getElementById("vers-liste").addEventListener("click",
+  () => vl.versLigne(document.querySelector("li.actif") || document.getElementById("titre-liste")));
 if (vl.token()) accueil(); else vl.message("Saisis le jeton d'accès donné par ton établissement.");
