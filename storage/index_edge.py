@@ -55,7 +55,7 @@ class EdgeClipIndex:
         self._mutex = threading.RLock()
         self._lock_file: int | None = _acquire_lock(self.path.with_name(self.path.name + ".lock"), lock_timeout_s)
         self._pending = 0
-        self._kept: OrderedDict[Any, dict[str, Any]] = OrderedDict()  # point id -> payload, read last
+        self._kept: OrderedDict[int, dict[str, Any]] = OrderedDict()  # point id (its integer) -> payload, read last
         self._revision = next(_REVISIONS)  # a new value at each write: every write goes through this object
         try:
             self.shard = self._open()
@@ -218,25 +218,30 @@ class EdgeClipIndex:
         """The scored points as hits, their payloads read by id: on 100k clips a query that returns its 50 hits'
         payloads took about three times as long as the same query without them followed by one read by id. The
         payloads read last are kept (``PAYLOADS_KEPT``) until the next write. Callers hold ``_mutex``."""
-        payloads = self._payloads([p.id for p in points])
+        scored = [(p.id, p.score) for p in points]  # the engine makes a new UUID at each read of ``id``
+        payloads = self._payloads([pid for pid, _ in scored])
         return [
-            Hit(clip_id=payload["clip_id"], score=float(p.score), payload=payload)
-            for p in points
-            if (payload := payloads.get(p.id)) is not None
+            Hit(clip_id=payload["clip_id"], score=float(score), payload=payload)
+            for (_, score), payload in zip(scored, payloads, strict=True)
+            if payload is not None
         ]
 
-    def _payloads(self, ids: Sequence[Any]) -> dict[Any, dict[str, Any]]:
+    def _payloads(self, ids: Sequence[Any]) -> list[dict[str, Any] | None]:
+        """A copy of each point's payload (None: no such point), in the order of ``ids``. The kept payloads are
+        keyed by the ids' integers: a UUID's hash and equality are Python code, asked several times per hit."""
         kept = self._kept
-        missing = [i for i in ids if i not in kept]
+        keys = [pid.int for pid in ids]
+        missing = [pid for pid, key in zip(ids, keys, strict=True) if key not in kept]
         if missing:
             for record in self._call(self.shard.retrieve, missing, True, False):
-                kept[record.id] = dict(record.payload)
-        out = {}
-        for i in ids:
-            payload = kept.get(i)
+                kept[record.id.int] = dict(record.payload)
+        out: list[dict[str, Any] | None] = []
+        for key in keys:
+            payload = kept.get(key)
             if payload is not None:
-                kept.move_to_end(i)
-                out[i] = dict(payload)  # a copy: callers may change theirs
+                kept.move_to_end(key)
+                payload = dict(payload)  # a copy: callers may change theirs
+            out.append(payload)
         while len(kept) > PAYLOADS_KEPT:
             kept.popitem(last=False)
         return out
