@@ -19,6 +19,7 @@ for each other), and counts each search's latency from its due time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import itertools
 import os
@@ -30,7 +31,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -186,36 +187,16 @@ def report(label: str, latencies: list[float], wall: float) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--clips", type=int, default=100_000)
-    ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--clients", type=int, default=4)
-    ap.add_argument("--home", type=Path, help="keep the built index here and reuse it on the next run")
-    ap.add_argument(
-        "--client", choices=("httpx", "stdlib"), default="httpx", help="stdlib: http.client, lighter on the cores"
-    )
-    ap.add_argument(
-        "--rate",
-        type=float,
-        help="also send the searches at this many per second (latency from each one's due time), after the rows "
-        "where the clients send as fast as they are answered",
-    )
-    a = ap.parse_args(argv)
-    models = Settings().resolved_models_dir
-    with tempfile.TemporaryDirectory(prefix="vidlib-http-") as scratch:
-        tmp = str(a.home or scratch)
-        settings = Settings(home=Path(tmp), models_dir=models)
-        if a.home is None or not (settings.index_path / "built").exists():
-            built = build(settings, a.clips)
-            print(f"{a.clips} clips indexed and optimised in {built:.0f} s", flush=True)
-            (settings.index_path / "built").write_text(str(a.clips))
-        token = create_token(settings, "student", "bench")
-        port = free_port()
-        env = {**os.environ, "VIDLIB_HOME": tmp, "VIDLIB_MODELS_DIR": str(models)}
-        # the server's output goes to a file: a pipe nobody reads would stop the server once its buffer is full
-        log_path = Path(scratch) / "serve.log"
-        log = log_path.open("wb")
+@contextlib.contextmanager
+def serving(home: Path, models: Path, scratch: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, str]]:
+    """``vidlib serve`` on ``home`` in a process of its own, answering and with its models loaded: (the process,
+    its base URL, a student token)."""
+    token = create_token(Settings(home=home, models_dir=models), "student", "bench")
+    port = free_port()
+    env = {**os.environ, "VIDLIB_HOME": str(home), "VIDLIB_MODELS_DIR": str(models)}
+    # the server's output goes to a file: a pipe nobody reads would stop the server once its buffer is full
+    log_path = scratch / "serve.log"
+    with log_path.open("wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "vidlib.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
@@ -236,6 +217,43 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.5)
             warm = {"Authorization": f"Bearer {token}"}  # the first search loads the models
             httpx.get(f"{base}/search", params={"q": "échauffement"}, headers=warm, timeout=300).raise_for_status()
+            yield server, base, token
+        finally:
+            server.terminate()
+            server.wait(20)
+
+
+def library(home: Path | None, clips: int, scratch: Path) -> Path:
+    """The home of the bench's index of ``clips`` clips: ``home``, built there unless a run before built it, or
+    ``scratch``."""
+    path = home or scratch
+    settings = Settings(home=path, models_dir=Settings().resolved_models_dir)
+    if home is None or not (settings.index_path / "built").exists():
+        built = build(settings, clips)
+        print(f"{clips} clips indexed and optimised in {built:.0f} s", flush=True)
+        (settings.index_path / "built").write_text(str(clips))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clips", type=int, default=100_000)
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--home", type=Path, help="keep the built index here and reuse it on the next run")
+    ap.add_argument(
+        "--client", choices=("httpx", "stdlib"), default="httpx", help="stdlib: http.client, lighter on the cores"
+    )
+    ap.add_argument(
+        "--rate",
+        type=float,
+        help="also send the searches at this many per second (latency from each one's due time), after the rows "
+        "where the clients send as fast as they are answered",
+    )
+    a = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="vidlib-http-") as scratch:
+        home = library(a.home, a.clips, Path(scratch))
+        with serving(home, Settings().resolved_models_dir, Path(scratch)) as (_, base, token):
             texts = queries()
             load = os.getloadavg()[0]
             print(
@@ -255,10 +273,6 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.perf_counter()
                 lat = hammer(base, token, texts, a.clients, a.seconds, new, a.client == "stdlib", rate)
                 report(label, lat, time.perf_counter() - t0)
-        finally:
-            server.terminate()
-            server.wait(20)
-            log.close()
     return 0
 
 
