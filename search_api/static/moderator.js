@@ -102,7 +102,7 @@ async function ouvrir(id, { garderMessage = false } = {}) {
     $("approuver").disabled = clip.state === "published" || !clip.publishable;
     $("voix-bloc").hidden = clip.state === "published" || !clip.publishable;
     $("voix").textContent = clip.consented_voices.map(r => vl.roles[r] || r).join(", ") + " (les participants du consentement)";
-    $("depublier").disabled = clip.state !== "published";
+    $("depublier").hidden = clip.state !== "published";  // only a published clip can be withdrawn
     $("refuser").disabled = clip.state === "rejected";
     $("nouveau-titre").value = clip.title;
     remplirThemes($("theme"), clip.topic);
@@ -353,6 +353,7 @@ function approuver() {
   if (!courant || $("approuver").disabled) return;
   if (!$("voix-ok").checked) {
     vl.message("Écoutez tout l'extrait, puis cochez la case des voix (touche v). Si quelqu'un d'autre s'y entend, refusez l'extrait ou recoupez-le.");
+    $("voix-ok").focus();  // in view, above the decision bar that may hide it on a short screen
     return;
   }
   if (!courant.flags.length) { decider("approve", { voices_checked: true }); return; }
