@@ -14,7 +14,8 @@ answered well when nothing comes back. Each set's jobs are also asked of the oth
 
 ``--floors`` prints the grid the relevance floor was chosen on: for each floor, hybrid recall@5 of the answerable
 queries and the share of negatives answered with nothing; ``--gaps`` and ``--margins`` the same for the cut below
-the best hit and for the off-topic margin (search_api/search.py).
+the best hit and for the off-topic margin (search_api/search.py); ``--topic-boosts`` the boost of the clips labelled
+with the career topic the query asks about, with recall@1 too.
 """
 
 from __future__ import annotations
@@ -137,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--margins", type=float, nargs="*", default=[], help="grid of off-topic margins (1 or more: no such check)"
     )
+    ap.add_argument(
+        "--topic-boosts", type=float, nargs="*", default=[], help="grid of boosts of the query's career topic"
+    )
     ap.add_argument("--modes", nargs="+", default=list(MODES))
     ap.add_argument("--as-typed", action="store_true", help="no query understanding (the comparison row)")
     ap.add_argument("--floor", type=float, help="the relevance floor (default: the product's)")
@@ -174,9 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     grids = [("relevance floor", replace(params, floor=f), f"{f:.3f}") for f in a.floors]
     grids += [("gap below the best hit", replace(params, gap=g), f"{g:.3f}") for g in a.gaps]
     grids += [("off-topic margin", replace(params, off_topic_margin=m), f"{m:.3f}") for m in a.margins]
+    grids += [("topic boost", replace(params, topic_boost=b), f"{b:.2f}") for b in a.topic_boosts]
     for name in dict.fromkeys(n for n, _, _ in grids):
         print(
-            f"\nhybrid, by {name}: R@5 answerable, paraphrase R@5, MRR, negatives empty, other-job negatives empty, "
+            f"\nhybrid, by {name}: R@1 and R@5 answerable, paraphrase R@5, MRR, negatives empty, other-job negatives "
+            "empty, "
             "clips listed per answerable query, annotated answers (relevance 2) in the list"
         )
         for _, tried, label in (g for g in grids if g[0] == name):
@@ -184,12 +190,13 @@ def main(argv: list[str] | None = None) -> int:
             for _, rid_of, queries in by_set:
                 for kind, values in evaluate(ctx, queries, rid_of, "hybrid", tried).items():
                     totals[kind] += values
+            r1 = sum(1 for r in totals["all"] if r == 1) / len(totals["all"])
             r5 = sum(1 for r in totals["all"] if r) / len(totals["all"])
             mrr = sum(1 / r for r in totals["all"] if r) / len(totals["all"])
             para = totals.get("paraphrase", [])
             neg, other = totals.get("negative", []), totals.get("negative_other_job", [])
             print(
-                f"  {label}: R@5 {r5:.3f} (n={len(totals['all'])}), paraphrase "
+                f"  {label}: R@1 {r1:.3f}, R@5 {r5:.3f} (n={len(totals['all'])}), paraphrase "
                 f"{sum(1 for r in para if r) / max(1, len(para)):.3f}, MRR {mrr:.3f}, negatives {sum(neg)}/{len(neg)}, "
                 f"other jobs {sum(other)}/{len(other)}, listed {sum(totals['listed']) / len(totals['listed']):.1f}, "
                 f"answers listed {sum(totals['answers_listed'])}/{sum(totals['answers'])}"

@@ -65,7 +65,7 @@ class RankParams:
     rrf_k: int = RRF_K
     job_boost: float = 1.0  # added to the fused score of a clip of a job the query names
     sector_boost: float = 0.25  # ... of a clip whose job is in a sector the query points at
-    topic_boost: float = 0.25  # ... of a clip labelled with the career topic the query asks about
+    topic_boost: float = 0.75  # ... of a clip labelled with the career topic the query asks about: docs/benchmarks.md
     greeting_penalty: float = 0.5  # taken from a greeting clip (topic "accueil"): hello and goodbye answer nothing
     understand_query: bool = True  # False: the query as typed, no job gate, no boosts (for comparison)
 
