@@ -28,6 +28,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -233,12 +234,19 @@ def _read(ctx: RunContext, text: str) -> tuple[np.ndarray, str]:
     if held is not None:
         return held
     dense = embedder.embed_queries([text])[0]
-    classifier = _CLASSIFIERS.get(id(embedder))
-    if classifier is None or classifier[0] is not embedder:  # one per loaded model: its examples embedded once
-        classifier = _CLASSIFIERS[id(embedder)] = (embedder, TopicClassifier(embedder.embed_queries))
-    topic = classifier[1].classify_questions(np.asarray([dense]))[0].topic
+    classifier = _per_model(_CLASSIFIERS, embedder, lambda: TopicClassifier(embedder.embed_queries))
+    topic = classifier.classify_questions(np.asarray([dense]))[0].topic
     _RECENT.put(key, (dense, topic))
     return dense, topic
+
+
+def _per_model(kept: dict[int, tuple[object, V]], embedder: object, build: Callable[[], V]) -> V:
+    """What ``build`` makes from a loaded query model (its examples embedded), made once per model: keyed by the
+    model's id, and made again when another model took that id."""
+    held = kept.get(id(embedder))
+    if held is None or held[0] is not embedder:
+        held = kept[id(embedder)] = (embedder, build())
+    return held[1]
 
 
 def _similarities(
@@ -261,11 +269,12 @@ def _off_topic(ctx: RunContext, dense: np.ndarray, best: float | None, params: R
     if params.off_topic_margin is None or best is None:  # greetings only: they answer what they say (below)
         return False
     embedder = ctx.models.query_embedder()
-    held = _EVERYDAY.get(id(embedder))
-    if held is None or held[0] is not embedder:
-        questions = json.loads(EVERYDAY.read_text(encoding="utf-8"))["questions"]
-        held = _EVERYDAY[id(embedder)] = (embedder, embedder.embed_passages(questions))
-    return float(np.max(held[1] @ dense)) - best > params.off_topic_margin
+    everyday = _per_model(
+        _EVERYDAY,
+        embedder,
+        lambda: embedder.embed_passages(json.loads(EVERYDAY.read_text(encoding="utf-8"))["questions"]),
+    )
+    return float(np.max(everyday @ dense)) - best > params.off_topic_margin
 
 
 def _floor(params: RankParams, best: float | None) -> float:
