@@ -58,13 +58,18 @@ const vl = {
     const bouton = el.querySelector("button");
     if (bouton) bouton.focus({ preventScroll: true, focusVisible: true });
   },
-  // a <video> with its French subtitles track, replacing the content of `box`
-  player(box, clip) {
+  // a <video> with its French subtitles track, replacing the content of `box`; it starts at `debut` (seconds of
+  // the clip) once its length is known, playing if `lecture`
+  player(box, clip, { debut = 0, lecture = false } = {}) {
     const video = vl.el("video", { controls: "", preload: "metadata", playsinline: ""});
     video.src = clip.links.media;
     const track = vl.el("track", { kind: "subtitles", srclang: "fr", label: "Français", src: clip.links.subtitles, default: "" });
     video.append(track);
     if (clip.links.thumbnail) video.poster = clip.links.thumbnail;
+    if (debut > 0 || lecture) video.addEventListener("loadedmetadata", () => {
+      video.currentTime = debut;
+      if (lecture) video.play().catch(() => {});
+    }, { once: true });
     box.replaceChildren(video);
     return video;
   },

@@ -91,9 +91,9 @@ async function ouvrir(id, { garderMessage = false } = {}) {
     $("controles").hidden = false;
     document.querySelector("main").classList.add("ouvert");
     marquerActif();
-    video = vl.player($("lecteur"), clip);
+    video = vl.player($("lecteur"), clip,
+      garde ? { debut: Math.min(Math.max(garde.enreg - clip.start, 0), clip.duration), lecture: garde.lecture } : {});
     video.addEventListener("timeupdate", suivreLecture);
-    if (garde) reprendre(video, Math.min(Math.max(garde.enreg - clip.start, 0), clip.duration), garde.lecture);
     $("clip-titre").textContent = clip.title;
     $("clip-meta").textContent = `${vl.etats[clip.state]} · ${clip.job} · ${clip.sector} · ${clip.topic_label || clip.topic} · ` +
       `durée ${t(clip.duration)} · dans l'enregistrement ${t(clip.start)}–${t(clip.end)}`;
@@ -124,13 +124,6 @@ async function ouvrir(id, { garderMessage = false } = {}) {
       if (li && !telephone()) montrerDansFile(li);
     }
   } catch (e) { erreur(e); }
-}
-
-function reprendre(lecteur, s, lecture) {
-  lecteur.addEventListener("loadedmetadata", () => {
-    lecteur.currentTime = s;
-    if (lecture) lecteur.play().catch(() => {});
-  }, { once: true });
 }
 
 function alertes(clip) {

@@ -163,7 +163,7 @@ async function jouer(id, li, focusTitre = false, cherche = "") {
     const clip = await vl.api("/clips/" + id + q);
     envoyerVu();
     vu.clip = clip.clip_id;
-    const video = vl.player(document.getElementById("lecteur"), clip);
+    const video = vl.player(document.getElementById("lecteur"), clip, { debut: clip.moment });
     let avant = null;
     video.addEventListener("timeupdate", () => {
       const t = video.currentTime;
@@ -174,7 +174,6 @@ async function jouer(id, li, focusTitre = false, cherche = "") {
     video.addEventListener("ended", envoyerVu);
     document.getElementById("reagir").hidden = false;
     marquer(null);
-    if (clip.moment > 0) video.addEventListener("loadedmetadata", () => { video.currentTime = clip.moment; }, { once: true });
     const titre = document.getElementById("clip-titre");
     titre.textContent = clip.title;
     titre.hidden = false;
