@@ -14,18 +14,16 @@ cores that 100 such requests per second would take. Linux only (/proc).
 from __future__ import annotations
 
 import argparse
-import http.client
 import itertools
 import os
 import sys
 import tempfile
 import time
-import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
 from bench.query_embedding import queries
-from bench.search_http import library, serving
+from bench.search_http import library, serving, stdlib_requester
 from vidlib.settings import Settings
 
 
@@ -33,21 +31,6 @@ def cpu_seconds(pid: int) -> float:
     """User and system CPU seconds of process ``pid``, all its threads."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def requester(base: str, token: str) -> Callable[[str, dict[str, str | int] | None], None]:
-    host, port = base.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=60)
-    headers = {"Authorization": f"Bearer {token}"}
-
-    def get(path: str, params: dict[str, str | int] | None) -> None:
-        connection.request("GET", path + ("?" + urllib.parse.urlencode(params) if params else ""), headers=headers)
-        response = connection.getresponse()
-        response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{path} answered {response.status}")
-
-    return get
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="vidlib-cost-") as scratch:
         home = library(a.home, a.clips, Path(scratch))
         with serving(home, Settings().resolved_models_dir, Path(scratch)) as (server, base, token):
-            get = requester(base, token)
+            get = stdlib_requester(base, token)
             for text in texts:  # the server keeps the bench queries' vectors from here on
                 get("/search", {"q": text, "mode": "hybrid", "limit": 10})
             kinds: dict[str, Callable[[int], None]] = {

@@ -110,21 +110,26 @@ def _httpx_get(base: str, token: str) -> Callable[[dict[str, str | int]], None]:
     return get
 
 
-def _stdlib_get(base: str, token: str) -> Callable[[dict[str, str | int]], None]:
-    """The standard library's HTTP/1.1 client on one kept-alive connection: a real client that costs the shared
-    cores less than httpx, leaving more of them to the server."""
+def stdlib_requester(base: str, token: str) -> Callable[[str, dict[str, str | int] | None], None]:
+    """GET ``path`` with its query string on one kept-alive connection of the standard library's HTTP/1.1 client: a
+    real client that costs the shared cores less than httpx, leaving more of them to the server."""
     host, port = base.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
     headers = {"Authorization": f"Bearer {token}"}
 
-    def get(params: dict[str, str | int]) -> None:
-        connection.request("GET", "/search?" + urllib.parse.urlencode(params), headers=headers)
+    def get(path: str, params: dict[str, str | int] | None) -> None:
+        connection.request("GET", path + ("?" + urllib.parse.urlencode(params) if params else ""), headers=headers)
         response = connection.getresponse()
         response.read()
         if response.status != 200:
-            raise RuntimeError(f"/search answered {response.status}")
+            raise RuntimeError(f"{path} answered {response.status}")
 
     return get
+
+
+def _stdlib_get(base: str, token: str) -> Callable[[dict[str, str | int]], None]:
+    get = stdlib_requester(base, token)
+    return lambda params: get("/search", params)
 
 
 _FRESH = itertools.count()  # the numbers that make a query new: never the same twice in one run of the bench
